@@ -1,0 +1,116 @@
+import { Access } from "../access/access.js";
+import type { Core } from "../core.js";
+import { toProviderConfigs } from "../core.js";
+import { SpectronValidationError } from "../errors.js";
+import { checkModelForStage, embeddingDimensions } from "../models/resolve.js";
+import { STAGES } from "../models/types.js";
+import { updateContext } from "../store/contexts.js";
+import { DEFAULT_CACHE } from "./defaults.js";
+import {
+  cacheConfigSchema,
+  callContextSchema,
+  modelsSchema,
+  parseInput,
+  providersSchema,
+  retentionSchema,
+  type CacheConfig,
+  type CallContext,
+  type Models,
+  type ModelsInput,
+  type ProvidersInput,
+  type RetentionRule,
+} from "./schemas.js";
+import { seal } from "./secrets.js";
+
+export interface ContextConfig {
+  models: Models;
+  /** Providers with a key set; the keys themselves are write-only. */
+  providers_configured: ("openai" | "anthropic")[];
+  retention: RetentionRule[];
+  cache: CacheConfig;
+}
+
+/** Validates a partial stage → model assignment (unknown stages and ids rejected). */
+export function validateModels(input: unknown, field: string): ModelsInput {
+  const models = parseInput(modelsSchema, input, field);
+  for (const stage of STAGES) {
+    const id = models[stage];
+    if (id === undefined) continue;
+    const problem = checkModelForStage(stage, id);
+    if (problem) throw new SpectronValidationError(`${field}.${stage}`, problem, id);
+  }
+  return models;
+}
+
+export function createConfigApi(
+  core: Core,
+  access: Access,
+  deps: { guard: (method: string) => void; secretKey: string | Uint8Array | undefined; onEmbeddingChange: (from: string, to: string) => void },
+) {
+  const call = (ctx: unknown, method: string): CallContext => {
+    deps.guard(method);
+    const parsed = parseInput(callContextSchema, ctx ?? {}, `${method}(…, ctx)`);
+    access.assert(parsed, "manage", {});
+    return parsed;
+  };
+  return {
+    /** Assigns models to stages; omitted stages keep their model. */
+    async models(models: ModelsInput, ctx?: CallContext): Promise<Models> {
+      deps.guard("config.models");
+      const input = validateModels(models, "models");
+      call(ctx, "config.models");
+      const current = core.models();
+      const next = { ...current, ...input } as Models;
+      updateContext(core.db, core.context, { models: next });
+      core.invalidateSettings();
+      if (next.embedding !== current.embedding) deps.onEmbeddingChange(current.embedding, next.embedding);
+      return { ...next };
+    },
+    /** Sets provider keys (write-only). Persisted only encrypted, and only with a `secretKey`. */
+    async providers(providers: ProvidersInput, ctx?: CallContext): Promise<{ providers_configured: string[] }> {
+      deps.guard("config.providers");
+      const input = parseInput(providersSchema, providers, "providers");
+      call(ctx, "config.providers");
+      const merged = { ...core.providers, ...toProviderConfigs(input) };
+      core.setProviders(merged);
+      const configured = Object.keys(merged).sort();
+      updateContext(core.db, core.context, {
+        providers_configured: configured,
+        providers_sealed: deps.secretKey ? seal(deps.secretKey, JSON.stringify(merged)) : null,
+      });
+      core.invalidateSettings();
+      return { providers_configured: configured };
+    },
+    /** Retention rules `{ scope, memory_category, ttl }`, first match wins. Applies to records written after. */
+    async retention(rules: RetentionRule[], ctx?: CallContext): Promise<RetentionRule[]> {
+      deps.guard("config.retention");
+      const input = parseInput(retentionSchema, rules, "retention");
+      call(ctx, "config.retention");
+      updateContext(core.db, core.context, { retention: input });
+      core.invalidateSettings();
+      return input;
+    },
+    /** Tier-2 thresholds: `similarity` (default 0.95), `freshness`, `min_trust`. Partial updates. */
+    async cache(cache: Partial<CacheConfig>, ctx?: CallContext): Promise<CacheConfig> {
+      deps.guard("config.cache");
+      const input = parseInput(cacheConfigSchema, cache, "cache");
+      call(ctx, "config.cache");
+      const next = { ...DEFAULT_CACHE, ...core.settings().cache, ...input } as CacheConfig;
+      updateContext(core.db, core.context, { cache: next });
+      core.invalidateSettings();
+      return next;
+    },
+    async get(ctx?: CallContext): Promise<ContextConfig> {
+      call(ctx, "config.get");
+      const s = core.settings();
+      return {
+        models: { ...s.models },
+        providers_configured: Object.keys(core.providers).sort() as ("openai" | "anthropic")[],
+        retention: s.retention,
+        cache: { ...s.cache },
+      };
+    },
+  };
+}
+
+export { embeddingDimensions };

@@ -1,0 +1,31 @@
+import type { CacheConfig, Models } from "./schemas.js";
+
+/** Every default lives here. */
+export const LOCAL_MODELS: Readonly<Models> = Object.freeze({
+  extraction: "local:rules",
+  query_understanding: "local:rules",
+  response: "local:rules",
+  reflection: "local:rules",
+  background: "local:rules",
+  embedding: "local:hash-384",
+});
+
+/** The spec's defaults when an OpenAI key is at hand as the Context is created. */
+export const OPENAI_MODELS: Readonly<Models> = Object.freeze({
+  extraction: "gpt-4o-mini",
+  query_understanding: "gpt-4o-mini",
+  response: "gpt-4o-mini",
+  reflection: "gpt-4o",
+  background: "gpt-4o-mini",
+  embedding: "text-embedding-3-small",
+});
+
+export const DEFAULT_CACHE: Readonly<CacheConfig> = Object.freeze({ similarity: 0.95, freshness: null, min_trust: 0 });
+
+export const INITIAL_IMPORTANCE = Object.freeze({ identity: 1.0, knowledge: 0.8, context: 0.5 });
+export const DAILY_DECAY = Object.freeze({ identity: 1, knowledge: 0.995, context: 0.95 });
+export const REINFORCEMENT = 1.1;
+/** Context facts expire 7 days after creation unless a retention rule says otherwise. */
+export const DEFAULT_CONTEXT_TTL_MS = 7 * 86_400_000;
+
+export const DEFAULT_SCHEDULE = Object.freeze({ decay: 86_400_000, expire: 3_600_000, retry: 60_000 });

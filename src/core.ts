@@ -1,0 +1,143 @@
+import PQueue from "p-queue";
+import type { Logger, Models, ProvidersInput } from "./config/schemas.js";
+import { readContext, type ContextSettings } from "./store/contexts.js";
+import type { Db } from "./store/database.js";
+import { createEmbeddingModel, createLanguageModel, embeddingDimensions, type ProviderConfigs, type ProviderOptions } from "./models/resolve.js";
+import type { EmbeddingModel, LanguageModel, ModelUsage, Stage } from "./models/types.js";
+import { vectorSource, type VectorSpace } from "./store/vectors.js";
+import { VectorIndex } from "./store/vector-index.js";
+import { SpectronError } from "./errors.js";
+
+/** Priorities on the one scheduler queue: synchronous work never waits behind a sweep. */
+export const PRIORITY = { sync: 10, retry: 5, reflection: 3, sweep: 1, index: 0 } as const;
+
+export interface StageUsage {
+  calls: number;
+  input_tokens: number;
+  output_tokens: number;
+  latency_ms: number;
+  cost_usd: number;
+}
+
+/**
+ * The wiring every namespace shares: database, clock, logger, models per stage, vector indexes and the
+ * scheduler. Built once by the Spectron constructor.
+ */
+export class Core {
+  readonly queue = new PQueue({ concurrency: 1 });
+  readonly usage = new Map<Stage, StageUsage>();
+  private settingsCache: ContextSettings | undefined;
+  private readonly languageModels = new Map<string, LanguageModel>();
+  private readonly embeddingModels = new Map<string, EmbeddingModel>();
+  private readonly indexes = new Map<string, VectorIndex>();
+  private timers: NodeJS.Timeout[] = [];
+
+  constructor(
+    readonly db: Db,
+    readonly context: string,
+    readonly now: () => number,
+    readonly logger: Logger,
+    readonly path: string,
+    public providers: ProviderConfigs,
+    readonly providerOptions: ProviderOptions,
+    readonly feedback: boolean,
+  ) {}
+
+  settings(): ContextSettings {
+    this.settingsCache ??= readContext(this.db, this.context);
+    if (!this.settingsCache) throw new SpectronError("internal", `Context \`${this.context}\` is missing from the database.`);
+    return this.settingsCache;
+  }
+
+  /** Call after any write to the contexts row. */
+  invalidateSettings(): void {
+    this.settingsCache = undefined;
+  }
+
+  setProviders(providers: ProviderConfigs): void {
+    this.providers = providers;
+    this.languageModels.clear();
+    this.embeddingModels.clear();
+  }
+
+  models(): Models {
+    return this.settings().models;
+  }
+
+  model(stage: Exclude<Stage, "embedding">): LanguageModel {
+    const id = this.models()[stage];
+    let model = this.languageModels.get(id);
+    if (!model) this.languageModels.set(id, (model = createLanguageModel(id, this.providers, this.providerOptions)));
+    return model;
+  }
+
+  embedder(id = this.models().embedding): EmbeddingModel {
+    let model = this.embeddingModels.get(id);
+    if (!model) this.embeddingModels.set(id, (model = createEmbeddingModel(id, this.providers, this.providerOptions)));
+    return model;
+  }
+
+  recordUsage(stage: Stage, usage: ModelUsage): void {
+    const s = this.usage.get(stage) ?? { calls: 0, input_tokens: 0, output_tokens: 0, latency_ms: 0, cost_usd: 0 };
+    s.calls += 1;
+    s.input_tokens += usage.inputTokens;
+    s.output_tokens += usage.outputTokens;
+    s.latency_ms += usage.latencyMs;
+    s.cost_usd += usage.costUsd;
+    this.usage.set(stage, s);
+  }
+
+  /** The ANN index of one vector space for one embedding model, opened (and caught up) on first use. */
+  vectorIndex(space: VectorSpace, model: string): VectorIndex {
+    const key = `${space}\u0000${model}`;
+    let index = this.indexes.get(key);
+    if (!index) {
+      const dim = embeddingDimensions(model);
+      const sidecar =
+        this.path === ":memory:" ? undefined : `${this.path}.${this.context.replace(/[^A-Za-z0-9._-]/g, "_")}.${space}.${model.replace(/[^A-Za-z0-9]/g, "_")}.hnsw`;
+      index = VectorIndex.open({
+        source: vectorSource(this.db, this.context, space, model, dim),
+        ...(sidecar ? { path: sidecar } : {}),
+        logger: this.logger,
+      });
+      this.indexes.set(key, index);
+    }
+    return index;
+  }
+
+  existingIndex(space: VectorSpace, model: string): VectorIndex | undefined {
+    return this.indexes.get(`${space}\u0000${model}`);
+  }
+
+  every(ms: number | false, task: () => Promise<unknown>, name: string): void {
+    if (ms === false) return;
+    const timer = setInterval(() => {
+      void this.queue
+        .add(task, { priority: PRIORITY.sweep })
+        .catch((error: unknown) => this.logger.warn(`Scheduled ${name} failed`, { error: String(error) }));
+    }, ms);
+    timer.unref();
+    this.timers.push(timer);
+  }
+
+  async close(): Promise<void> {
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    await this.queue.onIdle();
+    for (const index of this.indexes.values()) {
+      await index.flush();
+      index.close();
+    }
+    this.indexes.clear();
+    this.db.close();
+  }
+}
+
+export function toProviderConfigs(input: ProvidersInput | undefined): ProviderConfigs {
+  const out: ProviderConfigs = {};
+  for (const name of ["openai", "anthropic"] as const) {
+    const v = input?.[name];
+    if (v !== undefined) out[name] = typeof v === "string" ? { apiKey: v } : { apiKey: v.apiKey, ...(v.baseURL ? { baseURL: v.baseURL } : {}) };
+  }
+  return out;
+}

@@ -1,0 +1,41 @@
+// The public surface, listed by hand.
+export { Spectron } from "./spectron.js";
+export type { Turn } from "./spectron.js";
+export {
+  SpectronError,
+  SpectronValidationError,
+  ProviderError,
+  AccessDeniedError,
+  NotFoundError,
+  IndexNotReadyError,
+  ClosedError,
+} from "./errors.js";
+export type { SpectronErrorCode } from "./errors.js";
+export type {
+  SpectronOptions,
+  IngestInput,
+  RecallOptions,
+  QueryOptions,
+  StateListOptions,
+  TracesListOptions,
+  TurnsListOptions,
+  CallContext,
+  Principal,
+  RetentionRule,
+  CacheConfig,
+  Models,
+  ModelsInput,
+  ProvidersInput,
+  Logger,
+} from "./config/schemas.js";
+export type { ContextConfig } from "./config/config-api.js";
+export type { IngestResult } from "./pipeline/ingest.js";
+export type { RecallResult } from "./pipeline/recall/recall.js";
+export type { Outcome } from "./pipeline/reconcile.js";
+export type { MemoryRecord } from "./state/public-record.js";
+export type { StateList } from "./state/state-api.js";
+export type { Trace, TraceEdge } from "./traces/traces-api.js";
+export type { SweepResult } from "./lifecycle/lifecycle-api.js";
+export type { StageUsage } from "./core.js";
+export type { Stage, ModelUsage, LanguageModel, EmbeddingModel } from "./models/types.js";
+export type { Scope } from "./store/scope.js";

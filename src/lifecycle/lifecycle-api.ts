@@ -1,0 +1,115 @@
+import type { Access } from "../access/access.js";
+import { actorOf } from "../access/access.js";
+import type { Core } from "../core.js";
+import { PRIORITY } from "../core.js";
+import { DAILY_DECAY } from "../config/defaults.js";
+import { callContextSchema, parseInput, type CallContext } from "../config/schemas.js";
+import { evictByRecords } from "../store/cache.js";
+import { updateContext } from "../store/contexts.js";
+import { toId } from "../store/ids.js";
+import { insertTrace } from "../store/traces.js";
+import { deleteVector } from "../store/vectors.js";
+
+const DAY = 86_400_000;
+const BATCH = 5_000;
+
+export interface SweepResult {
+  /** Records changed by the sweep. */
+  changed: number;
+  traceId: string;
+}
+
+/**
+ * Decay and expiry sweeps. Both run on the scheduler (never ahead of synchronous work) and write a
+ * sweep_trace of what they changed.
+ */
+export function createLifecycleApi(core: Core, access: Access, guard: (method: string) => void) {
+  const authorize = (ctx: unknown, method: string) => {
+    guard(method);
+    const call = parseInput(callContextSchema, ctx ?? {}, `${method}(ctx)`);
+    access.assert(call, "manage", {});
+    return call;
+  };
+  return {
+    /**
+     * Applies the daily decay factors (context ×0.95, knowledge ×0.995, identity none) for the whole days
+     * elapsed since each record was last decayed: a missed night is caught up, a second run the same day
+     * changes nothing.
+     */
+    async decay(ctx?: CallContext): Promise<SweepResult> {
+      const call = authorize(ctx, "lifecycle.decay");
+      return core.queue.add(
+        () => {
+          const now = core.now();
+          return core.db.transaction(() => {
+            let changed = 0;
+            for (const category of ["context", "knowledge"] as const) {
+              changed += core.db
+                .prepare(
+                  `UPDATE records SET
+                     importance = importance * spectron_pow(?, (? - last_decay_at) / ${DAY}),
+                     last_decay_at = last_decay_at + ((? - last_decay_at) / ${DAY}) * ${DAY}
+                   WHERE context = ? AND memory_category = ? AND status IN ('current', 'flagged') AND ? - last_decay_at >= ${DAY}`,
+                )
+                .run(DAILY_DECAY[category], now, now, core.context, category, now).changes;
+            }
+            // Identity facts do not decay, but their clock moves so that a later category change starts fresh.
+            core.db
+              .prepare(
+                `UPDATE records SET last_decay_at = last_decay_at + ((? - last_decay_at) / ${DAY}) * ${DAY}
+                  WHERE context = ? AND memory_category = 'identity' AND ? - last_decay_at >= ${DAY}`,
+              )
+              .run(now, core.context, now);
+            updateContext(core.db, core.context, { last_decay_at: now });
+            core.invalidateSettings();
+            const traceId = insertTrace(core.db, core.context, "sweep_trace", actorOf(call), null, { sweep: "decay", changed, factors: DAILY_DECAY }, now);
+            return { changed, traceId: toId("trace", traceId) };
+          })();
+        },
+        { priority: PRIORITY.sweep },
+      );
+    },
+    /**
+     * Expires records whose `expires_at` has passed: out of every read path, the ANN and full-text indexes,
+     * and the response cache. Batched so that recall keeps answering while a large sweep runs.
+     */
+    async expire(ctx?: CallContext): Promise<SweepResult> {
+      const call = authorize(ctx, "lifecycle.expire");
+      return core.queue.add(
+        async () => {
+          const now = core.now();
+          let changed = 0;
+          let evicted = 0;
+          const removals: { model: string; seq: number; label: number }[] = [];
+          for (;;) {
+            const batch = core.db.transaction(() => {
+              const rows = core.db
+                .prepare(
+                  `SELECT id, embedding_model, history FROM records WHERE context = ? AND expires_at IS NOT NULL AND expires_at <= ?
+                     AND status IN ('current', 'flagged') LIMIT ?`,
+                )
+                .all(core.context, now, BATCH) as { id: number; embedding_model: string | null; history: string }[];
+              const mark = core.db.prepare("UPDATE records SET status = 'expired', updated_at = ?, history = json_insert(history, '$[#]', json(?)) WHERE id = ?");
+              for (const row of rows) {
+                mark.run(now, JSON.stringify({ at: now, event: "expired" }), row.id);
+                if (row.embedding_model) {
+                  const seq = deleteVector(core.db, core.context, "records", row.embedding_model, row.id);
+                  if (seq !== undefined) removals.push({ model: row.embedding_model, seq, label: row.id });
+                }
+              }
+              evicted += evictByRecords(core.db, rows.map((r) => r.id)).length;
+              return rows.length;
+            })();
+            changed += batch;
+            if (batch < BATCH) break;
+            await new Promise((resolve) => setImmediate(resolve));
+          }
+          for (const r of removals) core.vectorIndex("records", r.model).notify({ seq: r.seq, label: r.label, op: "remove" });
+          const traceId = insertTrace(core.db, core.context, "sweep_trace", actorOf(call), null, { sweep: "expire", changed, evicted_cache_entries: evicted }, now);
+          return { changed, traceId: toId("trace", traceId) };
+        },
+        { priority: PRIORITY.sweep },
+      );
+    },
+  };
+}

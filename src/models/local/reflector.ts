@@ -1,0 +1,41 @@
+import type { Reflection, ReflectionInput, ReflectionRecord } from "../prompts/reflection.js";
+import { normaliseForComparison } from "./text.js";
+
+type Decision = Reflection["decisions"][number];
+
+/** Attributes that accumulate values, so a different value is an addition, never a contradiction. */
+const MANY_VALUED = new Set(["likes", "dislikes", "instruction"]);
+
+function same(a: string | null, b: string | null): boolean {
+  return a !== null && b !== null && a.trim().toLowerCase() === b.trim().toLowerCase();
+}
+
+/**
+ * The rule-based reconciliation task: each neighbour is a duplicate (same subject, attribute and value, or
+ * the same text), a contradiction the new record wins (same single-valued attribute, different value, at
+ * least the neighbour's confidence), a conflict (the same, but the new record is less sure), or unrelated.
+ */
+export function reflect(input: ReflectionInput): Reflection {
+  return { decisions: input.neighbours.map((neighbour) => decide(input.record, neighbour)) };
+}
+
+function decide(record: ReflectionRecord, neighbour: ReflectionRecord): Decision {
+  const id = neighbour.id;
+  const sameSlot = same(record.subject, neighbour.subject) && same(record.attribute, neighbour.attribute);
+  const newValue = record.value === null ? null : normaliseForComparison(record.value);
+  const oldValue = neighbour.value === null ? null : normaliseForComparison(neighbour.value);
+  if (sameSlot && newValue !== null && newValue === oldValue) {
+    return { neighbour_id: id, relation: "duplicate", reason: `Same ${record.attribute} of ${record.subject}: "${record.value}".` };
+  }
+  if (normaliseForComparison(record.text) === normaliseForComparison(neighbour.text)) {
+    return { neighbour_id: id, relation: "duplicate", reason: "Both records state the same text." };
+  }
+  const attribute = (record.attribute ?? "").toLowerCase();
+  if (sameSlot && !MANY_VALUED.has(attribute) && newValue !== null && oldValue !== null) {
+    const change = `${record.attribute} of ${record.subject}: "${neighbour.value}" vs "${record.value}"`;
+    return record.confidence >= neighbour.confidence
+      ? { neighbour_id: id, relation: "contradicts", reason: `New value for the single-valued ${change}; the new record is at least as confident.` }
+      : { neighbour_id: id, relation: "conflict", reason: `Different values for the single-valued ${change}; the new record is less confident.` };
+  }
+  return { neighbour_id: id, relation: "unrelated", reason: sameSlot ? `Values accumulate for ${record.attribute}.` : "Different subject or attribute." };
+}

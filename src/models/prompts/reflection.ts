@@ -1,0 +1,52 @@
+import { z } from "zod";
+import type { Prompt } from "../types.js";
+
+/**
+ * The background reconciliation pass: one new record compared with its nearest current neighbours.
+ * Decisions are applied through the same reconciler as every other write.
+ */
+export const reflectionSchema = z.object({
+  decisions: z.array(
+    z.object({
+      /** An id of one of the neighbours. */
+      neighbour_id: z.string(),
+      /** duplicate: same fact, merge into the new one; contradicts: the new record replaces it;
+       *  conflict: they disagree and it cannot be decided; unrelated: leave both. */
+      relation: z.enum(["duplicate", "contradicts", "conflict", "unrelated"]),
+      reason: z.string(),
+    }),
+  ),
+});
+export type Reflection = z.infer<typeof reflectionSchema>;
+
+export interface ReflectionRecord {
+  id: string;
+  text: string;
+  subject: string | null;
+  attribute: string | null;
+  value: string | null;
+  created_at: string;
+  confidence: number;
+}
+
+export interface ReflectionInput {
+  record: ReflectionRecord;
+  neighbours: ReflectionRecord[];
+}
+
+export const reflectionPrompt: Prompt<ReflectionInput, Reflection> = {
+  name: "reflection",
+  version: 1,
+  system: [
+    "You reconcile an agent's memory. You are given one NEW record and its nearest existing neighbours.",
+    'For each neighbour decide: "duplicate" (states the same fact), "contradicts" (the new record replaces it: same subject and attribute, newer value), "conflict" (they disagree and the newer one is not clearly right), or "unrelated".',
+    'Return JSON: {"decisions": [{"neighbour_id", "relation", "reason"}]}. Only use neighbour ids you were given.',
+  ].join("\n"),
+  render: (input) =>
+    [
+      `NEW [${input.record.id}] (${input.record.created_at}, confidence ${input.record.confidence}) ${input.record.text}`,
+      "Neighbours:",
+      ...input.neighbours.map((n) => `- [${n.id}] (${n.created_at}, confidence ${n.confidence}) ${n.text}`),
+    ].join("\n"),
+  schema: reflectionSchema,
+};

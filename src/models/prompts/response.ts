@@ -1,0 +1,42 @@
+import { z } from "zod";
+import type { Prompt } from "../types.js";
+
+export const responseSchema = z.object({
+  answer: z.string(),
+  /** Ids of the records the answer actually relies on (a subset of those given). */
+  used: z.array(z.string()),
+});
+export type ResponseOutput = z.infer<typeof responseSchema>;
+
+export interface ResponseInput {
+  query: string;
+  records: ReadonlyArray<{
+    id: string;
+    text: string;
+    kind: string;
+    status: string;
+    subject: string | null;
+    attribute: string | null;
+    value: string | null;
+    created_at: string;
+  }>;
+}
+
+export const responsePrompt: Prompt<ResponseInput, ResponseOutput> = {
+  name: "response",
+  version: 1,
+  system: [
+    "You answer a question using only the memory records given. Address the asker as \"you\" when the records are about \"user\".",
+    "If the records do not contain the answer, say you do not know; never invent. Records with status \"flagged\" are disputed: say so.",
+    'Return JSON: {"answer": string, "used": [ids of the records the answer relies on]}.',
+  ].join("\n"),
+  render: (input) =>
+    [
+      `Question: ${input.query}`,
+      "Records:",
+      ...input.records.map(
+        (r) => `- [${r.id}] (${r.kind}${r.status !== "current" ? `, ${r.status}` : ""}, ${r.created_at}) ${r.text}`,
+      ),
+    ].join("\n"),
+  schema: responseSchema,
+};

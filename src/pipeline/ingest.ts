@@ -1,0 +1,115 @@
+import type { Core } from "../core.js";
+import { PRIORITY } from "../core.js";
+import { ProviderError, SpectronError } from "../errors.js";
+import { extractionPrompt } from "../models/prompts/extraction.js";
+import type { Db } from "../store/database.js";
+import { toId } from "../store/ids.js";
+import { parseScopeKey } from "../store/scope.js";
+import { getTurn, markTurn, type TurnRow } from "../store/turns.js";
+import { toPublicRecord, type MemoryRecord } from "../state/public-record.js";
+import { reconcile, type Outcome, type ReconcileResult } from "./reconcile.js";
+
+export interface IngestResult {
+  turnId: string;
+  /** Every record this turn touched, with what happened to it. */
+  records: (MemoryRecord & { outcome: Outcome })[];
+  traceId: string;
+}
+
+/** Hands vector writes to the ANN index once their transaction has committed. */
+export function applyVectorChanges(core: Core, model: string, changes: ReconcileResult["vectorChanges"]): void {
+  if (changes.length === 0) return;
+  const index = core.vectorIndex("records", model);
+  for (const change of changes) index.notify(change);
+}
+
+/**
+ * Extraction and reconciliation of one stored turn: one model call (extraction) plus one embedding call.
+ * On a model failure the turn stays `pending` with the error, and the error is rethrown; nothing is lost.
+ */
+export async function extractTurn(core: Core, turn: TurnRow, signal?: AbortSignal): Promise<IngestResult> {
+  const { db, context } = core;
+  let facts;
+  let vectors: Float32Array[];
+  let embeddingModel: string;
+  let provenance: Record<string, unknown>;
+  try {
+    const model = core.model("extraction");
+    const extraction = await model.generate(
+      extractionPrompt,
+      {
+        role: turn.role,
+        content: turn.content,
+        source: "turn",
+        ...(turn.speaker ? { speaker: turn.speaker } : {}),
+        ...(turn.occurred_at !== null ? { occurred_at: new Date(turn.occurred_at).toISOString() } : {}),
+      },
+      signal ? { signal } : {},
+    );
+    core.recordUsage("extraction", extraction.usage);
+    facts = extraction.value.facts;
+    const embedder = core.embedder();
+    embeddingModel = embedder.id;
+    vectors = [];
+    if (facts.length > 0) {
+      const embedded = await embedder.embed(facts.map((f) => f.text), signal ? { signal } : {});
+      core.recordUsage("embedding", embedded.usage);
+      vectors = embedded.vectors;
+    }
+    provenance = { prompt: `${extractionPrompt.name}@${extractionPrompt.version}`, usage: extraction.usage };
+  } catch (error) {
+    const message = error instanceof SpectronError ? error.message : "extraction failed";
+    markTurn(db, turn.id, "pending", core.now(), message);
+    core.logger.warn("Extraction failed; the turn is kept as pending", { turnId: toId("turn", turn.id), error: message });
+    throw error instanceof SpectronError
+      ? error
+      : new ProviderError(core.models().extraction, `Extraction failed: ${String((error as Error)?.message ?? error)}`, undefined, true);
+  }
+
+  const result = db.transaction(() => {
+    // Another caller (the background retry) may have extracted this turn while the model was answering.
+    const fresh = getTurn(db, context, turn.id);
+    if (!fresh || fresh.status === "extracted") return undefined;
+    const r = reconcile(db, {
+      context,
+      scope: parseScopeKey(turn.scope_key),
+      scopeKey: turn.scope_key,
+      facts,
+      vectors,
+      embeddingModel,
+      source: { kind: "turn", id: toId("turn", turn.id), node: { type: "turn", id: turn.id } },
+      actor: { principal: turn.principal, onBehalfOf: turn.on_behalf_of, session: turn.session },
+      retention: core.settings().retention,
+      now: core.now(),
+      provenance,
+      metadata: turn.metadata ? (JSON.parse(turn.metadata) as Record<string, unknown>) : undefined,
+    });
+    markTurn(db, turn.id, "extracted", core.now());
+    return r;
+  })();
+  if (!result) throw new SpectronError("internal", `Turn ${toId("turn", turn.id)} was extracted concurrently.`);
+  applyVectorChanges(core, embeddingModel, result.vectorChanges);
+  return {
+    turnId: toId("turn", turn.id),
+    records: result.outcomes.map(({ record, outcome }) => ({ ...toPublicRecord(record), outcome })),
+    traceId: toId("trace", result.traceId),
+  };
+}
+
+/** Retries pending turns in order (background, or `turns.retry()`). Returns how many were extracted. */
+export async function retryPending(core: Core, db: Db, limit = 100): Promise<{ extracted: number; failed: number }> {
+  const pending = db
+    .prepare("SELECT * FROM turns WHERE context = ? AND status = 'pending' ORDER BY id LIMIT ?")
+    .all(core.context, limit) as TurnRow[];
+  let extracted = 0;
+  let failed = 0;
+  for (const turn of pending) {
+    try {
+      await core.queue.add(() => extractTurn(core, turn), { priority: PRIORITY.retry });
+      extracted += 1;
+    } catch {
+      failed += 1;
+    }
+  }
+  return { extracted, failed };
+}

@@ -1,0 +1,272 @@
+import { Access, actorOf } from "./access/access.js";
+import { createConfigApi, validateModels } from "./config/config-api.js";
+import { DEFAULT_CACHE, DEFAULT_SCHEDULE, LOCAL_MODELS, OPENAI_MODELS } from "./config/defaults.js";
+import {
+  callContextSchema,
+  ingestSchema,
+  parseInput,
+  queryOptionsSchema,
+  querySchema,
+  recallOptionsSchema,
+  spectronOptionsSchema,
+  toEpochMs,
+  turnsListSchema,
+  type CallContext,
+  type IngestInput,
+  type Logger,
+  type QueryOptions,
+  type RecallOptions,
+  type SpectronOptions,
+  type TurnsListOptions,
+} from "./config/schemas.js";
+import { unseal } from "./config/secrets.js";
+import { Core, PRIORITY, toProviderConfigs, type StageUsage } from "./core.js";
+import { ClosedError, SpectronValidationError } from "./errors.js";
+import { createLifecycleApi } from "./lifecycle/lifecycle-api.js";
+import { createLocalLanguageModel } from "./models/local/index.js";
+import { queryUnderstandingPrompt } from "./models/prompts/query-understanding.js";
+import type { ProviderConfigs } from "./models/resolve.js";
+import type { Stage } from "./models/types.js";
+import { extractTurn, retryPending, type IngestResult } from "./pipeline/ingest.js";
+import { recall, reinforce, type RecallResult } from "./pipeline/recall/recall.js";
+import { retrieve } from "./pipeline/recall/hybrid.js";
+import { createContext, readContext, updateContext } from "./store/contexts.js";
+import { flushCache } from "./store/cache.js";
+import { openDatabase } from "./store/database.js";
+import { toId } from "./store/ids.js";
+import { scopeKey, visibleScopeKeys } from "./store/scope.js";
+import { insertTurn, listTurns, type TurnRow } from "./store/turns.js";
+import { createStateApi } from "./state/state-api.js";
+import type { MemoryRecord } from "./state/public-record.js";
+import { iso } from "./state/public-record.js";
+import { createTracesApi } from "./traces/traces-api.js";
+
+const NOOP_LOGGER: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+export interface Turn {
+  id: string;
+  role: TurnRow["role"];
+  content: string;
+  scope: Record<string, string>;
+  status: TurnRow["status"];
+  attempts: number;
+  error: string | null;
+  created_at: string;
+}
+
+/**
+ * An in-process memory layer for one Context. Synchronous SQLite underneath; only model calls and the
+ * scheduler are asynchronous.
+ *
+ * @example
+ * await using memory = new Spectron({ context: "acme-prod", path: "./memory.db" });
+ * await memory.ingest({ content: "I'm on the Enterprise plan.", scope: { user: "alice" } });
+ * const { answer } = await memory.recall("which plan am I on?", { scope: { user: "alice" } });
+ */
+export class Spectron {
+  readonly context: string;
+  readonly config: ReturnType<typeof createConfigApi>;
+  readonly state: ReturnType<typeof createStateApi>;
+  readonly traces: ReturnType<typeof createTracesApi>;
+  readonly lifecycle: ReturnType<typeof createLifecycleApi>;
+  readonly cache: { flush(ctx?: CallContext): Promise<{ evicted: number }> };
+  readonly turns: {
+    list(options?: TurnsListOptions): Promise<Turn[]>;
+    retry(ctx?: CallContext): Promise<{ extracted: number; failed: number }>;
+  };
+  readonly access = new Access();
+  private readonly core: Core;
+  private closing: Promise<void> | undefined;
+
+  constructor(options: SpectronOptions) {
+    const o = parseInput(spectronOptionsSchema, options, "options");
+    if (o.models) validateModels(o.models, "options.models");
+    const clock = (o.clock as (() => number) | undefined) ?? Date.now;
+    const logger = o.logger ?? NOOP_LOGGER;
+    this.context = o.context;
+    const db = openDatabase(o.path);
+    try {
+      let providers: ProviderConfigs = toProviderConfigs(o.providers);
+      let stored = readContext(db, o.context);
+      if (!o.providers && stored?.providersSealed && o.secretKey) providers = JSON.parse(unseal(o.secretKey, stored.providersSealed)) as ProviderConfigs;
+      if (!o.providers && !stored?.providersSealed) {
+        // The environment is read once, here, and only when the caller passed no providers.
+        const env = process.env;
+        if (env.OPENAI_API_KEY) providers.openai = { apiKey: env.OPENAI_API_KEY };
+        if (env.ANTHROPIC_API_KEY) providers.anthropic = { apiKey: env.ANTHROPIC_API_KEY };
+      }
+      if (!stored) {
+        // Defaults are fixed when a Context is first created; later key changes never switch a stage.
+        const base = providers.openai ? OPENAI_MODELS : LOCAL_MODELS;
+        createContext(db, o.context, { models: { ...base, ...(o.models ?? {}) } as typeof base, cache: { ...DEFAULT_CACHE } }, clock());
+      } else if (o.models) {
+        updateContext(db, o.context, { models: { ...stored.models, ...o.models } as typeof stored.models });
+      }
+      stored = readContext(db, o.context)!;
+      updateContext(db, o.context, { providers_configured: Object.keys(providers).sort() });
+      this.core = new Core(db, o.context, clock, logger, o.path, providers, o.provider ?? {}, o.feedback ?? true);
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+    const core = this.core;
+    const guard = (method: string) => {
+      if (this.closing) throw new ClosedError(method);
+    };
+    this.config = createConfigApi(core, this.access, {
+      guard,
+      secretKey: o.secretKey,
+      onEmbeddingChange: (from, to) => logger.info("Embedding model changed; run knowledge.reindex()", { from, to }),
+    });
+    this.state = createStateApi(core, this.access, guard);
+    this.traces = createTracesApi(core, this.access, guard);
+    this.lifecycle = createLifecycleApi(core, this.access, guard);
+    this.cache = {
+      flush: async (ctx?: CallContext) => {
+        guard("cache.flush");
+        this.access.assert(parseInput(callContextSchema, ctx ?? {}, "cache.flush(ctx)"), "manage", {});
+        return { evicted: flushCache(core.db, core.context) };
+      },
+    };
+    this.turns = {
+      list: async (options: TurnsListOptions = {}) => {
+        guard("turns.list");
+        const opts = parseInput(turnsListSchema, options, "options");
+        const scope = opts.scope ?? {};
+        this.access.assert(opts, "read", scope);
+        const rows = listTurns(core.db, core.context, {
+          ...(opts.status ? { status: opts.status } : {}),
+          ...(opts.scope ? { scopeKeys: visibleScopeKeys(opts.scope) } : {}),
+          limit: opts.limit,
+        });
+        return rows.map((t) => ({
+          id: toId("turn", t.id),
+          role: t.role,
+          content: t.content,
+          scope: JSON.parse(t.scope_key) as Record<string, string>,
+          status: t.status,
+          attempts: t.attempts,
+          error: t.error,
+          created_at: iso(t.created_at),
+        }));
+      },
+      retry: async (ctx?: CallContext) => {
+        guard("turns.retry");
+        this.access.assert(parseInput(callContextSchema, ctx ?? {}, "turns.retry(ctx)"), "manage", {});
+        return retryPending(core, core.db);
+      },
+    };
+    const schedule = { ...DEFAULT_SCHEDULE, ...(o.schedule ?? {}) };
+    core.every(schedule.decay, () => this.lifecycle.decay(), "decay");
+    core.every(schedule.expire, () => this.lifecycle.expire(), "expire");
+    core.every(schedule.retry, () => retryPending(core, core.db), "retry of pending turns");
+  }
+
+  /**
+   * Stores a turn (before any model call), extracts facts from it and reconciles them with memory.
+   * One synchronous model call (extraction). If it fails, the turn stays `pending` and the error is thrown.
+   */
+  async ingest(input: IngestInput): Promise<IngestResult> {
+    this.guard("ingest");
+    const i = parseInput(ingestSchema, input, "input");
+    this.access.assert(i, "write", i.scope);
+    const core = this.core;
+    const actor = actorOf(i);
+    const now = core.now();
+    const id = insertTurn(core.db, {
+      context: core.context,
+      scope_key: scopeKey(i.scope),
+      role: i.role,
+      content: i.content,
+      speaker: i.speaker ?? null,
+      occurred_at: i.occurred_at !== undefined ? toEpochMs(i.occurred_at) : null,
+      metadata: i.metadata ? JSON.stringify(i.metadata) : null,
+      session: actor.session,
+      principal: actor.principal,
+      on_behalf_of: actor.onBehalfOf,
+      created_at: now,
+    });
+    const turn = core.db.prepare("SELECT * FROM turns WHERE id = ?").get(id) as TurnRow;
+    return extractTurn(core, turn, i.signal);
+  }
+
+  /** Answers from memory through the three tiers: direct lookup, semantic response cache, hybrid retrieval + response model. */
+  async recall(query: string, options: RecallOptions = {}): Promise<RecallResult> {
+    this.guard("recall");
+    const q = parseInput(querySchema, query, "query");
+    const o = parseInput(recallOptionsSchema, options, "options");
+    this.access.assert(o, "read", o.scope);
+    return recall(this.core, { query: q, scope: o.scope, limit: o.limit, actor: actorOf(o), ...(o.signal ? { signal: o.signal } : {}) });
+  }
+
+  /** Ranked records for a query, with no language-model call (rule-based query understanding). */
+  async query(query: string, options: QueryOptions = {}): Promise<MemoryRecord[]> {
+    this.guard("query");
+    const q = parseInput(querySchema, query, "query");
+    const o = parseInput(queryOptionsSchema, options, "options");
+    this.access.assert(o, "read", o.scope);
+    const core = this.core;
+    const embedder = core.embedder();
+    const embedded = await embedder.embed([q], o.signal ? { signal: o.signal } : {});
+    core.recordUsage("embedding", embedded.usage);
+    const understanding = (await createLocalLanguageModel("local:rules").generate(queryUnderstandingPrompt, { query: q })).value;
+    const retrieval = retrieve(core, {
+      query: q,
+      vector: embedded.vectors[0],
+      embeddingModel: embedder.id,
+      understanding,
+      scopeKeys: visibleScopeKeys(o.scope),
+      limit: o.limit,
+      now: core.now(),
+    });
+    return reinforce(core, retrieval.records.map((r) => r.id));
+  }
+
+  /** Tokens, latency and estimated cost of model calls so far, per stage (this process). */
+  usage(): Partial<Record<Stage, StageUsage>> {
+    return Object.fromEntries([...this.core.usage].map(([stage, u]) => [stage, { ...u }]));
+  }
+
+  /** Resolves when the background work queued so far has finished. */
+  async idle(): Promise<void> {
+    this.guard("idle");
+    await this.core.queue.onIdle();
+  }
+
+  /** Returns a view of this instance whose calls carry `principal` (and delegation, session). */
+  as(principal: NonNullable<CallContext["principal"]>, bound: { onBehalfOf?: string; session?: string } = {}) {
+    const ctx = parseInput(callContextSchema, { principal, ...bound }, "as(principal)");
+    const withCtx = <T extends object>(o: T | undefined) => ({ ...(o ?? {}), ...ctx }) as T;
+    return {
+      ingest: (input: IngestInput) => this.ingest(withCtx(input)),
+      recall: (query: string, options?: RecallOptions) => this.recall(query, withCtx(options)),
+      query: (query: string, options?: QueryOptions) => this.query(query, withCtx(options)),
+      state: {
+        get: (id: string) => this.state.get(id, ctx),
+        list: (options?: Parameters<Spectron["state"]["list"]>[0]) => this.state.list(withCtx(options)),
+        forget: (id: string) => this.state.forget(id, ctx),
+      },
+      traces: {
+        list: (options?: Parameters<Spectron["traces"]["list"]>[0]) => this.traces.list({ ...(options ?? {}), principal: ctx.principal! }),
+        get: (id: string) => this.traces.get(id, ctx),
+      },
+      cache: { flush: () => this.cache.flush(ctx) },
+    };
+  }
+
+  /** Stops timers, drains background work, saves the ANN index and closes the database. Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= this.core.close();
+    return this.closing;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  private guard(method: string): void {
+    if (this.closing) throw new ClosedError(method);
+  }
+}
+
+export { SpectronValidationError, PRIORITY };

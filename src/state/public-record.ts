@@ -1,0 +1,54 @@
+import type { HistoryEntry, RecordRow } from "../store/records.js";
+import { toId } from "../store/ids.js";
+import { parseScopeKey, type Scope } from "../store/scope.js";
+
+/** A record as callers see it: wire names as the spec writes them, times as ISO 8601. */
+export interface MemoryRecord {
+  id: string;
+  kind: RecordRow["kind"];
+  memory_category: RecordRow["memory_category"];
+  text: string;
+  subject: string | null;
+  attribute: string | null;
+  value: string | null;
+  scope: Scope;
+  importance: number;
+  confidence: number;
+  trust: number;
+  status: RecordRow["status"];
+  created_at: string;
+  updated_at: string;
+  expires_at: string | null;
+  superseded_by: string | null;
+  source: { kind: RecordRow["source_kind"]; id: string | null };
+  proof_count: number;
+  history: { at: string; event: HistoryEntry["event"]; detail?: string }[];
+  metadata: Record<string, unknown> | null;
+}
+
+export const iso = (ms: number) => new Date(ms).toISOString();
+
+export function toPublicRecord(row: RecordRow): MemoryRecord {
+  return {
+    id: toId("record", row.id),
+    kind: row.kind,
+    memory_category: row.memory_category,
+    text: row.text,
+    subject: row.subject,
+    attribute: row.attribute,
+    value: row.value,
+    scope: parseScopeKey(row.scope_key),
+    importance: row.importance,
+    confidence: row.confidence,
+    trust: row.trust,
+    status: row.status,
+    created_at: iso(row.created_at),
+    updated_at: iso(row.updated_at),
+    expires_at: row.expires_at === null ? null : iso(row.expires_at),
+    superseded_by: row.superseded_by === null ? null : toId("record", row.superseded_by),
+    source: { kind: row.source_kind, id: row.source_id },
+    proof_count: row.proof_count,
+    history: (JSON.parse(row.history) as HistoryEntry[]).map((h) => ({ at: iso(h.at), event: h.event, ...(h.detail ? { detail: h.detail } : {}) })),
+    metadata: row.metadata ? (JSON.parse(row.metadata) as Record<string, unknown>) : null,
+  };
+}

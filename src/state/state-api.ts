@@ -1,0 +1,86 @@
+import type { Access } from "../access/access.js";
+import { actorOf } from "../access/access.js";
+import type { Core } from "../core.js";
+import { callContextSchema, parseInput, stateListSchema, toEpochMs, type CallContext, type StateListOptions } from "../config/schemas.js";
+import { NotFoundError } from "../errors.js";
+import { evictByRecords } from "../store/cache.js";
+import { addEdge } from "../store/graph.js";
+import { parseId, toId } from "../store/ids.js";
+import { appendHistory, getRecord, updateRecord, type RecordRow } from "../store/records.js";
+import { parseScopeKey, visibleScopeKeys } from "../store/scope.js";
+import { insertTrace } from "../store/traces.js";
+import { deleteVector } from "../store/vectors.js";
+import { toPublicRecord, type MemoryRecord } from "./public-record.js";
+
+export interface StateList {
+  records: MemoryRecord[];
+  /** Pass to the next call to continue; null when there is no more. */
+  cursor: string | null;
+}
+
+export function createStateApi(core: Core, access: Access, guard: (method: string) => void) {
+  const ctxOf = (ctx: unknown, method: string): CallContext => parseInput(callContextSchema, ctx ?? {}, `${method}(…, ctx)`);
+  return {
+    /** One record with importance, expiry, category, status and lineage. */
+    async get(id: string, ctx?: CallContext): Promise<MemoryRecord> {
+      guard("state.get");
+      const n = parseId("record", id);
+      const call = ctxOf(ctx, "state.get");
+      const row = getRecord(core.db, core.context, n);
+      if (!row) throw new NotFoundError("record", id);
+      access.assert(call, "read", parseScopeKey(row.scope_key));
+      return toPublicRecord(row);
+    },
+    /**
+     * Records visible to `scope`, newest first. By default current and flagged ones that have not expired;
+     * `status` selects another status (superseded, expired, forgotten).
+     */
+    async list(options: StateListOptions = {}): Promise<StateList> {
+      guard("state.list");
+      const o = parseInput(stateListSchema, options, "options");
+      access.assert(o, "read", o.scope);
+      const keys = visibleScopeKeys(o.scope);
+      const where = [`context = ?`, `scope_key IN (${keys.map(() => "?").join(",")})`];
+      const params: unknown[] = [core.context, ...keys];
+      if (o.status) (where.push("status = ?"), params.push(o.status));
+      else (where.push("status IN ('current', 'flagged') AND (expires_at IS NULL OR expires_at > ?)"), params.push(core.now()));
+      if (o.memory_category) (where.push("memory_category = ?"), params.push(o.memory_category));
+      if (o.expires_before !== undefined) (where.push("expires_at IS NOT NULL AND expires_at < ?"), params.push(toEpochMs(o.expires_before)));
+      if (o.cursor) (where.push("id < ?"), params.push(Number(o.cursor)));
+      const rows = core.db
+        .prepare(`SELECT * FROM records WHERE ${where.join(" AND ")} ORDER BY id DESC LIMIT ?`)
+        .all(...params, o.limit + 1) as RecordRow[];
+      const more = rows.length > o.limit;
+      const page = rows.slice(0, o.limit);
+      return { records: page.map(toPublicRecord), cursor: more ? String(page[page.length - 1]!.id) : null };
+    },
+    /** Explicit deletion: gone from every read path and index, cached answers citing it evicted, a traced tombstone left. */
+    async forget(id: string, ctx?: CallContext): Promise<MemoryRecord> {
+      guard("state.forget");
+      const n = parseId("record", id);
+      const call = ctxOf(ctx, "state.forget");
+      const row = getRecord(core.db, core.context, n);
+      if (!row || row.status === "forgotten") throw new NotFoundError("record", id);
+      access.assert(call, "write", parseScopeKey(row.scope_key));
+      const now = core.now();
+      const seq = core.db.transaction(() => {
+        const traceId = insertTrace(core.db, core.context, "decision_trace", actorOf(call), row.scope_key, {
+          source: { kind: "forget", id: null },
+          outcomes: [{ record_id: toId("record", row.id), outcome: "forgotten", text: row.text }],
+        }, now);
+        updateRecord(core.db, row.id, {
+          status: "forgotten",
+          updated_at: now,
+          history: appendHistory(row, { at: now, event: "forgotten", trace: traceId }),
+        });
+        // The text leaves the record (and, through the FTS trigger, the full-text index); id and history stay.
+        core.db.prepare("UPDATE records SET text = '[forgotten]', norm_text = '' WHERE id = ?").run(row.id);
+        addEdge(core.db, core.context, { type: "trace", id: traceId }, "forgot", { type: "record", id: row.id }, now);
+        evictByRecords(core.db, [row.id]);
+        return row.embedding_model ? deleteVector(core.db, core.context, "records", row.embedding_model, row.id) : undefined;
+      })();
+      if (seq !== undefined && row.embedding_model) core.vectorIndex("records", row.embedding_model).notify({ seq, label: row.id, op: "remove" });
+      return toPublicRecord(getRecord(core.db, core.context, row.id)!);
+    },
+  };
+}

@@ -1,0 +1,59 @@
+import type { CacheConfig, Models, RetentionRule } from "../config/schemas.js";
+import type { Db } from "./database.js";
+
+export interface ContextRow {
+  name: string;
+  created_at: number;
+  models: string;
+  retention: string;
+  cache: string;
+  providers_configured: string;
+  providers_sealed: string | null;
+  last_decay_at: number | null;
+  reindex: string | null;
+}
+
+export interface ContextSettings {
+  createdAt: number;
+  models: Models;
+  retention: RetentionRule[];
+  cache: CacheConfig;
+  providersConfigured: string[];
+  providersSealed: string | null;
+  lastDecayAt: number | null;
+}
+
+export function readContext(db: Db, name: string): ContextSettings | undefined {
+  const row = db.prepare("SELECT * FROM contexts WHERE name = ?").get(name) as ContextRow | undefined;
+  if (!row) return undefined;
+  return {
+    createdAt: row.created_at,
+    models: JSON.parse(row.models) as Models,
+    retention: JSON.parse(row.retention) as RetentionRule[],
+    cache: JSON.parse(row.cache) as CacheConfig,
+    providersConfigured: JSON.parse(row.providers_configured) as string[],
+    providersSealed: row.providers_sealed,
+    lastDecayAt: row.last_decay_at,
+  };
+}
+
+export function createContext(db: Db, name: string, settings: Pick<ContextSettings, "models" | "cache">, now: number): void {
+  db.prepare("INSERT INTO contexts (name, created_at, models, cache, last_decay_at) VALUES (?, ?, ?, ?, ?)").run(
+    name,
+    now,
+    JSON.stringify(settings.models),
+    JSON.stringify(settings.cache),
+    now,
+  );
+}
+
+export function updateContext(
+  db: Db,
+  name: string,
+  fields: Partial<{ models: Models; retention: RetentionRule[]; cache: CacheConfig; providers_configured: string[]; providers_sealed: string | null; last_decay_at: number }>,
+): void {
+  for (const [key, value] of Object.entries(fields)) {
+    const stored = key === "providers_sealed" || key === "last_decay_at" ? value : JSON.stringify(value);
+    db.prepare(`UPDATE contexts SET ${key} = ? WHERE name = ?`).run(stored, name);
+  }
+}

@@ -1,0 +1,46 @@
+import Database from "better-sqlite3";
+import * as sqliteVec from "sqlite-vec";
+import { MIGRATIONS } from "./migrations.js";
+
+export type Db = Database.Database;
+
+/**
+ * Opens (or creates) the database: WAL, foreign keys, synchronous=NORMAL, sqlite-vec loaded on this
+ * connection, migrations applied. Synchronous, like every store function.
+ */
+export function openDatabase(path: string): Db {
+  const db = new Database(path);
+  try {
+    if (path !== ":memory:") db.pragma("journal_mode = WAL");
+    db.pragma("synchronous = NORMAL");
+    db.pragma("foreign_keys = ON");
+    db.pragma("busy_timeout = 5000");
+    sqliteVec.load(db);
+    // Integer powers for the decay sweep, independent of whether SQLite was built with math functions.
+    db.function("spectron_pow", { deterministic: true }, (base, exp) => Math.pow(Number(base), Number(exp)));
+    migrate(db);
+    return db;
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}
+
+export function migrate(db: Db): void {
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`);
+  const applied = new Set(
+    (db.prepare("SELECT version FROM schema_migrations").all() as { version: number }[]).map((r) => r.version),
+  );
+  for (const migration of MIGRATIONS) {
+    if (applied.has(migration.version)) continue;
+    db.transaction(() => {
+      migration.up(db);
+      db.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)").run(
+        migration.version,
+        migration.name,
+        new Date().toISOString(),
+      );
+    })();
+  }
+}

@@ -1,0 +1,217 @@
+import type Database from "better-sqlite3";
+
+/**
+ * Numbered migrations, applied in order and recorded in `schema_migrations`. Never edit a released one:
+ * append a new one. Vector tables (sqlite-vec `vec0`) are created on demand per embedding model, because
+ * their dimension is part of their definition.
+ */
+export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; up: (db: Database.Database) => void }> = [
+  {
+    version: 1,
+    name: "initial schema",
+    up: (db) =>
+      db.exec(`
+        CREATE TABLE contexts (
+          name TEXT PRIMARY KEY,
+          created_at INTEGER NOT NULL,
+          models TEXT NOT NULL,
+          retention TEXT NOT NULL DEFAULT '[]',
+          cache TEXT NOT NULL,
+          providers_configured TEXT NOT NULL DEFAULT '[]',
+          providers_sealed TEXT,
+          last_decay_at INTEGER,
+          reindex TEXT
+        );
+
+        CREATE TABLE turns (
+          id INTEGER PRIMARY KEY,
+          context TEXT NOT NULL,
+          scope_key TEXT NOT NULL,
+          role TEXT NOT NULL,
+          content TEXT NOT NULL,
+          speaker TEXT,
+          occurred_at INTEGER,
+          metadata TEXT,
+          session TEXT,
+          principal TEXT,
+          on_behalf_of TEXT,
+          status TEXT NOT NULL CHECK (status IN ('pending', 'extracted', 'failed')),
+          attempts INTEGER NOT NULL DEFAULT 0,
+          error TEXT,
+          created_at INTEGER NOT NULL,
+          updated_at INTEGER NOT NULL
+        );
+        CREATE INDEX turns_by_status ON turns (context, status, id);
+
+        CREATE TABLE records (
+          id INTEGER PRIMARY KEY,
+          context TEXT NOT NULL,
+          scope_key TEXT NOT NULL,
+          kind TEXT NOT NULL,
+          memory_category TEXT NOT NULL,
+          subject TEXT,
+          attribute TEXT,
+          value TEXT,
+          cardinality TEXT NOT NULL DEFAULT 'many',
+          text TEXT NOT NULL,
+          norm_text TEXT NOT NULL,
+          confidence REAL NOT NULL,
+          trust REAL NOT NULL DEFAULT 1.0,
+          importance REAL NOT NULL,
+          status TEXT NOT NULL CHECK (status IN ('current', 'superseded', 'flagged', 'expired', 'forgotten')),
+          superseded_by INTEGER,
+          source_kind TEXT NOT NULL,
+          source_id TEXT,
+          proof_count INTEGER NOT NULL DEFAULT 1,
+          derived_from TEXT NOT NULL DEFAULT '[]',
+          history TEXT NOT NULL DEFAULT '[]',
+          metadata TEXT,
+          embedding_model TEXT,
+          created_at INTEGER NOT NULL,
+          updated_at INTEGER NOT NULL,
+          last_accessed_at INTEGER,
+          last_decay_at INTEGER NOT NULL,
+          expires_at INTEGER
+        );
+        CREATE INDEX records_by_scope ON records (context, scope_key, status);
+        CREATE INDEX records_by_attribute ON records (context, scope_key, subject, attribute, status);
+        CREATE INDEX records_by_norm_text ON records (context, scope_key, norm_text);
+        CREATE INDEX records_by_expiry ON records (context, expires_at) WHERE expires_at IS NOT NULL;
+
+        CREATE VIRTUAL TABLE records_fts USING fts5 (text, content = 'records', content_rowid = 'id');
+        CREATE TRIGGER records_fts_insert AFTER INSERT ON records BEGIN
+          INSERT INTO records_fts (rowid, text) VALUES (new.id, new.text);
+        END;
+        CREATE TRIGGER records_fts_delete AFTER DELETE ON records BEGIN
+          INSERT INTO records_fts (records_fts, rowid, text) VALUES ('delete', old.id, old.text);
+        END;
+        CREATE TRIGGER records_fts_update AFTER UPDATE OF text ON records BEGIN
+          INSERT INTO records_fts (records_fts, rowid, text) VALUES ('delete', old.id, old.text);
+          INSERT INTO records_fts (rowid, text) VALUES (new.id, new.text);
+        END;
+
+        CREATE TABLE entities (
+          id INTEGER PRIMARY KEY,
+          context TEXT NOT NULL,
+          name TEXT NOT NULL,
+          norm_name TEXT NOT NULL,
+          created_at INTEGER NOT NULL,
+          UNIQUE (context, norm_name)
+        );
+        CREATE TABLE record_entities (
+          record_id INTEGER NOT NULL,
+          entity_id INTEGER NOT NULL,
+          PRIMARY KEY (record_id, entity_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX record_entities_by_entity ON record_entities (entity_id, record_id);
+
+        CREATE TABLE edges (
+          id INTEGER PRIMARY KEY,
+          context TEXT NOT NULL,
+          src_type TEXT NOT NULL,
+          src_id INTEGER NOT NULL,
+          kind TEXT NOT NULL,
+          dst_type TEXT NOT NULL,
+          dst_id TEXT NOT NULL,
+          weight REAL,
+          created_at INTEGER NOT NULL
+        );
+        CREATE INDEX edges_by_src ON edges (src_type, src_id, kind);
+        CREATE INDEX edges_by_dst ON edges (dst_type, dst_id, kind);
+
+        CREATE TABLE traces (
+          id INTEGER PRIMARY KEY,
+          context TEXT NOT NULL,
+          kind TEXT NOT NULL,
+          principal TEXT,
+          on_behalf_of TEXT,
+          session TEXT,
+          scope_key TEXT,
+          payload TEXT NOT NULL,
+          created_at INTEGER NOT NULL
+        );
+        CREATE INDEX traces_by_kind ON traces (context, kind, id);
+        CREATE INDEX traces_by_session ON traces (context, session, id);
+
+        CREATE TABLE documents (
+          id INTEGER PRIMARY KEY,
+          context TEXT NOT NULL,
+          scope_key TEXT NOT NULL,
+          title TEXT NOT NULL,
+          text TEXT NOT NULL,
+          metadata TEXT,
+          created_at INTEGER NOT NULL
+        );
+        CREATE TABLE chunks (
+          id INTEGER PRIMARY KEY,
+          context TEXT NOT NULL,
+          document_id INTEGER NOT NULL REFERENCES documents (id) ON DELETE CASCADE,
+          scope_key TEXT NOT NULL,
+          ord INTEGER NOT NULL,
+          text TEXT NOT NULL,
+          embedding_model TEXT,
+          created_at INTEGER NOT NULL
+        );
+        CREATE INDEX chunks_by_scope ON chunks (context, scope_key);
+        CREATE INDEX chunks_by_document ON chunks (document_id);
+        CREATE VIRTUAL TABLE chunks_fts USING fts5 (text, content = 'chunks', content_rowid = 'id');
+        CREATE TRIGGER chunks_fts_insert AFTER INSERT ON chunks BEGIN
+          INSERT INTO chunks_fts (rowid, text) VALUES (new.id, new.text);
+        END;
+        CREATE TRIGGER chunks_fts_delete AFTER DELETE ON chunks BEGIN
+          INSERT INTO chunks_fts (chunks_fts, rowid, text) VALUES ('delete', old.id, old.text);
+        END;
+
+        -- Past queries (one per tier-3 retrieval), embedded: the tier-2 cache and the ranking feedback read them.
+        CREATE TABLE queries (
+          id INTEGER PRIMARY KEY,
+          context TEXT NOT NULL,
+          scope_key TEXT NOT NULL,
+          query TEXT NOT NULL,
+          norm_query TEXT NOT NULL,
+          retrieval_trace_id INTEGER NOT NULL,
+          embedding_model TEXT,
+          created_at INTEGER NOT NULL
+        );
+        CREATE INDEX queries_by_scope ON queries (context, scope_key, id);
+
+        -- The response cache: an answer, the query it answered, and the records it depended on.
+        CREATE TABLE cache_entries (
+          id INTEGER PRIMARY KEY,
+          context TEXT NOT NULL,
+          scope_key TEXT NOT NULL,
+          query_id INTEGER NOT NULL,
+          norm_query TEXT NOT NULL,
+          answer TEXT NOT NULL,
+          response_trace_id INTEGER NOT NULL,
+          created_at INTEGER NOT NULL
+        );
+        CREATE INDEX cache_by_query ON cache_entries (context, scope_key, norm_query);
+        CREATE INDEX cache_by_query_id ON cache_entries (query_id);
+        CREATE TABLE cache_deps (
+          record_id INTEGER NOT NULL,
+          cache_id INTEGER NOT NULL REFERENCES cache_entries (id) ON DELETE CASCADE,
+          PRIMARY KEY (record_id, cache_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX cache_deps_by_cache ON cache_deps (cache_id);
+        -- What a cached answer is about ("attr:user/plan", "ent:lisbon"): a new fact on a topic evicts it.
+        CREATE TABLE cache_topics (
+          topic TEXT NOT NULL,
+          cache_id INTEGER NOT NULL REFERENCES cache_entries (id) ON DELETE CASCADE,
+          PRIMARY KEY (topic, cache_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX cache_topics_by_cache ON cache_topics (cache_id);
+
+        -- Ordered log of vector writes, so that a saved ANN index catches up by replay instead of a rebuild.
+        CREATE TABLE vector_changes (
+          seq INTEGER PRIMARY KEY,
+          context TEXT NOT NULL,
+          space TEXT NOT NULL,
+          model TEXT NOT NULL,
+          label INTEGER NOT NULL,
+          op TEXT NOT NULL CHECK (op IN ('add', 'remove'))
+        );
+        CREATE INDEX vector_changes_by_space ON vector_changes (context, space, model, seq);
+      `),
+  },
+];

@@ -1,0 +1,131 @@
+import type { Db } from "./database.js";
+
+export type RecordKind = "entity" | "attribute" | "relation" | "instruction" | "uncertainty" | "observation";
+export type MemoryCategory = "identity" | "knowledge" | "context";
+export type RecordStatus = "current" | "superseded" | "flagged" | "expired" | "forgotten";
+export type SourceKind = "turn" | "document" | "reflect" | "elaboration" | "consolidation";
+
+/** Statuses a reader sees by default: disputed (flagged) facts stay visible, marked as such. */
+export const LIVE_STATUSES: readonly RecordStatus[] = ["current", "flagged"];
+
+export interface HistoryEntry {
+  at: number;
+  event: "created" | "reinforced" | "superseded" | "supersedes" | "flagged" | "expired" | "forgotten" | "decayed" | "updated";
+  detail?: string;
+  trace?: number;
+}
+
+export interface RecordRow {
+  id: number;
+  context: string;
+  scope_key: string;
+  kind: RecordKind;
+  memory_category: MemoryCategory;
+  subject: string | null;
+  attribute: string | null;
+  value: string | null;
+  cardinality: "one" | "many";
+  text: string;
+  norm_text: string;
+  confidence: number;
+  trust: number;
+  importance: number;
+  status: RecordStatus;
+  superseded_by: number | null;
+  source_kind: SourceKind;
+  source_id: string | null;
+  proof_count: number;
+  derived_from: string;
+  history: string;
+  metadata: string | null;
+  embedding_model: string | null;
+  created_at: number;
+  updated_at: number;
+  last_accessed_at: number | null;
+  last_decay_at: number;
+  expires_at: number | null;
+}
+
+export type NewRecord = Omit<RecordRow, "id" | "superseded_by" | "proof_count" | "updated_at" | "last_accessed_at" | "last_decay_at" | "norm_text"> & {
+  proof_count?: number;
+};
+
+/** Lower-case, punctuation and white space folded: the key for exact-duplicate detection. */
+export function normalizeText(text: string): string {
+  return text
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}]+/gu, " ")
+    .trim();
+}
+
+export function insertRecord(db: Db, record: NewRecord): number {
+  const info = db
+    .prepare(
+      `INSERT INTO records (context, scope_key, kind, memory_category, subject, attribute, value, cardinality, text, norm_text,
+         confidence, trust, importance, status, source_kind, source_id, proof_count, derived_from, history, metadata,
+         embedding_model, created_at, updated_at, last_decay_at, expires_at)
+       VALUES (@context, @scope_key, @kind, @memory_category, @subject, @attribute, @value, @cardinality, @text, @norm_text,
+         @confidence, @trust, @importance, @status, @source_kind, @source_id, @proof_count, @derived_from, @history, @metadata,
+         @embedding_model, @created_at, @created_at, @created_at, @expires_at)`,
+    )
+    .run({ ...record, norm_text: normalizeText(record.text), proof_count: record.proof_count ?? 1 });
+  return Number(info.lastInsertRowid);
+}
+
+export function getRecord(db: Db, context: string, id: number): RecordRow | undefined {
+  return db.prepare("SELECT * FROM records WHERE id = ? AND context = ?").get(id, context) as RecordRow | undefined;
+}
+
+export function getRecords(db: Db, context: string, ids: readonly number[]): RecordRow[] {
+  if (ids.length === 0) return [];
+  const rows = db
+    .prepare(`SELECT * FROM records WHERE context = ? AND id IN (${ids.map(() => "?").join(",")})`)
+    .all(context, ...ids) as RecordRow[];
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  return ids.map((id) => byId.get(id)).filter((r): r is RecordRow => !!r);
+}
+
+export function appendHistory(row: Pick<RecordRow, "history">, entry: HistoryEntry): string {
+  const history = JSON.parse(row.history) as HistoryEntry[];
+  history.push(entry);
+  return JSON.stringify(history);
+}
+
+export function updateRecord(db: Db, id: number, fields: Partial<Omit<RecordRow, "id" | "context">>): void {
+  const keys = Object.keys(fields);
+  if (keys.length === 0) return;
+  db.prepare(`UPDATE records SET ${keys.map((k) => `${k} = @${k}`).join(", ")} WHERE id = @id`).run({ ...fields, id });
+}
+
+/** Live records of a subject's attribute in one exact scope: what a new value of that attribute competes with. */
+export function liveByAttribute(db: Db, context: string, scopeKey: string, subject: string, attribute: string): RecordRow[] {
+  return db
+    .prepare(
+      `SELECT * FROM records WHERE context = ? AND scope_key = ? AND subject = ? AND attribute = ?
+         AND status IN ('current', 'flagged') ORDER BY id`,
+    )
+    .all(context, scopeKey, subject, attribute) as RecordRow[];
+}
+
+export function liveByNormText(db: Db, context: string, scopeKey: string, normText: string): RecordRow | undefined {
+  return db
+    .prepare(
+      `SELECT * FROM records WHERE context = ? AND scope_key = ? AND norm_text = ? AND status IN ('current', 'flagged')
+        ORDER BY id LIMIT 1`,
+    )
+    .get(context, scopeKey, normText) as RecordRow | undefined;
+}
+
+/** SQL fragment + params selecting live, unexpired record ids visible to a set of scope keys. */
+export function visibleRecordsSql(context: string, scopeKeys: readonly string[], now: number): { sql: string; params: unknown[] } {
+  return {
+    sql: `SELECT id FROM records WHERE context = ? AND scope_key IN (${scopeKeys.map(() => "?").join(",")})
+            AND status IN ('current', 'flagged') AND (expires_at IS NULL OR expires_at > ?)`,
+    params: [context, ...scopeKeys, now],
+  };
+}
+
+export function countVisible(db: Db, context: string, scopeKeys: readonly string[], now: number): number {
+  const { sql, params } = visibleRecordsSql(context, scopeKeys, now);
+  return (db.prepare(`SELECT COUNT(*) AS n FROM (${sql})`).get(...params) as { n: number }).n;
+}

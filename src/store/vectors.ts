@@ -1,0 +1,143 @@
+import type { Db } from "./database.js";
+import type { VectorChange, VectorSource } from "./vector-index.js";
+
+/** What a vector belongs to. Each (space, model) pair has its own vec0 table: its dimension is fixed. */
+export type VectorSpace = "records" | "chunks" | "queries";
+
+function tableName(space: VectorSpace, model: string): string {
+  return `vec_${space}_${model.replace(/[^a-zA-Z0-9]/g, "_")}`;
+}
+
+const ensured = new WeakMap<Db, Set<string>>();
+
+/** Creates the vec0 table for (space, model) if needed. Cosine distance; the Context is a partition key. */
+export function ensureVectorTable(db: Db, space: VectorSpace, model: string, dim: number): string {
+  const table = tableName(space, model);
+  let seen = ensured.get(db);
+  if (!seen) ensured.set(db, (seen = new Set()));
+  if (!seen.has(table)) {
+    db.exec(
+      `CREATE VIRTUAL TABLE IF NOT EXISTS ${table} USING vec0 (context TEXT PARTITION KEY, embedding float[${dim}] distance_metric=cosine)`,
+    );
+    seen.add(table);
+  }
+  return table;
+}
+
+export function vectorTableExists(db: Db, space: VectorSpace, model: string): boolean {
+  return !!db.prepare("SELECT 1 FROM sqlite_master WHERE name = ?").get(tableName(space, model));
+}
+
+/** Writes a vector and logs the change (inside the caller's transaction). */
+export function putVector(db: Db, context: string, space: VectorSpace, model: string, label: number, vector: Float32Array): number {
+  const table = ensureVectorTable(db, space, model, vector.length);
+  db.prepare(`DELETE FROM ${table} WHERE rowid = ?`).run(BigInt(label));
+  db.prepare(`INSERT INTO ${table} (rowid, context, embedding) VALUES (?, ?, ?)`).run(BigInt(label), context, vector);
+  return logChange(db, context, space, model, label, "add");
+}
+
+/** Removes a vector from every model's table for this space and logs the change. */
+export function deleteVector(db: Db, context: string, space: VectorSpace, model: string, label: number): number | undefined {
+  if (!vectorTableExists(db, space, model)) return undefined;
+  const info = db.prepare(`DELETE FROM ${tableName(space, model)} WHERE rowid = ?`).run(BigInt(label));
+  return info.changes > 0 ? logChange(db, context, space, model, label, "remove") : undefined;
+}
+
+function logChange(db: Db, context: string, space: VectorSpace, model: string, label: number, op: "add" | "remove"): number {
+  const info = db
+    .prepare("INSERT INTO vector_changes (context, space, model, label, op) VALUES (?, ?, ?, ?, ?)")
+    .run(context, space, model, label, op);
+  return Number(info.lastInsertRowid);
+}
+
+export function getVector(db: Db, space: VectorSpace, model: string, label: number): Float32Array | undefined {
+  if (!vectorTableExists(db, space, model)) return undefined;
+  const row = db.prepare(`SELECT embedding FROM ${tableName(space, model)} WHERE rowid = ?`).get(BigInt(label)) as
+    | { embedding: Buffer }
+    | undefined;
+  return row ? toFloat32(row.embedding) : undefined;
+}
+
+export function toFloat32(buffer: Buffer): Float32Array {
+  // Copy: the Buffer may be a view on a shared pool, and Float32Array needs 4-byte alignment.
+  const copy = new Uint8Array(buffer.byteLength);
+  copy.set(buffer);
+  return new Float32Array(copy.buffer);
+}
+
+/**
+ * Exact cosine search among the rows of `space` whose ids are selected by `candidateSql` (a SELECT of one id
+ * column, with its own parameters). Used for small or scope-filtered sets, and as the reference for the ANN.
+ */
+export function exactSearch(
+  db: Db,
+  space: VectorSpace,
+  model: string,
+  vector: Float32Array,
+  k: number,
+  candidateSql: string,
+  params: unknown[],
+): { label: number; distance: number }[] {
+  if (!vectorTableExists(db, space, model)) return [];
+  const rows = db
+    .prepare(
+      `SELECT v.rowid AS label, vec_distance_cosine(v.embedding, ?) AS distance
+         FROM ${tableName(space, model)} v
+        WHERE v.rowid IN (${candidateSql})
+        ORDER BY distance ASC LIMIT ?`,
+    )
+    .all(vector, ...params, k) as { label: number | bigint; distance: number }[];
+  return rows.map((r) => ({ label: Number(r.label), distance: r.distance }));
+}
+
+/** sqlite-vec KNN over a whole Context partition (full scan): the reference and the large-scope fallback. */
+export function knnSearch(db: Db, context: string, space: VectorSpace, model: string, vector: Float32Array, k: number) {
+  if (!vectorTableExists(db, space, model)) return [];
+  const rows = db
+    .prepare(
+      `SELECT rowid AS label, distance FROM ${tableName(space, model)}
+        WHERE embedding MATCH ? AND k = ? AND context = ? ORDER BY distance`,
+    )
+    .all(vector, Math.min(k, 4096), context) as { label: number | bigint; distance: number }[];
+  return rows.map((r) => ({ label: Number(r.label), distance: r.distance }));
+}
+
+/** The SQLite side of a VectorIndex: live vectors and the change log of one (context, space, model). */
+export function vectorSource(db: Db, context: string, space: VectorSpace, model: string, dim: number): VectorSource {
+  const table = ensureVectorTable(db, space, model, dim);
+  return {
+    dim,
+    lastSeq: () =>
+      Number(
+        (db.prepare("SELECT MAX(seq) AS s FROM vector_changes WHERE context = ? AND space = ? AND model = ?").get(context, space, model) as {
+          s: number | null;
+        }).s ?? 0,
+      ),
+    count: () => Number((db.prepare(`SELECT COUNT(*) AS n FROM ${table} WHERE context = ?`).get(context) as { n: number }).n),
+    *all(batchSize: number) {
+      let after = 0n;
+      for (;;) {
+        const rows = db
+          .prepare(`SELECT rowid AS label, embedding FROM ${table} WHERE context = ? AND rowid > ? ORDER BY rowid LIMIT ?`)
+          .safeIntegers(true)
+          .all(context, after, batchSize) as { label: bigint; embedding: Buffer }[];
+        if (rows.length === 0) return;
+        after = rows[rows.length - 1]!.label;
+        yield rows.map((r) => ({ label: Number(r.label), vector: toFloat32(r.embedding) }));
+      }
+    },
+    changesSince(seq: number, limit: number): VectorChange[] {
+      const rows = db
+        .prepare(
+          `SELECT c.seq, c.label, c.op, v.embedding FROM vector_changes c LEFT JOIN ${table} v ON v.rowid = c.label
+            WHERE c.context = ? AND c.space = ? AND c.model = ? AND c.seq > ? ORDER BY c.seq LIMIT ?`,
+        )
+        .all(context, space, model, seq, limit) as { seq: number; label: number; op: "add" | "remove"; embedding: Buffer | null }[];
+      return rows.map((r) => {
+        // An "add" whose vector is gone was removed later; the later "remove" in the log settles it.
+        if (r.op === "add" && r.embedding) return { seq: r.seq, label: r.label, op: "add", vector: toFloat32(r.embedding) };
+        return { seq: r.seq, label: r.label, op: "remove" };
+      });
+    },
+  };
+}

@@ -1,0 +1,89 @@
+import type { Access } from "../access/access.js";
+import { can } from "../access/access.js";
+import type { Core } from "../core.js";
+import { callContextSchema, parseInput, tracesListSchema, type CallContext, type TracesListOptions } from "../config/schemas.js";
+import { NotFoundError } from "../errors.js";
+import { edgesFrom, edgesTo, type EdgeRow } from "../store/graph.js";
+import { ID_PREFIX, parseId, toId } from "../store/ids.js";
+import { parseScopeKey } from "../store/scope.js";
+import { getTrace, listTraces, type TraceKind, type TraceRow } from "../store/traces.js";
+import { iso } from "../state/public-record.js";
+
+export interface Trace {
+  id: string;
+  kind: TraceKind;
+  principal: string | null;
+  on_behalf_of: string | null;
+  session: string | null;
+  scope: Record<string, string> | null;
+  created_at: string;
+  payload: Record<string, unknown>;
+}
+
+export interface TraceEdge {
+  kind: string;
+  direction: "out" | "in";
+  node: { type: string; id: string };
+}
+
+const PREFIX: Record<string, keyof typeof ID_PREFIX | undefined> = { record: "record", trace: "trace", turn: "turn", chunk: "chunk", document: "document" };
+
+function nodeId(type: string, id: string | number): string {
+  const kind = PREFIX[type];
+  return kind ? toId(kind, Number(id)) : String(id);
+}
+
+function toTrace(row: TraceRow): Trace {
+  return {
+    id: toId("trace", row.id),
+    kind: row.kind,
+    principal: row.principal,
+    on_behalf_of: row.on_behalf_of,
+    session: row.session,
+    scope: row.scope_key ? parseScopeKey(row.scope_key) : null,
+    created_at: iso(row.created_at),
+    payload: JSON.parse(row.payload) as Record<string, unknown>,
+  };
+}
+
+function toEdges(out: EdgeRow[], inbound: EdgeRow[]): TraceEdge[] {
+  return [
+    ...out.map((e) => ({ kind: e.kind, direction: "out" as const, node: { type: e.dst_type, id: nodeId(e.dst_type, e.dst_id) } })),
+    ...inbound.map((e) => ({ kind: e.kind, direction: "in" as const, node: { type: e.src_type, id: nodeId(e.src_type, e.src_id) } })),
+  ];
+}
+
+/**
+ * Traces as graph nodes. Holders of manage see every trace; other principals see only traces whose scope lies
+ * within one of their read grants.
+ */
+export function createTracesApi(core: Core, access: Access, guard: (method: string) => void) {
+  const visible = (call: CallContext, row: TraceRow) =>
+    !call.principal || can(call.principal, "manage", {}) || (row.scope_key !== null && can(call.principal, "read", parseScopeKey(row.scope_key)));
+  return {
+    async list(options: TracesListOptions = {}): Promise<{ traces: Trace[]; cursor: string | null }> {
+      guard("traces.list");
+      const o = parseInput(tracesListSchema, options, "options");
+      const rows: TraceRow[] = [];
+      let before = o.cursor ? Number(o.cursor) : undefined;
+      // Filter page by page so that a principal with a narrow grant still gets a full page.
+      for (;;) {
+        const batch = listTraces(core.db, core.context, { ...(o.kind ? { kind: o.kind } : {}), ...(o.session ? { session: o.session } : {}), ...(before ? { before } : {}), limit: o.limit + 1 });
+        for (const row of batch) if (visible(o, row)) rows.push(row);
+        if (batch.length < o.limit + 1 || rows.length > o.limit) break;
+        before = batch[batch.length - 1]!.id;
+      }
+      const page = rows.slice(0, o.limit);
+      return { traces: page.map(toTrace), cursor: rows.length > o.limit ? String(page[page.length - 1]!.id) : null };
+    },
+    /** One trace with its edges (out: what it considered, returned, created…; in: what points at it). */
+    async get(id: string, ctx?: CallContext): Promise<Trace & { edges: TraceEdge[] }> {
+      guard("traces.get");
+      const n = parseId("trace", id);
+      const call = parseInput(callContextSchema, ctx ?? {}, "traces.get(…, ctx)");
+      const row = getTrace(core.db, core.context, n);
+      if (!row || !visible(call, row)) throw new NotFoundError("trace", id);
+      return { ...toTrace(row), edges: toEdges(edgesFrom(core.db, "trace", n), edgesTo(core.db, "trace", n)) };
+    },
+  };
+}
