@@ -2,7 +2,7 @@ import Anthropic from "@anthropic-ai/sdk";
 import { ProviderError } from "../errors.js";
 import { estimateCostUsd } from "./pricing.js";
 import type { ProviderConfig, ProviderOptions } from "./resolve.js";
-import { readAdapterOptions, toProviderFailure, withRetry, type FailureContext } from "./retry.js";
+import { attemptRequest, readAdapterOptions, withRetry, type FailureContext } from "./retry.js";
 import { generateWithParseRetry, jsonSchemaOf, parseRetryMessage, parseStructured, type ParseOutcome } from "./structured.js";
 import type { CallOptions, GenerateResult, LanguageModel, Prompt } from "./types.js";
 
@@ -42,16 +42,13 @@ export function createAnthropicLanguageModel(id: string, config: ProviderConfig,
         call: async (previous) => {
           const messages = previous ? [...base, ...followUp(previous.reply, prompt.name, previous.error)] : base;
           const message = await withRetry(
-            async () => {
-              try {
-                return await client.messages.create(
+            () =>
+              attemptRequest(ctx, (signal) =>
+                client.messages.create(
                   { model: id, max_tokens: MAX_TOKENS, system: prompt.system, messages, tools: [tool], tool_choice: { type: "tool", name: tool.name } },
-                  { signal: call.signal ?? null, timeout: ctx.timeoutMs, maxRetries: 0 },
-                );
-              } catch (error) {
-                throw toProviderFailure(error, ctx);
-              }
-            },
+                  { signal, timeout: ctx.timeoutMs, maxRetries: 0 },
+                ),
+              ),
             { ...tuning, signal: call.signal },
           );
           if (!Array.isArray(message?.content)) {

@@ -4,7 +4,7 @@ import type { ChatCompletion, ChatCompletionMessageParam } from "openai/resource
 import { ProviderError, SpectronValidationError } from "../errors.js";
 import { estimateCostUsd } from "./pricing.js";
 import type { ProviderConfig, ProviderOptions } from "./resolve.js";
-import { readAdapterOptions, toProviderFailure, withRetry, type FailureContext } from "./retry.js";
+import { attemptRequest, readAdapterOptions, withRetry, type FailureContext } from "./retry.js";
 import { generateWithParseRetry, openAIResponseSchema, parseJsonText, parseRetryMessage, type ParseOutcome } from "./structured.js";
 import type { CallOptions, EmbeddingModel, GenerateResult, LanguageModel, ModelUsage, Prompt } from "./types.js";
 
@@ -54,7 +54,7 @@ export function createOpenAILanguageModel(id: string, config: ProviderConfig, op
           const messages: ChatCompletionMessageParam[] = previous
             ? [...base, { role: "assistant", content: previous.reply }, { role: "user", content: parseRetryMessage(previous.error) }]
             : base;
-          const completion = await request(ctx, tuning, () =>
+          const completion = await request(ctx, tuning, (signal) =>
             client.chat.completions.create(
               {
                 model: id,
@@ -64,7 +64,7 @@ export function createOpenAILanguageModel(id: string, config: ProviderConfig, op
                   json_schema: { name: prompt.name, schema: format.schema, strict: format.strict },
                 },
               },
-              { signal: call.signal ?? null, timeout: ctx.timeoutMs, maxRetries: 0 },
+              { signal, timeout: ctx.timeoutMs, maxRetries: 0 },
             ),
           );
           return readCompletion(completion, prompt.schema, ctx);
@@ -118,10 +118,10 @@ export function createOpenAIEmbeddingModel(id: string, config: ProviderConfig, o
       let inputTokens = 0;
       for (let start = 0; start < texts.length; start += EMBED_BATCH) {
         const batch = texts.slice(start, start + EMBED_BATCH);
-        const response = await request(ctx, tuning, () =>
+        const response = await request(ctx, tuning, (signal) =>
           client.embeddings.create(
             { model: id, input: batch, encoding_format: "float" },
-            { signal: call.signal ?? null, timeout: ctx.timeoutMs, maxRetries: 0 },
+            { signal, timeout: ctx.timeoutMs, maxRetries: 0 },
           ),
         );
         const data = Array.isArray(response?.data) ? [...response.data].sort((a, b) => a.index - b.index) : [];
@@ -148,18 +148,9 @@ export function createOpenAIEmbeddingModel(id: string, config: ProviderConfig, o
   };
 }
 
-/** One SDK request under our retry policy, every failure mapped to a scrubbed ProviderError (or the abort). */
-function request<T>(ctx: FailureContext, tuning: ReturnType<typeof readAdapterOptions>, send: () => Promise<T>): Promise<T> {
-  return withRetry(
-    async () => {
-      try {
-        return await send();
-      } catch (error) {
-        throw toProviderFailure(error, ctx);
-      }
-    },
-    { ...tuning, signal: ctx.signal },
-  );
+/** One SDK request under our retry policy and deadline, every failure a scrubbed ProviderError (or the abort). */
+function request<T>(ctx: FailureContext, tuning: ReturnType<typeof readAdapterOptions>, send: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  return withRetry(() => attemptRequest(ctx, send), { ...tuning, signal: ctx.signal });
 }
 
 function unexpectedShape(ctx: FailureContext, what: string): ProviderError {

@@ -191,6 +191,24 @@ export function toProviderFailure(error: unknown, ctx: FailureContext): unknown 
 }
 
 /**
+ * One SDK request under a hard deadline of `ctx.timeoutMs`, its failure mapped by `toProviderFailure`.
+ * The SDKs' own `timeout` stops at the response headers; this one also covers a body that stalls.
+ */
+export async function attemptRequest<T>(ctx: FailureContext, send: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const deadline = new AbortController();
+  const timer = setTimeout(() => deadline.abort(new DOMException(`No answer within ${ctx.timeoutMs} ms.`, "TimeoutError")), ctx.timeoutMs);
+  const signal = ctx.signal ? AbortSignal.any([ctx.signal, deadline.signal]) : deadline.signal;
+  try {
+    return await send(signal);
+  } catch (error) {
+    if (deadline.signal.aborted && !ctx.signal?.aborted) throw toProviderFailure(deadline.signal.reason, ctx);
+    throw toProviderFailure(error, ctx);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
  * Replaces the given secrets, anything shaped like a provider key, bearer tokens and URL credentials with
  * "[redacted]".
  */
@@ -256,12 +274,25 @@ function bodyReason(error: unknown, apiKey: string): string {
 
 function shortReason(error: unknown, apiKey: string): string {
   if (!(error instanceof Error)) return "non-error value thrown";
-  const inner = error.cause instanceof Error ? `: ${error.cause.message}` : "";
-  return clip(redact(`${error.name}: ${error.message}${inner}`, [apiKey]));
+  const parts = [`${nameOf(error)}: ${error.message}`];
+  let code: string | undefined;
+  let current: unknown = error.cause;
+  for (let depth = 0; depth < 5 && current instanceof Error; depth++) {
+    if (current.message && !parts.some((p) => p.includes(current instanceof Error ? current.message : ""))) parts.push(current.message);
+    const c = (current as { code?: unknown }).code;
+    if (typeof c === "string") code = c;
+    current = current.cause;
+  }
+  if (code && !parts.some((p) => p.includes(code))) parts.push(code);
+  return clip(redact(parts.map((p) => p.replace(/[.\s]+$/, "")).join(": "), [apiKey]));
+}
+
+function nameOf(error: Error): string {
+  return error.name !== "Error" ? error.name : (error.constructor?.name ?? "Error");
 }
 
 function clip(text: string): string {
-  const flat = text.replace(/\s+/g, " ").trim();
+  const flat = text.replace(/\s+/g, " ").trim().replace(/\.$/, "");
   return flat.length > 200 ? `${flat.slice(0, 197)}...` : flat;
 }
 
@@ -269,7 +300,7 @@ function clip(text: string): string {
 function safeCause(error: unknown, apiKey: string): Record<string, string | number> {
   const out: Record<string, string | number> = {};
   const e = error as { name?: unknown; status?: unknown; type?: unknown; code?: unknown; requestID?: unknown; cause?: unknown };
-  if (typeof e?.name === "string") out.name = e.name;
+  if (error instanceof Error) out.name = nameOf(error);
   if (typeof e?.status === "number") out.status = e.status;
   const type = typeof e?.type === "string" ? e.type : (e as { error?: { error?: { type?: unknown } } })?.error?.error?.type;
   if (typeof type === "string") out.type = clip(redact(type, [apiKey]));

@@ -150,7 +150,7 @@ export async function generateWithParseRetry<R, O>(
       `${firstLine(reason)}. Nothing was stored from it. Try again, or assign a more capable model to this stage with memory.config.models(...).`,
     undefined,
     false,
-    { cause: new Error(`${args.promptName} reply rejected twice; last error: ${reason}`) },
+    { cause: { prompt: args.promptName, attempts: 2, lastError: reason } },
   );
 }
 

@@ -36,6 +36,8 @@ export interface FakeStep {
   hang?: boolean;
   /** Send headers and half the body of the normal reply, then destroy the socket. */
   truncate?: boolean;
+  /** Send headers and half the body of the normal reply, then nothing more (until `close()`). */
+  stall?: boolean;
   /** Embeddings of this dimension instead of the model's. */
   dimensions?: number;
   /** A raw response body (any JSON), sent with `status` (default 200). */
@@ -84,6 +86,8 @@ export interface FakeProvider {
   script(...steps: FakeStep[]): void;
   /** Steps not yet consumed. */
   pending(): number;
+  /** Forgets recorded requests and drops unconsumed steps (between tests sharing one server). */
+  reset(): void;
   /** Stops the server and destroys open sockets, so hung requests end. */
   close(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
@@ -158,6 +162,11 @@ export async function startFakeProvider(script?: FakeStep[] | FakeProviderOption
                 ? messagesReply(body, step, info, respond, id)
                 : chatReply(body, step, info, respond, id);
         const text = JSON.stringify(payload);
+        if (step?.stall) {
+          res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
+          res.write(text.slice(0, Math.floor(text.length / 2)));
+          return;
+        }
         if (step?.truncate) {
           res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
           res.write(text.slice(0, Math.floor(text.length / 2)), () => {
@@ -199,6 +208,10 @@ export async function startFakeProvider(script?: FakeStep[] | FakeProviderOption
     requests,
     script: (...steps) => void queue.push(...steps),
     pending: () => queue.length,
+    reset: () => {
+      requests.length = 0;
+      queue.length = 0;
+    },
     close,
     [Symbol.asyncDispose]: close,
   };

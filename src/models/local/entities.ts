@@ -6,7 +6,7 @@ import { STOP_WORDS, stripPossessive, words } from "./text.js";
  */
 const NOT_A_NAME: ReadonlySet<string> = new Set(
   (
-    "always never please remember from going today tonight tomorrow yesterday now currently recently " +
+    "always never please remember from according going today tonight tomorrow yesterday now currently recently " +
     "summarise summarize summary tell list give show describe explain remind find search look help " +
     "let call note make keep stop start use send write answer reply respond say ask check " +
     "yes no ok okay sure thanks thank hi hello hey dear great cool nice good sorry well anyway btw " +
@@ -31,26 +31,30 @@ function isPronounLike(word: string): boolean {
  * stripped. The sentence's first word counts only when it is not a pronoun, stop word or command.
  */
 export function findEntities(sentence: string): string[] {
-  const tokens = words(sentence);
   const found: string[] = [];
-  let run: string[] = [];
-  const flush = (): void => {
-    if (run.length > 0) found.push(run.join(" "));
-    run = [];
-  };
-  tokens.forEach((token, index) => {
-    const word = stripPossessive(token);
-    const excluded =
-      isPronounLike(word) || (index === 0 && NOT_A_NAME.has(word.toLowerCase())) || !isCapitalised(word);
-    if (excluded) {
-      flush();
-      return;
+  let index = 0;
+  // Punctuation ends a name: "Porto, Portugal" is two places.
+  for (const segment of sentence.split(/[,;:()!?"]|\.(?:\s|$)|\s[-\u2013\u2014]\s/)) {
+    let run: string[] = [];
+    const flush = (): void => {
+      if (run.length > 0) found.push(run.join(" "));
+      run = [];
+    };
+    for (const token of words(segment)) {
+      const word = stripPossessive(token);
+      const excluded =
+        isPronounLike(word) || (index === 0 && NOT_A_NAME.has(word.toLowerCase())) || !isCapitalised(word);
+      index++;
+      if (excluded) {
+        flush();
+        continue;
+      }
+      run.push(word);
+      // A possessive ends the name: "Ana's Bakery" is two mentions at most, "Ana's plan" is one.
+      if (token !== word) flush();
     }
-    run.push(word);
-    // A possessive ends the name: "Ana's Bakery" is two mentions at most, "Ana's plan" is one.
-    if (token !== word) flush();
-  });
-  flush();
+    flush();
+  }
   return unique(found);
 }
 

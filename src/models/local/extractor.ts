@@ -22,8 +22,30 @@ const SOCIAL =
   /^(?:thanks|thank\s+you|thx|ty|cheers|bye|goodbye|good\s+(?:morning|afternoon|evening|night)|nice\s+to\s+meet\s+you|see\s+you|you're\s+welcome|no\s+problem|no\s+worries|sounds\s+good|got\s+it|never\s+mind|lol|haha)\b/i;
 const GREETING = /^(?:hi|hello|hey|dear|yo)\b/i;
 
+/** "I live in Lisbon and work at Acme": a second verb whose subject "I" is left out. */
+const ELIDED_I = /,?\s+and\s+(?=(?:work\s+(?:at|for|as)|live\s+in|love|like|enjoy|hate|dislike|prefer|moved\s+to|joined|started)\b)/g;
 /** Clause boundaries inside a sentence: "; ", "and I …", ", my …" — each clause may state its own fact. */
-const CLAUSE_SPLIT = /\s*;\s*|,?\s+(?:and|but|so|plus)\s+(?=(?:I|my|My|we|We)\b)|,\s+(?=(?:I|my|we)\b)/;
+const CLAUSE_BREAK = /\s*;\s*|,?\s+(?:and|but|so|plus)\s+(?=(?:I|my|My|we|We)\b)|,\s+(?=(?:I|my|we)\b)/g;
+/** A left-hand part that can stand alone: it has a subject and verb of its own, or is long enough to. */
+const STANDS_ALONE = /\b(?:I|I'm|I've|I'd|I'll|we|we're|is|are|was|were|am|have|has)\b/i;
+
+/**
+ * Splits a sentence into clauses, but keeps "My wife and I live in Lisbon" whole: a break is taken only
+ * when the part before it could be a statement of its own.
+ */
+function splitClauses(sentence: string): string[] {
+  const clauses: string[] = [];
+  let start = 0;
+  for (const match of sentence.matchAll(CLAUSE_BREAK)) {
+    const left = sentence.slice(start, match.index);
+    if (match[0].includes(";") || STANDS_ALONE.test(left) || left.trim().split(/\s+/).length >= 4) {
+      clauses.push(left);
+      start = match.index + match[0].length;
+    }
+  }
+  clauses.push(sentence.slice(start));
+  return clauses;
+}
 
 interface Speaker {
   /** The name the turn's speaker goes by in the transcript, added to every fact's entities. */
@@ -40,7 +62,7 @@ export function extract(input: ExtractionInput): Extraction {
   const facts: ExtractedFact[] = [];
   for (const sentence of splitSentences(input.content)) {
     if (isSocial(sentence) || sentence.endsWith("?")) continue;
-    for (const raw of sentence.split(CLAUSE_SPLIT)) {
+    for (const raw of splitClauses(sentence.replace(ELIDED_I, "; I "))) {
       const clause = raw.replace(LEADING_FILLER, "").trim();
       if (!clause) continue;
       facts.push(...(input.role === "user" ? userClause(clause, speaker) : otherClause(clause, input.role, speaker)));

@@ -42,7 +42,9 @@ function re(source: string): RegExp {
   return new RegExp(source, "iu");
 }
 
-const TEMPLATES = {
+type Template = "plan" | "location" | "origin" | "employer" | "occupation" | "name" | "likes" | "dislikes";
+
+const TEMPLATES: Readonly<Record<Template, (v: string) => readonly [plain: string, hedged: string]>> = {
   plan: (v: string) => [`User is on the ${v} plan.`, `User may be on the ${v} plan.`],
   location: (v: string) => [`User lives in ${v}.`, `User may live in ${v}.`],
   origin: (v: string) => [`User is from ${v}.`, `User may be from ${v}.`],
@@ -51,10 +53,10 @@ const TEMPLATES = {
   name: (v: string) => [`User's name is ${v}.`, `User's name may be ${v}.`],
   likes: (v: string) => [`User likes ${v}.`, `User may like ${v}.`],
   dislikes: (v: string) => [`User dislikes ${v}.`, `User may dislike ${v}.`],
-} as const;
+};
 
 function fact(
-  attribute: keyof typeof TEMPLATES,
+  attribute: Template,
   phrase: string,
   options: { as?: string; tentative?: boolean; value?: string } = {},
 ): IdentityMatch {
@@ -161,23 +163,23 @@ const PATTERNS: readonly Pattern[] = [
   // plan
   { re: re(String.raw`\b(?:${IM}|we're|we\s+are)\s+${ADV}(?:on|using|subscribed\s+to)\s+${SHORT}\s+${PLAN_WORD}\b`), build: (m) => plan(group(m)) },
   {
-    re: re(String.raw`\b(?:I|we)\s+(?:have\s+|'ve\s+)?${ADV}(?:upgraded|downgraded|moved|switched|changed|signed\s+up|subscribed)\s+(?:over\s+)?(?:to|for)\s+${SHORT}\s+${PLAN_WORD}\b`),
+    re: re(String.raw`\b(?:I|we)(?:\s+have|'ve)?\s+${ADV}(?:upgraded|downgraded|moved|switched|changed|signed\s+up|subscribed)\s+(?:over\s+)?(?:to|for)\s+${SHORT}\s+${PLAN_WORD}\b`),
     build: (m) => plan(group(m)),
   },
-  { re: re(String.raw`\b(?:I|we)\s+(?:have\s+|'ve\s+)?${ADV}(?:upgraded|downgraded)\s+to\s+(.+)`), build: (m) => plan(takePhrase(group(m), BREAKS.place, 4)) },
+  { re: re(String.raw`\b(?:I|we)(?:\s+have|'ve)?\s+${ADV}(?:upgraded|downgraded)\s+to\s+(.+)`), build: (m) => plan(takePhrase(group(m), BREAKS.place, 4)) },
   { re: re(String.raw`\b(?:my|our)\s+(?:current\s+)?${PLAN_WORD}\s+is\s+(?:now\s+)?(.+)`), build: (m) => plan(takePhrase(group(m), BREAKS.place, 4)) },
   { re: re(String.raw`\b(?:I|we)\s+(?:have|'ve\s+got|have\s+got|use|pay\s+for)\s+${SHORT}\s+${PLAN_WORD}\b`), build: (m) => plan(group(m)) },
   // location
   { re: re(String.raw`\bI\s+${ADV}(?:live|reside)\s+in\s+(.+)`), build: (m) => place("location", group(m)) },
   { re: re(String.raw`\b${IM}\s+${ADV}(?:living|based|located|settled)\s+(?:in|out\s+of)\s+(.+)`), build: (m) => place("location", group(m)) },
-  { re: re(String.raw`\bI\s+(?:have\s+|'ve\s+)?${ADV}(?:moved|relocated|move|relocate)\s+(?:to|into)\s+(.+)`), build: (m) => place("location", group(m), { proper: true }) },
+  { re: re(String.raw`\bI(?:\s+have|'ve)?\s+${ADV}(?:moved|relocated|move|relocate)\s+(?:to|into)\s+(.+)`), build: (m) => place("location", group(m), { proper: true }) },
   { re: re(String.raw`\b${IM}\s+${ADV}(?:moving|relocating)\s+to\s+(.+)`), build: (m) => place("location", group(m), { proper: true, tentative: true }) },
   { re: re(String.raw`\b${IM}\s+${ADV}from\s+(.+)`), build: (m) => place("origin", group(m), { proper: true }) },
   { re: re(String.raw`\bI\s+${ADV}come\s+from\s+(.+)`), build: (m) => place("origin", group(m), { proper: true }) },
   { re: re(String.raw`\bmy\s+(?:home\s*town|home|city)\s+is\s+(.+)`), build: (m) => place("location", group(m)) },
   // employer
-  { re: re(String.raw`\bI\s+${ADV}(?:work|am\s+working|'m\s+working|have\s+been\s+working|'ve\s+been\s+working)\s+(?:at|for)\s+(.+)`), build: (m) => place("employer", group(m)) },
-  { re: re(String.raw`\bI\s+(?:have\s+|'ve\s+)?${ADV}(?:joined|started\s+at|started\s+working\s+(?:at|for))\s+(.+)`), build: (m) => place("employer", group(m), { proper: true }) },
+  { re: re(String.raw`\bI(?:\s+${ADV}work|\s+am\s+${ADV}working|'m\s+${ADV}working|(?:\s+have|'ve)\s+been\s+${ADV}working)\s+(?:at|for)\s+(.+)`), build: (m) => place("employer", group(m)) },
+  { re: re(String.raw`\bI(?:\s+have|'ve)?\s+${ADV}(?:joined|started\s+at|started\s+working\s+(?:at|for))\s+(.+)`), build: (m) => place("employer", group(m), { proper: true }) },
   { re: re(String.raw`\b${IM}\s+${ADV}(?:employed|hired)\s+(?:at|by)\s+(.+)`), build: (m) => place("employer", group(m)) },
   { re: re(String.raw`\b(?:${IM}|I\s+work\s+as)\s+an?\s+[\p{L}\s-]+?\s+(?:at|for)\s+(.+)`), build: (m) => place("employer", group(m), { proper: true }) },
   { re: re(String.raw`\bmy\s+(?:employer|company)\s+is\s+(.+)`), build: (m) => place("employer", group(m)) },

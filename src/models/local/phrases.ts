@@ -8,7 +8,7 @@ const CLAUSE_BREAKS =
   "and but because since so when where which who whom while though although unless until if or than " +
   "now today tonight tomorrow yesterday recently currently anymore too lately again already " +
   "last next this these every each ago after before";
-const PLACE_BREAKS = `${CLAUSE_BREAKS} with to for in on at from by as near`;
+const PLACE_BREAKS = `${CLAUSE_BREAKS} with to for in on at from by as near over rather`;
 
 export const BREAKS = {
   /** Places, organisations, jobs, plans: stop at any preposition ("Lisbon with my family"). */

@@ -5,7 +5,7 @@ import { contentWords, normaliseQuotes, words } from "./text.js";
 /** Words that name an attribute, by attribute. "job" names both the employer and the occupation. */
 const ATTRIBUTE_WORDS: ReadonlyArray<readonly [attribute: string, words: readonly string[]]> = [
   ["plan", ["plan", "plans", "subscription", "subscriptions", "tier", "tiers", "subscribed", "pricing", "package", "edition"]],
-  ["location", ["live", "lives", "living", "located", "location", "city", "country", "based", "hometown", "reside", "resides", "address"]],
+  ["location", ["live", "lives", "located", "location", "city", "country", "based", "hometown", "reside", "resides", "address"]],
   ["employer", ["work", "works", "working", "employer", "employed", "company", "job", "workplace"]],
   ["occupation", ["job", "role", "occupation", "profession", "title", "career"]],
   ["name", ["name", "named", "called", "call"]],

@@ -125,10 +125,10 @@ export function trimPunctuation(text: string): string {
   return text.replace(/^[\s"'(\[,;:-]+|[\s"')\],;:.!?-]+$/g, "");
 }
 
-/** A sentence ending in exactly one terminal mark, "." unless it already ends in "!" or "?". */
+/** A statement ending in exactly one full stop ("!" and "…" become "."; a question keeps its "?"). */
 export function asSentence(text: string): string {
-  const body = text.trim().replace(/[\s,;:]+$/, "");
-  return /[.!?]$/.test(body) ? body : `${body}.`;
+  const body = text.trim().replace(/[\s,;:.!\u2026]+$/, "");
+  return body.endsWith("?") ? body : `${body}.`;
 }
 
 /** Joins items as English prose: "a", "a and b", "a, b and c". */

@@ -1,0 +1,34 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Spectron, type SpectronOptions } from "../src/index.js";
+
+export const DAY = 86_400_000;
+export const T0 = Date.parse("2026-06-01T00:00:00Z");
+
+/** A clock the test moves by hand. */
+export function manualClock(start = T0) {
+  let now = start;
+  return { now: () => now, advance: (ms: number) => void (now += ms), set: (ms: number) => void (now = ms) };
+}
+
+/** A Spectron on `:memory:` with local models, no background timers, no environment keys. */
+export function makeMemory(options: Partial<SpectronOptions> = {}) {
+  const clock = manualClock();
+  const memory = new Spectron({
+    context: "test",
+    clock: clock.now,
+    providers: {},
+    schedule: { decay: false, expire: false, retry: false },
+    ...options,
+  });
+  return { memory, clock };
+}
+
+export function tempDir(): { dir: string; path: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), "spectron-"));
+  return { dir, path: join(dir, "memory.db"), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export const alice = { user: "alice" } as const;
+export const bob = { user: "bob" } as const;

@@ -1,0 +1,129 @@
+import { describe, expect, it } from "vitest";
+import { Spectron } from "../src/index.js";
+import { alice, bob, DAY, makeMemory, tempDir } from "./helpers.js";
+
+describe("ingest → reconcile", () => {
+  it("persists the turn, extracts facts, and returns outcomes with initial importance by category", async () => {
+    const { memory } = makeMemory();
+    const out = await memory.ingest({ role: "user", content: "My name is Ana and I live in Lisbon.", scope: alice });
+    expect(out.turnId).toMatch(/^turn_\d+$/);
+    expect(out.traceId).toMatch(/^trc_\d+$/);
+    const byAttr = Object.fromEntries(out.records.map((r) => [r.attribute, r]));
+    expect(byAttr.name?.value).toBe("Ana");
+    expect(byAttr.location?.value).toBe("Lisbon");
+    for (const r of out.records) {
+      expect(r.outcome).toBe("created");
+      expect(r.memory_category).toBe("identity");
+      expect(r.importance).toBe(1);
+      expect(r.expires_at).toBeNull();
+      expect(r.source).toEqual({ kind: "turn", id: out.turnId });
+    }
+    const turns = await memory.turns.list();
+    expect(turns.map((t) => [t.id, t.status])).toEqual([[out.turnId, "extracted"]]);
+    await memory.close();
+  });
+
+  it("keeps ephemeral statements as context facts (importance 0.5, 7-day TTL)", async () => {
+    const { memory, clock } = makeMemory();
+    const out = await memory.ingest({ content: "I'm really tired today after the long flight.", scope: alice });
+    const context = out.records.find((r) => r.memory_category === "context");
+    expect(context).toBeDefined();
+    expect(context!.importance).toBe(0.5);
+    expect(Date.parse(context!.expires_at!)).toBe(clock.now() + 7 * DAY);
+    await memory.close();
+  });
+
+  it("reinforces an exact duplicate instead of storing it twice", async () => {
+    const { memory } = makeMemory();
+    const first = await memory.ingest({ content: "I live in Lisbon.", scope: alice });
+    const second = await memory.ingest({ content: "I live in Lisbon!", scope: alice });
+    expect(second.records).toHaveLength(1);
+    expect(second.records[0]!.id).toBe(first.records[0]!.id);
+    expect(second.records[0]!.outcome).toBe("updated");
+    expect(second.records[0]!.proof_count).toBe(2);
+    expect((await memory.state.list({ scope: alice })).records).toHaveLength(1);
+    await memory.close();
+  });
+
+  it("supersedes the old value of a single-valued attribute and keeps the lineage", async () => {
+    const { memory, clock } = makeMemory();
+    const first = await memory.ingest({ content: "I'm on the Pro plan.", scope: alice });
+    clock.advance(DAY);
+    const second = await memory.ingest({ content: "We upgraded to the Enterprise plan.", scope: alice });
+    const old = second.records.find((r) => r.outcome === "superseded")!;
+    const created = second.records.find((r) => r.outcome === "created")!;
+    expect(old.id).toBe(first.records[0]!.id);
+    expect(old.status).toBe("superseded");
+    expect(old.superseded_by).toBe(created.id);
+    expect(created.value).toBe("Enterprise");
+    const state = await memory.state.get(old.id);
+    expect(state.history.map((h) => h.event)).toEqual(["created", "superseded"]);
+    expect((await memory.state.get(created.id)).history.map((h) => h.event)).toEqual(["created", "supersedes"]);
+    // Reads see only the current value; the superseded one is listed on request.
+    expect((await memory.state.list({ scope: alice })).records.map((r) => r.value)).toEqual(["Enterprise"]);
+    expect((await memory.state.list({ scope: alice, status: "superseded" })).records.map((r) => r.value)).toEqual(["Pro"]);
+    // Multi-valued attributes accumulate.
+    await memory.ingest({ content: "I love hiking.", scope: alice });
+    const likes = await memory.ingest({ content: "I love chess.", scope: alice });
+    expect(likes.records.map((r) => r.outcome)).toEqual(["created"]);
+    await memory.close();
+  });
+
+  it("flags a hedged contradiction it cannot decide, with an uncertainty record", async () => {
+    const { memory } = makeMemory();
+    const first = await memory.ingest({ content: "I live in Lisbon.", scope: bob });
+    const hedge = await memory.ingest({ content: "I think I might move to Berlin.", scope: bob });
+    const flagged = hedge.records.find((r) => r.outcome === "flagged")!;
+    const uncertainty = hedge.records.find((r) => r.outcome === "created")!;
+    expect(flagged.id).toBe(first.records[0]!.id);
+    expect(flagged.status).toBe("flagged");
+    expect(uncertainty.kind).toBe("uncertainty");
+    expect(uncertainty.value).toBe("Berlin");
+    // Both stay visible: the disputed fact is marked, not lost.
+    expect((await memory.state.list({ scope: bob })).records.map((r) => r.status).sort()).toEqual(["current", "flagged"]);
+    await memory.close();
+  });
+
+  it("writes a decision trace with outcomes, principal, delegation, session and edges", async () => {
+    const { memory } = makeMemory();
+    await memory.ingest({ content: "I'm on the Pro plan.", scope: alice });
+    const principal = { id: "support-bot", grants: [{ scope: {}, permissions: ["write" as const, "read" as const] }] };
+    const out = await memory.ingest({
+      content: "We upgraded to the Enterprise plan.",
+      scope: alice,
+      principal,
+      onBehalfOf: "alice",
+      session: "s-1",
+    });
+    const trace = await memory.traces.get(out.traceId);
+    expect(trace.kind).toBe("decision_trace");
+    expect(trace.principal).toBe("support-bot");
+    expect(trace.on_behalf_of).toBe("alice");
+    expect(trace.session).toBe("s-1");
+    expect(trace.scope).toEqual(alice);
+    const outcomes = trace.payload.outcomes as { record_id: string; outcome: string }[];
+    expect(outcomes.map((o) => o.outcome).sort()).toEqual(["created", "superseded"]);
+    const edgeKinds = trace.edges.filter((e) => e.direction === "out").map((e) => `${e.kind}:${e.node.id}`).sort();
+    for (const o of outcomes) expect(edgeKinds).toContain(`${o.outcome}:${o.record_id}`);
+    await memory.close();
+  });
+
+  it("survives close and reopen of a real file", async () => {
+    const t = tempDir();
+    const a = new Spectron({ context: "c", path: t.path, providers: {} });
+    const out = await a.ingest({ content: "I work at Acme.", scope: alice });
+    await a.recall("where do I work?", { scope: alice });
+    await a.close();
+    const b = new Spectron({ context: "c", path: t.path, providers: {} });
+    expect((await b.state.get(out.records[0]!.id)).value).toBe("Acme");
+    const again = await b.recall("where do I work?", { scope: alice });
+    expect(again.tier).toBe(1);
+    expect(again.answer).toContain("Acme");
+    await b.ingest({ content: "I joined Globex.", scope: alice });
+    const moved = await b.recall("where do I work?", { scope: alice });
+    expect(moved.tier).toBe(3);
+    expect(moved.answer).toContain("Globex");
+    await b.close();
+    t.cleanup();
+  });
+});

@@ -1,0 +1,162 @@
+import { describe, expect, it } from "vitest";
+import { alice, bob, makeMemory } from "./helpers.js";
+
+async function seeded() {
+  const { memory, clock } = makeMemory();
+  await memory.ingest({ content: "I'm on the Pro plan.", scope: alice });
+  await memory.ingest({ content: "I live in Lisbon.", scope: alice });
+  await memory.ingest({ content: "I'm on the Starter plan.", scope: bob });
+  return { memory, clock };
+}
+
+describe("recall: the three tiers", () => {
+  it("answers at tier 3 first, then an exact repeat at tier 1 with no model call", async () => {
+    const { memory } = await seeded();
+    const first = await memory.recall("Which plan am I on?", { scope: alice });
+    expect(first.tier).toBe(3);
+    expect(first.cached).toBe(false);
+    expect(first.answer).toContain("Pro");
+    expect(first.records.some((r) => r.value === "Pro")).toBe(true);
+    const calls = memory.usage();
+    const repeat = await memory.recall("  which PLAN am i on ", { scope: alice });
+    expect(repeat).toMatchObject({ tier: 1, cached: true, answer: first.answer });
+    // Tier 1 made no model call and no embedding.
+    expect(memory.usage()).toEqual(calls);
+    await memory.close();
+  });
+
+  it("answers a paraphrase above the threshold at tier 2 and links reused_from", async () => {
+    const { memory } = await seeded();
+    // The offline hash embedder scores paraphrases lower than a neural embedder (~0.7 here, an unrelated question ~0.2).
+    await memory.config.cache({ similarity: 0.6 });
+    const first = await memory.recall("Which plan am I on?", { scope: alice });
+    const before = memory.usage();
+    const para = await memory.recall("Which plan am I on now?", { scope: alice });
+    expect(para.tier).toBe(2);
+    expect(para.cached).toBe(true);
+    expect(para.similarity).toBeGreaterThan(0.6);
+    expect(para.answer).toBe(first.answer);
+    expect(memory.usage().query_understanding).toEqual(before.query_understanding);
+    expect(memory.usage().response).toEqual(before.response);
+    const trace = await memory.traces.get(para.traceId);
+    expect(trace.kind).toBe("response_trace");
+    expect(trace.edges).toContainEqual({ kind: "reused_from", direction: "out", node: { type: "trace", id: first.traceId } });
+    await memory.close();
+  });
+
+  it("does not reuse below the threshold", async () => {
+    const { memory } = await seeded();
+    await memory.recall("Which plan am I on?", { scope: alice });
+    const other = await memory.recall("Where do I live?", { scope: alice });
+    expect(other.tier).toBe(3);
+    expect(other.answer).toContain("Lisbon");
+    await memory.close();
+  });
+
+  it("evicts on a superseding write: the next recall is tier 3 with the new value", async () => {
+    const { memory } = await seeded();
+    await memory.recall("Which plan am I on?", { scope: alice });
+    const write = await memory.ingest({ content: "We upgraded to the Enterprise plan.", scope: alice });
+    expect((await memory.traces.get(write.traceId)).payload.evicted_cache_entries).toBe(1);
+    const after = await memory.recall("Which plan am I on?", { scope: alice });
+    expect(after.tier).toBe(3);
+    expect(after.answer).toContain("Enterprise");
+    expect(after.answer).not.toContain("Pro");
+    await memory.close();
+  });
+
+  it("keeps the cache on an unrelated write", async () => {
+    const { memory } = await seeded();
+    await memory.recall("Which plan am I on?", { scope: alice });
+    await memory.ingest({ content: "I love hiking.", scope: alice });
+    await memory.ingest({ content: "We upgraded to the Enterprise plan.", scope: bob });
+    expect((await memory.recall("Which plan am I on?", { scope: alice })).tier).toBe(1);
+    await memory.close();
+  });
+
+  it("never serves another user's cached answer", async () => {
+    const { memory } = await seeded();
+    await memory.config.cache({ similarity: 0.5 });
+    const a = await memory.recall("Which plan am I on?", { scope: alice });
+    const b = await memory.recall("Which plan am I on?", { scope: bob });
+    expect(b.tier).toBe(3);
+    expect(b.answer).toContain("Starter");
+    expect(b.answer).not.toBe(a.answer);
+    // A wider or narrower scope is another cache key too.
+    expect((await memory.recall("Which plan am I on?", { scope: { ...alice, org: "acme" } })).tier).toBe(3);
+    await memory.close();
+  });
+
+  it("goes back to tier 3 after cache.flush()", async () => {
+    const { memory } = await seeded();
+    await memory.recall("Which plan am I on?", { scope: alice });
+    expect(await memory.cache.flush()).toEqual({ evicted: 1 });
+    expect((await memory.recall("Which plan am I on?", { scope: alice })).tier).toBe(3);
+    await memory.close();
+  });
+
+  it("invalidates a cached answer whose fact becomes disputed", async () => {
+    const { memory } = makeMemory();
+    await memory.ingest({ content: "I live in Lisbon.", scope: alice });
+    await memory.recall("Where do I live?", { scope: alice });
+    await memory.ingest({ content: "I think I might move to Berlin.", scope: alice });
+    const after = await memory.recall("Where do I live?", { scope: alice });
+    expect(after.tier).toBe(3);
+    expect(after.records.map((r) => r.status)).toContain("flagged");
+    await memory.close();
+  });
+
+  it("looks up fact:<id> directly, within scope only", async () => {
+    const { memory } = await seeded();
+    const id = (await memory.state.list({ scope: alice })).records[0]!.id;
+    const hit = await memory.recall(`fact:${id}`, { scope: alice });
+    expect(hit.tier).toBe(1);
+    expect(hit.records.map((r) => r.id)).toEqual([id]);
+    const miss = await memory.recall(`fact:${id}`, { scope: bob });
+    expect(miss.records).toEqual([]);
+    await memory.close();
+  });
+
+  it("sees org-level facts from a user scope, never the other way round", async () => {
+    const { memory } = makeMemory();
+    await memory.ingest({ content: "I work at Acme.", scope: { org: "acme" } });
+    await memory.ingest({ content: "I live in Lisbon.", scope: { org: "acme", user: "alice" } });
+    const asAlice = await memory.query("work acme", { scope: { org: "acme", user: "alice" } });
+    expect(asAlice.map((r) => r.value)).toContain("Acme");
+    const asOrg = await memory.query("live lisbon", { scope: { org: "acme" } });
+    expect(asOrg.map((r) => r.value)).not.toContain("Lisbon");
+    expect((await memory.query("live lisbon", { scope: { org: "other", user: "alice" } })).length).toBe(0);
+    await memory.close();
+  });
+
+  it("reinforces returned records ×1.1, capped at 1.0", async () => {
+    const { memory } = makeMemory();
+    const out = await memory.ingest({ content: "I'm tired today after the long flight.", scope: alice });
+    const id = out.records[0]!.id;
+    expect((await memory.state.get(id)).importance).toBe(0.5);
+    await memory.query("tired flight", { scope: alice });
+    expect((await memory.state.get(id)).importance).toBeCloseTo(0.55, 10);
+    for (let i = 0; i < 10; i++) await memory.query("tired flight", { scope: alice });
+    expect((await memory.state.get(id)).importance).toBe(1);
+    await memory.close();
+  });
+
+  it("writes retrieval and response traces joined by edges", async () => {
+    const { memory } = await seeded();
+    const r = await memory.recall("Which plan am I on?", { scope: alice, session: "chat-9" });
+    const response = await memory.traces.get(r.traceId);
+    expect(response.payload).toMatchObject({ message: "Which plan am I on?", tier: 3, cached: false, model_calls: 2 });
+    expect(typeof response.payload.prompt).toBe("string");
+    expect(response.edges).toContainEqual({ kind: "parent_session", direction: "out", node: { type: "session", id: "chat-9" } });
+    const used = response.edges.find((e) => e.kind === "used_retrieval")!;
+    const retrieval = await memory.traces.get(used.node.id);
+    expect(retrieval.kind).toBe("retrieval_trace");
+    const payload = retrieval.payload as { candidates: Record<string, unknown[]>; fused: unknown[]; returned: string[] };
+    expect(Object.keys(payload.candidates).sort()).toEqual(["fts", "graph", "vector"]);
+    expect(payload.returned).toEqual(r.records.map((x) => x.id));
+    const returnedEdges = retrieval.edges.filter((e) => e.kind === "returned").map((e) => e.node.id);
+    expect(returnedEdges).toEqual(payload.returned);
+    expect(retrieval.edges.some((e) => e.kind === "considered")).toBe(true);
+    await memory.close();
+  });
+});

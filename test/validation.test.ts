@@ -1,0 +1,61 @@
+import Database from "better-sqlite3";
+import { describe, expect, it } from "vitest";
+import { Spectron, SpectronValidationError } from "../src/index.js";
+import { alice, tempDir } from "./helpers.js";
+
+/** Row counts of every table: a rejected call must change none of them. */
+function snapshot(path: string) {
+  const db = new Database(path, { readonly: true });
+  const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '%fts%' AND name NOT LIKE 'vec_%'").all() as { name: string }[]).map((t) => t.name);
+  const counts = Object.fromEntries(tables.map((t) => [t, (db.prepare(`SELECT COUNT(*) AS n FROM "${t}"`).get() as { n: number }).n]));
+  const config = db.prepare("SELECT models, retention, cache FROM contexts").all();
+  db.close();
+  return { counts, config };
+}
+
+describe("bad input is rejected with SpectronValidationError and writes nothing", () => {
+  const cases: [string, (m: Spectron) => Promise<unknown>, RegExp][] = [
+    ["ingest: empty content", (m) => m.ingest({ content: "   ", scope: alice }), /input\.content/],
+    ["ingest: bad role", (m) => m.ingest({ role: "robot" as never, content: "hi there", scope: alice }), /input\.role/],
+    ["ingest: scope value not a string", (m) => m.ingest({ content: "I live in Porto", scope: { user: 7 as never } }), /input\.scope\.user/],
+    ["ingest: unknown key", (m) => m.ingest({ content: "I live in Porto", scope: alice, colour: "red" } as never), /colour/],
+    ["ingest: bad occurred_at", (m) => m.ingest({ content: "I live in Porto", scope: alice, occurred_at: "yesterday" }), /occurred_at/],
+    ["ingest: not an object", (m) => m.ingest("I live in Porto" as never), /input/],
+    ["recall: empty query", (m) => m.recall("", { scope: alice }), /query/],
+    ["recall: limit 0", (m) => m.recall("plan?", { scope: alice, limit: 0 }), /options\.limit/],
+    ["recall: too many scope dimensions", (m) => m.recall("plan?", { scope: Object.fromEntries(Array.from({ length: 9 }, (_, i) => [`d${i}`, "x"])) }), /options\.scope/],
+    ["query: non-string", (m) => m.query(42 as never), /query/],
+    ["state.get: wrong id kind", (m) => m.state.get("trc_1"), /record id/],
+    ["state.list: bad expires_before", (m) => m.state.list({ expires_before: "soon" }), /expires_before/],
+    ["state.list: bad status", (m) => m.state.list({ status: "alive" as never }), /status/],
+    ["state.forget: bad id", (m) => m.state.forget("42"), /record id/],
+    ["traces.get: bad id", (m) => m.traces.get("rec_1"), /trace id/],
+    ["traces.list: bad kind", (m) => m.traces.list({ kind: "log" as never }), /kind/],
+    ["turns.list: bad status", (m) => m.turns.list({ status: "lost" as never }), /status/],
+    ["config.models: unknown id", (m) => m.config.models({ extraction: "mystery" }), /models\.extraction/],
+    ["config.providers: unknown provider", (m) => m.config.providers({ mistral: "k" } as never), /mistral/],
+    ["config.providers: bad baseURL", (m) => m.config.providers({ openai: { apiKey: "k", baseURL: "not a url" } }), /baseURL/],
+    ["config.retention: bad ttl", (m) => m.config.retention([{ scope: {}, memory_category: "context", ttl: "forever" }]), /ttl/],
+    ["config.cache: similarity > 1", (m) => m.config.cache({ similarity: 2 }), /similarity/],
+    ["lifecycle.expire: bad ctx", (m) => m.lifecycle.expire({ principal: { id: "" } } as never), /principal/],
+    ["cache.flush: bad ctx", (m) => m.cache.flush({ session: 5 } as never), /session/],
+  ];
+
+  it.each(cases)("%s", async (_name, call, field) => {
+    const t = tempDir();
+    const memory = new Spectron({ context: "v", path: t.path, providers: {}, schedule: { decay: false, expire: false, retry: false } });
+    await memory.ingest({ content: "I'm on the Pro plan.", scope: alice });
+    await memory.recall("which plan am I on?", { scope: alice });
+    const before = snapshot(t.path);
+    const error = await call(memory).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(SpectronValidationError);
+    expect((error as Error).message).toMatch(field);
+    expect((error as Error).message).toMatch(/expected/);
+    expect(snapshot(t.path)).toEqual(before);
+    await memory.close();
+    t.cleanup();
+  });
+});
