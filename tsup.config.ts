@@ -1,16 +1,10 @@
-import { defineConfig } from "tsup";
+import { defineConfig, type Options } from "tsup";
 
-export default defineConfig({
-  entry: ["src/index.ts"],
-  format: ["esm", "cjs"],
-  dts: true,
-  sourcemap: true,
-  clean: true,
-  target: "node20",
-  // p-queue is ESM-only: an external p-queue breaks the CJS build (`default is not a constructor`), so it is
-  // bundled there (DESIGN §9). The ESM build keeps it external.
-  esbuildOptions(options, { format }) {
-    if (format === "cjs") options.mainFields = ["module", "main"];
-  },
-  noExternal: [],
-});
+const shared: Options = { entry: ["src/index.ts"], sourcemap: true, target: "node20", dts: true };
+
+export default defineConfig([
+  { ...shared, format: ["esm"], clean: true },
+  // p-queue is ESM-only: required from CJS it breaks (`default is not a constructor`), so the CJS build
+  // bundles it (DESIGN §9). The ESM build keeps it an ordinary dependency.
+  { ...shared, format: ["cjs"], noExternal: ["p-queue", "eventemitter3"] },
+]);

@@ -1,7 +1,7 @@
 import { SpectronValidationError, ProviderError } from "../errors.js";
 import { createAnthropicLanguageModel } from "./anthropic.js";
 import { createLocalEmbeddingModel, createLocalLanguageModel } from "./local/index.js";
-import { createOpenAIEmbeddingModel, createOpenAILanguageModel } from "./openai.js";
+import { createOpenAIEmbeddingModel, createOpenAILanguageModel, OPENAI_EMBEDDING_DIMENSIONS } from "./openai.js";
 import type { EmbeddingModel, LanguageModel, ProviderName, Stage } from "./types.js";
 
 /** A provider's connection: the key, and a base URL for gateways (and the tests' fake server). */
@@ -18,13 +18,16 @@ export interface ProviderOptions {
   timeoutMs?: number;
   /** Retries of 429/5xx/network errors. @default 3 */
   maxRetries?: number;
+  /** First backoff in ms (exponential with full jitter). @default 250 */
+  retryBaseMs?: number;
+  /** Longest backoff in ms. @default 8000 */
+  retryCapMs?: number;
+  /** Injected for tests. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  random?: () => number;
 }
 
-const OPENAI_EMBEDDINGS: Record<string, number> = {
-  "text-embedding-3-small": 1536,
-  "text-embedding-3-large": 3072,
-  "text-embedding-ada-002": 1536,
-};
+const OPENAI_EMBEDDINGS: Readonly<Record<string, number>> = OPENAI_EMBEDDING_DIMENSIONS;
 
 const LOCAL_HASH = /^local:hash-(\d+)$/;
 

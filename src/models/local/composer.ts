@@ -16,11 +16,11 @@ const USER_TEMPLATES: Readonly<Record<string, readonly [plain: (v: string) => st
   name: [(v) => `Your name is ${v}`, (v) => `Your name may be ${v}`],
   likes: [(v) => `You like ${v}`, (v) => `You may like ${v}`],
   dislikes: [(v) => `You dislike ${v}`, (v) => `You may dislike ${v}`],
-  instruction: [(v) => `You told me: "${v}"`, (v) => `You may have told me: "${v}"`],
+  instruction: [(v) => `You told me: ${v}`, (v) => `You may have told me: ${v}`],
 };
 
 /** Attributes whose values read well as one list ("You like hiking and chess"). */
-const LISTABLE = new Set(["likes", "dislikes"]);
+const LISTABLE = new Set(["likes", "dislikes", "instruction"]);
 
 /**
  * The template response task. Records arrive ranked; the most relevant (sharing an attribute or keywords
@@ -86,8 +86,14 @@ function render(group: readonly ResponseRecord[]): string {
   const body =
     templates === undefined
       ? first.text.trim().replace(/[.!?]+$/, "")
-      : templates[first.kind === "uncertainty" ? 1 : 0](joinList(group.map((r) => r.value ?? "")));
+      : templates[first.kind === "uncertainty" ? 1 : 0](joinList(group.map(listItem)));
   return asSentence(`${body}${statusNote(first.status)}`);
+}
+
+/** Instructions are quoted: they are the user's own words. */
+function listItem(record: ResponseRecord): string {
+  const value = record.value ?? "";
+  return record.attribute === "instruction" ? `"${value}"` : value;
 }
 
 function statusNote(status: string): string {
