@@ -301,7 +301,7 @@ describe("response composer", () => {
       record("u1", "location", "Berlin", "User may live in Berlin.", "current", "uncertainty"),
     ];
     expect(await answer("How should you respond to me?", given)).toEqual({
-      answer: 'You told me: "Always answer in French" and "Don't use emojis".',
+      answer: `You told me: "Always answer in French" and "Don't use emojis".`,
       used: ["i1", "i2"],
     });
     expect(await answer("Where do I live?", given)).toEqual({ answer: "You may live in Berlin.", used: ["u1"] });

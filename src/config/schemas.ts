@@ -189,6 +189,17 @@ export const spectronOptionsSchema = z.strictObject({
   /** Ranking feedback from past retrieval traces. Turn off to compare. @default true */
   feedback: z.boolean().optional(),
   /** Timeout and retries of real provider calls. */
-  provider: z.strictObject({ timeoutMs: z.number().int().positive().optional(), maxRetries: z.number().int().min(0).max(10).optional() }).optional(),
+  provider: z
+    .strictObject({
+      /** Per-call timeout in ms. @default 30000 */
+      timeoutMs: z.number().int().positive().optional(),
+      /** Retries of 429, 5xx, timeouts and network errors. @default 3 */
+      maxRetries: z.number().int().min(0).max(10).optional(),
+      /** First backoff in ms (exponential, full jitter, honouring retry-after). @default 250 */
+      retryBaseMs: z.number().int().min(0).optional(),
+      /** Longest backoff in ms. @default 8000 */
+      retryCapMs: z.number().int().min(0).optional(),
+    })
+    .optional(),
 });
 export type SpectronOptions = z.input<typeof spectronOptionsSchema> & { clock?: () => number };

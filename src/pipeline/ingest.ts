@@ -8,6 +8,7 @@ import { parseScopeKey } from "../store/scope.js";
 import { getTurn, markTurn, type TurnRow } from "../store/turns.js";
 import { toPublicRecord, type MemoryRecord } from "../state/public-record.js";
 import { reconcile, type Outcome, type ReconcileResult } from "./reconcile.js";
+import { scheduleReflection } from "./reflection-pass.js";
 
 export interface IngestResult {
   turnId: string;
@@ -89,6 +90,12 @@ export async function extractTurn(core: Core, turn: TurnRow, signal?: AbortSigna
   })();
   if (!result) throw new SpectronError("internal", `Turn ${toId("turn", turn.id)} was extracted concurrently.`);
   applyVectorChanges(core, embeddingModel, result.vectorChanges);
+  scheduleReflection(
+    core,
+    result.outcomes.filter((o) => o.outcome === "created").map((o) => o.record.id),
+    { principal: turn.principal, onBehalfOf: turn.on_behalf_of, session: turn.session },
+    result.traceId,
+  );
   return {
     turnId: toId("turn", turn.id),
     records: result.outcomes.map(({ record, outcome }) => ({ ...toPublicRecord(record), outcome })),

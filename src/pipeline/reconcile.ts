@@ -202,3 +202,81 @@ export function reconcile(db: Db, input: ReconcileInput): ReconcileResult {
   db.prepare("UPDATE traces SET payload = ? WHERE id = ?").run(JSON.stringify(payload), traceId);
   return { traceId, outcomes, evictedCacheIds: [...evicted], vectorChanges };
 }
+
+export interface ReflectionDecision {
+  neighbour: number;
+  relation: "duplicate" | "contradicts" | "conflict";
+  reason: string;
+}
+
+/**
+ * Applies the background pass's decisions about one new record: a duplicate neighbour is merged into it
+ * (its proofs carried over), a contradicted one superseded, a conflicting one flagged. Same trace, lineage and
+ * eviction rules as `reconcile`. Stale decisions (the record or neighbour changed meanwhile) are skipped.
+ */
+export function applyReflection(
+  db: Db,
+  input: {
+    context: string;
+    recordId: number;
+    decisions: readonly ReflectionDecision[];
+    actor: TraceActor;
+    scope: Scope;
+    now: number;
+    parentTrace: number;
+    provenance: Record<string, unknown>;
+  },
+): Pick<ReconcileResult, "traceId" | "vectorChanges" | "outcomes"> {
+  const { context, now } = input;
+  const traceId = insertTrace(db, context, "decision_trace", input.actor, null, {}, now);
+  const outcomes: ReconcileResult["outcomes"] = [];
+  const vectorChanges: ReconcileResult["vectorChanges"] = [];
+  const changed: number[] = [];
+  let record = getRecord(db, context, input.recordId);
+  for (const d of input.decisions) {
+    const neighbour = getRecord(db, context, d.neighbour);
+    if (!record || record.status !== "current" || !neighbour || !(neighbour.status === "current" || neighbour.status === "flagged")) continue;
+    const status = d.relation === "conflict" ? "flagged" : "superseded";
+    updateRecord(db, neighbour.id, {
+      status,
+      superseded_by: status === "superseded" ? record.id : neighbour.superseded_by,
+      updated_at: now,
+      history: appendHistory(neighbour, { at: now, event: status, detail: `${d.relation}: ${d.reason}`.slice(0, 300), trace: traceId }),
+    });
+    if (status === "superseded" && neighbour.embedding_model) {
+      const seq = deleteVector(db, context, "records", neighbour.embedding_model, neighbour.id);
+      if (seq !== undefined) vectorChanges.push({ seq, label: neighbour.id, op: "remove" });
+    }
+    if (d.relation === "duplicate") {
+      updateRecord(db, record.id, {
+        proof_count: record.proof_count + neighbour.proof_count,
+        updated_at: now,
+        history: appendHistory(record, { at: now, event: "reinforced", detail: `merged ${toId("record", neighbour.id)}`, trace: traceId }),
+      });
+      record = getRecord(db, context, record.id)!;
+      outcomes.push({ record, outcome: "updated" });
+      addEdge(db, context, { type: "trace", id: traceId }, "updated", { type: "record", id: record.id }, now);
+    }
+    changed.push(neighbour.id);
+    addEdge(db, context, { type: "trace", id: traceId }, status, { type: "record", id: neighbour.id }, now);
+    outcomes.push({ record: getRecord(db, context, neighbour.id)!, outcome: status });
+  }
+  const evicted = evictByRecords(db, changed);
+  addEdge(db, context, { type: "trace", id: traceId }, "parent_trace", { type: "trace", id: input.parentTrace }, now);
+  db.prepare("UPDATE traces SET scope_key = (SELECT scope_key FROM records WHERE id = ?), payload = ? WHERE id = ?").run(
+    input.recordId,
+    JSON.stringify({
+      source: { kind: "reflection", id: toId("record", input.recordId) },
+      scope: input.scope,
+      principal: input.actor.principal,
+      on_behalf_of: input.actor.onBehalfOf,
+      session: input.actor.session,
+      decisions: input.decisions.map((d) => ({ neighbour: toId("record", d.neighbour), relation: d.relation, reason: d.reason })),
+      provenance: input.provenance,
+      outcomes: outcomes.map(({ record: r, outcome }) => ({ record_id: toId("record", r.id), outcome, text: r.text })),
+      evicted_cache_entries: evicted.length,
+    }),
+    traceId,
+  );
+  return { traceId, vectorChanges, outcomes };
+}

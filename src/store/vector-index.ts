@@ -36,7 +36,7 @@ export interface VectorIndexOptions {
   batchSize?: number;
   /** Time budget of one background task: it stops after the insertion that crosses it. @default 4 */
   sliceMs?: number;
-  /** Runs a background task. @default setImmediate */
+  /** Runs a background task later (never synchronously: each task schedules the next). @default setImmediate */
   schedule?: (task: () => void) => void;
   /** @default a no-op logger */
   logger?: VectorIndexLogger;
@@ -193,13 +193,23 @@ export class VectorIndex {
     const pending = this.pending;
     if (pending.size === 0) return ann.search(vector, k, filter);
 
-    let stale = 0;
-    for (const label of pending.keys()) if (ann.has(label)) stale++;
     let hits: AnnHit[];
-    if (filter) hits = ann.search(vector, k, (label) => !pending.has(label) && filter(label));
-    else if (stale === 0) hits = ann.search(vector, k);
-    else if (stale <= MAX_OVERFETCH) hits = ann.search(vector, k + stale).filter((hit) => !pending.has(hit.label));
-    else hits = ann.search(vector, k, (label) => !pending.has(label));
+    if (filter) {
+      hits = ann.search(vector, k, (label) => !pending.has(label) && filter(label));
+    } else {
+      // hnswlib still holds the old state of pending labels. Most queries meet none of them in their top k, so
+      // search once and drop them; only when some were dropped, search again for enough of the others.
+      const first = ann.search(vector, k);
+      hits = first.filter((hit) => !pending.has(hit.label));
+      if (hits.length < first.length) {
+        let stale = 0;
+        for (const label of pending.keys()) if (ann.has(label)) stale++;
+        hits =
+          stale <= MAX_OVERFETCH
+            ? ann.search(vector, k + stale).filter((hit) => !pending.has(hit.label))
+            : ann.search(vector, k, (label) => !pending.has(label));
+      }
+    }
 
     const queryInvNorm = inverseNorm(vector);
     for (const [label, change] of pending) {
@@ -245,6 +255,11 @@ export class VectorIndex {
     }
   }
 
+  /** `using index = VectorIndex.open(...)` closes it at the end of the scope. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
   private start(): void {
     if (this.path !== undefined) {
       const path = this.path;
@@ -260,9 +275,15 @@ export class VectorIndex {
         this.ann = loaded.index;
         this.cursor = this.seen = this.savedSeq = loaded.meta.lastSeq;
         this.verifyWhenCaughtUp = true;
-        this.fetchChanges();
-        this.kick();
-        return;
+        try {
+          this.fetchChanges();
+          this.kick();
+          return;
+        } catch (error) {
+          // A log the sidecar cannot be brought up to date with is no reason to refuse to open.
+          this.logger.warn("vector index: replaying the change log failed, rebuilding", { path, error: String(error) });
+          this.pending.clear();
+        }
       }
     }
     this.startRebuild();

@@ -102,7 +102,7 @@ const NOT_A_JOB = new Set(
   (
     "bit little lot big huge great fan kind sort very really pretty real total complete fast slow good bad " +
     "terrible vegetarian vegan mother father mom mum dad parent wife husband member person few couple " +
-    "morning night early late regular new first second fan bit human"
+    "morning night early late regular new first second human"
   ).split(" "),
 );
 

@@ -1,0 +1,82 @@
+import type { Core } from "../core.js";
+import { PRIORITY } from "../core.js";
+import { reflectionPrompt, type ReflectionRecord } from "../models/prompts/reflection.js";
+import { toId, tryParseId } from "../store/ids.js";
+import { getRecord, type RecordRow } from "../store/records.js";
+import { parseScopeKey } from "../store/scope.js";
+import type { TraceActor } from "../store/traces.js";
+import { exactSearch, getVector } from "../store/vectors.js";
+import { applyReflection, type ReflectionDecision } from "./reconcile.js";
+
+const NEIGHBOURS = 5;
+/** Neighbours less similar than this are not worth a model call. */
+const MIN_SIMILARITY = 0.35;
+
+const view = (r: RecordRow): ReflectionRecord => ({
+  id: toId("record", r.id),
+  text: r.text,
+  subject: r.subject,
+  attribute: r.attribute,
+  value: r.value,
+  created_at: new Date(r.created_at).toISOString(),
+  confidence: r.confidence,
+});
+
+/**
+ * The background reconciliation pass (reflection stage): each new record is compared with its nearest live
+ * neighbours in the same scope; the model's decisions (duplicate, contradicts, conflict) are applied through
+ * the reconciler. Runs on the scheduler after ingest returns; `memory.idle()` waits for it. A model failure
+ * changes nothing (the records stay as the synchronous reconciler left them) and is logged.
+ */
+export function scheduleReflection(core: Core, recordIds: readonly number[], actor: TraceActor, parentTrace: number): void {
+  if (recordIds.length === 0) return;
+  void core.queue
+    .add(() => reflect(core, recordIds, actor, parentTrace), { priority: PRIORITY.reflection })
+    .catch((error: unknown) =>
+      core.logger.warn("Background reconciliation failed; records left as written", { error: error instanceof Error ? error.message : String(error) }),
+    );
+}
+
+async function reflect(core: Core, recordIds: readonly number[], actor: TraceActor, parentTrace: number): Promise<void> {
+  const { db, context } = core;
+  for (const id of recordIds) {
+    const record = getRecord(db, context, id);
+    if (!record || record.status !== "current" || !record.embedding_model) continue;
+    const vector = getVector(db, "records", record.embedding_model, id);
+    if (!vector) continue;
+    const near = exactSearch(
+      db,
+      "records",
+      record.embedding_model,
+      vector,
+      NEIGHBOURS,
+      `SELECT id FROM records WHERE context = ? AND scope_key = ? AND id != ? AND status IN ('current', 'flagged')`,
+      [context, record.scope_key, id],
+    ).filter((h) => 1 - h.distance >= MIN_SIMILARITY);
+    if (near.length === 0) continue;
+    const neighbours = near.map((h) => getRecord(db, context, h.label)).filter((r): r is RecordRow => !!r);
+    const result = await core.model("reflection").generate(reflectionPrompt, { record: view(record), neighbours: neighbours.map(view) });
+    core.recordUsage("reflection", result.usage);
+    const allowed = new Set(neighbours.map((n) => n.id));
+    const decisions: ReflectionDecision[] = [];
+    for (const d of result.value.decisions) {
+      const n = tryParseId("record", d.neighbour_id);
+      // Only ids we offered: a model cannot reach outside the neighbours it was shown.
+      if (n !== undefined && allowed.has(n) && d.relation !== "unrelated") decisions.push({ neighbour: n, relation: d.relation, reason: d.reason });
+    }
+    if (decisions.length === 0) continue;
+    const applied = db.transaction(() =>
+      applyReflection(db, {
+        context,
+        recordId: id,
+        decisions,
+        actor,
+        scope: parseScopeKey(record.scope_key),
+        now: core.now(),
+        parentTrace,
+        provenance: { prompt: `${reflectionPrompt.name}@${reflectionPrompt.version}`, usage: result.usage },
+      }),
+    )();
+    for (const change of applied.vectorChanges) core.vectorIndex("records", record.embedding_model).notify(change);
+  }
+}
