@@ -71,7 +71,12 @@ export class Core {
     return model;
   }
 
-  embedder(id = this.models().embedding): EmbeddingModel {
+  /** The embedding model retrieval reads: the configured one, or the previous one until a reindex completes. */
+  indexModel(): string {
+    return this.settings().indexModel;
+  }
+
+  embedder(id = this.indexModel()): EmbeddingModel {
     let model = this.embeddingModels.get(id);
     if (!model) this.embeddingModels.set(id, (model = createEmbeddingModel(id, this.providers, this.providerOptions)));
     return model;

@@ -30,7 +30,9 @@ export type {
 } from "./config/schemas.js";
 export type { ContextConfig } from "./config/config-api.js";
 export type { IngestResult } from "./pipeline/ingest.js";
-export type { RecallResult } from "./pipeline/recall/recall.js";
+export type { RecallResult, RecalledChunk } from "./pipeline/recall/recall.js";
+export type { KnowledgeAddInput, KnowledgeAddResult } from "./knowledge/knowledge-api.js";
+export type { ReindexState } from "./store/contexts.js";
 export type { Outcome } from "./pipeline/reconcile.js";
 export type { MemoryRecord } from "./state/public-record.js";
 export type { StateList } from "./state/state-api.js";

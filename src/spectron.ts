@@ -23,6 +23,7 @@ import { unseal } from "./config/secrets.js";
 import { Core, PRIORITY, toProviderConfigs, type StageUsage } from "./core.js";
 import { ClosedError, SpectronValidationError } from "./errors.js";
 import { createLifecycleApi } from "./lifecycle/lifecycle-api.js";
+import { createKnowledgeApi } from "./knowledge/knowledge-api.js";
 import { createLocalLanguageModel } from "./models/local/index.js";
 import { queryUnderstandingPrompt } from "./models/prompts/query-understanding.js";
 import type { ProviderConfigs } from "./models/resolve.js";
@@ -69,6 +70,7 @@ export class Spectron {
   readonly state: ReturnType<typeof createStateApi>;
   readonly traces: ReturnType<typeof createTracesApi>;
   readonly lifecycle: ReturnType<typeof createLifecycleApi>;
+  readonly knowledge: ReturnType<typeof createKnowledgeApi>;
   readonly cache: { flush(ctx?: CallContext): Promise<{ evicted: number }> };
   readonly turns: {
     list(options?: TurnsListOptions): Promise<Turn[]>;
@@ -121,6 +123,7 @@ export class Spectron {
     this.state = createStateApi(core, this.access, guard);
     this.traces = createTracesApi(core, this.access, guard);
     this.lifecycle = createLifecycleApi(core, this.access, guard);
+    this.knowledge = createKnowledgeApi(core, this.access, guard);
     this.cache = {
       flush: async (ctx?: CallContext) => {
         guard("cache.flush");

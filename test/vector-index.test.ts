@@ -425,6 +425,51 @@ describe("VectorIndex", () => {
     third.close();
   });
 
+  test("random interleavings of writes, batches, saves and reopens agree with the source", () => {
+    const random = mulberry32(14);
+    const make = vectorMaker(8, 15);
+    const file = tempPath();
+    const source = new FakeSource(8);
+    const scheduler = manualScheduler();
+    const open = () => VectorIndex.open({ source, path: file, batchSize: 8, sliceMs: 1, schedule: scheduler.schedule });
+    let index: VectorIndex | null = open();
+    let checks = 0;
+    for (let step = 0; step < 3000; step++) {
+      const r = random();
+      const label = 1 + Math.floor(random() * 150);
+      if (r < 0.45) {
+        const change = source.put(label, make());
+        index?.notify(change);
+      } else if (r < 0.6) {
+        if (!source.vectors.has(label)) continue;
+        const change = source.del(label);
+        if (random() < 0.5) index?.notify(change);
+        else index?.remove(label);
+      } else if (r < 0.9) {
+        scheduler.runOne();
+      } else if (r < 0.95) {
+        index?.save();
+      } else if (index) {
+        index.close();
+        index = null;
+        scheduler.runAll(); // tasks of a closed index do nothing
+      } else {
+        index = open();
+      }
+      if (index?.ready) {
+        checks++;
+        const all = labels(index.search(make(), 1000)).sort((a, b) => a - b);
+        expect(all).toEqual([...source.vectors.keys()].sort((a, b) => a - b));
+      }
+    }
+    expect(checks).toBeGreaterThan(500);
+    index ??= open();
+    scheduler.runAll();
+    for (const [label, vector] of source.vectors) expect(labels(index.search(vector, 1))).toEqual([label]);
+    expect(source.calls.all).toBeLessThan(5); // reopens replay the log; rebuilds are rare
+    index.close();
+  });
+
   test("validates its input and refuses calls after close", async () => {
     const { source } = seeded(8, 10, 12);
     const index = VectorIndex.open({ source });

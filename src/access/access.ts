@@ -19,18 +19,27 @@ export function can(principal: Principal | undefined, permission: Permission, sc
 
 export class Access {
   /** Denied attempts per principal and permission, so that an operator can see probing. */
-  readonly denied = new Map<string, number>();
+  readonly #denied = new Map<string, number>();
 
+  /** Throws AccessDeniedError (and counts the attempt) unless the call's principal holds `permission` on `scope`. */
   assert(call: CallContext | undefined, permission: Permission, scope: Scope): void {
     const principal = call?.principal;
     if (can(principal, permission, scope)) return;
-    const key = `${principal!.id}\u0000${permission}`;
-    this.denied.set(key, (this.denied.get(key) ?? 0) + 1);
+    this.count(principal!, permission);
     throw new AccessDeniedError(principal!.id, permission, { ...scope });
   }
 
+  /**
+   * Counts a denied attempt that is answered some other way than AccessDeniedError (a lookup by id of
+   * something the caller may not see answers NotFoundError, so that ids cannot be used to probe scopes).
+   */
+  count(principal: Principal, permission: Permission): void {
+    const key = `${principal.id}\u0000${permission}`;
+    this.#denied.set(key, (this.#denied.get(key) ?? 0) + 1);
+  }
+
   deniedCounts(): { principal: string; permission: Permission; count: number }[] {
-    return [...this.denied].map(([key, count]) => {
+    return [...this.#denied].map(([key, count]) => {
       const [principal, permission] = key.split("\u0000") as [string, Permission];
       return { principal, permission, count };
     });

@@ -61,7 +61,21 @@ export function createConfigApi(
       call(ctx, "config.models");
       const current = core.models();
       const next = { ...current, ...input } as Models;
-      updateContext(core.db, core.context, { models: next });
+      const indexModel = core.indexModel();
+      core.db.transaction(() => {
+        updateContext(core.db, core.context, { models: next });
+        // Retrieval keeps reading the vectors it has until knowledge.reindex() completes; with none yet, the
+        // new model takes over at once.
+        if (next.embedding !== current.embedding) {
+          const hasVectors = core.db
+            .prepare(
+              `SELECT 1 FROM records WHERE context = ? AND embedding_model = ? UNION ALL
+               SELECT 1 FROM chunks WHERE context = ? AND embedding_model = ? LIMIT 1`,
+            )
+            .get(core.context, indexModel, core.context, indexModel);
+          updateContext(core.db, core.context, { index_model: hasVectors ? indexModel : next.embedding });
+        }
+      })();
       core.invalidateSettings();
       if (next.embedding !== current.embedding) deps.onEmbeddingChange(current.embedding, next.embedding);
       return { ...next };

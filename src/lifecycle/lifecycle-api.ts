@@ -47,8 +47,8 @@ export function createLifecycleApi(core: Core, access: Access, guard: (method: s
               changed += core.db
                 .prepare(
                   `UPDATE records SET
-                     importance = importance * spectron_pow(?, (? - last_decay_at) / ${DAY}),
-                     last_decay_at = last_decay_at + ((? - last_decay_at) / ${DAY}) * ${DAY}
+                     importance = importance * spectron_pow(?, CAST((? - last_decay_at) / ${DAY} AS INTEGER)),
+                     last_decay_at = last_decay_at + (CAST((? - last_decay_at) / ${DAY} AS INTEGER)) * ${DAY}
                    WHERE context = ? AND memory_category = ? AND status IN ('current', 'flagged') AND ? - last_decay_at >= ${DAY}`,
                 )
                 .run(DAILY_DECAY[category], now, now, core.context, category, now).changes;
@@ -56,7 +56,7 @@ export function createLifecycleApi(core: Core, access: Access, guard: (method: s
             // Identity facts do not decay, but their clock moves so that a later category change starts fresh.
             core.db
               .prepare(
-                `UPDATE records SET last_decay_at = last_decay_at + ((? - last_decay_at) / ${DAY}) * ${DAY}
+                `UPDATE records SET last_decay_at = last_decay_at + (CAST((? - last_decay_at) / ${DAY} AS INTEGER)) * ${DAY}
                   WHERE context = ? AND memory_category = 'identity' AND ? - last_decay_at >= ${DAY}`,
               )
               .run(now, core.context, now);

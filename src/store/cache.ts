@@ -16,6 +16,7 @@ export function insertCacheEntry(
   entry: Omit<CacheEntryRow, "id">,
   deps: readonly number[],
   topics: readonly string[],
+  chunkDeps: readonly number[] = [],
 ): number {
   const id = Number(
     db
@@ -27,6 +28,8 @@ export function insertCacheEntry(
   );
   const dep = db.prepare("INSERT OR IGNORE INTO cache_deps (record_id, cache_id) VALUES (?, ?)");
   for (const recordId of deps) dep.run(recordId, id);
+  const chunk = db.prepare("INSERT OR IGNORE INTO cache_chunk_deps (chunk_id, cache_id) VALUES (?, ?)");
+  for (const chunkId of chunkDeps) chunk.run(chunkId, id);
   const topic = db.prepare("INSERT OR IGNORE INTO cache_topics (topic, cache_id) VALUES (?, ?)");
   for (const t of topics) topic.run(t, id);
   return id;
@@ -62,7 +65,23 @@ export function cacheEntryValid(db: Db, cacheId: number, now: number, minTrust: 
               OR r.trust * r.confidence < ?) LIMIT 1`,
     )
     .get(cacheId, now, minTrust);
-  return !stale;
+  if (stale) return false;
+  const goneChunk = db
+    .prepare("SELECT 1 FROM cache_chunk_deps d LEFT JOIN chunks c ON c.id = d.chunk_id WHERE d.cache_id = ? AND c.id IS NULL LIMIT 1")
+    .get(cacheId);
+  return !goneChunk;
+}
+
+/** Evicts every cached answer that cited one of `chunkIds` (a removed document). */
+export function evictByChunks(db: Db, chunkIds: readonly number[]): number[] {
+  if (chunkIds.length === 0) return [];
+  const ids = (
+    db
+      .prepare(`SELECT DISTINCT cache_id FROM cache_chunk_deps WHERE chunk_id IN (${chunkIds.map(() => "?").join(",")})`)
+      .all(...chunkIds) as { cache_id: number }[]
+  ).map((r) => r.cache_id);
+  deleteEntries(db, ids);
+  return ids;
 }
 
 /** Evicts every cached answer that cited one of `recordIds`. Returns the evicted entry ids. */

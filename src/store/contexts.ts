@@ -10,7 +10,17 @@ export interface ContextRow {
   providers_configured: string;
   providers_sealed: string | null;
   last_decay_at: number | null;
+  index_model: string | null;
   reindex: string | null;
+}
+
+export interface ReindexState {
+  status: "idle" | "running" | "complete" | "failed";
+  done: number;
+  total: number;
+  model: string | null;
+  from?: string;
+  error?: string;
 }
 
 export interface ContextSettings {
@@ -21,6 +31,9 @@ export interface ContextSettings {
   providersConfigured: string[];
   providersSealed: string | null;
   lastDecayAt: number | null;
+  /** The embedding model whose vectors retrieval reads (differs from models.embedding until a reindex completes). */
+  indexModel: string;
+  reindex: ReindexState;
 }
 
 export function readContext(db: Db, name: string): ContextSettings | undefined {
@@ -34,6 +47,8 @@ export function readContext(db: Db, name: string): ContextSettings | undefined {
     providersConfigured: JSON.parse(row.providers_configured) as string[],
     providersSealed: row.providers_sealed,
     lastDecayAt: row.last_decay_at,
+    indexModel: row.index_model ?? (JSON.parse(row.models) as Models).embedding,
+    reindex: row.reindex ? (JSON.parse(row.reindex) as ReindexState) : { status: "idle", done: 0, total: 0, model: null },
   };
 }
 
@@ -50,10 +65,19 @@ export function createContext(db: Db, name: string, settings: Pick<ContextSettin
 export function updateContext(
   db: Db,
   name: string,
-  fields: Partial<{ models: Models; retention: RetentionRule[]; cache: CacheConfig; providers_configured: string[]; providers_sealed: string | null; last_decay_at: number }>,
+  fields: Partial<{
+    models: Models;
+    retention: RetentionRule[];
+    cache: CacheConfig;
+    providers_configured: string[];
+    providers_sealed: string | null;
+    last_decay_at: number;
+    index_model: string;
+    reindex: ReindexState;
+  }>,
 ): void {
   for (const [key, value] of Object.entries(fields)) {
-    const stored = key === "providers_sealed" || key === "last_decay_at" ? value : JSON.stringify(value);
+    const stored = key === "providers_sealed" || key === "last_decay_at" || key === "index_model" ? value : JSON.stringify(value);
     db.prepare(`UPDATE contexts SET ${key} = ? WHERE name = ?`).run(stored, name);
   }
 }

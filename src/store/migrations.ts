@@ -20,6 +20,8 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; up: (db:
           providers_configured TEXT NOT NULL DEFAULT '[]',
           providers_sealed TEXT,
           last_decay_at INTEGER,
+          -- The embedding model whose vectors retrieval reads; differs from models.embedding during a reindex.
+          index_model TEXT,
           reindex TEXT
         );
 
@@ -140,6 +142,8 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; up: (db:
           title TEXT NOT NULL,
           text TEXT NOT NULL,
           metadata TEXT,
+          status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'indexed')),
+          error TEXT,
           created_at INTEGER NOT NULL
         );
         CREATE TABLE chunks (
@@ -194,6 +198,12 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; up: (db:
           PRIMARY KEY (record_id, cache_id)
         ) WITHOUT ROWID;
         CREATE INDEX cache_deps_by_cache ON cache_deps (cache_id);
+        CREATE TABLE cache_chunk_deps (
+          chunk_id INTEGER NOT NULL,
+          cache_id INTEGER NOT NULL REFERENCES cache_entries (id) ON DELETE CASCADE,
+          PRIMARY KEY (chunk_id, cache_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX cache_chunk_deps_by_cache ON cache_chunk_deps (cache_id);
         -- What a cached answer is about ("attr:user/plan", "ent:lisbon"): a new fact on a topic evicts it.
         CREATE TABLE cache_topics (
           topic TEXT NOT NULL,
@@ -201,6 +211,14 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; up: (db:
           PRIMARY KEY (topic, cache_id)
         ) WITHOUT ROWID;
         CREATE INDEX cache_topics_by_cache ON cache_topics (cache_id);
+
+        -- Progress of a running reindex: rows already embedded with the new model.
+        CREATE TABLE reindex_done (
+          space TEXT NOT NULL,
+          model TEXT NOT NULL,
+          label INTEGER NOT NULL,
+          PRIMARY KEY (space, model, label)
+        ) WITHOUT ROWID;
 
         -- Ordered log of vector writes, so that a saved ANN index catches up by replay instead of a rebuild.
         CREATE TABLE vector_changes (

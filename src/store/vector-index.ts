@@ -167,13 +167,15 @@ export class VectorIndex {
 
   /**
    * Removes `label` (O(1); hnswlib catches up in the background). For a removal that is not in the change log:
-   * it is ordered after every change seen so far, and it is lost on a rebuild unless the source agrees.
+   * it is ordered after every change committed so far, and it is lost on a rebuild unless the source agrees.
    * Logged removals should go through `notify` with their seq.
    */
   remove(label: number): void {
     this.assertOpen("remove");
     checkLabel(label);
-    this.merge(label, { seq: this.seen, op: "remove", vector: undefined, invNorm: 0 });
+    // While the log is still being read, changes committed before this call may be unread: order after them.
+    const seq = this.caughtUp ? this.seen : Math.max(this.seen, this.source.lastSeq());
+    this.merge(label, { seq, op: "remove", vector: undefined, invNorm: 0 });
     this.kick();
   }
 

@@ -82,7 +82,13 @@ export function createTracesApi(core: Core, access: Access, guard: (method: stri
       const n = parseId("trace", id);
       const call = parseInput(callContextSchema, ctx ?? {}, "traces.get(…, ctx)");
       const row = getTrace(core.db, core.context, n);
-      if (!row || !visible(call, row)) throw new NotFoundError("trace", id);
+      if (!row) throw new NotFoundError("trace", id);
+      if (!visible(call, row)) {
+        // Counted as a denied attempt, but answered like a missing id: an error naming the trace's scope would
+        // let a caller enumerate the scopes (user ids, orgs) of a Context by walking trace ids.
+        access.count(call.principal!, row.scope_key === null ? "manage" : "read");
+        throw new NotFoundError("trace", id);
+      }
       return { ...toTrace(row), edges: toEdges(edgesFrom(core.db, "trace", n), edgesTo(core.db, "trace", n)) };
     },
   };

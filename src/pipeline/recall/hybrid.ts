@@ -16,8 +16,21 @@ export interface Candidate {
   score: number;
 }
 
+export interface ChunkRow {
+  id: number;
+  document_id: number;
+  scope_key: string;
+  ord: number;
+  text: string;
+  title: string;
+}
+
+/** At most this many document chunks go to the response model alongside the records. */
+const CHUNKS = 3;
+
 export interface Retrieval {
   records: RecordRow[];
+  chunks: { row: ChunkRow; score: number }[];
   candidates: { vector: Candidate[]; fts: Candidate[]; graph: Candidate[] };
   fused: Candidate[];
   feedback: Candidate[];
@@ -52,6 +65,7 @@ export function retrieve(core: Core, input: RetrievalInput): Retrieval {
   weighted.sort((a, b) => b.score - a.score || b.row.id - a.row.id);
   return {
     records: weighted.slice(0, input.limit).map((w) => w.row),
+    chunks: chunkCandidates(core, input),
     candidates: { vector: vector.list, fts, graph },
     fused: weighted.map((w) => ({ id: w.row.id, score: round(w.score) })),
     feedback: [...boosts].map(([id, score]) => ({ id, score: round(score) })),
@@ -151,6 +165,48 @@ function graphCandidates(core: Core, input: RetrievalInput, visible: { sql: stri
     hop.forEach((r) => out.has(r.id) || out.set(r.id, 0.5));
   }
   return [...out].map(([id, score]) => ({ id, score })).sort((a, b) => b.score - a.score);
+}
+
+/**
+ * Document chunks for the query: BM25 and vector (ANN over the Context, or exact for a small scope) fused
+ * with RRF. Only when the Context has chunks at all.
+ */
+function chunkCandidates(core: Core, input: RetrievalInput): { row: ChunkRow; score: number }[] {
+  const { db, context } = core;
+  const marks = input.scopeKeys.map(() => "?").join(",");
+  const visibleSql = `SELECT id FROM chunks WHERE context = ? AND scope_key IN (${marks})`;
+  const params = [context, ...input.scopeKeys];
+  const count = (db.prepare(`SELECT COUNT(*) AS n FROM (${visibleSql} LIMIT ${EXACT_SCOPE_LIMIT + 1})`).get(...params) as { n: number }).n;
+  if (count === 0) return [];
+  const match = ftsQuery(input.query, input.understanding.keywords);
+  const fts = match
+    ? (db
+        .prepare(`SELECT rowid AS id FROM chunks_fts WHERE chunks_fts MATCH ? AND rowid IN (${visibleSql}) ORDER BY bm25(chunks_fts) LIMIT ?`)
+        .all(match, ...params, CANDIDATES) as { id: number }[]).map((r) => r.id)
+    : [];
+  let vector: number[] = [];
+  if (input.vector) {
+    const hits =
+      count > EXACT_SCOPE_LIMIT ? core.vectorIndex("chunks", input.embeddingModel).search(input.vector, CANDIDATES * 4) : null;
+    if (hits) {
+      const allowed = new Set(
+        (db.prepare(`${visibleSql} AND id IN (${hits.map(() => "?").join(",") || "NULL"})`).all(...params, ...hits.map((h) => h.label)) as { id: number }[]).map((r) => r.id),
+      );
+      vector = hits.filter((h) => allowed.has(h.label)).map((h) => h.label);
+    } else {
+      vector = exactSearch(db, "chunks", input.embeddingModel, input.vector, CANDIDATES, visibleSql, params).map((h) => h.label);
+    }
+  }
+  const fused = [...reciprocalRankFusion([vector, fts])].sort((a, b) => b[1] - a[1]).slice(0, CHUNKS);
+  if (fused.length === 0) return [];
+  const rows = db
+    .prepare(
+      `SELECT c.id, c.document_id, c.scope_key, c.ord, c.text, d.title FROM chunks c JOIN documents d ON d.id = c.document_id
+        WHERE c.id IN (${fused.map(() => "?").join(",")})`,
+    )
+    .all(...fused.map(([id]) => id)) as ChunkRow[];
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  return fused.filter(([id]) => byId.has(id)).map(([id, score]) => ({ row: byId.get(id)!, score: round(score) }));
 }
 
 export const round = (x: number) => Math.round(x * 1e4) / 1e4;

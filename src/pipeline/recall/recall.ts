@@ -2,7 +2,7 @@ import type { Core } from "../../core.js";
 import { REINFORCEMENT } from "../../config/defaults.js";
 import { ttlToMs } from "../../config/schemas.js";
 import { queryUnderstandingPrompt, type QueryUnderstanding } from "../../models/prompts/query-understanding.js";
-import { responsePrompt } from "../../models/prompts/response.js";
+import { responsePrompt, type ResponseInput } from "../../models/prompts/response.js";
 import type { ModelUsage } from "../../models/types.js";
 import { cacheByNormQuery, cacheByQueryIds, cacheDeps, cacheEntryValid, insertCacheEntry, type CacheEntryRow } from "../../store/cache.js";
 import { addEdge, entityNamesOf } from "../../store/graph.js";
@@ -24,7 +24,16 @@ export interface RecallResult {
   /** Cosine similarity to the reused query (tier 2). */
   similarity?: number;
   records: MemoryRecord[];
+  /** Document chunks the answer drew on (tier 3), or that the reused answer cited. */
+  chunks: RecalledChunk[];
   traceId: string;
+}
+
+export interface RecalledChunk {
+  id: string;
+  document_id: string;
+  title: string;
+  text: string;
 }
 
 export interface RecallRequest {
@@ -66,7 +75,7 @@ export async function recall(core: Core, req: RecallRequest): Promise<RecallResu
     now,
   });
 
-  const responseInput = {
+  const responseInput: { query: string; records: ResponseInput["records"][number][] } = {
     query: req.query,
     records: retrieval.records.map((r) => ({
       id: toId("record", r.id),
@@ -79,6 +88,10 @@ export async function recall(core: Core, req: RecallRequest): Promise<RecallResu
       created_at: iso(r.created_at),
     })),
   };
+  // Chunks go to the response model as records of kind "chunk", cited by their chunk id.
+  for (const { row } of retrieval.chunks) {
+    responseInput.records.push({ id: toId("chunk", row.id), text: row.text, kind: "chunk", status: "current", subject: null, attribute: null, value: null, created_at: iso(now) });
+  }
   const response = await core.model("response").generate(responsePrompt, responseInput, signalOpt(req.signal));
   core.recordUsage("response", response.usage);
 
@@ -95,8 +108,24 @@ export async function recall(core: Core, req: RecallRequest): Promise<RecallResu
     tier: 3,
     cached: false,
     records: reinforce(core, retrieval.records.map((r) => r.id)),
+    chunks: retrieval.chunks.map(({ row }) => publicChunk(row)),
     traceId: toId("trace", traceId),
   };
+}
+
+function publicChunk(row: { id: number; document_id: number; title: string; text: string }): RecalledChunk {
+  return { id: toId("chunk", row.id), document_id: toId("document", row.document_id), title: row.title, text: row.text };
+}
+
+function chunksOf(core: Core, cacheId: number): RecalledChunk[] {
+  return (
+    core.db
+      .prepare(
+        `SELECT c.id, c.document_id, c.text, d.title FROM cache_chunk_deps x JOIN chunks c ON c.id = x.chunk_id
+           JOIN documents d ON d.id = c.document_id WHERE x.cache_id = ? ORDER BY c.id`,
+      )
+      .all(cacheId) as { id: number; document_id: number; title: string; text: string }[]
+  ).map(publicChunk);
 }
 
 /** Tier 1: the same normalised query answered before in this exact scope, or an explicit `fact:<id>`. */
@@ -111,7 +140,7 @@ function directLookup(core: Core, req: RecallRequest, key: string, norm: string)
     const answer = visible ? row.text : `No fact ${fact[1]} in this scope.`;
     const ids = visible ? [row.id] : [];
     const traceId = db.transaction(() => writeReuse(core, req, key, answer, ids, undefined, 1, now, 0))();
-    return { answer, tier: 1, cached: false, records: reinforce(core, ids), traceId: toId("trace", traceId) };
+    return { answer, tier: 1, cached: false, records: reinforce(core, ids), chunks: [], traceId: toId("trace", traceId) };
   }
   const freshness = core.settings().cache.freshness;
   for (const entry of cacheByNormQuery(db, context, key, norm)) {
@@ -158,6 +187,7 @@ function reuse(core: Core, req: RecallRequest, key: string, entry: CacheEntryRow
     cached: true,
     ...(similarity !== undefined ? { similarity } : {}),
     records: reinforce(core, deps),
+    chunks: chunksOf(core, entry.id),
     traceId: toId("trace", traceId),
   };
 }
@@ -227,12 +257,14 @@ function writeTier3(
       feedback: retrieval.feedback.map((c) => ({ id: toId("record", c.id), score: c.score })),
       fused: retrieval.fused.map((c) => ({ id: toId("record", c.id), score: c.score })),
       returned: returned.map((id) => toId("record", id)),
+      chunks: retrieval.chunks.map((c) => ({ id: toId("chunk", c.row.id), score: c.score })),
       model: { query_understanding: response.usage.query_understanding?.model, embedding: model },
     },
     now,
   );
   for (const c of retrieval.fused) addEdge(db, context, { type: "trace", id: retrievalTrace }, "considered", { type: "record", id: c.id }, now, c.score);
   for (const id of returned) addEdge(db, context, { type: "trace", id: retrievalTrace }, "returned", { type: "record", id }, now);
+  for (const c of retrieval.chunks) addEdge(db, context, { type: "trace", id: retrievalTrace }, "returned", { type: "chunk", id: c.row.id }, now);
 
   const usages = Object.values(response.usage);
   const responseTrace = insertTrace(
@@ -265,7 +297,7 @@ function writeTier3(
   );
   putVector(db, context, "queries", model, queryId, vector);
   // An answer from no records would never be invalidated by a cited fact changing: do not cache it.
-  if (returned.length > 0) {
+  if (returned.length > 0 || retrieval.chunks.length > 0) {
     const topics = new Set<string>();
     for (const s of understanding.subjects) for (const a of understanding.attributes) topics.add(`attr:${s}/${a}`);
     for (const row of retrieval.records) recordTopics(row, entityNamesOf(db, row.id)).forEach((t) => topics.add(t));
@@ -274,6 +306,7 @@ function writeTier3(
       { context, scope_key: key, query_id: queryId, norm_query: norm, answer: response.answer, response_trace_id: responseTrace, created_at: now },
       returned,
       [...topics],
+      retrieval.chunks.map((c) => c.row.id),
     );
   }
   return responseTrace;

@@ -1,0 +1,540 @@
+import Database from "better-sqlite3";
+import { describe, expect, it } from "vitest";
+import { can, type Permission } from "../src/access/access.js";
+import { AccessDeniedError, NotFoundError, Spectron, type CallContext, type Principal, type Trace } from "../src/index.js";
+import { manualClock, tempDir } from "./helpers.js";
+
+type Scope = Record<string, string>;
+
+const principal = (id: string, ...grants: [Scope, Permission[]][]): Principal => ({
+  id,
+  grants: grants.map(([scope, permissions]) => ({ scope, permissions })),
+});
+
+const ACME = { org: "acme" };
+const ALICE = { org: "acme", user: "alice" };
+const BOB = { org: "acme", user: "bob" };
+const CAROL = { org: "globex", user: "carol" };
+
+const P = {
+  alice: principal("alice", [ALICE, ["read", "write"]]),
+  bob: principal("bob", [BOB, ["read", "write"]]),
+  carol: principal("carol", [CAROL, ["read", "write"]]),
+  /** Org-wide read, no write. */
+  support: principal("support", [ACME, ["read"]]),
+  /** Manage on one org: read and write there, but not the Context-wide operations. */
+  orgAdmin: principal("acme-admin", [ACME, ["manage"]]),
+  admin: principal("admin", [{}, ["manage"]]),
+  nobody: principal("nobody"),
+};
+
+/**
+ * Every row of every ordinary table (FTS and vec0 shadow tables included, so index writes count too),
+ * read through a second connection: a denied call must change none of it.
+ */
+function snapshot(path: string) {
+  const db = new Database(path, { readonly: true });
+  const tables = db
+    .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND sql NOT LIKE 'CREATE VIRTUAL%' ORDER BY name")
+    .all() as { name: string }[];
+  const out: Record<string, { count: number; rows: string[] }> = {};
+  for (const { name } of tables) {
+    const rows = (db.prepare(`SELECT * FROM "${name}"`).raw().all() as unknown[][]).map((row) =>
+      JSON.stringify(row.map((v) => (Buffer.isBuffer(v) ? v.toString("hex") : typeof v === "bigint" ? String(v) : v))),
+    );
+    out[name] = { count: rows.length, rows: rows.sort() };
+  }
+  db.close();
+  return out;
+}
+
+const counts = (s: ReturnType<typeof snapshot>) => Object.fromEntries(Object.entries(s).map(([t, v]) => [t, v.count]));
+
+/** A file-backed store: alice and bob in org acme, an org-level fact, carol in org globex, one cached answer for alice. */
+async function fixture() {
+  const t = tempDir();
+  const clock = manualClock();
+  const memory = new Spectron({ context: "acl", path: t.path, clock: clock.now, providers: {}, schedule: { decay: false, expire: false, retry: false } });
+  await memory.ingest({ content: "I'm on the Pro plan.", scope: ALICE });
+  await memory.ingest({ content: "I live in Lisbon.", scope: ALICE });
+  await memory.ingest({ content: "I'm on the Starter plan.", scope: BOB });
+  await memory.ingest({ content: "I work at Acme.", scope: ACME });
+  const carolWrite = await memory.ingest({ content: "I live in Paris.", scope: CAROL });
+  // The offline hash embedder scores paraphrases ~0.7: lower the threshold so that tier 2 can fire.
+  await memory.config.cache({ similarity: 0.6 });
+  const cached = await memory.recall("Which plan am I on?", { scope: ALICE });
+  expect(cached.tier).toBe(3);
+  await memory.idle();
+  const all = (await memory.state.list({ scope: { org: "acme", user: "alice", other: "x" }, limit: 1000 })).records;
+  const recordIn = async (scope: Scope) => {
+    const rows = (await memory.state.list({ scope, limit: 1000 })).records.filter((r) => JSON.stringify(r.scope) === JSON.stringify(scope));
+    expect(rows.length).toBeGreaterThan(0);
+    return rows[0]!.id;
+  };
+  const ids = { alice: await recordIn(ALICE), bob: await recordIn(BOB), org: await recordIn(ACME), carol: await recordIn(CAROL) };
+  expect(all.length).toBeGreaterThan(0);
+  return {
+    memory,
+    clock,
+    path: t.path,
+    ids,
+    carolTrace: carolWrite.traceId,
+    cachedAnswer: cached.answer,
+    done: async () => {
+      await memory.close();
+      t.cleanup();
+    },
+  };
+}
+
+type Fixture = Awaited<ReturnType<typeof fixture>>;
+
+async function denied(promise: Promise<unknown>): Promise<AccessDeniedError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(AccessDeniedError);
+  return error as AccessDeniedError;
+}
+
+/** A denied call throws AccessDeniedError naming principal, permission and scope, and writes nothing. */
+async function expectDenied(f: Fixture, run: () => Promise<unknown>, who: Principal, permission: Permission, scope: Scope) {
+  const before = snapshot(f.path);
+  const config = await f.memory.config.get();
+  const error = await denied(run());
+  expect(error.principal).toBe(who.id);
+  expect(error.permission).toBe(permission);
+  expect(error.scope).toEqual(scope);
+  expect(error.code).toBe("access_denied");
+  expect(error.message).toContain(`\`${who.id}\``);
+  expect(error.message).toContain(`\`${permission}\``);
+  expect(error.message).toContain(JSON.stringify(scope));
+  await f.memory.idle();
+  const after = snapshot(f.path);
+  expect(counts(after)).toEqual(counts(before));
+  expect(after).toEqual(before);
+  expect(await f.memory.config.get()).toEqual(config);
+}
+
+const as = (p: Principal, extra: Omit<CallContext, "principal"> = {}): CallContext => ({ principal: p, ...extra });
+
+describe("grant containment (the one check)", () => {
+  it("a grant covers every request scope that contains the grant's scope", () => {
+    const support = P.support;
+    expect(can(support, "read", { org: "acme" })).toBe(true);
+    expect(can(support, "read", { org: "acme", user: "x" })).toBe(true);
+    expect(can(support, "read", { org: "acme", user: "x", project: "p" })).toBe(true);
+    expect(can(support, "read", { org: "other" })).toBe(false);
+    expect(can(support, "read", { org: "other", user: "x" })).toBe(false);
+    expect(can(support, "read", { user: "x" })).toBe(false);
+    expect(can(support, "read", {})).toBe(false);
+  });
+
+  it("permissions are separate, manage implies read and write, no principal is the application", () => {
+    expect(can(P.support, "write", ACME)).toBe(false);
+    expect(can(principal("w", [ACME, ["write"]]), "read", ACME)).toBe(false);
+    expect(can(P.orgAdmin, "read", ALICE)).toBe(true);
+    expect(can(P.orgAdmin, "write", ALICE)).toBe(true);
+    expect(can(P.orgAdmin, "manage", {})).toBe(false);
+    expect(can(P.admin, "manage", {})).toBe(true);
+    expect(can(P.admin, "read", CAROL)).toBe(true);
+    expect(can(P.nobody, "read", {})).toBe(false);
+    expect(can(undefined, "manage", {})).toBe(true);
+    // Any one grant suffices.
+    const two = principal("two", [ALICE, ["read"]], [CAROL, ["write"]]);
+    expect(can(two, "read", ALICE)).toBe(true);
+    expect(can(two, "write", ALICE)).toBe(false);
+    expect(can(two, "write", CAROL)).toBe(true);
+    expect(can(two, "read", CAROL)).toBe(false);
+  });
+
+  it("holds end to end: { org: acme } reads acme's users, never another org or an unscoped request", async () => {
+    const f = await fixture();
+    const ok = await f.memory.query("plan", { scope: { org: "acme", user: "x" }, principal: P.support });
+    expect(ok.every((r) => r.scope.org === "acme" && (r.scope.user === undefined || r.scope.user === "x"))).toBe(true);
+    await expectDenied(f, () => f.memory.query("plan", { scope: { org: "other" }, principal: P.support }), P.support, "read", { org: "other" });
+    await expectDenied(f, () => f.memory.query("live", { scope: CAROL, principal: P.support }), P.support, "read", CAROL);
+    await expectDenied(f, () => f.memory.query("plan", { scope: { user: "alice" }, principal: P.support }), P.support, "read", { user: "alice" });
+    await expectDenied(f, () => f.memory.query("plan", { principal: P.support }), P.support, "read", {});
+    await f.done();
+  });
+});
+
+interface ReadCase {
+  name: string;
+  call: (f: Fixture, ctx: CallContext) => Promise<unknown>;
+  /** The scope the error names: the request scope, or the record's scope for a lookup by id. */
+  scope: Scope;
+  check?: (result: unknown, f: Fixture) => void;
+}
+
+const readCases: ReadCase[] = [
+  {
+    name: "recall, tier 3",
+    call: (f, ctx) => f.memory.recall("Where do I live?", { scope: ALICE, ...ctx }),
+    scope: ALICE,
+    check: (r) => expect(r).toMatchObject({ tier: 3, cached: false }),
+  },
+  {
+    name: "recall, tier 1 (the cached answer)",
+    call: (f, ctx) => f.memory.recall("which plan am I on", { scope: ALICE, ...ctx }),
+    scope: ALICE,
+    check: (r, f) => expect(r).toMatchObject({ tier: 1, cached: true, answer: f.cachedAnswer }),
+  },
+  {
+    name: "recall, tier 2 (a paraphrase of the cached query)",
+    call: (f, ctx) => f.memory.recall("Which plan am I on now?", { scope: ALICE, ...ctx }),
+    scope: ALICE,
+    check: (r, f) => expect(r).toMatchObject({ tier: 2, cached: true, answer: f.cachedAnswer }),
+  },
+  {
+    name: "recall, fact:<id>",
+    call: (f, ctx) => f.memory.recall(`fact:${f.ids.alice}`, { scope: ALICE, ...ctx }),
+    scope: ALICE,
+    check: (r, f) => expect((r as { records: { id: string }[] }).records.map((x) => x.id)).toEqual([f.ids.alice]),
+  },
+  {
+    name: "query",
+    call: (f, ctx) => f.memory.query("plan lisbon", { scope: ALICE, ...ctx }),
+    scope: ALICE,
+    check: (r) => expect((r as unknown[]).length).toBeGreaterThan(0),
+  },
+  {
+    name: "state.list",
+    call: (f, ctx) => f.memory.state.list({ scope: ALICE, ...ctx }),
+    scope: ALICE,
+    check: (r) => expect((r as { records: unknown[] }).records.length).toBeGreaterThan(0),
+  },
+  {
+    name: "state.get",
+    call: (f, ctx) => f.memory.state.get(f.ids.alice, ctx),
+    scope: ALICE,
+    check: (r, f) => expect((r as { id: string }).id).toBe(f.ids.alice),
+  },
+  {
+    name: "turns.list",
+    call: (f, ctx) => f.memory.turns.list({ scope: ALICE, ...ctx }),
+    scope: ALICE,
+    check: (r) => expect((r as unknown[]).length).toBeGreaterThan(0),
+  },
+];
+
+describe("reads need read on the request scope", () => {
+  it.each(readCases.map((c) => [c.name, c] as const))("%s", async (_name, c) => {
+    const f = await fixture();
+    // Denied first (so that the allowed call still finds the cache as the fixture left it).
+    for (const who of [P.bob, P.carol, P.nobody, principal("writer", [ALICE, ["write"]])]) {
+      await expectDenied(f, () => c.call(f, as(who)), who, "read", c.scope);
+    }
+    for (const who of [P.alice, P.support, P.orgAdmin, P.admin, undefined]) {
+      const result = await c.call(f, who ? as(who) : {});
+      c.check?.(result, f);
+    }
+    await f.done();
+  });
+
+  it("returns only records the request scope may see, whoever asks", async () => {
+    const f = await fixture();
+    for (const who of [P.alice, P.support]) {
+      const records = [
+        ...(await f.memory.query("plan live work", { scope: ALICE, principal: who, limit: 100 })),
+        ...(await f.memory.state.list({ scope: ALICE, principal: who })).records,
+        ...(await f.memory.recall("Where do I live?", { scope: ALICE, principal: who })).records,
+      ];
+      expect(records.length).toBeGreaterThan(0);
+      for (const r of records) expect(Object.entries(r.scope).every(([k, v]) => ALICE[k as keyof typeof ALICE] === v)).toBe(true);
+      const turns = await f.memory.turns.list({ scope: ALICE, principal: who });
+      expect(turns.every((t) => Object.entries(t.scope).every(([k, v]) => ALICE[k as keyof typeof ALICE] === v))).toBe(true);
+    }
+    await f.done();
+  });
+});
+
+describe("writes need write on the target scope", () => {
+  it("ingest", async () => {
+    const f = await fixture();
+    const input = { content: "I love sailing.", scope: ALICE };
+    for (const who of [P.support, P.bob, P.nobody, principal("reader", [{}, ["read"]])]) {
+      await expectDenied(f, () => f.memory.ingest({ ...input, principal: who }), who, "write", ALICE);
+    }
+    // Alice's grant is { org, user }: not an org-wide write.
+    await expectDenied(f, () => f.memory.ingest({ content: "We use Slack.", scope: ACME, principal: P.alice }), P.alice, "write", ACME);
+    for (const who of [P.alice, P.orgAdmin, P.admin, principal("w", [ALICE, ["write"]])]) {
+      const out = await f.memory.ingest({ ...input, principal: who });
+      expect(out.records.every((r) => JSON.stringify(r.scope) === JSON.stringify(ALICE))).toBe(true);
+    }
+    await f.done();
+  });
+
+  it("state.forget needs write on the record's scope", async () => {
+    const f = await fixture();
+    for (const who of [P.support, P.bob, P.nobody]) {
+      await expectDenied(f, () => f.memory.state.forget(f.ids.alice, as(who)), who, "write", ALICE);
+    }
+    // Alice reads the org-level fact through query, but may not delete it.
+    expect((await f.memory.query("work acme", { scope: ALICE, principal: P.alice })).map((r) => r.id)).toContain(f.ids.org);
+    await expectDenied(f, () => f.memory.state.forget(f.ids.org, as(P.alice)), P.alice, "write", ACME);
+    expect((await f.memory.state.forget(f.ids.alice, as(P.alice))).status).toBe("forgotten");
+    expect((await f.memory.state.forget(f.ids.org, as(P.orgAdmin))).status).toBe("forgotten");
+    await f.done();
+  });
+});
+
+describe("configuration, flush, sweeps and retries need manage on the whole Context", () => {
+  const cases: [string, (m: Spectron, ctx: CallContext) => Promise<unknown>][] = [
+    ["config.models", (m, ctx) => m.config.models({ response: "local:rules" }, ctx)],
+    ["config.providers", (m, ctx) => m.config.providers({ anthropic: "sk-ant-test" }, ctx)],
+    ["config.retention", (m, ctx) => m.config.retention([{ scope: {}, memory_category: "context", ttl: "1d" }], ctx)],
+    ["config.cache", (m, ctx) => m.config.cache({ similarity: 0.99 }, ctx)],
+    ["config.get", (m, ctx) => m.config.get(ctx)],
+    ["cache.flush", (m, ctx) => m.cache.flush(ctx)],
+    ["lifecycle.decay", (m, ctx) => m.lifecycle.decay(ctx)],
+    ["lifecycle.expire", (m, ctx) => m.lifecycle.expire(ctx)],
+    ["turns.retry", (m, ctx) => m.turns.retry(ctx)],
+  ];
+
+  it.each(cases)("%s", async (_name, call) => {
+    const f = await fixture();
+    // Ten days on, so that an allowed decay or expiry sweep would change records.
+    f.clock.advance(10 * 86_400_000);
+    for (const who of [P.alice, P.support, P.orgAdmin, P.nobody, principal("rw", [{}, ["read", "write"]])]) {
+      await expectDenied(f, () => call(f.memory, as(who)), who, "manage", {});
+    }
+    await call(f.memory, as(P.admin));
+    await call(f.memory, {});
+    await f.done();
+  });
+});
+
+describe("the response cache never crosses a grant", () => {
+  it("tier 1: alice's cached answer is not served to a principal who may not read alice", async () => {
+    const f = await fixture();
+    for (const who of [P.bob, P.carol, P.nobody]) {
+      await expectDenied(f, () => f.memory.recall("Which plan am I on?", { scope: ALICE, principal: who }), who, "read", ALICE);
+    }
+    // Bob's own scope is another cache key: a fresh answer from his records.
+    const own = await f.memory.recall("Which plan am I on?", { scope: BOB, principal: P.bob });
+    expect(own.tier).toBe(3);
+    expect(own.answer).toContain("Starter");
+    expect(own.answer).not.toContain("Pro");
+    expect(own.records.every((r) => r.scope.user !== "alice")).toBe(true);
+    // Someone who may read alice is served it.
+    expect(await f.memory.recall("Which plan am I on?", { scope: ALICE, principal: P.support })).toMatchObject({ tier: 1, answer: f.cachedAnswer });
+    await f.done();
+  });
+
+  it("tier 2: with the threshold lowered so that any question would match, still not across scopes", async () => {
+    const f = await fixture();
+    await f.memory.config.cache({ similarity: 0.01 });
+    // For alice, nearly anything is now a reuse of her cached answer.
+    expect(await f.memory.recall("Where do I live?", { scope: ALICE, principal: P.alice })).toMatchObject({ tier: 2, answer: f.cachedAnswer });
+    for (const who of [P.bob, P.carol, P.nobody]) {
+      await expectDenied(f, () => f.memory.recall("Which plan am I on now?", { scope: ALICE, principal: who }), who, "read", ALICE);
+    }
+    const first = await f.memory.recall("Which plan am I on now?", { scope: BOB, principal: P.bob });
+    expect(first.tier).toBe(3);
+    expect(first.answer).toContain("Starter");
+    const again = await f.memory.recall("What is my plan?", { scope: BOB, principal: P.bob });
+    expect(again).toMatchObject({ tier: 2, answer: first.answer });
+    // A reuse links only to an answer in the same scope.
+    const trace = await f.memory.traces.get(again.traceId);
+    const from = trace.edges.find((e) => e.kind === "reused_from")!.node.id;
+    expect(from).toBe(first.traceId);
+    expect((await f.memory.traces.get(from)).scope).toEqual(BOB);
+    // Carol (another org) gets her own answer too.
+    const carol = await f.memory.recall("Which plan am I on?", { scope: CAROL, principal: P.carol });
+    expect(carol.tier).toBe(3);
+    expect(carol.answer).not.toBe(f.cachedAnswer);
+    await f.done();
+  });
+});
+
+describe("delegation: onBehalfOf", () => {
+  it("is recorded on decision, retrieval and response traces, with the acting principal and session", async () => {
+    const f = await fixture();
+    const agent = principal("agent", [ACME, ["read", "write"]]);
+    const write = await f.memory.ingest({ content: "I live in Porto.", scope: ALICE, principal: agent, onBehalfOf: "alice", session: "s-1" });
+    const decision = await f.memory.traces.get(write.traceId);
+    expect(decision).toMatchObject({ kind: "decision_trace", principal: "agent", on_behalf_of: "alice", session: "s-1", scope: ALICE });
+    expect(decision.payload).toMatchObject({ principal: "agent", on_behalf_of: "alice", session: "s-1" });
+
+    const fresh = await f.memory.recall("Where do I live?", { scope: ALICE, principal: P.support, onBehalfOf: "alice", session: "s-2" });
+    expect(fresh.tier).toBe(3);
+    const response = await f.memory.traces.get(fresh.traceId);
+    expect(response).toMatchObject({ kind: "response_trace", principal: "support", on_behalf_of: "alice", session: "s-2" });
+    const retrieval = await f.memory.traces.get(response.edges.find((e) => e.kind === "used_retrieval")!.node.id);
+    expect(retrieval).toMatchObject({ kind: "retrieval_trace", principal: "support", on_behalf_of: "alice", session: "s-2" });
+
+    const reuse = await f.memory.recall("Which plan am I on?", { scope: ALICE, principal: P.support, onBehalfOf: "alice", session: "s-2" });
+    expect(reuse.tier).toBe(1);
+    expect(await f.memory.traces.get(reuse.traceId)).toMatchObject({ principal: "support", on_behalf_of: "alice", session: "s-2" });
+    await f.done();
+  });
+
+  it("never widens access: the acting principal's grants decide", async () => {
+    const f = await fixture();
+    // Support may read acme, not globex: acting for carol does not open carol's scope.
+    await expectDenied(f, () => f.memory.recall("Where do I live?", { scope: CAROL, principal: P.support, onBehalfOf: "carol" }), P.support, "read", CAROL);
+    // Alice may write her own scope; support acting for her still may not.
+    await expectDenied(
+      f,
+      () => f.memory.ingest({ content: "I love chess.", scope: ALICE, principal: P.support, onBehalfOf: "alice" }),
+      P.support,
+      "write",
+      ALICE,
+    );
+    await expectDenied(f, () => f.memory.config.cache({ similarity: 0.5 }, { principal: P.alice, onBehalfOf: "admin" }), P.alice, "manage", {});
+    await expectDenied(f, () => f.memory.as(P.support, { onBehalfOf: "carol" }).query("live", { scope: CAROL }), P.support, "read", CAROL);
+    await f.done();
+  });
+});
+
+describe("traces: manage holders see everything, others only traces inside their read grant", () => {
+  const inside = (t: Trace, grant: Scope) => t.scope !== null && Object.entries(grant).every(([k, v]) => t.scope![k] === v);
+
+  it("lists and gets", async () => {
+    const f = await fixture();
+    await f.memory.lifecycle.expire(); // a sweep_trace: no scope, manage only
+    await f.memory.recall("Where do I live?", { scope: BOB, principal: P.bob });
+    const all = (await f.memory.traces.list({ limit: 1000 })).traces;
+    const sweep = all.find((t) => t.kind === "sweep_trace")!;
+    expect(sweep.scope).toBeNull();
+
+    expect((await f.memory.traces.list({ limit: 1000, principal: P.admin })).traces).toEqual(all);
+
+    const bySupport = (await f.memory.traces.list({ limit: 1000, principal: P.support })).traces;
+    expect(bySupport).toEqual(all.filter((t) => inside(t, ACME)));
+    expect(bySupport.some((t) => t.scope?.user === "alice") && bySupport.some((t) => t.scope?.user === "bob")).toBe(true);
+
+    const byAlice = (await f.memory.traces.list({ limit: 1000, principal: P.alice })).traces;
+    expect(byAlice.length).toBeGreaterThan(0);
+    expect(byAlice).toEqual(all.filter((t) => inside(t, ALICE)));
+
+    // Manage on one org is not manage on the Context: its traces only, no sweeps.
+    expect((await f.memory.traces.list({ limit: 1000, principal: P.orgAdmin })).traces).toEqual(all.filter((t) => inside(t, ACME)));
+    expect((await f.memory.traces.list({ limit: 1000, principal: P.nobody })).traces).toEqual([]);
+
+    // A narrow principal still gets full pages, and the cursor walks the same set.
+    const walked: Trace[] = [];
+    let cursor: string | null | undefined;
+    do {
+      const page = await f.memory.traces.list({ limit: 2, principal: P.alice, ...(cursor ? { cursor } : {}) });
+      expect(page.traces.length).toBe(page.cursor ? 2 : page.traces.length);
+      walked.push(...page.traces);
+      cursor = page.cursor;
+    } while (cursor);
+    expect(walked).toEqual(byAlice);
+
+    // get: invisible traces answer like missing ones (no scope is revealed), and the attempt is counted.
+    expect((await f.memory.traces.get(f.carolTrace, as(P.carol))).scope).toEqual(CAROL);
+    await expect(f.memory.traces.get(f.carolTrace, as(P.support))).rejects.toBeInstanceOf(NotFoundError);
+    await expect(f.memory.traces.get(sweep.id, as(P.support))).rejects.toBeInstanceOf(NotFoundError);
+    await expect(f.memory.traces.get(sweep.id, as(P.orgAdmin))).rejects.toBeInstanceOf(NotFoundError);
+    expect((await f.memory.traces.get(sweep.id, as(P.admin))).kind).toBe("sweep_trace");
+    expect(f.memory.access.deniedCounts()).toEqual(
+      expect.arrayContaining([
+        { principal: "support", permission: "read", count: 1 },
+        { principal: "support", permission: "manage", count: 1 },
+        { principal: "acme-admin", permission: "manage", count: 1 },
+      ]),
+    );
+    await f.done();
+  });
+});
+
+describe("memory.as(principal, { onBehalfOf, session })", () => {
+  it("binds the principal, the delegation and the session to every call of the view", async () => {
+    const f = await fixture();
+    const view = f.memory.as(P.support, { onBehalfOf: "alice", session: "s-9" });
+    const r = await view.recall("Where do I live?", { scope: ALICE });
+    expect(await f.memory.traces.get(r.traceId)).toMatchObject({ principal: "support", on_behalf_of: "alice", session: "s-9" });
+    expect((await view.query("plan", { scope: BOB })).length).toBeGreaterThan(0);
+    expect((await view.state.get(f.ids.bob)).id).toBe(f.ids.bob);
+    expect((await view.state.list({ scope: ALICE })).records.length).toBeGreaterThan(0);
+    expect((await view.traces.list({ limit: 1000 })).traces.every((t) => t.scope?.org === "acme")).toBe(true);
+    expect((await view.traces.get(r.traceId)).id).toBe(r.traceId);
+
+    await expectDenied(f, () => view.query("live", { scope: CAROL }), P.support, "read", CAROL);
+    await expectDenied(f, () => view.state.get(f.ids.carol), P.support, "read", CAROL);
+    await expectDenied(f, () => view.ingest({ content: "I love chess.", scope: ALICE }), P.support, "write", ALICE);
+    await expectDenied(f, () => view.state.forget(f.ids.alice), P.support, "write", ALICE);
+    await expectDenied(f, () => view.cache.flush(), P.support, "manage", {});
+    await expect(view.traces.get(f.carolTrace)).rejects.toBeInstanceOf(NotFoundError);
+    // Options cannot swap the bound principal for another.
+    await expectDenied(f, () => view.recall("Where do I live?", { scope: CAROL, principal: P.admin }), P.support, "read", CAROL);
+    await expectDenied(f, () => view.ingest({ content: "I love chess.", scope: ALICE, principal: P.admin }), P.support, "write", ALICE);
+    expect((await view.traces.list({ limit: 1000, principal: P.admin } as never)).traces.every((t) => t.scope?.org === "acme")).toBe(true);
+
+    const aliceView = f.memory.as(P.alice, { session: "chat-1" });
+    const w = await aliceView.ingest({ content: "I love sailing.", scope: ALICE });
+    expect(await f.memory.traces.get(w.traceId)).toMatchObject({ principal: "alice", on_behalf_of: null, session: "chat-1" });
+    expect((await aliceView.state.forget(f.ids.alice)).status).toBe("forgotten");
+    await f.done();
+  });
+});
+
+describe("audit: memory.access.deniedCounts()", () => {
+  it("counts every denied attempt per principal and permission, and nothing else", async () => {
+    const f = await fixture();
+    expect(f.memory.access.deniedCounts()).toEqual([]);
+    await denied(f.memory.recall("Which plan am I on?", { scope: ALICE, principal: P.bob }));
+    await denied(f.memory.query("plan", { scope: ALICE, principal: P.bob }));
+    await denied(f.memory.ingest({ content: "I love chess.", scope: ALICE, principal: P.bob }));
+    await denied(f.memory.config.get({ principal: P.support }));
+    await denied(f.memory.as(P.support).cache.flush());
+    // Allowed calls and bad input are not denials.
+    await f.memory.recall("Which plan am I on?", { scope: BOB, principal: P.bob });
+    await expect(f.memory.recall("", { scope: ALICE, principal: P.bob })).rejects.toMatchObject({ code: "validation" });
+    expect(f.memory.access.deniedCounts()).toEqual([
+      { principal: "bob", permission: "read", count: 2 },
+      { principal: "bob", permission: "write", count: 1 },
+      { principal: "support", permission: "manage", count: 2 },
+    ]);
+    await f.done();
+  });
+});
+
+describe("the README example", () => {
+  it("runs as documented", async () => {
+    const t = tempDir();
+    const clock = manualClock();
+    const memory = new Spectron({ context: "acme-prod", path: t.path, clock: clock.now, providers: {}, schedule: { decay: false, expire: false, retry: false } });
+
+    // End users: read + write on their own scope.
+    const endUser = (id: string): Principal => ({ id, grants: [{ scope: { user: id }, permissions: ["read", "write"] }] });
+    // A support agent: read across the org, no write.
+    const agent: Principal = { id: "agent-7", grants: [{ scope: { org: "acme" }, permissions: ["read"] }] };
+    // An operator: manage (implies read and write) on the whole Context.
+    const admin: Principal = { id: "ops", grants: [{ scope: {}, permissions: ["manage"] }] };
+
+    const alice = { org: "acme", user: "alice" };
+    const asAlice = memory.as(endUser("alice"), { session: "chat-42" });
+    await asAlice.ingest({ content: "I'm on the Pro plan.", scope: alice });
+    const mine = await asAlice.recall("Which plan am I on?", { scope: alice });
+    expect(mine.tier).toBe(3);
+    expect(mine.answer).toContain("Pro");
+
+    const r = await memory.recall("Which plan am I on?", { scope: alice, principal: agent, onBehalfOf: "alice" });
+    expect(r).toMatchObject({ tier: 1, answer: mine.answer });
+    expect(await memory.traces.get(r.traceId)).toMatchObject({ principal: "agent-7", on_behalf_of: "alice" });
+
+    await expect(memory.ingest({ content: "I'm on Starter.", scope: alice, principal: agent })).rejects.toThrow(
+      "Principal `agent-7` lacks `write` on scope {\"org\":\"acme\",\"user\":\"alice\"}",
+    );
+    await expect(asAlice.query("plan", { scope: { org: "acme", user: "bob" } })).rejects.toBeInstanceOf(AccessDeniedError);
+    await expect(memory.config.cache({ similarity: 0.9 }, { principal: agent })).rejects.toBeInstanceOf(AccessDeniedError);
+
+    await memory.config.cache({ similarity: 0.9 }, { principal: admin });
+    const { traces } = await memory.traces.list({ principal: agent });
+    expect(traces.length).toBeGreaterThan(0);
+    expect(traces.every((t) => t.scope?.org === "acme")).toBe(true);
+    expect(memory.access.deniedCounts()).toEqual([
+      { principal: "agent-7", permission: "write", count: 1 },
+      { principal: "alice", permission: "read", count: 1 },
+      { principal: "agent-7", permission: "manage", count: 1 },
+    ]);
+    await memory.close();
+    t.cleanup();
+  });
+});
