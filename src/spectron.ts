@@ -159,6 +159,10 @@ export class Spectron {
         return retryPending(core, core.db);
       },
     };
+    // Open the ANN indexes now, against the state on disk: loading a sidecar (or starting a background
+    // rebuild) here keeps later writes on the cheap notify path instead of a log replay.
+    core.vectorIndex("records", core.indexModel());
+    core.vectorIndex("chunks", core.indexModel());
     const schedule = { ...DEFAULT_SCHEDULE, ...(o.schedule ?? {}) };
     core.every(schedule.decay, () => this.lifecycle.decay(), "decay");
     core.every(schedule.expire, () => this.lifecycle.expire(), "expire");

@@ -1,0 +1,60 @@
+import { existsSync, readdirSync, rmSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { Spectron } from "../src/index.js";
+import { tempDir } from "./helpers.js";
+
+const CITIES = ["Lisbon", "Porto", "Berlin", "Madrid", "Oslo", "Paris", "Rome", "Vienna", "Prague", "Dublin"];
+const PLANS = ["Free", "Starter", "Pro", "Team", "Enterprise"];
+
+const ORG = { org: "acme" };
+
+/** Enough records visible to one scope that its queries go through the hnswlib index rather than exact search. */
+async function fill(memory: Spectron, notes: number) {
+  for (let n = 0; n < notes; n++) {
+    await memory.ingest({ content: `Team note ${n}: the ${CITIES[n % CITIES.length]} office reported build ${n * 7} as green.`, scope: ORG });
+  }
+  for (let u = 0; u < 10; u++) {
+    await memory.ingest({ content: `I live in ${CITIES[u]} and I'm on the ${PLANS[u % PLANS.length]} plan.`, scope: { user: `u${u}` } });
+  }
+}
+
+async function vectorPath(memory: Spectron, traceId: string): Promise<string> {
+  const response = await memory.traces.get(traceId);
+  const used = response.edges.find((e) => e.kind === "used_retrieval")!;
+  return (await memory.traces.get(used.node.id)).payload.vector_path as string;
+}
+
+describe("the ANN index beside the database", () => {
+  it("serves Context-wide retrieval from hnswlib, saves a sidecar on close, and catches up on reopen", async () => {
+    const t = tempDir();
+    const memory = new Spectron({ context: "ann", path: t.path, providers: {}, schedule: { decay: false, expire: false, retry: false } });
+    await fill(memory, 2_100);
+    const wide = await memory.recall("What did the Vienna office report about build 1099?", { scope: ORG });
+    expect(await vectorPath(memory, wide.traceId)).toBe("ann");
+    expect(wide.records[0]!.text).toContain("build 1099");
+    // A small scope inside the large Context uses exact search and loses nothing.
+    const small = await memory.recall("Where do I live?", { scope: { user: "u7" } });
+    expect(await vectorPath(memory, small.traceId)).toBe("exact");
+    expect(small.answer).toContain(CITIES[7]!);
+    await memory.close();
+    const sidecars = readdirSync(t.dir).filter((f) => f.endsWith(".hnsw"));
+    expect(sidecars.length).toBeGreaterThan(0);
+
+    // Reopen: the sidecar is loaded; a write made now is found at once (searched exactly until indexed).
+    const again = new Spectron({ context: "ann", path: t.path, providers: {}, schedule: { decay: false, expire: false, retry: false } });
+    await again.ingest({ content: "Team note: the Reykjavik office opened today.", scope: ORG });
+    const found = await again.query("Reykjavik office opened", { scope: ORG, limit: 5 });
+    expect(found[0]!.text).toContain("Reykjavik");
+    await again.close();
+
+    // Missing sidecar: recall still answers correctly (exact search) while the index is rebuilt.
+    for (const f of readdirSync(t.dir).filter((f) => f.includes(".hnsw"))) rmSync(`${t.dir}/${f}`);
+    const rebuilt = new Spectron({ context: "ann", path: t.path, providers: {}, schedule: { decay: false, expire: false, retry: false } });
+    const r = await rebuilt.recall("Which office opened in Reykjavik?", { scope: ORG });
+    expect(r.records[0]!.text).toContain("Reykjavik");
+    expect(await vectorPath(rebuilt, r.traceId)).toBe("exact");
+    await rebuilt.close();
+    expect(existsSync(t.path)).toBe(true);
+    t.cleanup();
+  });
+});
