@@ -33,7 +33,7 @@ import { recall, reinforce, type RecallResult } from "./pipeline/recall/recall.j
 import { retrieve } from "./pipeline/recall/hybrid.js";
 import { createContext, readContext, updateContext } from "./store/contexts.js";
 import { flushCache } from "./store/cache.js";
-import { openDatabase } from "./store/database.js";
+import { openDatabase, sql } from "./store/database.js";
 import { toId } from "./store/ids.js";
 import { scopeKey, visibleScopeKeys } from "./store/scope.js";
 import { insertTurn, listTurns, type TurnRow } from "./store/turns.js";
@@ -193,7 +193,7 @@ export class Spectron {
       on_behalf_of: actor.onBehalfOf,
       created_at: now,
     });
-    const turn = core.db.prepare("SELECT * FROM turns WHERE id = ?").get(id) as TurnRow;
+    const turn = sql(core.db, "SELECT * FROM turns WHERE id = ?").get(id) as TurnRow;
     return extractTurn(core, turn, i.signal);
   }
 

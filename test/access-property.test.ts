@@ -75,6 +75,8 @@ function randomPrincipal(r: () => number, n: number): Principal {
     if (r() < 0.06) permissions.push("manage");
     return { scope: randomScope(r, 0.55), permissions: permissions.length ? permissions : (["read"] as Permission[]) };
   });
+  // Now and then a Context-wide grant (operators), so that manage is exercised on both sides.
+  if (r() < 0.06) grants.push({ scope: {}, permissions: [pick(r, ["read", "write", "manage"] as Permission[])] });
   return { id: `p${n}`, grants };
 }
 
@@ -113,6 +115,9 @@ function pickKind(r: () => number): Kind {
   for (const [k, w] of WEIGHTS) if ((x -= w) < 0) return k;
   return "query";
 }
+
+/** Reads that returned a record whose scope is neither inside nor above any of the caller's read grants. */
+const unrelated: string[] = [];
 
 describe("access property", () => {
   it(`${ITERATIONS.toLocaleString("en")} random principals, grants, scopes and calls: no read outside a grant, no write without one`, async () => {
@@ -153,6 +158,7 @@ describe("access property", () => {
         stats.set(k, s);
       };
       let cachedHits = 0;
+      const timing = new Map<Kind, number>();
 
       for (let i = 0; i < ITERATIONS; i++) {
         const p = randomPrincipal(r, i);
@@ -185,9 +191,17 @@ describe("access property", () => {
           return result;
         };
         const inScope = (records: readonly MemoryRecord[], s: Scope) => {
-          for (const rec of records) expect(within(rec.scope, s), `${label}: returned ${rec.id} at ${JSON.stringify(rec.scope)}`).toBe(true);
+          for (const rec of records) {
+            expect(within(rec.scope, s), `${label}: returned ${rec.id} at ${JSON.stringify(rec.scope)}`).toBe(true);
+            // The stricter rule (see "known holes" below): a record inside a read grant, or above one.
+            const related = p.grants.some(
+              (g) => (g.permissions.includes("read") || g.permissions.includes("manage")) && (within(g.scope, rec.scope) || within(rec.scope, g.scope)),
+            );
+            if (!related) unrelated.push(`${label}: ${rec.id} at ${JSON.stringify(rec.scope)}`);
+          }
         };
 
+        const started = performance.now();
         switch (kind) {
           case "query": {
             const q = pick(r, QUERIES);
@@ -235,7 +249,16 @@ describe("access property", () => {
           case "traces.list": {
             const out = (await (bound ? bound.traces.list({ limit: 10 }) : memory.traces.list({ limit: 10, principal: p }))).traces;
             const manager = allowed(p, "manage", {});
-            for (const tr of out) expect(manager || (tr.scope !== null && allowed(p, "read", tr.scope)), `${label}: sees ${tr.id}`).toBe(true);
+            const sees = (scope: Scope | null) => manager || (scope !== null && allowed(p, "read", scope));
+            for (const tr of out) expect(sees(tr.scope), `${label}: sees ${tr.id}`).toBe(true);
+            if (i % 10 === 0) {
+              // And nothing it may see is left out: the newest ten visible traces, from the file.
+              const expected = (peek.prepare("SELECT id, scope_key FROM traces ORDER BY id DESC").all() as { id: number; scope_key: string | null }[])
+                .filter((x) => sees(x.scope_key === null ? null : (JSON.parse(x.scope_key) as Scope)))
+                .slice(0, 10)
+                .map((x) => `trc_${x.id}`);
+              expect(out.map((x) => x.id), label).toEqual(expected);
+            }
             tally(kind, true);
             break;
           }
@@ -266,15 +289,17 @@ describe("access property", () => {
           }
           case "manage": {
             const which = r();
-            await attempt(allowed(p, "manage", {}), "manage", {}, () =>
+            await attempt(allowed(p, "manage", {}), "manage", {}, (): Promise<unknown> =>
               which < 0.8 ? memory.config.get(ctx) : which < 0.9 ? memory.lifecycle.expire(ctx) : bound && which < 0.95 ? bound.cache.flush() : memory.cache.flush(ctx),
             );
             break;
           }
         }
+        timing.set(kind, (timing.get(kind) ?? 0) + performance.now() - started);
         if (i % 500 === 499) clock.advance(60_000);
       }
 
+      if (process.env.ACCESS_PROPERTY_TIMING) console.log(Object.fromEntries([...timing].map(([k, ms]) => [k, Math.round(ms)])), cachedHits);
       // The run exercised both sides of every check.
       const summary = Object.fromEntries([...stats].map(([k, s]) => [k, s]));
       for (const k of ["query", "state.list", "state.get", "recall", "ingest"] as const) {
@@ -295,4 +320,13 @@ describe("access property", () => {
       t.cleanup();
     }
   }, 60_000);
+
+  // Known hole (src/access/access.ts can() with src/store/scope.ts visibleScopeKeys()): a grant is a floor the
+  // request scope must contain, so a caller may add dimensions to its request and see records of scopes unrelated
+  // to its grants, e.g. a { user: "alice" } grant asking at { org: "globex", user: "alice" } sees { org: "globex" }
+  // records. Runs on what the property above collected; drop `.fails` once reads are limited to records inside or
+  // above a read grant.
+  it.fails("no read returns a record whose scope is unrelated to every read grant", () => {
+    expect(unrelated.slice(0, 3)).toEqual([]);
+  });
 });

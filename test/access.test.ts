@@ -313,6 +313,32 @@ describe("configuration, flush, sweeps and retries need manage on the whole Cont
   });
 });
 
+describe("knowledge (documents)", () => {
+  const HANDBOOK = "Refunds are processed within 14 days of a request. Data is stored in Frankfurt.";
+
+  it("add needs write on the document's scope, remove write on the stored scope, reindex manage", async () => {
+    const f = await fixture();
+    for (const who of [P.support, P.alice, P.nobody]) {
+      await expectDenied(f, () => f.memory.knowledge.add({ title: "Handbook", text: HANDBOOK, scope: ACME, principal: who }), who, "write", ACME);
+    }
+    const doc = await f.memory.knowledge.add({ title: "Handbook", text: HANDBOOK, scope: ACME, principal: P.orgAdmin, onBehalfOf: "hr" });
+    expect(await f.memory.traces.get(doc.traceId)).toMatchObject({ principal: "acme-admin", on_behalf_of: "hr", scope: ACME });
+    for (const who of [P.support, P.alice, P.carol]) {
+      await expectDenied(f, () => f.memory.knowledge.remove(doc.documentId, as(who)), who, "write", ACME);
+    }
+    for (const who of [P.orgAdmin, P.support]) {
+      await expectDenied(f, () => f.memory.knowledge.reindex(as(who)), who, "manage", {});
+    }
+    // Carol (globex) is not shown acme's handbook through recall.
+    const inside = await f.memory.recall("How long do refunds take?", { scope: ALICE, principal: P.alice });
+    expect(inside.answer).toContain("14 days");
+    const r = await f.memory.recall("How long do refunds take?", { scope: CAROL, principal: P.carol });
+    expect(r.answer).not.toContain("14 days");
+    expect((await f.memory.knowledge.remove(doc.documentId, as(P.orgAdmin))).chunks).toBeGreaterThan(0);
+    await f.done();
+  });
+});
+
 describe("the response cache never crosses a grant", () => {
   it("tier 1: alice's cached answer is not served to a principal who may not read alice", async () => {
     const f = await fixture();

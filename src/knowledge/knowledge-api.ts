@@ -1,3 +1,4 @@
+import { sql } from "../store/database.js";
 import { z } from "zod";
 import type { Access } from "../access/access.js";
 import { actorOf } from "../access/access.js";
@@ -53,14 +54,14 @@ export function createKnowledgeApi(core: Core, access: Access, guard: (method: s
             .prepare("INSERT INTO documents (context, scope_key, title, text, metadata, status, created_at) VALUES (?, ?, ?, ?, ?, 'pending', ?)")
             .run(context, key, i.title, i.text, i.metadata ? JSON.stringify(i.metadata) : null, now).lastInsertRowid,
         );
-        const insert = db.prepare("INSERT INTO chunks (context, document_id, scope_key, ord, text, created_at) VALUES (?, ?, ?, ?, ?, ?)");
+        const insert = sql(db, "INSERT INTO chunks (context, document_id, scope_key, ord, text, created_at) VALUES (?, ?, ?, ?, ?, ?)");
         const chunkIds = pieces.map((text, ord) => Number(insert.run(context, documentId, key, ord, text, now).lastInsertRowid));
         return { documentId, chunkIds };
       })();
 
       const signal = i.signal ? { signal: i.signal } : {};
       const fail = (error: unknown): never => {
-        db.prepare("UPDATE documents SET error = ? WHERE id = ?").run(error instanceof Error ? error.message : String(error), documentId);
+        sql(db, "UPDATE documents SET error = ? WHERE id = ?").run(error instanceof Error ? error.message : String(error), documentId);
         throw error;
       };
       const embedder = core.embedder();
@@ -78,7 +79,7 @@ export function createKnowledgeApi(core: Core, access: Access, guard: (method: s
 
       const { result, chunkChanges } = db.transaction(() => {
         const chunkChanges = chunkIds.map((id, n) => {
-          db.prepare("UPDATE chunks SET embedding_model = ? WHERE id = ?").run(embedder.id, id);
+          sql(db, "UPDATE chunks SET embedding_model = ? WHERE id = ?").run(embedder.id, id);
           return { seq: putVector(db, context, "chunks", embedder.id, id, chunkVectors.vectors[n]!), label: id, op: "add" as const, vector: chunkVectors.vectors[n]! };
         });
         const result = reconcile(db, {
@@ -95,7 +96,7 @@ export function createKnowledgeApi(core: Core, access: Access, guard: (method: s
           provenance: { prompt: `${extractionPrompt.name}@${extractionPrompt.version}`, document: toId("document", documentId), chunks: chunkIds.length },
           metadata: { document: toId("document", documentId), title: i.title },
         });
-        db.prepare("UPDATE documents SET status = 'indexed', error = NULL WHERE id = ?").run(documentId);
+        sql(db, "UPDATE documents SET status = 'indexed', error = NULL WHERE id = ?").run(documentId);
         return { result, chunkChanges };
       })();
       const chunkIndex = core.vectorIndex("chunks", embedder.id);
@@ -115,19 +116,19 @@ export function createKnowledgeApi(core: Core, access: Access, guard: (method: s
       const id = parseId("document", documentId);
       const call = parseInput(callContextSchema, ctx ?? {}, "knowledge.remove(…, ctx)");
       const { db, context } = core;
-      const doc = db.prepare("SELECT scope_key FROM documents WHERE id = ? AND context = ?").get(id, context) as { scope_key: string } | undefined;
+      const doc = sql(db, "SELECT scope_key FROM documents WHERE id = ? AND context = ?").get(id, context) as { scope_key: string } | undefined;
       if (!doc) throw new NotFoundError("document", documentId);
       access.assert(call, "write", parseScopeKey(doc.scope_key));
       const changes = db.transaction(() => {
-        const chunks = db.prepare("SELECT id, embedding_model FROM chunks WHERE document_id = ?").all(id) as { id: number; embedding_model: string | null }[];
+        const chunks = sql(db, "SELECT id, embedding_model FROM chunks WHERE document_id = ?").all(id) as { id: number; embedding_model: string | null }[];
         evictByChunks(db, chunks.map((c) => c.id));
         const out: { model: string; seq: number; label: number }[] = [];
         for (const c of chunks) {
           const seq = c.embedding_model ? deleteVector(db, context, "chunks", c.embedding_model, c.id) : undefined;
           if (seq !== undefined) out.push({ model: c.embedding_model!, seq, label: c.id });
         }
-        db.prepare("DELETE FROM chunks WHERE document_id = ?").run(id);
-        db.prepare("DELETE FROM documents WHERE id = ?").run(id);
+        sql(db, "DELETE FROM chunks WHERE document_id = ?").run(id);
+        sql(db, "DELETE FROM documents WHERE id = ?").run(id);
         return { out, count: chunks.length };
       })();
       for (const c of changes.out) core.vectorIndex("chunks", c.model).notify({ seq: c.seq, label: c.label, op: "remove" });

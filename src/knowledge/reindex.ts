@@ -1,3 +1,4 @@
+import { sql } from "../store/database.js";
 import type { Core } from "../core.js";
 import { PRIORITY } from "../core.js";
 import { IndexNotReadyError } from "../errors.js";
@@ -54,7 +55,7 @@ function missingSql(space: VectorSpace): string {
 function countMissing(core: Core, model: string): number {
   let n = 0;
   for (const space of Object.keys(SPACES) as VectorSpace[]) {
-    n += (core.db.prepare(`SELECT COUNT(*) AS n ${missingSql(space)}`).get(core.context, model) as { n: number }).n;
+    n += (sql(core.db, `SELECT COUNT(*) AS n ${missingSql(space)}`).get(core.context, model) as { n: number }).n;
   }
   return n;
 }
@@ -67,7 +68,7 @@ async function run(core: Core, target: string, from: string): Promise<void> {
     let batchCount = 0;
     for (const space of Object.keys(SPACES) as VectorSpace[]) {
       const { text } = SPACES[space];
-      const rows = db.prepare(`SELECT t.id, t.${text} AS text ${missingSql(space)} ORDER BY t.id LIMIT ?`).all(context, target, BATCH) as {
+      const rows = sql(db, `SELECT t.id, t.${text} AS text ${missingSql(space)} ORDER BY t.id LIMIT ?`).all(context, target, BATCH) as {
         id: number;
         text: string;
       }[];
@@ -78,7 +79,7 @@ async function run(core: Core, target: string, from: string): Promise<void> {
       db.transaction(() => {
         rows.forEach((row, n) => {
           putVector(db, context, space, target, row.id, vectors[n]!);
-          db.prepare("INSERT OR IGNORE INTO reindex_done (space, model, label) VALUES (?, ?, ?)").run(space, target, row.id);
+          sql(db, "INSERT OR IGNORE INTO reindex_done (space, model, label) VALUES (?, ?, ?)").run(space, target, row.id);
         });
       })();
       done += rows.length;
@@ -89,10 +90,10 @@ async function run(core: Core, target: string, from: string): Promise<void> {
     await new Promise((resolve) => setImmediate(resolve));
   }
   db.transaction(() => {
-    db.prepare(`UPDATE records SET embedding_model = ? WHERE context = ? AND embedding_model IS NOT NULL AND status IN ('current', 'flagged')`).run(target, context);
-    db.prepare(`UPDATE chunks SET embedding_model = ? WHERE context = ? AND embedding_model IS NOT NULL`).run(target, context);
-    db.prepare(`UPDATE queries SET embedding_model = ? WHERE context = ?`).run(target, context);
-    db.prepare("DELETE FROM reindex_done WHERE model = ?").run(target);
+    sql(db, `UPDATE records SET embedding_model = ? WHERE context = ? AND embedding_model IS NOT NULL AND status IN ('current', 'flagged')`).run(target, context);
+    sql(db, `UPDATE chunks SET embedding_model = ? WHERE context = ? AND embedding_model IS NOT NULL`).run(target, context);
+    sql(db, `UPDATE queries SET embedding_model = ? WHERE context = ?`).run(target, context);
+    sql(db, "DELETE FROM reindex_done WHERE model = ?").run(target);
     updateContext(db, context, { index_model: target, reindex: { status: "complete", done, total: done, model: target, from } });
   })();
   core.invalidateSettings();

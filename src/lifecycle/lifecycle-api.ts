@@ -1,3 +1,4 @@
+import { sql } from "../store/database.js";
 import type { Access } from "../access/access.js";
 import { actorOf } from "../access/access.js";
 import type { Core } from "../core.js";
@@ -89,7 +90,7 @@ export function createLifecycleApi(core: Core, access: Access, guard: (method: s
                      AND status IN ('current', 'flagged') LIMIT ?`,
                 )
                 .all(core.context, now, BATCH) as { id: number; embedding_model: string | null; history: string }[];
-              const mark = core.db.prepare("UPDATE records SET status = 'expired', updated_at = ?, history = json_insert(history, '$[#]', json(?)) WHERE id = ?");
+              const mark = sql(core.db, "UPDATE records SET status = 'expired', updated_at = ?, history = json_insert(history, '$[#]', json(?)) WHERE id = ?");
               for (const row of rows) {
                 mark.run(now, JSON.stringify({ at: now, event: "expired" }), row.id);
                 if (row.embedding_model) {

@@ -3,7 +3,7 @@ import type { RetentionRule } from "../config/schemas.js";
 import { expiresAt } from "../lifecycle/retention.js";
 import type { ExtractedFact } from "../models/prompts/extraction.js";
 import { cacheByTopics, deleteEntries, evictByRecords } from "../store/cache.js";
-import type { Db } from "../store/database.js";
+import { sql, type Db } from "../store/database.js";
 import { addEdge, entityNamesOf, linkEntities, normalizeEntity, type NodeType } from "../store/graph.js";
 import { toId } from "../store/ids.js";
 import {
@@ -199,7 +199,7 @@ export function reconcile(db: Db, input: ReconcileInput): ReconcileResult {
     })),
     evicted_cache_entries: evicted.size,
   };
-  db.prepare("UPDATE traces SET payload = ? WHERE id = ?").run(JSON.stringify(payload), traceId);
+  sql(db, "UPDATE traces SET payload = ? WHERE id = ?").run(JSON.stringify(payload), traceId);
   return { traceId, outcomes, evictedCacheIds: [...evicted], vectorChanges };
 }
 
@@ -263,7 +263,7 @@ export function applyReflection(
   }
   const evicted = evictByRecords(db, changed);
   addEdge(db, context, { type: "trace", id: traceId }, "parent_trace", { type: "trace", id: input.parentTrace }, now);
-  db.prepare("UPDATE traces SET scope_key = (SELECT scope_key FROM records WHERE id = ?), payload = ? WHERE id = ?").run(
+  sql(db, "UPDATE traces SET scope_key = (SELECT scope_key FROM records WHERE id = ?), payload = ? WHERE id = ?").run(
     input.recordId,
     JSON.stringify({
       source: { kind: "reflection", id: toId("record", input.recordId) },

@@ -1,3 +1,4 @@
+import { sql } from "../store/database.js";
 import type { Access } from "../access/access.js";
 import { actorOf } from "../access/access.js";
 import type { Core } from "../core.js";
@@ -74,7 +75,7 @@ export function createStateApi(core: Core, access: Access, guard: (method: strin
           history: appendHistory(row, { at: now, event: "forgotten", trace: traceId }),
         });
         // The text leaves the record (and, through the FTS trigger, the full-text index); id and history stay.
-        core.db.prepare("UPDATE records SET text = '[forgotten]', norm_text = '' WHERE id = ?").run(row.id);
+        sql(core.db, "UPDATE records SET text = '[forgotten]', norm_text = '' WHERE id = ?").run(row.id);
         addEdge(core.db, core.context, { type: "trace", id: traceId }, "forgot", { type: "record", id: row.id }, now);
         evictByRecords(core.db, [row.id]);
         return row.embedding_model ? deleteVector(core.db, core.context, "records", row.embedding_model, row.id) : undefined;

@@ -1,4 +1,4 @@
-import type { Db } from "./database.js";
+import { sql, type Db } from "./database.js";
 
 export interface CacheEntryRow {
   id: number;
@@ -26,11 +26,11 @@ export function insertCacheEntry(
       )
       .run(entry).lastInsertRowid,
   );
-  const dep = db.prepare("INSERT OR IGNORE INTO cache_deps (record_id, cache_id) VALUES (?, ?)");
+  const dep = sql(db, "INSERT OR IGNORE INTO cache_deps (record_id, cache_id) VALUES (?, ?)");
   for (const recordId of deps) dep.run(recordId, id);
-  const chunk = db.prepare("INSERT OR IGNORE INTO cache_chunk_deps (chunk_id, cache_id) VALUES (?, ?)");
+  const chunk = sql(db, "INSERT OR IGNORE INTO cache_chunk_deps (chunk_id, cache_id) VALUES (?, ?)");
   for (const chunkId of chunkDeps) chunk.run(chunkId, id);
-  const topic = db.prepare("INSERT OR IGNORE INTO cache_topics (topic, cache_id) VALUES (?, ?)");
+  const topic = sql(db, "INSERT OR IGNORE INTO cache_topics (topic, cache_id) VALUES (?, ?)");
   for (const t of topics) topic.run(t, id);
   return id;
 }
@@ -50,7 +50,7 @@ export function cacheByQueryIds(db: Db, queryIds: readonly number[]): CacheEntry
 }
 
 export function cacheDeps(db: Db, cacheId: number): number[] {
-  return (db.prepare("SELECT record_id FROM cache_deps WHERE cache_id = ?").all(cacheId) as { record_id: number }[]).map((r) => r.record_id);
+  return (sql(db, "SELECT record_id FROM cache_deps WHERE cache_id = ?").all(cacheId) as { record_id: number }[]).map((r) => r.record_id);
 }
 
 /**
@@ -108,10 +108,10 @@ export function cacheByTopics(db: Db, context: string, topics: readonly string[]
 }
 
 export function deleteEntries(db: Db, ids: readonly number[]): void {
-  const del = db.prepare("DELETE FROM cache_entries WHERE id = ?");
+  const del = sql(db, "DELETE FROM cache_entries WHERE id = ?");
   for (const id of ids) del.run(id);
 }
 
 export function flushCache(db: Db, context: string): number {
-  return db.prepare("DELETE FROM cache_entries WHERE context = ?").run(context).changes;
+  return sql(db, "DELETE FROM cache_entries WHERE context = ?").run(context).changes;
 }

@@ -1,5 +1,5 @@
 import type { CacheConfig, Models, RetentionRule } from "../config/schemas.js";
-import type { Db } from "./database.js";
+import { sql, type Db } from "./database.js";
 
 export interface ContextRow {
   name: string;
@@ -37,7 +37,7 @@ export interface ContextSettings {
 }
 
 export function readContext(db: Db, name: string): ContextSettings | undefined {
-  const row = db.prepare("SELECT * FROM contexts WHERE name = ?").get(name) as ContextRow | undefined;
+  const row = sql(db, "SELECT * FROM contexts WHERE name = ?").get(name) as ContextRow | undefined;
   if (!row) return undefined;
   return {
     createdAt: row.created_at,
@@ -53,7 +53,7 @@ export function readContext(db: Db, name: string): ContextSettings | undefined {
 }
 
 export function createContext(db: Db, name: string, settings: Pick<ContextSettings, "models" | "cache">, now: number): void {
-  db.prepare("INSERT INTO contexts (name, created_at, models, cache, last_decay_at) VALUES (?, ?, ?, ?, ?)").run(
+  sql(db, "INSERT INTO contexts (name, created_at, models, cache, last_decay_at) VALUES (?, ?, ?, ?, ?)").run(
     name,
     now,
     JSON.stringify(settings.models),
@@ -78,6 +78,6 @@ export function updateContext(
 ): void {
   for (const [key, value] of Object.entries(fields)) {
     const stored = key === "providers_sealed" || key === "last_decay_at" || key === "index_model" ? value : JSON.stringify(value);
-    db.prepare(`UPDATE contexts SET ${key} = ? WHERE name = ?`).run(stored, name);
+    sql(db, `UPDATE contexts SET ${key} = ? WHERE name = ?`).run(stored, name);
   }
 }

@@ -44,3 +44,21 @@ export function migrate(db: Db): void {
     })();
   }
 }
+
+const statements = new WeakMap<Db, Map<string, Database.Statement>>();
+
+/**
+ * A prepared statement, cached per connection by its SQL text: preparing costs more than running most of
+ * our statements. SQL built with a variable number of `?` gets one cache entry per arity, which stays small.
+ */
+export function sql(db: Db, text: string): Database.Statement {
+  let cache = statements.get(db);
+  if (!cache) statements.set(db, (cache = new Map()));
+  let statement = cache.get(text);
+  if (!statement) {
+    statement = db.prepare(text);
+    if (cache.size > 2_000) cache.clear();
+    cache.set(text, statement);
+  }
+  return statement;
+}

@@ -1,4 +1,4 @@
-import type { Db } from "./database.js";
+import { sql, type Db } from "./database.js";
 
 export type NodeType = "record" | "trace" | "turn" | "entity" | "chunk" | "document" | "session" | "query";
 
@@ -23,17 +23,17 @@ export function addEdge(
   now: number,
   weight: number | null = null,
 ): void {
-  db.prepare(
+  sql(db, 
     "INSERT INTO edges (context, src_type, src_id, kind, dst_type, dst_id, weight, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
   ).run(context, src.type, src.id, kind, dst.type, String(dst.id), weight, now);
 }
 
 export function edgesFrom(db: Db, type: NodeType, id: number): EdgeRow[] {
-  return db.prepare("SELECT * FROM edges WHERE src_type = ? AND src_id = ? ORDER BY id").all(type, id) as EdgeRow[];
+  return sql(db, "SELECT * FROM edges WHERE src_type = ? AND src_id = ? ORDER BY id").all(type, id) as EdgeRow[];
 }
 
 export function edgesTo(db: Db, type: NodeType, id: number | string): EdgeRow[] {
-  return db.prepare("SELECT * FROM edges WHERE dst_type = ? AND dst_id = ? ORDER BY id").all(type, String(id)) as EdgeRow[];
+  return sql(db, "SELECT * FROM edges WHERE dst_type = ? AND dst_id = ? ORDER BY id").all(type, String(id)) as EdgeRow[];
 }
 
 export function normalizeEntity(name: string): string {
@@ -45,14 +45,14 @@ export function linkEntities(db: Db, context: string, recordId: number, names: r
   const ids: number[] = [];
   for (const name of new Set(names.map((n) => n.trim()).filter(Boolean))) {
     const norm = normalizeEntity(name);
-    db.prepare("INSERT INTO entities (context, name, norm_name, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING").run(
+    sql(db, "INSERT INTO entities (context, name, norm_name, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING").run(
       context,
       name,
       norm,
       now,
     );
-    const { id } = db.prepare("SELECT id FROM entities WHERE context = ? AND norm_name = ?").get(context, norm) as { id: number };
-    db.prepare("INSERT OR IGNORE INTO record_entities (record_id, entity_id) VALUES (?, ?)").run(recordId, id);
+    const { id } = sql(db, "SELECT id FROM entities WHERE context = ? AND norm_name = ?").get(context, norm) as { id: number };
+    sql(db, "INSERT OR IGNORE INTO record_entities (record_id, entity_id) VALUES (?, ?)").run(recordId, id);
     ids.push(id);
   }
   return ids;

@@ -1,4 +1,4 @@
-import type { Db } from "./database.js";
+import { sql, type Db } from "./database.js";
 
 export type RecordKind = "entity" | "attribute" | "relation" | "instruction" | "uncertainty" | "observation";
 export type MemoryCategory = "identity" | "knowledge" | "context";
@@ -73,7 +73,7 @@ export function insertRecord(db: Db, record: NewRecord): number {
 }
 
 export function getRecord(db: Db, context: string, id: number): RecordRow | undefined {
-  return db.prepare("SELECT * FROM records WHERE id = ? AND context = ?").get(id, context) as RecordRow | undefined;
+  return sql(db, "SELECT * FROM records WHERE id = ? AND context = ?").get(id, context) as RecordRow | undefined;
 }
 
 export function getRecords(db: Db, context: string, ids: readonly number[]): RecordRow[] {
@@ -94,7 +94,7 @@ export function appendHistory(row: Pick<RecordRow, "history">, entry: HistoryEnt
 export function updateRecord(db: Db, id: number, fields: Partial<Omit<RecordRow, "id" | "context">>): void {
   const keys = Object.keys(fields);
   if (keys.length === 0) return;
-  db.prepare(`UPDATE records SET ${keys.map((k) => `${k} = @${k}`).join(", ")} WHERE id = @id`).run({ ...fields, id });
+  sql(db, `UPDATE records SET ${keys.map((k) => `${k} = @${k}`).join(", ")} WHERE id = @id`).run({ ...fields, id });
 }
 
 /** Live records of a subject's attribute in one exact scope: what a new value of that attribute competes with. */
@@ -126,6 +126,6 @@ export function visibleRecordsSql(context: string, scopeKeys: readonly string[],
 }
 
 export function countVisible(db: Db, context: string, scopeKeys: readonly string[], now: number): number {
-  const { sql, params } = visibleRecordsSql(context, scopeKeys, now);
-  return (db.prepare(`SELECT COUNT(*) AS n FROM (${sql})`).get(...params) as { n: number }).n;
+  const visible = visibleRecordsSql(context, scopeKeys, now);
+  return (sql(db, `SELECT COUNT(*) AS n FROM (${visible.sql})`).get(...visible.params) as { n: number }).n;
 }

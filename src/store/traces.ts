@@ -1,4 +1,4 @@
-import type { Db } from "./database.js";
+import { sql, type Db } from "./database.js";
 
 export type TraceKind = "retrieval_trace" | "decision_trace" | "response_trace" | "sweep_trace";
 
@@ -38,11 +38,11 @@ export function insertTrace(
 }
 
 export function getTrace(db: Db, context: string, id: number): TraceRow | undefined {
-  return db.prepare("SELECT * FROM traces WHERE id = ? AND context = ?").get(id, context) as TraceRow | undefined;
+  return sql(db, "SELECT * FROM traces WHERE id = ? AND context = ?").get(id, context) as TraceRow | undefined;
 }
 
 export function updateTracePayload(db: Db, id: number, payload: unknown): void {
-  db.prepare("UPDATE traces SET payload = ? WHERE id = ?").run(JSON.stringify(payload), id);
+  sql(db, "UPDATE traces SET payload = ? WHERE id = ?").run(JSON.stringify(payload), id);
 }
 
 export function listTraces(

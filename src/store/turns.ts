@@ -1,4 +1,4 @@
-import type { Db } from "./database.js";
+import { sql, type Db } from "./database.js";
 
 export type TurnStatus = "pending" | "extracted" | "failed";
 
@@ -34,11 +34,11 @@ export function insertTurn(db: Db, turn: Omit<TurnRow, "id" | "status" | "attemp
 }
 
 export function getTurn(db: Db, context: string, id: number): TurnRow | undefined {
-  return db.prepare("SELECT * FROM turns WHERE id = ? AND context = ?").get(id, context) as TurnRow | undefined;
+  return sql(db, "SELECT * FROM turns WHERE id = ? AND context = ?").get(id, context) as TurnRow | undefined;
 }
 
 export function markTurn(db: Db, id: number, status: TurnStatus, now: number, error: string | null = null): void {
-  db.prepare("UPDATE turns SET status = ?, error = ?, attempts = attempts + 1, updated_at = ? WHERE id = ?").run(status, error, now, id);
+  sql(db, "UPDATE turns SET status = ?, error = ?, attempts = attempts + 1, updated_at = ? WHERE id = ?").run(status, error, now, id);
 }
 
 export function listTurns(db: Db, context: string, filter: { status?: TurnStatus; scopeKeys?: readonly string[]; limit: number; after?: number }): TurnRow[] {
@@ -50,5 +50,5 @@ export function listTurns(db: Db, context: string, filter: { status?: TurnStatus
     where.push(`scope_key IN (${filter.scopeKeys.map(() => "?").join(",")})`);
     params.push(...filter.scopeKeys);
   }
-  return db.prepare(`SELECT * FROM turns WHERE ${where.join(" AND ")} ORDER BY id LIMIT ?`).all(...params, filter.limit) as TurnRow[];
+  return sql(db, `SELECT * FROM turns WHERE ${where.join(" AND ")} ORDER BY id LIMIT ?`).all(...params, filter.limit) as TurnRow[];
 }

@@ -1,4 +1,4 @@
-import type { Db } from "./database.js";
+import { sql, type Db } from "./database.js";
 import type { VectorChange, VectorSource } from "./vector-index.js";
 
 /** What a vector belongs to. Each (space, model) pair has its own vec0 table: its dimension is fixed. */
@@ -25,21 +25,21 @@ export function ensureVectorTable(db: Db, space: VectorSpace, model: string, dim
 }
 
 export function vectorTableExists(db: Db, space: VectorSpace, model: string): boolean {
-  return !!db.prepare("SELECT 1 FROM sqlite_master WHERE name = ?").get(tableName(space, model));
+  return !!sql(db, "SELECT 1 FROM sqlite_master WHERE name = ?").get(tableName(space, model));
 }
 
 /** Writes a vector and logs the change (inside the caller's transaction). */
 export function putVector(db: Db, context: string, space: VectorSpace, model: string, label: number, vector: Float32Array): number {
   const table = ensureVectorTable(db, space, model, vector.length);
-  db.prepare(`DELETE FROM ${table} WHERE rowid = ?`).run(BigInt(label));
-  db.prepare(`INSERT INTO ${table} (rowid, context, embedding) VALUES (?, ?, ?)`).run(BigInt(label), context, vector);
+  sql(db, `DELETE FROM ${table} WHERE rowid = ?`).run(BigInt(label));
+  sql(db, `INSERT INTO ${table} (rowid, context, embedding) VALUES (?, ?, ?)`).run(BigInt(label), context, vector);
   return logChange(db, context, space, model, label, "add");
 }
 
 /** Removes a vector from every model's table for this space and logs the change. */
 export function deleteVector(db: Db, context: string, space: VectorSpace, model: string, label: number): number | undefined {
   if (!vectorTableExists(db, space, model)) return undefined;
-  const info = db.prepare(`DELETE FROM ${tableName(space, model)} WHERE rowid = ?`).run(BigInt(label));
+  const info = sql(db, `DELETE FROM ${tableName(space, model)} WHERE rowid = ?`).run(BigInt(label));
   return info.changes > 0 ? logChange(db, context, space, model, label, "remove") : undefined;
 }
 
@@ -52,7 +52,7 @@ function logChange(db: Db, context: string, space: VectorSpace, model: string, l
 
 export function getVector(db: Db, space: VectorSpace, model: string, label: number): Float32Array | undefined {
   if (!vectorTableExists(db, space, model)) return undefined;
-  const row = db.prepare(`SELECT embedding FROM ${tableName(space, model)} WHERE rowid = ?`).get(BigInt(label)) as
+  const row = sql(db, `SELECT embedding FROM ${tableName(space, model)} WHERE rowid = ?`).get(BigInt(label)) as
     | { embedding: Buffer }
     | undefined;
   return row ? toFloat32(row.embedding) : undefined;
@@ -109,11 +109,11 @@ export function vectorSource(db: Db, context: string, space: VectorSpace, model:
     dim,
     lastSeq: () =>
       Number(
-        (db.prepare("SELECT MAX(seq) AS s FROM vector_changes WHERE context = ? AND space = ? AND model = ?").get(context, space, model) as {
+        (sql(db, "SELECT MAX(seq) AS s FROM vector_changes WHERE context = ? AND space = ? AND model = ?").get(context, space, model) as {
           s: number | null;
         }).s ?? 0,
       ),
-    count: () => Number((db.prepare(`SELECT COUNT(*) AS n FROM ${table} WHERE context = ?`).get(context) as { n: number }).n),
+    count: () => Number((sql(db, `SELECT COUNT(*) AS n FROM ${table} WHERE context = ?`).get(context) as { n: number }).n),
     *all(batchSize: number) {
       let after = 0n;
       for (;;) {

@@ -1,3 +1,4 @@
+import { sql } from "../../store/database.js";
 import type { Core } from "../../core.js";
 import { exactSearch } from "../../store/vectors.js";
 
@@ -31,7 +32,7 @@ export function feedbackBoosts(core: Core, vector: Float32Array, model: string, 
         .all(...similar.map((s) => s.label)) as { id: number; retrieval_trace_id: number }[]
     ).map((r) => [r.id, r.retrieval_trace_id]),
   );
-  const returned = db.prepare("SELECT dst_id FROM edges WHERE src_type = 'trace' AND src_id = ? AND kind = 'returned'");
+  const returned = sql(db, "SELECT dst_id FROM edges WHERE src_type = 'trace' AND src_id = ? AND kind = 'returned'");
   for (const hit of similar) {
     const trace = traceOf.get(hit.label);
     if (trace === undefined) continue;

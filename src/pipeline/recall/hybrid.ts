@@ -1,14 +1,20 @@
+import { sql } from "../../store/database.js";
 import type { Core } from "../../core.js";
 import type { QueryUnderstanding } from "../../models/prompts/query-understanding.js";
 import { entityIdsByName } from "../../store/graph.js";
-import { countVisible, getRecords, visibleRecordsSql, type RecordRow } from "../../store/records.js";
+import { getRecords, visibleRecordsSql, type RecordRow } from "../../store/records.js";
 import { exactSearch } from "../../store/vectors.js";
 import { reciprocalRankFusion } from "./fuse.js";
 import { ftsQuery } from "./normalize.js";
 import { feedbackBoosts } from "./feedback.js";
 
-/** Below this many visible records, exact sqlite-vec search beats filtering the Context-wide ANN index. */
-export const EXACT_SCOPE_LIMIT = 2_000;
+/**
+ * Up to this many visible records, exact search (sqlite-vec distance over their rows, ~4 µs a row) is
+ * cheaper than the ANN index; above it, the hnswlib index is searched with the visible ids as a filter.
+ */
+export const EXACT_SCOPE_LIMIT = 300;
+/** Above this many visible records, holding their ids for a filter costs more than over-fetching. */
+const FILTER_SCOPE_LIMIT = 50_000;
 const CANDIDATES = 50;
 
 export interface Candidate {
@@ -91,21 +97,39 @@ function vectorCandidates(
   input: RetrievalInput,
   visible: { sql: string; params: unknown[] },
 ): { list: Candidate[]; path: "exact" | "ann" } {
-  const vector = input.vector!;
-  const small = countVisible(core.db, core.context, input.scopeKeys, input.now) <= EXACT_SCOPE_LIMIT;
-  if (!small) {
-    const index = core.vectorIndex("records", input.embeddingModel);
-    // Over-fetch, then keep what this caller may see; widen once before falling back to exact search.
-    for (const k of [CANDIDATES * 4, CANDIDATES * 40]) {
-      const hits = index.search(vector, k);
+  const { hits, path } = nearestRecords(core, input.embeddingModel, input.vector!, CANDIDATES, visible, Math.min(CANDIDATES, input.limit * 2));
+  return { list: hits.map((h) => ({ id: h.label, score: round(1 - h.distance) })), path };
+}
+
+/**
+ * The `k` nearest records among those `visible` selects: exact sqlite-vec search when few are visible, else
+ * the Context-wide hnswlib index over-fetched and filtered to what is visible (widened once), falling back to
+ * exact search when that still finds fewer than `enough` or the index is not ready.
+ */
+export function nearestRecords(
+  core: Core,
+  model: string,
+  vector: Float32Array,
+  k: number,
+  visible: { sql: string; params: unknown[] },
+  enough = k,
+): { hits: { label: number; distance: number }[]; path: "exact" | "ann" } {
+  const ids = (sql(core.db, `${visible.sql} LIMIT ${FILTER_SCOPE_LIMIT + 1}`).pluck().all(...visible.params) as number[]);
+  if (ids.length > EXACT_SCOPE_LIMIT) {
+    const index = core.vectorIndex("records", model);
+    if (ids.length <= FILTER_SCOPE_LIMIT) {
+      const allowed = new Set(ids);
+      const hits = index.search(vector, k, (label) => allowed.has(label));
+      if (hits) return { hits, path: "ann" };
+    } else for (const fetch of [k * 4, k * 40]) {
+      const hits = index.search(vector, fetch);
       if (!hits) break;
       const allowed = filterVisible(core, hits.map((h) => h.label), visible);
-      const list = hits.filter((h) => allowed.has(h.label)).slice(0, CANDIDATES).map((h) => ({ id: h.label, score: round(1 - h.distance) }));
-      if (list.length >= Math.min(CANDIDATES, input.limit * 2) || hits.length < k) return { list, path: "ann" };
+      const kept = hits.filter((h) => allowed.has(h.label)).slice(0, k);
+      if (kept.length >= enough || hits.length < fetch) return { hits: kept, path: "ann" };
     }
   }
-  const hits = exactSearch(core.db, "records", input.embeddingModel, vector, CANDIDATES, visible.sql, visible.params);
-  return { list: hits.map((h) => ({ id: h.label, score: round(1 - h.distance) })), path: "exact" };
+  return { hits: exactSearch(core.db, "records", model, vector, k, visible.sql, visible.params), path: "exact" };
 }
 
 function filterVisible(core: Core, ids: number[], visible: { sql: string; params: unknown[] }): Set<number> {
@@ -176,7 +200,7 @@ function chunkCandidates(core: Core, input: RetrievalInput): { row: ChunkRow; sc
   const marks = input.scopeKeys.map(() => "?").join(",");
   const visibleSql = `SELECT id FROM chunks WHERE context = ? AND scope_key IN (${marks})`;
   const params = [context, ...input.scopeKeys];
-  const count = (db.prepare(`SELECT COUNT(*) AS n FROM (${visibleSql} LIMIT ${EXACT_SCOPE_LIMIT + 1})`).get(...params) as { n: number }).n;
+  const count = (sql(db, `SELECT COUNT(*) AS n FROM (${visibleSql} LIMIT ${EXACT_SCOPE_LIMIT + 1})`).get(...params) as { n: number }).n;
   if (count === 0) return [];
   const match = ftsQuery(input.query, input.understanding.keywords);
   const fts = match
@@ -190,7 +214,7 @@ function chunkCandidates(core: Core, input: RetrievalInput): { row: ChunkRow; sc
       count > EXACT_SCOPE_LIMIT ? core.vectorIndex("chunks", input.embeddingModel).search(input.vector, CANDIDATES * 4) : null;
     if (hits) {
       const allowed = new Set(
-        (db.prepare(`${visibleSql} AND id IN (${hits.map(() => "?").join(",") || "NULL"})`).all(...params, ...hits.map((h) => h.label)) as { id: number }[]).map((r) => r.id),
+        (sql(db, `${visibleSql} AND id IN (${hits.map(() => "?").join(",") || "NULL"})`).all(...params, ...hits.map((h) => h.label)) as { id: number }[]).map((r) => r.id),
       );
       vector = hits.filter((h) => allowed.has(h.label)).map((h) => h.label);
     } else {

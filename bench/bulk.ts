@@ -1,0 +1,95 @@
+// Building large stores for the scale section. `memory.ingest` runs well below 1k turns/s here (the scale
+// report gives the measured rate), so 100k+ stores are bulk-loaded instead, through the same pieces ingest uses
+// — the local extraction model, the local embedder and the reconciler (`reconcile`, the one write path: dedupe,
+// supersession, entity links, FTS trigger, vec0 rows, the vector change log, decision traces) — but many turns
+// per transaction and without the background reflection pass. Vector changes go to the ANN index exactly as
+// ingest hands them over (`applyVectorChanges`); hnswlib insertion then runs in the index's background slices,
+// which the caller times by awaiting the index's flush. The report labels these stores "bulk-loaded"; ingest
+// itself is measured separately through `memory.ingest`.
+
+import type { Core } from "../src/core.js";
+import type { Spectron } from "../src/index.js";
+import { extractionPrompt } from "../src/models/prompts/extraction.js";
+import { applyVectorChanges } from "../src/pipeline/ingest.js";
+import { reconcile } from "../src/pipeline/reconcile.js";
+import { scopeKey } from "../src/store/scope.js";
+import { insertTurn, markTurn } from "../src/store/turns.js";
+import type { CorpusTurn } from "./corpus.js";
+
+/** The instance's internals: bench may read them (ANN recall, bulk load); the public API never exposes them. */
+export function coreOf(memory: Spectron): Core {
+  return (memory as unknown as { core: Core }).core;
+}
+
+export interface BulkResult {
+  turns: number;
+  outcomes: Record<string, number>;
+  ms: number;
+}
+
+/** Writes turns `from`..`to-1` of `turnAt`. Stops early once `until()` says so (checked per batch). */
+export async function bulkLoad(
+  memory: Spectron,
+  turnAt: (i: number) => CorpusTurn,
+  range: { from: number; to: number; batch?: number },
+  hooks: { now: () => number; progress?: (done: number) => void; until?: (outcomes: Record<string, number>) => boolean },
+): Promise<BulkResult> {
+  const core = coreOf(memory);
+  const { db, context } = core;
+  const model = core.model("extraction");
+  const embedder = core.embedder();
+  const batch = range.batch ?? 2000;
+  const outcomes: Record<string, number> = { created: 0, updated: 0, superseded: 0, flagged: 0 };
+  const started = performance.now();
+  let i = range.from;
+  while (i < range.to && !(hooks.until?.(outcomes) ?? false)) {
+    const end = Math.min(range.to, i + batch);
+    const prepared = [];
+    for (let j = i; j < end; j++) {
+      const turn = turnAt(j);
+      const { value } = await model.generate(extractionPrompt, { role: "user", content: turn.content, source: "turn" });
+      const vectors = value.facts.length ? (await embedder.embed(value.facts.map((f) => f.text))).vectors : [];
+      prepared.push({ turn, facts: value.facts, vectors });
+    }
+    const now = hooks.now();
+    const changes = db.transaction(() => {
+      const out = [];
+      for (const p of prepared) {
+        const key = scopeKey(p.turn.scope);
+        const id = insertTurn(db, {
+          context,
+          scope_key: key,
+          role: "user",
+          content: p.turn.content,
+          speaker: null,
+          occurred_at: null,
+          metadata: null,
+          session: null,
+          principal: null,
+          on_behalf_of: null,
+          created_at: now,
+        });
+        const r = reconcile(db, {
+          context,
+          scope: p.turn.scope,
+          scopeKey: key,
+          facts: p.facts,
+          vectors: p.vectors,
+          embeddingModel: embedder.id,
+          source: { kind: "turn", id: `turn_${id}`, node: { type: "turn", id } },
+          actor: { principal: null, onBehalfOf: null, session: null },
+          retention: core.settings().retention,
+          now,
+        });
+        markTurn(db, id, "extracted", now);
+        for (const o of r.outcomes) outcomes[o.outcome] = (outcomes[o.outcome] ?? 0) + 1;
+        out.push(...r.vectorChanges);
+      }
+      return out;
+    })();
+    applyVectorChanges(core, embedder.id, changes);
+    i = end;
+    hooks.progress?.(i - range.from);
+  }
+  return { turns: i - range.from, outcomes, ms: performance.now() - started };
+}
