@@ -114,6 +114,12 @@ export class Core {
     return this.indexes.get(`${space}\u0000${model}`);
   }
 
+  /** Background work so far: the scheduler's queue, then pending ANN insertions. */
+  async idle(): Promise<void> {
+    await this.queue.onIdle();
+    for (const index of this.indexes.values()) await index.flush();
+  }
+
   every(ms: number | false, task: () => Promise<unknown>, name: string): void {
     if (ms === false) return;
     const timer = setInterval(() => {

@@ -234,10 +234,10 @@ export class Spectron {
     return Object.fromEntries([...this.core.usage].map(([stage, u]) => [stage, { ...u }]));
   }
 
-  /** Resolves when the background work queued so far has finished. */
+  /** Resolves when the background work queued so far (reconciliation, sweeps, reindex, ANN insertions) has finished. */
   async idle(): Promise<void> {
     this.guard("idle");
-    await this.core.queue.onIdle();
+    await this.core.idle();
   }
 
   /** Returns a view of this instance whose calls carry `principal` (and delegation, session). */

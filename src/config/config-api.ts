@@ -1,3 +1,4 @@
+import { sql } from "../store/database.js";
 import { Access } from "../access/access.js";
 import type { Core } from "../core.js";
 import { toProviderConfigs } from "../core.js";
@@ -67,8 +68,7 @@ export function createConfigApi(
         // Retrieval keeps reading the vectors it has until knowledge.reindex() completes; with none yet, the
         // new model takes over at once.
         if (next.embedding !== current.embedding) {
-          const hasVectors = core.db
-            .prepare(
+          const hasVectors = sql(core.db, 
               `SELECT 1 FROM records WHERE context = ? AND embedding_model = ? UNION ALL
                SELECT 1 FROM chunks WHERE context = ? AND embedding_model = ? LIMIT 1`,
             )

@@ -50,8 +50,7 @@ export function createKnowledgeApi(core: Core, access: Access, guard: (method: s
       const now = core.now();
       const { documentId, chunkIds } = db.transaction(() => {
         const documentId = Number(
-          db
-            .prepare("INSERT INTO documents (context, scope_key, title, text, metadata, status, created_at) VALUES (?, ?, ?, ?, ?, 'pending', ?)")
+          sql(db, "INSERT INTO documents (context, scope_key, title, text, metadata, status, created_at) VALUES (?, ?, ?, ?, ?, 'pending', ?)")
             .run(context, key, i.title, i.text, i.metadata ? JSON.stringify(i.metadata) : null, now).lastInsertRowid,
         );
         const insert = sql(db, "INSERT INTO chunks (context, document_id, scope_key, ord, text, created_at) VALUES (?, ?, ?, ?, ?, ?)");

@@ -45,8 +45,7 @@ export function createLifecycleApi(core: Core, access: Access, guard: (method: s
           return core.db.transaction(() => {
             let changed = 0;
             for (const category of ["context", "knowledge"] as const) {
-              changed += core.db
-                .prepare(
+              changed += sql(core.db, 
                   `UPDATE records SET
                      importance = importance * spectron_pow(?, CAST((? - last_decay_at) / ${DAY} AS INTEGER)),
                      last_decay_at = last_decay_at + (CAST((? - last_decay_at) / ${DAY} AS INTEGER)) * ${DAY}
@@ -55,8 +54,7 @@ export function createLifecycleApi(core: Core, access: Access, guard: (method: s
                 .run(DAILY_DECAY[category], now, now, core.context, category, now).changes;
             }
             // Identity facts do not decay, but their clock moves so that a later category change starts fresh.
-            core.db
-              .prepare(
+            sql(core.db, 
                 `UPDATE records SET last_decay_at = last_decay_at + (CAST((? - last_decay_at) / ${DAY} AS INTEGER)) * ${DAY}
                   WHERE context = ? AND memory_category = 'identity' AND ? - last_decay_at >= ${DAY}`,
               )
@@ -84,8 +82,7 @@ export function createLifecycleApi(core: Core, access: Access, guard: (method: s
           const removals: { model: string; seq: number; label: number }[] = [];
           for (;;) {
             const batch = core.db.transaction(() => {
-              const rows = core.db
-                .prepare(
+              const rows = sql(core.db, 
                   `SELECT id, embedding_model, history FROM records WHERE context = ? AND expires_at IS NOT NULL AND expires_at <= ?
                      AND status IN ('current', 'flagged') LIMIT ?`,
                 )

@@ -1,3 +1,4 @@
+import { sql } from "../store/database.js";
 import type { Core } from "../core.js";
 import { PRIORITY } from "../core.js";
 import { ProviderError, SpectronError } from "../errors.js";
@@ -105,8 +106,7 @@ export async function extractTurn(core: Core, turn: TurnRow, signal?: AbortSigna
 
 /** Retries pending turns in order (background, or `turns.retry()`). Returns how many were extracted. */
 export async function retryPending(core: Core, db: Db, limit = 100): Promise<{ extracted: number; failed: number }> {
-  const pending = db
-    .prepare("SELECT * FROM turns WHERE context = ? AND status = 'pending' ORDER BY id LIMIT ?")
+  const pending = sql(db, "SELECT * FROM turns WHERE context = ? AND status = 'pending' ORDER BY id LIMIT ?")
     .all(core.context, limit) as TurnRow[];
   let extracted = 0;
   let failed = 0;

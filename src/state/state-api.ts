@@ -48,8 +48,7 @@ export function createStateApi(core: Core, access: Access, guard: (method: strin
       if (o.memory_category) (where.push("memory_category = ?"), params.push(o.memory_category));
       if (o.expires_before !== undefined) (where.push("expires_at IS NOT NULL AND expires_at < ?"), params.push(toEpochMs(o.expires_before)));
       if (o.cursor) (where.push("id < ?"), params.push(Number(o.cursor)));
-      const rows = core.db
-        .prepare(`SELECT * FROM records WHERE ${where.join(" AND ")} ORDER BY id DESC LIMIT ?`)
+      const rows = sql(core.db, `SELECT * FROM records WHERE ${where.join(" AND ")} ORDER BY id DESC LIMIT ?`)
         .all(...params, o.limit + 1) as RecordRow[];
       const more = rows.length > o.limit;
       const page = rows.slice(0, o.limit);

@@ -19,8 +19,7 @@ export function insertCacheEntry(
   chunkDeps: readonly number[] = [],
 ): number {
   const id = Number(
-    db
-      .prepare(
+    sql(db, 
         `INSERT INTO cache_entries (context, scope_key, query_id, norm_query, answer, response_trace_id, created_at)
          VALUES (@context, @scope_key, @query_id, @norm_query, @answer, @response_trace_id, @created_at)`,
       )
@@ -37,15 +36,13 @@ export function insertCacheEntry(
 
 /** The newest entry for an exact normalised query in an exact scope. */
 export function cacheByNormQuery(db: Db, context: string, scopeKey: string, normQuery: string): CacheEntryRow[] {
-  return db
-    .prepare("SELECT * FROM cache_entries WHERE context = ? AND scope_key = ? AND norm_query = ? ORDER BY id DESC LIMIT 4")
+  return sql(db, "SELECT * FROM cache_entries WHERE context = ? AND scope_key = ? AND norm_query = ? ORDER BY id DESC LIMIT 4")
     .all(context, scopeKey, normQuery) as CacheEntryRow[];
 }
 
 export function cacheByQueryIds(db: Db, queryIds: readonly number[]): CacheEntryRow[] {
   if (queryIds.length === 0) return [];
-  return db
-    .prepare(`SELECT * FROM cache_entries WHERE query_id IN (${queryIds.map(() => "?").join(",")}) ORDER BY id DESC`)
+  return sql(db, `SELECT * FROM cache_entries WHERE query_id IN (${queryIds.map(() => "?").join(",")}) ORDER BY id DESC`)
     .all(...queryIds) as CacheEntryRow[];
 }
 
@@ -58,16 +55,14 @@ export function cacheDeps(db: Db, cacheId: number): number[] {
  * A flagged record (a new contradicting uncertainty) invalidates the entry too.
  */
 export function cacheEntryValid(db: Db, cacheId: number, now: number, minTrust: number): boolean {
-  const stale = db
-    .prepare(
+  const stale = sql(db, 
       `SELECT 1 FROM cache_deps d LEFT JOIN records r ON r.id = d.record_id
         WHERE d.cache_id = ? AND (r.id IS NULL OR r.status != 'current' OR (r.expires_at IS NOT NULL AND r.expires_at <= ?)
               OR r.trust * r.confidence < ?) LIMIT 1`,
     )
     .get(cacheId, now, minTrust);
   if (stale) return false;
-  const goneChunk = db
-    .prepare("SELECT 1 FROM cache_chunk_deps d LEFT JOIN chunks c ON c.id = d.chunk_id WHERE d.cache_id = ? AND c.id IS NULL LIMIT 1")
+  const goneChunk = sql(db, "SELECT 1 FROM cache_chunk_deps d LEFT JOIN chunks c ON c.id = d.chunk_id WHERE d.cache_id = ? AND c.id IS NULL LIMIT 1")
     .get(cacheId);
   return !goneChunk;
 }
@@ -76,8 +71,7 @@ export function cacheEntryValid(db: Db, cacheId: number, now: number, minTrust: 
 export function evictByChunks(db: Db, chunkIds: readonly number[]): number[] {
   if (chunkIds.length === 0) return [];
   const ids = (
-    db
-      .prepare(`SELECT DISTINCT cache_id FROM cache_chunk_deps WHERE chunk_id IN (${chunkIds.map(() => "?").join(",")})`)
+    sql(db, `SELECT DISTINCT cache_id FROM cache_chunk_deps WHERE chunk_id IN (${chunkIds.map(() => "?").join(",")})`)
       .all(...chunkIds) as { cache_id: number }[]
   ).map((r) => r.cache_id);
   deleteEntries(db, ids);
@@ -88,8 +82,7 @@ export function evictByChunks(db: Db, chunkIds: readonly number[]): number[] {
 export function evictByRecords(db: Db, recordIds: readonly number[]): number[] {
   if (recordIds.length === 0) return [];
   const ids = (
-    db
-      .prepare(`SELECT DISTINCT cache_id FROM cache_deps WHERE record_id IN (${recordIds.map(() => "?").join(",")})`)
+    sql(db, `SELECT DISTINCT cache_id FROM cache_deps WHERE record_id IN (${recordIds.map(() => "?").join(",")})`)
       .all(...recordIds) as { cache_id: number }[]
   ).map((r) => r.cache_id);
   deleteEntries(db, ids);
@@ -99,8 +92,7 @@ export function evictByRecords(db: Db, recordIds: readonly number[]): number[] {
 /** Cache entries in a Context about any of `topics`, with their scope keys (the caller checks containment). */
 export function cacheByTopics(db: Db, context: string, topics: readonly string[]): { id: number; scope_key: string }[] {
   if (topics.length === 0) return [];
-  return db
-    .prepare(
+  return sql(db, 
       `SELECT DISTINCT c.id, c.scope_key FROM cache_topics t JOIN cache_entries c ON c.id = t.cache_id
         WHERE c.context = ? AND t.topic IN (${topics.map(() => "?").join(",")})`,
     )

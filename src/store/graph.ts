@@ -62,16 +62,14 @@ export function entityIdsByName(db: Db, context: string, names: readonly string[
   if (names.length === 0) return [];
   const norms = [...new Set(names.map(normalizeEntity))];
   return (
-    db
-      .prepare(`SELECT id FROM entities WHERE context = ? AND norm_name IN (${norms.map(() => "?").join(",")})`)
+    sql(db, `SELECT id FROM entities WHERE context = ? AND norm_name IN (${norms.map(() => "?").join(",")})`)
       .all(context, ...norms) as { id: number }[]
   ).map((r) => r.id);
 }
 
 export function entityNamesOf(db: Db, recordId: number): string[] {
   return (
-    db
-      .prepare("SELECT e.norm_name FROM record_entities re JOIN entities e ON e.id = re.entity_id WHERE re.record_id = ?")
+    sql(db, "SELECT e.norm_name FROM record_entities re JOIN entities e ON e.id = re.entity_id WHERE re.record_id = ?")
       .all(recordId) as { norm_name: string }[]
   ).map((r) => r.norm_name);
 }

@@ -59,8 +59,7 @@ export function normalizeText(text: string): string {
 }
 
 export function insertRecord(db: Db, record: NewRecord): number {
-  const info = db
-    .prepare(
+  const info = sql(db, 
       `INSERT INTO records (context, scope_key, kind, memory_category, subject, attribute, value, cardinality, text, norm_text,
          confidence, trust, importance, status, source_kind, source_id, proof_count, derived_from, history, metadata,
          embedding_model, created_at, updated_at, last_decay_at, expires_at)
@@ -78,8 +77,7 @@ export function getRecord(db: Db, context: string, id: number): RecordRow | unde
 
 export function getRecords(db: Db, context: string, ids: readonly number[]): RecordRow[] {
   if (ids.length === 0) return [];
-  const rows = db
-    .prepare(`SELECT * FROM records WHERE context = ? AND id IN (${ids.map(() => "?").join(",")})`)
+  const rows = sql(db, `SELECT * FROM records WHERE context = ? AND id IN (${ids.map(() => "?").join(",")})`)
     .all(context, ...ids) as RecordRow[];
   const byId = new Map(rows.map((r) => [r.id, r]));
   return ids.map((id) => byId.get(id)).filter((r): r is RecordRow => !!r);
@@ -99,8 +97,7 @@ export function updateRecord(db: Db, id: number, fields: Partial<Omit<RecordRow,
 
 /** Live records of a subject's attribute in one exact scope: what a new value of that attribute competes with. */
 export function liveByAttribute(db: Db, context: string, scopeKey: string, subject: string, attribute: string): RecordRow[] {
-  return db
-    .prepare(
+  return sql(db, 
       `SELECT * FROM records WHERE context = ? AND scope_key = ? AND subject = ? AND attribute = ?
          AND status IN ('current', 'flagged') ORDER BY id`,
     )
@@ -108,8 +105,7 @@ export function liveByAttribute(db: Db, context: string, scopeKey: string, subje
 }
 
 export function liveByNormText(db: Db, context: string, scopeKey: string, normText: string): RecordRow | undefined {
-  return db
-    .prepare(
+  return sql(db, 
       `SELECT * FROM records WHERE context = ? AND scope_key = ? AND norm_text = ? AND status IN ('current', 'flagged')
         ORDER BY id LIMIT 1`,
     )

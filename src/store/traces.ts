@@ -29,8 +29,7 @@ export function insertTrace(
   payload: unknown,
   now: number,
 ): number {
-  const info = db
-    .prepare(
+  const info = sql(db, 
       "INSERT INTO traces (context, kind, principal, on_behalf_of, session, scope_key, payload, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .run(context, kind, actor.principal, actor.onBehalfOf, actor.session, scopeKey, JSON.stringify(payload), now);
@@ -59,7 +58,6 @@ export function listTraces(
     where.push(`scope_key IN (${filter.scopeKeys.map(() => "?").join(",")})`);
     params.push(...filter.scopeKeys);
   }
-  return db
-    .prepare(`SELECT * FROM traces WHERE ${where.join(" AND ")} ORDER BY id DESC LIMIT ?`)
+  return sql(db, `SELECT * FROM traces WHERE ${where.join(" AND ")} ORDER BY id DESC LIMIT ?`)
     .all(...params, filter.limit) as TraceRow[];
 }

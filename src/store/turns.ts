@@ -22,8 +22,7 @@ export interface TurnRow {
 }
 
 export function insertTurn(db: Db, turn: Omit<TurnRow, "id" | "status" | "attempts" | "error" | "updated_at">): number {
-  const info = db
-    .prepare(
+  const info = sql(db, 
       `INSERT INTO turns (context, scope_key, role, content, speaker, occurred_at, metadata, session, principal, on_behalf_of,
          status, attempts, created_at, updated_at)
        VALUES (@context, @scope_key, @role, @content, @speaker, @occurred_at, @metadata, @session, @principal, @on_behalf_of,

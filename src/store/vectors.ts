@@ -44,8 +44,7 @@ export function deleteVector(db: Db, context: string, space: VectorSpace, model:
 }
 
 function logChange(db: Db, context: string, space: VectorSpace, model: string, label: number, op: "add" | "remove"): number {
-  const info = db
-    .prepare("INSERT INTO vector_changes (context, space, model, label, op) VALUES (?, ?, ?, ?, ?)")
+  const info = sql(db, "INSERT INTO vector_changes (context, space, model, label, op) VALUES (?, ?, ?, ?, ?)")
     .run(context, space, model, label, op);
   return Number(info.lastInsertRowid);
 }
@@ -79,8 +78,7 @@ export function exactSearch(
   params: unknown[],
 ): { label: number; distance: number }[] {
   if (!vectorTableExists(db, space, model)) return [];
-  const rows = db
-    .prepare(
+  const rows = sql(db, 
       `SELECT v.rowid AS label, vec_distance_cosine(v.embedding, ?) AS distance
          FROM ${tableName(space, model)} v
         WHERE v.rowid IN (${candidateSql})
@@ -93,8 +91,7 @@ export function exactSearch(
 /** sqlite-vec KNN over a whole Context partition (full scan): the reference and the large-scope fallback. */
 export function knnSearch(db: Db, context: string, space: VectorSpace, model: string, vector: Float32Array, k: number) {
   if (!vectorTableExists(db, space, model)) return [];
-  const rows = db
-    .prepare(
+  const rows = sql(db, 
       `SELECT rowid AS label, distance FROM ${tableName(space, model)}
         WHERE embedding MATCH ? AND k = ? AND context = ? ORDER BY distance`,
     )
@@ -117,8 +114,7 @@ export function vectorSource(db: Db, context: string, space: VectorSpace, model:
     *all(batchSize: number) {
       let after = 0n;
       for (;;) {
-        const rows = db
-          .prepare(`SELECT rowid AS label, embedding FROM ${table} WHERE context = ? AND rowid > ? ORDER BY rowid LIMIT ?`)
+        const rows = sql(db, `SELECT rowid AS label, embedding FROM ${table} WHERE context = ? AND rowid > ? ORDER BY rowid LIMIT ?`)
           .safeIntegers(true)
           .all(context, after, batchSize) as { label: bigint; embedding: Buffer }[];
         if (rows.length === 0) return;
@@ -127,8 +123,7 @@ export function vectorSource(db: Db, context: string, space: VectorSpace, model:
       }
     },
     changesSince(seq: number, limit: number): VectorChange[] {
-      const rows = db
-        .prepare(
+      const rows = sql(db, 
           `SELECT c.seq, c.label, c.op, v.embedding FROM vector_changes c LEFT JOIN ${table} v ON v.rowid = c.label
             WHERE c.context = ? AND c.space = ? AND c.model = ? AND c.seq > ? ORDER BY c.seq LIMIT ?`,
         )

@@ -1,3 +1,4 @@
+import { sql } from "../store/database.js";
 import type { Access } from "../access/access.js";
 import { can } from "../access/access.js";
 import type { Core } from "../core.js";
@@ -76,8 +77,7 @@ function listWithinGrants(
     return `(${dims.map(() => "json_extract(scope_key, ?) = ?").join(" AND ")})`;
   });
   where.push(`(${anyGrant.join(" OR ")})`);
-  return core.db
-    .prepare(`SELECT * FROM traces WHERE ${where.join(" AND ")} ORDER BY id DESC LIMIT ?`)
+  return sql(core.db, `SELECT * FROM traces WHERE ${where.join(" AND ")} ORDER BY id DESC LIMIT ?`)
     .all(...params, filter.limit) as TraceRow[];
 }
 

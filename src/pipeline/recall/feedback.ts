@@ -27,8 +27,7 @@ export function feedbackBoosts(core: Core, vector: Float32Array, model: string, 
   if (similar.length === 0) return boosts;
   const traceOf = new Map(
     (
-      db
-        .prepare(`SELECT id, retrieval_trace_id FROM queries WHERE id IN (${similar.map(() => "?").join(",")})`)
+      sql(db, `SELECT id, retrieval_trace_id FROM queries WHERE id IN (${similar.map(() => "?").join(",")})`)
         .all(...similar.map((s) => s.label)) as { id: number; retrieval_trace_id: number }[]
     ).map((r) => [r.id, r.retrieval_trace_id]),
   );

@@ -16,6 +16,8 @@ export const EXACT_SCOPE_LIMIT = 300;
 /** Above this many visible records, holding their ids for a filter costs more than over-fetching. */
 const FILTER_SCOPE_LIMIT = 50_000;
 const CANDIDATES = 50;
+/** Entities linked to more records than this are hubs: not followed in graph expansion. */
+const HUB_DEGREE = 200;
 
 export interface Candidate {
   id: number;
@@ -61,7 +63,7 @@ export function retrieve(core: Core, input: RetrievalInput): Retrieval {
   const { db, context } = core;
   const visible = visibleRecordsSql(context, input.scopeKeys, input.now);
   const vector = input.vector ? vectorCandidates(core, input, visible) : { list: [], path: "none" as const };
-  const fts = ftsCandidates(core, input, visible);
+  const fts = ftsCandidates(core, input);
   const graph = graphCandidates(core, input, visible);
 
   const fusedScores = reciprocalRankFusion([vector.list.map((c) => c.id), fts.map((c) => c.id), graph.map((c) => c.id)]);
@@ -134,21 +136,22 @@ export function nearestRecords(
 
 function filterVisible(core: Core, ids: number[], visible: { sql: string; params: unknown[] }): Set<number> {
   if (ids.length === 0) return new Set();
-  const rows = core.db
-    .prepare(`SELECT id FROM (${visible.sql}) WHERE id IN (${ids.map(() => "?").join(",")})`)
+  const rows = sql(core.db, `SELECT id FROM (${visible.sql}) WHERE id IN (${ids.map(() => "?").join(",")})`)
     .all(...visible.params, ...ids) as { id: number }[];
   return new Set(rows.map((r) => r.id));
 }
 
-function ftsCandidates(core: Core, input: RetrievalInput, visible: { sql: string; params: unknown[] }): Candidate[] {
+function ftsCandidates(core: Core, input: RetrievalInput): Candidate[] {
   const match = ftsQuery(input.query, input.understanding.keywords);
   if (!match) return [];
-  const rows = core.db
-    .prepare(
-      `SELECT f.rowid AS id, bm25(records_fts) AS score FROM records_fts f
-        WHERE records_fts MATCH ? AND f.rowid IN (${visible.sql}) ORDER BY score LIMIT ?`,
-    )
-    .all(match, ...visible.params, CANDIDATES) as { id: number; score: number }[];
+  // A join, not `rowid IN (subquery)`: SQLite re-runs such a subquery per match, quadratic on common terms.
+  const rows = sql(
+    core.db,
+    `SELECT f.rowid AS id, bm25(records_fts) AS score FROM records_fts f JOIN records r ON r.id = f.rowid
+      WHERE records_fts MATCH ? AND r.context = ? AND r.scope_key IN (${input.scopeKeys.map(() => "?").join(",")})
+        AND r.status IN ('current', 'flagged') AND (r.expires_at IS NULL OR r.expires_at > ?)
+      ORDER BY score LIMIT ?`,
+  ).all(match, core.context, ...input.scopeKeys, input.now, CANDIDATES) as { id: number; score: number }[];
   return rows.map((r) => ({ id: r.id, score: round(-r.score) }));
 }
 
@@ -161,8 +164,7 @@ function graphCandidates(core: Core, input: RetrievalInput, visible: { sql: stri
   const out = new Map<number, number>();
   const { subjects, attributes } = input.understanding;
   if (subjects.length > 0 && attributes.length > 0) {
-    const rows = db
-      .prepare(
+    const rows = sql(db, 
         `SELECT id FROM records WHERE id IN (${visible.sql})
            AND subject IN (${subjects.map(() => "?").join(",")}) AND attribute IN (${attributes.map(() => "?").join(",")})
          ORDER BY created_at DESC LIMIT ?`,
@@ -174,19 +176,27 @@ function graphCandidates(core: Core, input: RetrievalInput, visible: { sql: stri
   const entityIds = entityIdsByName(db, context, names);
   if (entityIds.length > 0) {
     const marks = entityIds.map(() => "?").join(",");
-    const direct = db
-      .prepare(`SELECT DISTINCT record_id AS id FROM record_entities WHERE entity_id IN (${marks}) AND record_id IN (${visible.sql}) LIMIT ?`)
-      .all(...entityIds, ...visible.params, CANDIDATES) as { id: number }[];
+    const direct = sql(
+      db,
+      `SELECT DISTINCT record_id AS id FROM record_entities WHERE entity_id IN (${marks}) AND record_id IN (${visible.sql}) ORDER BY record_id DESC LIMIT ?`,
+    ).all(...entityIds, ...visible.params, CANDIDATES) as { id: number }[];
     direct.forEach((r) => out.has(r.id) || out.set(r.id, 0.8));
-    const hop = db
-      .prepare(
-        `SELECT DISTINCT re2.record_id AS id FROM record_entities re1
-           JOIN record_entities re2 ON re2.entity_id = re1.entity_id
-          WHERE re1.record_id IN (SELECT record_id FROM record_entities WHERE entity_id IN (${marks}))
-            AND re2.record_id IN (${visible.sql}) LIMIT ?`,
-      )
-      .all(...entityIds, ...visible.params, CANDIDATES) as { id: number }[];
-    hop.forEach((r) => out.has(r.id) || out.set(r.id, 0.5));
+    // One hop: records sharing a less common entity with those. Hub entities (linked to very many
+    // records) say little about relatedness and would make the join explode, so they are skipped.
+    if (direct.length > 0) {
+      const hop = sql(
+        db,
+        `WITH near AS (
+           SELECT DISTINCT re.entity_id AS id FROM record_entities re
+            WHERE re.record_id IN (${direct.map(() => "?").join(",")}) AND re.entity_id NOT IN (${marks})
+         ), small AS (
+           SELECT id FROM near WHERE (SELECT COUNT(*) FROM (SELECT 1 FROM record_entities x WHERE x.entity_id = near.id LIMIT ${HUB_DEGREE + 1})) <= ${HUB_DEGREE}
+         )
+         SELECT DISTINCT re.record_id AS id FROM record_entities re
+          WHERE re.entity_id IN (SELECT id FROM small) AND re.record_id IN (${visible.sql}) LIMIT ?`,
+      ).all(...direct.map((r) => r.id), ...entityIds, ...visible.params, CANDIDATES) as { id: number }[];
+      hop.forEach((r) => out.has(r.id) || out.set(r.id, 0.5));
+    }
   }
   return [...out].map(([id, score]) => ({ id, score })).sort((a, b) => b.score - a.score);
 }
@@ -204,8 +214,7 @@ function chunkCandidates(core: Core, input: RetrievalInput): { row: ChunkRow; sc
   if (count === 0) return [];
   const match = ftsQuery(input.query, input.understanding.keywords);
   const fts = match
-    ? (db
-        .prepare(`SELECT rowid AS id FROM chunks_fts WHERE chunks_fts MATCH ? AND rowid IN (${visibleSql}) ORDER BY bm25(chunks_fts) LIMIT ?`)
+    ? (sql(db, `SELECT rowid AS id FROM chunks_fts WHERE chunks_fts MATCH ? AND rowid IN (${visibleSql}) ORDER BY bm25(chunks_fts) LIMIT ?`)
         .all(match, ...params, CANDIDATES) as { id: number }[]).map((r) => r.id)
     : [];
   let vector: number[] = [];
@@ -223,8 +232,7 @@ function chunkCandidates(core: Core, input: RetrievalInput): { row: ChunkRow; sc
   }
   const fused = [...reciprocalRankFusion([vector, fts])].sort((a, b) => b[1] - a[1]).slice(0, CHUNKS);
   if (fused.length === 0) return [];
-  const rows = db
-    .prepare(
+  const rows = sql(db, 
       `SELECT c.id, c.document_id, c.scope_key, c.ord, c.text, d.title FROM chunks c JOIN documents d ON d.id = c.document_id
         WHERE c.id IN (${fused.map(() => "?").join(",")})`,
     )

@@ -1,3 +1,4 @@
+import { sql } from "../../store/database.js";
 import type { Core } from "../../core.js";
 import { REINFORCEMENT } from "../../config/defaults.js";
 import { ttlToMs } from "../../config/schemas.js";
@@ -119,8 +120,7 @@ function publicChunk(row: { id: number; document_id: number; title: string; text
 
 function chunksOf(core: Core, cacheId: number): RecalledChunk[] {
   return (
-    core.db
-      .prepare(
+    sql(core.db, 
         `SELECT c.id, c.document_id, c.text, d.title FROM cache_chunk_deps x JOIN chunks c ON c.id = x.chunk_id
            JOIN documents d ON d.id = c.document_id WHERE x.cache_id = ? ORDER BY c.id`,
       )
@@ -291,8 +291,7 @@ function writeTier3(
   if (req.actor.session) addEdge(db, context, { type: "trace", id: responseTrace }, "parent_session", { type: "session", id: req.actor.session }, now);
 
   const queryId = Number(
-    db
-      .prepare("INSERT INTO queries (context, scope_key, query, norm_query, retrieval_trace_id, embedding_model, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)")
+    sql(db, "INSERT INTO queries (context, scope_key, query, norm_query, retrieval_trace_id, embedding_model, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)")
       .run(context, key, req.query, norm, retrievalTrace, model, now).lastInsertRowid,
   );
   putVector(db, context, "queries", model, queryId, vector);
