@@ -1,4 +1,5 @@
-import { Access, actorOf } from "./access/access.js";
+import { z } from "zod";
+import { Access, actorOf, cacheScopeKey, readableScopeKeys } from "./access/access.js";
 import { createConfigApi, validateModels } from "./config/config-api.js";
 import { DEFAULT_CACHE, DEFAULT_SCHEDULE, LOCAL_MODELS, OPENAI_MODELS } from "./config/defaults.js";
 import {
@@ -18,7 +19,16 @@ import {
   type RecallOptions,
   type SpectronOptions,
   type TurnsListOptions,
+  type Principal,
+  type StateListOptions,
+  type TracesListOptions,
+  type ModelsInput,
+  type ProvidersInput,
+  type RetentionRule,
+  type CacheConfig,
+  principalSchema,
 } from "./config/schemas.js";
+import type { KnowledgeAddInput } from "./knowledge/knowledge-api.js";
 import { unseal } from "./config/secrets.js";
 import { Core, PRIORITY, toProviderConfigs, type StageUsage } from "./core.js";
 import { ClosedError, SpectronValidationError } from "./errors.js";
@@ -37,10 +47,18 @@ import { openDatabase, sql } from "./store/database.js";
 import { toId } from "./store/ids.js";
 import { scopeKey, visibleScopeKeys } from "./store/scope.js";
 import { insertTurn, listTurns, type TurnRow } from "./store/turns.js";
+import { populatedScopeKeys } from "./store/records.js";
 import { createStateApi } from "./state/state-api.js";
 import type { MemoryRecord } from "./state/public-record.js";
 import { iso } from "./state/public-record.js";
 import { createTracesApi } from "./traces/traces-api.js";
+
+/** `as()` requires a principal: a view without one would carry the application's full access. */
+const boundContextSchema = z.strictObject({
+  principal: principalSchema,
+  onBehalfOf: z.string().min(1).max(256).optional(),
+  session: z.string().min(1).max(256).optional(),
+});
 
 const NOOP_LOGGER: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -139,7 +157,7 @@ export class Spectron {
         this.access.assert(opts, "read", scope);
         const rows = listTurns(core.db, core.context, {
           ...(opts.status ? { status: opts.status } : {}),
-          ...(opts.scope ? { scopeKeys: visibleScopeKeys(opts.scope) } : {}),
+          ...(opts.scope ? { scopeKeys: readableScopeKeys(opts.principal, opts.scope) } : {}),
           limit: opts.limit,
         });
         return rows.map((t) => ({
@@ -203,7 +221,15 @@ export class Spectron {
     const q = parseInput(querySchema, query, "query");
     const o = parseInput(recallOptionsSchema, options, "options");
     this.access.assert(o, "read", o.scope);
-    return recall(this.core, { query: q, scope: o.scope, limit: o.limit, actor: actorOf(o), ...(o.signal ? { signal: o.signal } : {}) });
+    return recall(this.core, {
+      query: q,
+      scope: o.scope,
+      readable: readableScopeKeys(o.principal, o.scope),
+      cacheKey: o.principal ? cacheScopeKey(o.principal, o.scope, populatedScopeKeys(this.core.db, this.core.context, visibleScopeKeys(o.scope))) : scopeKey(o.scope),
+      limit: o.limit,
+      actor: actorOf(o),
+      ...(o.signal ? { signal: o.signal } : {}),
+    });
   }
 
   /** Ranked records for a query, with no language-model call (rule-based query understanding). */
@@ -222,7 +248,7 @@ export class Spectron {
       vector: embedded.vectors[0],
       embeddingModel: embedder.id,
       understanding,
-      scopeKeys: visibleScopeKeys(o.scope),
+      scopeKeys: readableScopeKeys(o.principal, o.scope),
       limit: o.limit,
       now: core.now(),
     });
@@ -240,22 +266,51 @@ export class Spectron {
     await this.core.idle();
   }
 
-  /** Returns a view of this instance whose calls carry `principal` (and delegation, session). */
-  as(principal: NonNullable<CallContext["principal"]>, bound: { onBehalfOf?: string; session?: string } = {}) {
-    const ctx = parseInput(callContextSchema, { principal, ...bound }, "as(principal)");
+  /**
+   * A view of this instance whose every call carries `principal` (and, optionally, the principal it acts on
+   * behalf of and the session). Delegation never widens access: checks use `principal`'s own grants.
+   *
+   * @example
+   * const agent = memory.as({ id: "agent-7", grants: [{ scope: { org: "acme" }, permissions: ["read"] }] }, { onBehalfOf: "alice" });
+   * await agent.recall("which plan am I on?", { scope: { org: "acme", user: "alice" } });
+   */
+  as(principal: Principal, bound: { onBehalfOf?: string; session?: string } = {}) {
+    const ctx = parseInput(boundContextSchema, { principal, ...bound }, "as(principal, options)");
     const withCtx = <T extends object>(o: T | undefined) => ({ ...(o ?? {}), ...ctx }) as T;
     return {
+      principal: ctx.principal,
       ingest: (input: IngestInput) => this.ingest(withCtx(input)),
       recall: (query: string, options?: RecallOptions) => this.recall(query, withCtx(options)),
       query: (query: string, options?: QueryOptions) => this.query(query, withCtx(options)),
       state: {
         get: (id: string) => this.state.get(id, ctx),
-        list: (options?: Parameters<Spectron["state"]["list"]>[0]) => this.state.list(withCtx(options)),
+        list: (options?: StateListOptions) => this.state.list(withCtx(options)),
         forget: (id: string) => this.state.forget(id, ctx),
       },
       traces: {
-        list: (options?: Parameters<Spectron["traces"]["list"]>[0]) => this.traces.list({ ...(options ?? {}), principal: ctx.principal! }),
+        list: (options?: TracesListOptions) => this.traces.list({ ...(options ?? {}), principal: ctx.principal }),
         get: (id: string) => this.traces.get(id, ctx),
+      },
+      turns: {
+        list: (options?: TurnsListOptions) => this.turns.list(withCtx(options)),
+        retry: () => this.turns.retry(ctx),
+      },
+      knowledge: {
+        add: (input: KnowledgeAddInput) => this.knowledge.add(withCtx(input)),
+        remove: (documentId: string) => this.knowledge.remove(documentId, ctx),
+        reindex: () => this.knowledge.reindex(ctx),
+        reindexStatus: () => this.knowledge.reindexStatus(ctx),
+      },
+      config: {
+        models: (models: ModelsInput) => this.config.models(models, ctx),
+        providers: (providers: ProvidersInput) => this.config.providers(providers, ctx),
+        retention: (rules: RetentionRule[]) => this.config.retention(rules, ctx),
+        cache: (cache: Partial<CacheConfig>) => this.config.cache(cache, ctx),
+        get: () => this.config.get(ctx),
+      },
+      lifecycle: {
+        decay: () => this.lifecycle.decay(ctx),
+        expire: () => this.lifecycle.expire(ctx),
       },
       cache: { flush: () => this.cache.flush(ctx) },
     };

@@ -1,6 +1,7 @@
 import type { CallContext, Principal } from "../config/schemas.js";
 import { AccessDeniedError } from "../errors.js";
-import { scopeContains, type Scope } from "../store/scope.js";
+import { createHash } from "node:crypto";
+import { parseScopeKey, scopeContains, scopeKey, visibleScopeKeys, type Scope } from "../store/scope.js";
 import type { TraceActor } from "../store/traces.js";
 
 export type Permission = "read" | "write" | "manage";
@@ -15,6 +16,48 @@ export function can(principal: Principal | undefined, permission: Permission, sc
   return principal.grants.some(
     (g) => scopeContains(scope, g.scope) && (g.permissions.includes(permission) || g.permissions.includes("manage")),
   );
+}
+
+const readsWith = (g: Principal["grants"][number]) => g.permissions.includes("read") || g.permissions.includes("manage");
+
+/**
+ * Whether a principal may read records of `recordScope`: it must be comparable with one of its read grants,
+ * inside it (a grant on { org } reads { org, user } records) or above it (a grant on { org, user } reads the
+ * org's facts and global ones). A grant on { user: "alice" } never reads { org: "globex" }.
+ */
+export function canReadRecord(principal: Principal | undefined, recordScope: Scope): boolean {
+  if (!principal) return true;
+  return principal.grants.some((g) => readsWith(g) && (scopeContains(recordScope, g.scope) || scopeContains(g.scope, recordScope)));
+}
+
+/**
+ * The record scope keys a request at `scope` reads: every sub-scope of it (record visibility) that the
+ * principal may read. Grants limit what a request sees, not only which requests are allowed: adding a dimension
+ * to a request never reaches records unrelated to the grants.
+ */
+export function readableScopeKeys(principal: Principal | undefined, scope: Scope): string[] {
+  const keys = visibleScopeKeys(scope);
+  if (!principal) return keys;
+  const grants = principal.grants.filter((g) => readsWith(g) && scopeContains(scope, g.scope));
+  return keys.filter((key) => {
+    const r = parseScopeKey(key);
+    return grants.some((g) => scopeContains(r, g.scope) || scopeContains(g.scope, r));
+  });
+}
+
+/**
+ * The key cached answers are stored under: the exact request scope, plus, when this principal cannot read
+ * every populated scope the request sees, a digest of the populated scopes it reads. Two callers share cached
+ * answers exactly when they read the same records; an answer built from records one may read never reaches
+ * another who may not. `populated` are the visible scope keys that hold records or chunks.
+ */
+export function cacheScopeKey(principal: Principal | undefined, scope: Scope, populated: readonly string[]): string {
+  const key = scopeKey(scope);
+  if (!principal) return key;
+  const readable = new Set(readableScopeKeys(principal, scope));
+  const read = populated.filter((k) => readable.has(k));
+  if (read.length === populated.length) return key;
+  return `${key}|${createHash("sha256").update(read.join("\n")).digest("base64url").slice(0, 16)}`;
 }
 
 export class Access {

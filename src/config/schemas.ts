@@ -20,12 +20,23 @@ export function parseInput<S extends z.ZodType>(schema: S, value: unknown, root:
 
 export const SCOPE_MAX_DIMENSIONS = 8;
 
+const RESERVED_DIMENSIONS = new Set(["__proto__", "constructor", "prototype"]);
+
+/** A scope: at most 8 dimensions, names of letters, digits and _, values non-empty strings. */
 export const scopeSchema = z
-  .record(
-    z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, "a dimension name of letters, digits and _ (such as `user` or `org`)"),
-    z.string().min(1, "a non-empty string value").max(256, "a value of at most 256 characters"),
+  .custom<unknown>(
+    // z.record skips a `__proto__` key silently: a grant { "__proto__": "x" } would become {}, the whole Context.
+    (v) => !(typeof v === "object" && v !== null && Object.keys(v).some((k) => RESERVED_DIMENSIONS.has(k))),
+    "a dimension name other than __proto__, constructor or prototype",
   )
-  .refine((s) => Object.keys(s).length <= SCOPE_MAX_DIMENSIONS, `a scope with at most ${SCOPE_MAX_DIMENSIONS} dimensions`);
+  .pipe(
+    z
+      .record(
+        z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, "a dimension name of letters, digits and _ (such as `user` or `org`)"),
+        z.string().min(1, "a non-empty string value").max(256, "a value of at most 256 characters"),
+      )
+      .refine((s) => Object.keys(s).length <= SCOPE_MAX_DIMENSIONS, `a scope with at most ${SCOPE_MAX_DIMENSIONS} dimensions`),
+  ) as unknown as z.ZodType<Record<string, string>, Record<string, string>>;
 
 export const ttlSchema = z
   .string()

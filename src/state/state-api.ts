@@ -1,6 +1,6 @@
 import { sql } from "../store/database.js";
 import type { Access } from "../access/access.js";
-import { actorOf } from "../access/access.js";
+import { actorOf, can, canReadRecord, readableScopeKeys } from "../access/access.js";
 import type { Core } from "../core.js";
 import { callContextSchema, parseInput, stateListSchema, toEpochMs, type CallContext, type StateListOptions } from "../config/schemas.js";
 import { NotFoundError } from "../errors.js";
@@ -8,7 +8,7 @@ import { evictByRecords } from "../store/cache.js";
 import { addEdge } from "../store/graph.js";
 import { parseId, toId } from "../store/ids.js";
 import { appendHistory, getRecord, updateRecord, type RecordRow } from "../store/records.js";
-import { parseScopeKey, visibleScopeKeys } from "../store/scope.js";
+import { parseScopeKey } from "../store/scope.js";
 import { insertTrace } from "../store/traces.js";
 import { deleteVector } from "../store/vectors.js";
 import { toPublicRecord, type MemoryRecord } from "./public-record.js";
@@ -21,6 +21,11 @@ export interface StateList {
 
 export function createStateApi(core: Core, access: Access, guard: (method: string) => void) {
   const ctxOf = (ctx: unknown, method: string): CallContext => parseInput(callContextSchema, ctx ?? {}, `${method}(…, ctx)`);
+  const readable = (call: CallContext, row: RecordRow) => {
+    if (canReadRecord(call.principal, parseScopeKey(row.scope_key))) return true;
+    access.count(call.principal!, "read");
+    return false;
+  };
   return {
     /** One record with importance, expiry, category, status and lineage. */
     async get(id: string, ctx?: CallContext): Promise<MemoryRecord> {
@@ -28,8 +33,8 @@ export function createStateApi(core: Core, access: Access, guard: (method: strin
       const n = parseId("record", id);
       const call = ctxOf(ctx, "state.get");
       const row = getRecord(core.db, core.context, n);
-      if (!row) throw new NotFoundError("record", id);
-      access.assert(call, "read", parseScopeKey(row.scope_key));
+      // A record the caller may not read is "not found": ids must not reveal other scopes.
+      if (!row || !readable(call, row)) throw new NotFoundError("record", id);
       return toPublicRecord(row);
     },
     /**
@@ -40,7 +45,7 @@ export function createStateApi(core: Core, access: Access, guard: (method: strin
       guard("state.list");
       const o = parseInput(stateListSchema, options, "options");
       access.assert(o, "read", o.scope);
-      const keys = visibleScopeKeys(o.scope);
+      const keys = readableScopeKeys(o.principal, o.scope);
       const where = [`context = ?`, `scope_key IN (${keys.map(() => "?").join(",")})`];
       const params: unknown[] = [core.context, ...keys];
       if (o.status) (where.push("status = ?"), params.push(o.status));
@@ -60,7 +65,9 @@ export function createStateApi(core: Core, access: Access, guard: (method: strin
       const n = parseId("record", id);
       const call = ctxOf(ctx, "state.forget");
       const row = getRecord(core.db, core.context, n);
-      if (!row || row.status === "forgotten") throw new NotFoundError("record", id);
+      // Hidden unless the caller may read it or write its scope; then write is what decides.
+      const visible = row && (can(call.principal, "write", parseScopeKey(row.scope_key)) || readable(call, row));
+      if (!row || !visible || row.status === "forgotten") throw new NotFoundError("record", id);
       access.assert(call, "write", parseScopeKey(row.scope_key));
       const now = core.now();
       const seq = core.db.transaction(() => {

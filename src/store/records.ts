@@ -125,3 +125,15 @@ export function countVisible(db: Db, context: string, scopeKeys: readonly string
   const visible = visibleRecordsSql(context, scopeKeys, now);
   return (sql(db, `SELECT COUNT(*) AS n FROM (${visible.sql})`).get(...visible.params) as { n: number }).n;
 }
+
+/** Which of `scopeKeys` hold live records or document chunks in this Context (index probes, no scan). */
+export function populatedScopeKeys(db: Db, context: string, scopeKeys: readonly string[]): string[] {
+  const marks = scopeKeys.map(() => "?").join(",");
+  return sql(
+    db,
+    `SELECT DISTINCT scope_key FROM records WHERE context = ? AND scope_key IN (${marks}) AND status IN ('current', 'flagged')
+     UNION SELECT DISTINCT scope_key FROM chunks WHERE context = ? AND scope_key IN (${marks})`,
+  )
+    .pluck()
+    .all(context, ...scopeKeys, context, ...scopeKeys) as string[];
+}

@@ -7,8 +7,10 @@ export function scopeKey(scope: Scope): string {
   return JSON.stringify(Object.fromEntries(keys.map((k) => [k, scope[k]])));
 }
 
+/** Parses a scope key; a cache key may carry a `|digest` suffix of the reader's grants (access.ts). */
 export function parseScopeKey(key: string): Scope {
-  return JSON.parse(key) as Scope;
+  const bar = key.indexOf("|");
+  return JSON.parse(bar === -1 ? key : key.slice(0, bar)) as Scope;
 }
 
 /**

@@ -9,7 +9,7 @@ import { cacheByNormQuery, cacheByQueryIds, cacheDeps, cacheEntryValid, insertCa
 import { addEdge, entityNamesOf } from "../../store/graph.js";
 import { toId, tryParseId, ID_PREFIX } from "../../store/ids.js";
 import { getRecord, getRecords, updateRecord, type RecordRow } from "../../store/records.js";
-import { scopeKey, visibleScopeKeys, type Scope } from "../../store/scope.js";
+import { scopeKey, type Scope } from "../../store/scope.js";
 import { insertTrace, type TraceActor } from "../../store/traces.js";
 import { exactSearch, putVector } from "../../store/vectors.js";
 import { iso, toPublicRecord, type MemoryRecord } from "../../state/public-record.js";
@@ -40,6 +40,10 @@ export interface RecalledChunk {
 export interface RecallRequest {
   query: string;
   scope: Scope;
+  /** Record scope keys this caller reads at `scope` (access.readableScopeKeys). */
+  readable: string[];
+  /** Where this caller's answers are cached (access.cacheScopeKey): the exact scope, plus its grants' digest. */
+  cacheKey: string;
   limit: number;
   actor: TraceActor;
   signal?: AbortSignal;
@@ -71,7 +75,7 @@ export async function recall(core: Core, req: RecallRequest): Promise<RecallResu
     vector,
     embeddingModel: embedder.id,
     understanding: qu.value,
-    scopeKeys: visibleScopeKeys(req.scope),
+    scopeKeys: req.readable,
     limit: req.limit,
     now,
   });
@@ -136,14 +140,14 @@ function directLookup(core: Core, req: RecallRequest, key: string, norm: string)
   if (fact) {
     const id = tryParseId("record", fact[1]!) ?? tryParseId("record", `${ID_PREFIX.record}${fact[1]}`);
     const row = id === undefined ? undefined : getRecord(db, context, id);
-    const visible = row && visibleScopeKeys(req.scope).includes(row.scope_key);
+    const visible = row && req.readable.includes(row.scope_key);
     const answer = visible ? row.text : `No fact ${fact[1]} in this scope.`;
     const ids = visible ? [row.id] : [];
     const traceId = db.transaction(() => writeReuse(core, req, key, answer, ids, undefined, 1, now, 0))();
     return { answer, tier: 1, cached: false, records: reinforce(core, ids), chunks: [], traceId: toId("trace", traceId) };
   }
   const freshness = core.settings().cache.freshness;
-  for (const entry of cacheByNormQuery(db, context, key, norm)) {
+  for (const entry of cacheByNormQuery(db, context, req.cacheKey, norm)) {
     if (!usable(core, entry, now, freshness)) continue;
     return reuse(core, req, key, entry, 1, undefined, now);
   }
@@ -161,13 +165,13 @@ function semanticReuse(core: Core, req: RecallRequest, key: string, vector: Floa
     vector,
     8,
     "SELECT query_id FROM cache_entries WHERE context = ? AND scope_key = ?",
-    [context, key],
+    [context, req.cacheKey],
   ).filter((h) => 1 - h.distance > threshold);
   if (hits.length === 0) return undefined;
   const now = core.now();
   const entries = cacheByQueryIds(db, hits.map((h) => h.label));
   for (const hit of hits) {
-    const entry = entries.find((e) => e.query_id === hit.label && e.scope_key === key);
+    const entry = entries.find((e) => e.query_id === hit.label && e.scope_key === req.cacheKey);
     if (entry && usable(core, entry, now, freshness)) return reuse(core, req, key, entry, 2, round(1 - hit.distance), now);
   }
   return undefined;
@@ -302,7 +306,7 @@ function writeTier3(
     for (const row of retrieval.records) recordTopics(row, entityNamesOf(db, row.id)).forEach((t) => topics.add(t));
     insertCacheEntry(
       db,
-      { context, scope_key: key, query_id: queryId, norm_query: norm, answer: response.answer, response_trace_id: responseTrace, created_at: now },
+      { context, scope_key: req.cacheKey, query_id: queryId, norm_query: norm, answer: response.answer, response_trace_id: responseTrace, created_at: now },
       returned,
       [...topics],
       retrieval.chunks.map((c) => c.row.id),
