@@ -12,7 +12,9 @@ import { insertTrace } from "../store/traces.js";
 import { deleteVector } from "../store/vectors.js";
 
 const DAY = 86_400_000;
-const BATCH = 5_000;
+const BATCH = 1_000;
+/** Record ids per decay transaction. */
+const DECAY_RANGE = 20_000;
 
 export interface SweepResult {
   /** Records changed by the sweep. */
@@ -35,33 +37,36 @@ export function createLifecycleApi(core: Core, access: Access, guard: (method: s
     /**
      * Applies the daily decay factors (context ×0.95, knowledge ×0.995, identity none) for the whole days
      * elapsed since each record was last decayed: a missed night is caught up, a second run the same day
-     * changes nothing.
+     * changes nothing. `changed` counts the records whose decay clock moved (identity ones included).
      */
     async decay(ctx?: CallContext): Promise<SweepResult> {
       const call = authorize(ctx, "lifecycle.decay");
       return core.queue.add(
-        () => {
+        async () => {
           const now = core.now();
-          return core.db.transaction(() => {
-            let changed = 0;
-            for (const category of ["context", "knowledge"] as const) {
-              changed += sql(core.db, 
-                  `UPDATE records SET
-                     importance = importance * spectron_pow(?, CAST((? - last_decay_at) / ${DAY} AS INTEGER)),
-                     last_decay_at = last_decay_at + (CAST((? - last_decay_at) / ${DAY} AS INTEGER)) * ${DAY}
-                   WHERE context = ? AND memory_category = ? AND status IN ('current', 'flagged') AND ? - last_decay_at >= ${DAY}`,
-                )
-                .run(DAILY_DECAY[category], now, now, core.context, category, now).changes;
-            }
-            // Identity facts do not decay, but their clock moves so that a later category change starts fresh.
-            sql(core.db, 
-                `UPDATE records SET last_decay_at = last_decay_at + (CAST((? - last_decay_at) / ${DAY} AS INTEGER)) * ${DAY}
-                  WHERE context = ? AND memory_category = 'identity' AND ? - last_decay_at >= ${DAY}`,
-              )
-              .run(now, core.context, now);
-            updateContext(core.db, core.context, { last_decay_at: now });
+          const { db, context } = core;
+          const maxId = (sql(db, "SELECT MAX(id) AS m FROM records WHERE context = ?").get(context) as { m: number | null }).m ?? 0;
+          // Id ranges in short transactions, yielding between them, so that recall keeps its latency during a
+          // sweep over a large Context. Each record carries its own last_decay_at, so a partial sweep is safe.
+          const decayRange = sql(
+            db,
+            `UPDATE records SET
+               importance = importance * spectron_pow(CASE memory_category WHEN 'context' THEN ? WHEN 'knowledge' THEN ? ELSE 1 END,
+                                                      CAST((? - last_decay_at) / ${DAY} AS INTEGER)),
+               last_decay_at = last_decay_at + CAST((? - last_decay_at) / ${DAY} AS INTEGER) * ${DAY}
+             WHERE context = ? AND id > ? AND id <= ? AND status IN ('current', 'flagged') AND ? - last_decay_at >= ${DAY}`,
+          );
+          let changed = 0;
+          for (let from = 0; from < maxId; from += DECAY_RANGE) {
+            changed += db.transaction(() =>
+              decayRange.run(DAILY_DECAY.context, DAILY_DECAY.knowledge, now, now, context, from, from + DECAY_RANGE, now).changes,
+            )();
+            await new Promise((resolve) => setImmediate(resolve));
+          }
+          return db.transaction(() => {
+            updateContext(db, context, { last_decay_at: now });
             core.invalidateSettings();
-            const traceId = insertTrace(core.db, core.context, "sweep_trace", actorOf(call), null, { sweep: "decay", changed, factors: DAILY_DECAY }, now);
+            const traceId = insertTrace(db, context, "sweep_trace", actorOf(call), null, { sweep: "decay", changed, factors: DAILY_DECAY }, now);
             return { changed, traceId: toId("trace", traceId) };
           })();
         },

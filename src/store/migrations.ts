@@ -92,6 +92,9 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; up: (db:
           INSERT INTO records_fts (rowid, text) VALUES (new.id, new.text);
         END;
 
+        -- Per-term document counts, so that retrieval can leave out terms too common to be worth scoring.
+        CREATE VIRTUAL TABLE records_fts_vocab USING fts5vocab ('records_fts', 'row');
+
         CREATE TABLE entities (
           id INTEGER PRIMARY KEY,
           context TEXT NOT NULL,

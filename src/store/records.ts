@@ -77,8 +77,9 @@ export function getRecord(db: Db, context: string, id: number): RecordRow | unde
 
 export function getRecords(db: Db, context: string, ids: readonly number[]): RecordRow[] {
   if (ids.length === 0) return [];
-  const rows = sql(db, `SELECT * FROM records WHERE context = ? AND id IN (${ids.map(() => "?").join(",")})`)
-    .all(context, ...ids) as RecordRow[];
+  // `+context`: keep the planner on the primary key, not the (context, …) index, which spans the whole Context.
+  const rows = sql(db, `SELECT * FROM records WHERE id IN (${ids.map(() => "?").join(",")}) AND +context = ?`)
+    .all(...ids, context) as RecordRow[];
   const byId = new Map(rows.map((r) => [r.id, r]));
   return ids.map((id) => byId.get(id)).filter((r): r is RecordRow => !!r);
 }

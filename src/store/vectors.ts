@@ -64,12 +64,18 @@ export function toFloat32(buffer: Buffer): Float32Array {
   return new Float32Array(copy.buffer);
 }
 
+/** Above this many candidates, one scan of the Context's partition beats a point lookup per candidate. */
+const POINT_LOOKUP_LIMIT = 2_000;
+
 /**
- * Exact cosine search among the rows of `space` whose ids are selected by `candidateSql` (a SELECT of one id
- * column, with its own parameters). Used for small or scope-filtered sets, and as the reference for the ANN.
+ * Exact cosine search among the rows of `space` whose ids `candidateSql` selects (a SELECT of one id column,
+ * with its own parameters). Vectors are fetched by point lookups and scored here: vec0 answers
+ * `rowid IN (…)` by scanning the whole table. Large candidate sets take one KNN scan of the Context's
+ * partition instead. Serves small or scope-filtered sets, and is the reference the ANN is measured against.
  */
 export function exactSearch(
   db: Db,
+  context: string,
   space: VectorSpace,
   model: string,
   vector: Float32Array,
@@ -78,14 +84,29 @@ export function exactSearch(
   params: unknown[],
 ): { label: number; distance: number }[] {
   if (!vectorTableExists(db, space, model)) return [];
-  const rows = sql(db, 
-      `SELECT v.rowid AS label, vec_distance_cosine(v.embedding, ?) AS distance
-         FROM ${tableName(space, model)} v
-        WHERE v.rowid IN (${candidateSql})
-        ORDER BY distance ASC LIMIT ?`,
-    )
-    .all(vector, ...params, k) as { label: number | bigint; distance: number }[];
-  return rows.map((r) => ({ label: Number(r.label), distance: r.distance }));
+  const ids = sql(db, candidateSql).pluck().all(...params) as number[];
+  if (ids.length === 0) return [];
+  if (ids.length > POINT_LOOKUP_LIMIT) {
+    const allowed = new Set(ids);
+    return knnSearch(db, context, space, model, vector, 4096).filter((h) => allowed.has(h.label)).slice(0, k);
+  }
+  const lookup = sql(db, `SELECT embedding FROM ${tableName(space, model)} WHERE rowid = ?`).pluck();
+  const hits: { label: number; distance: number }[] = [];
+  for (const id of ids) {
+    const blob = lookup.get(BigInt(id)) as Buffer | undefined;
+    if (!blob) continue;
+    const v = new Float32Array(blob.buffer, blob.byteOffset, blob.byteLength / 4);
+    let dot = 0;
+    let norm = 0;
+    for (let i = 0; i < v.length; i++) {
+      dot += v[i]! * vector[i]!;
+      norm += v[i]! * v[i]!;
+    }
+    let qnorm = 0;
+    for (let i = 0; i < vector.length; i++) qnorm += vector[i]! * vector[i]!;
+    hits.push({ label: id, distance: 1 - dot / (Math.sqrt(norm * qnorm) || 1) });
+  }
+  return hits.sort((a, b) => a.distance - b.distance || a.label - b.label).slice(0, k);
 }
 
 /** sqlite-vec KNN over a whole Context partition (full scan): the reference and the large-scope fallback. */

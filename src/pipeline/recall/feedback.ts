@@ -16,6 +16,7 @@ export function feedbackBoosts(core: Core, vector: Float32Array, model: string, 
   const marks = scopeKeys.map(() => "?").join(",");
   const similar = exactSearch(
     db,
+    context,
     "queries",
     model,
     vector,

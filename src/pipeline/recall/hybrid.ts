@@ -5,7 +5,7 @@ import { entityIdsByName } from "../../store/graph.js";
 import { getRecords, visibleRecordsSql, type RecordRow } from "../../store/records.js";
 import { exactSearch } from "../../store/vectors.js";
 import { reciprocalRankFusion } from "./fuse.js";
-import { ftsQuery } from "./normalize.js";
+import { ftsQuery, queryTerms } from "./normalize.js";
 import { feedbackBoosts } from "./feedback.js";
 
 /**
@@ -62,8 +62,9 @@ export interface RetrievalInput {
 export function retrieve(core: Core, input: RetrievalInput): Retrieval {
   const { db, context } = core;
   const visible = visibleRecordsSql(context, input.scopeKeys, input.now);
-  const vector = input.vector ? vectorCandidates(core, input, visible) : { list: [], path: "none" as const };
-  const fts = ftsCandidates(core, input);
+  const ids = visibleIds(core, visible);
+  const vector = input.vector ? vectorCandidates(core, input, visible, ids) : { list: [], path: "none" as const };
+  const fts = ids.length <= EXACT_SCOPE_LIMIT ? lexicalCandidates(core, input, ids) : ftsCandidates(core, input);
   const graph = graphCandidates(core, input, visible);
 
   const fusedScores = reciprocalRankFusion([vector.list.map((c) => c.id), fts.map((c) => c.id), graph.map((c) => c.id)]);
@@ -98,8 +99,9 @@ function vectorCandidates(
   core: Core,
   input: RetrievalInput,
   visible: { sql: string; params: unknown[] },
+  ids: number[],
 ): { list: Candidate[]; path: "exact" | "ann" } {
-  const { hits, path } = nearestRecords(core, input.embeddingModel, input.vector!, CANDIDATES, visible, Math.min(CANDIDATES, input.limit * 2));
+  const { hits, path } = nearestRecords(core, input.embeddingModel, input.vector!, CANDIDATES, visible, Math.min(CANDIDATES, input.limit * 2), ids);
   return { list: hits.map((h) => ({ id: h.label, score: round(1 - h.distance) })), path };
 }
 
@@ -108,6 +110,11 @@ function vectorCandidates(
  * the Context-wide hnswlib index over-fetched and filtered to what is visible (widened once), falling back to
  * exact search when that still finds fewer than `enough` or the index is not ready.
  */
+/** Ids of the visible records, up to one past FILTER_SCOPE_LIMIT (beyond that only "many" matters). */
+function visibleIds(core: Core, visible: { sql: string; params: unknown[] }): number[] {
+  return sql(core.db, `${visible.sql} LIMIT ${FILTER_SCOPE_LIMIT + 1}`).pluck().all(...visible.params) as number[];
+}
+
 export function nearestRecords(
   core: Core,
   model: string,
@@ -115,8 +122,8 @@ export function nearestRecords(
   k: number,
   visible: { sql: string; params: unknown[] },
   enough = k,
+  ids = visibleIds(core, visible),
 ): { hits: { label: number; distance: number }[]; path: "exact" | "ann" } {
-  const ids = (sql(core.db, `${visible.sql} LIMIT ${FILTER_SCOPE_LIMIT + 1}`).pluck().all(...visible.params) as number[]);
   if (ids.length > EXACT_SCOPE_LIMIT) {
     const index = core.vectorIndex("records", model);
     if (ids.length <= FILTER_SCOPE_LIMIT) {
@@ -131,7 +138,7 @@ export function nearestRecords(
       if (kept.length >= enough || hits.length < fetch) return { hits: kept, path: "ann" };
     }
   }
-  return { hits: exactSearch(core.db, "records", model, vector, k, visible.sql, visible.params), path: "exact" };
+  return { hits: exactSearch(core.db, core.context, "records", model, vector, k, visible.sql, visible.params), path: "exact" };
 }
 
 function filterVisible(core: Core, ids: number[], visible: { sql: string; params: unknown[] }): Set<number> {
@@ -141,8 +148,42 @@ function filterVisible(core: Core, ids: number[], visible: { sql: string; params
   return new Set(rows.map((r) => r.id));
 }
 
+/**
+ * BM25 over a small visible set, computed here with the set as the corpus: FTS5 would score every match in
+ * the whole Context first (a common term matches most of it) and only then drop what the caller cannot see.
+ */
+function lexicalCandidates(core: Core, input: RetrievalInput, ids: number[]): Candidate[] {
+  const terms = queryTerms(input.query, input.understanding.keywords);
+  if (terms.length === 0 || ids.length === 0) return [];
+  const rows = sql(core.db, `SELECT id, text FROM records WHERE id IN (${ids.map(() => "?").join(",")})`).all(...ids) as { id: number; text: string }[];
+  const docs = rows.map((r) => ({ id: r.id, words: r.text.toLowerCase().split(/[^\p{L}\p{N}]+/u).filter(Boolean) }));
+  const avg = docs.reduce((n, d) => n + d.words.length, 0) / docs.length || 1;
+  const k1 = 1.2;
+  const b = 0.75;
+  const scored: Candidate[] = [];
+  const df = new Map(terms.map((t) => [t, docs.filter((d) => d.words.includes(t)).length]));
+  for (const d of docs) {
+    let score = 0;
+    for (const t of terms) {
+      const tf = d.words.filter((w) => w === t).length;
+      if (tf === 0) continue;
+      const n = df.get(t)!;
+      const idf = Math.log(1 + (docs.length - n + 0.5) / (n + 0.5));
+      score += (idf * tf * (k1 + 1)) / (tf + k1 * (1 - b + (b * d.words.length) / avg));
+    }
+    if (score > 0) scored.push({ id: d.id, score: round(score) });
+  }
+  return scored.sort((a, b2) => b2.score - a.score || b2.id - a.id).slice(0, CANDIDATES);
+}
+
+/** Share of a Context's records above which a term is too common to search by (it says little, costs much). */
+const COMMON_TERM_SHARE = 0.2;
+
 function ftsCandidates(core: Core, input: RetrievalInput): Candidate[] {
-  const match = ftsQuery(input.query, input.understanding.keywords);
+  const total = (sql(core.db, "SELECT COUNT(*) AS n FROM records WHERE context = ?").get(core.context) as { n: number }).n;
+  const docs = sql(core.db, "SELECT doc FROM records_fts_vocab WHERE term = ?").pluck();
+  const terms = queryTerms(input.query, input.understanding.keywords).filter((t) => ((docs.get(t) as number | undefined) ?? 0) <= Math.max(50, total * COMMON_TERM_SHARE));
+  const match = ftsQuery(terms.join(" "));
   if (!match) return [];
   // A join, not `rowid IN (subquery)`: SQLite re-runs such a subquery per match, quadratic on common terms.
   const rows = sql(
@@ -227,7 +268,7 @@ function chunkCandidates(core: Core, input: RetrievalInput): { row: ChunkRow; sc
       );
       vector = hits.filter((h) => allowed.has(h.label)).map((h) => h.label);
     } else {
-      vector = exactSearch(db, "chunks", input.embeddingModel, input.vector, CANDIDATES, visibleSql, params).map((h) => h.label);
+      vector = exactSearch(db, context, "chunks", input.embeddingModel, input.vector, CANDIDATES, visibleSql, params).map((h) => h.label);
     }
   }
   const fused = [...reciprocalRankFusion([vector, fts])].sort((a, b) => b[1] - a[1]).slice(0, CHUNKS);

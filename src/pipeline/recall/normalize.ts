@@ -17,12 +17,19 @@ const STOP = new Set(
  * operators), OR-ed. Undefined when nothing is left to search for.
  */
 export function ftsQuery(text: string, extra: readonly string[] = []): string | undefined {
+  const terms = queryTerms(text, extra);
+  if (terms.length === 0) return undefined;
+  return terms.map((t) => `"${t.replace(/"/g, '""')}"`).join(" OR ");
+}
+
+/** Salient lower-case terms of a query (stop words and one-letter words out), at most 12, in order. */
+export function queryTerms(text: string, extra: readonly string[] = []): string[] {
   const terms = new Set<string>();
   for (const word of [...extra, ...text.split(/[^\p{L}\p{N}']+/u)]) {
-    const w = word.toLowerCase().replace(/'/g, "");
-    if (w.length > 1 && !STOP.has(w)) terms.add(w);
+    for (const w of word.toLowerCase().replace(/'/g, "").split(/[^\p{L}\p{N}]+/u)) {
+      if (w.length > 1 && !STOP.has(w)) terms.add(w);
+    }
     if (terms.size >= 12) break;
   }
-  if (terms.size === 0) return undefined;
-  return [...terms].map((t) => `"${t.replace(/"/g, '""')}"`).join(" OR ");
+  return [...terms].slice(0, 12);
 }

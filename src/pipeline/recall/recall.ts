@@ -160,6 +160,7 @@ function semanticReuse(core: Core, req: RecallRequest, key: string, vector: Floa
   const { similarity: threshold, freshness } = core.settings().cache;
   const hits = exactSearch(
     db,
+    context,
     "queries",
     model,
     vector,
