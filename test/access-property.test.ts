@@ -1,7 +1,7 @@
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { AccessDeniedError, NotFoundError, Spectron, type CallContext, type MemoryRecord, type Principal } from "../src/index.js";
-import { manualClock, tempDir } from "./helpers.js";
+import { manualClock, mulberry32, tempDir } from "./helpers.js";
 
 /**
  * Property: for 10,000 random (principal, scope, call) combinations against one seeded store, no read returns
@@ -10,17 +10,6 @@ import { manualClock, tempDir } from "./helpers.js";
  * independently of src/access.
  */
 
-/** mulberry32: a small seeded PRNG, so that a failure replays exactly. */
-function mulberry32(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Scope = Record<string, string>;
 type Permission = "read" | "write" | "manage";

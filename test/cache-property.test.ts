@@ -1,16 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { DAY, makeMemory } from "./helpers.js";
+import { DAY, makeMemory, mulberry32 } from "./helpers.js";
 
-/** mulberry32: a tiny seeded PRNG so that every run takes the same path. */
-function prng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) | 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const PLANS = ["Free", "Starter", "Pro", "Team", "Enterprise", "Premium"];
 const CITIES = ["Lisbon", "Porto", "Berlin", "Madrid", "Oslo"];
@@ -24,7 +14,7 @@ const QUESTIONS = ["Which plan am I on?", "which plan am i on", "What plan am I 
 describe("property: the response cache never serves a stale or cross-scope answer", () => {
   for (const seed of [1, 2, 3, 4]) {
     it(`random writes, forgets, expiry and recalls across scopes (seed ${seed})`, async () => {
-      const rand = prng(seed);
+      const rand = mulberry32(seed);
       const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)]!;
       const { memory, clock } = makeMemory();
       // A low threshold makes tier 2 fire often, which is what this property must survive.

@@ -5,19 +5,10 @@ import { afterAll, describe, expect, test } from "vitest";
 import { ClosedError, SpectronValidationError } from "../src/errors.js";
 import { AnnIndex } from "../src/store/ann-index.js";
 import { VectorIndex, type VectorChange, type VectorSource } from "../src/store/vector-index.js";
+import { mulberry32 } from "./helpers.js";
 
 // ---------- fixtures ----------
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function vectorMaker(dim: number, seed: number): () => Float32Array {
   const random = mulberry32(seed);
