@@ -12,9 +12,9 @@ import { insertTrace } from "../store/traces.js";
 import { deleteVector } from "../store/vectors.js";
 
 const DAY = 86_400_000;
-const BATCH = 1_000;
+const BATCH = 200;
 /** Record ids per decay transaction. */
-const DECAY_RANGE = 20_000;
+const DECAY_RANGE = 5_000;
 
 export interface SweepResult {
   /** Records changed by the sweep. */
