@@ -30,6 +30,7 @@ export type {
 } from "./config/schemas.js";
 export type { ContextConfig } from "./config/config-api.js";
 export type { IngestResult } from "./pipeline/ingest.js";
+export type { ReflectResult } from "./pipeline/reflect.js";
 export type { RecallResult, RecalledChunk } from "./pipeline/recall/recall.js";
 export type { KnowledgeAddInput, KnowledgeAddResult } from "./knowledge/knowledge-api.js";
 export type { ReindexState } from "./store/contexts.js";

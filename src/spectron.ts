@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { Access, actorOf, cacheScopeKey, readableScopeKeys } from "./access/access.js";
+import { Access, actorOf, cacheScopeKey, can, readableScopeKeys } from "./access/access.js";
+import { reflect, type ReflectResult } from "./pipeline/reflect.js";
 import { createConfigApi, validateModels } from "./config/config-api.js";
 import { DEFAULT_CACHE, DEFAULT_SCHEDULE, LOCAL_MODELS, OPENAI_MODELS } from "./config/defaults.js";
 import {
@@ -232,6 +233,27 @@ export class Spectron {
     });
   }
 
+  /**
+   * Answers a synthesis question ("What does alice care about most?") with the reflection stage's model from
+   * hybrid retrieval (never the cache), and keeps what the records show together as new `observation` records
+   * (source.kind "reflect") when the caller may write the scope.
+   */
+  async reflect(question: string, options: RecallOptions = {}): Promise<ReflectResult> {
+    this.guard("reflect");
+    const q = parseInput(querySchema, question, "question");
+    const o = parseInput(recallOptionsSchema, options, "options");
+    this.access.assert(o, "read", o.scope);
+    return reflect(this.core, {
+      query: q,
+      scope: o.scope,
+      readable: readableScopeKeys(o.principal, o.scope),
+      limit: o.limit,
+      actor: actorOf(o),
+      write: can(o.principal, "write", o.scope),
+      ...(o.signal ? { signal: o.signal } : {}),
+    });
+  }
+
   /** Ranked records for a query, with no language-model call (rule-based query understanding). */
   async query(query: string, options: QueryOptions = {}): Promise<MemoryRecord[]> {
     this.guard("query");
@@ -281,6 +303,7 @@ export class Spectron {
       principal: ctx.principal,
       ingest: (input: IngestInput) => this.ingest(withCtx(input)),
       recall: (query: string, options?: RecallOptions) => this.recall(query, withCtx(options)),
+      reflect: (question: string, options?: RecallOptions) => this.reflect(question, withCtx(options)),
       query: (query: string, options?: QueryOptions) => this.query(query, withCtx(options)),
       state: {
         get: (id: string) => this.state.get(id, ctx),

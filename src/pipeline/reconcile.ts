@@ -30,7 +30,10 @@ export interface ReconcileInput {
   context: string;
   scope: Scope;
   scopeKey: string;
-  facts: readonly ExtractedFact[];
+  /** Extracted facts, or observations (reflect, consolidation) derived from other records. */
+  facts: readonly (ExtractedFact | (Omit<ExtractedFact, "kind"> & { kind: "observation" }))[];
+  /** Records the new ones were derived from (kept as `derived_from`, with `derived_from` edges). */
+  derivedFrom?: readonly number[];
   /** One vector per fact (same order), made by `embeddingModel`. */
   vectors: readonly Float32Array[];
   embeddingModel: string;
@@ -138,7 +141,7 @@ export function reconcile(db: Db, input: ReconcileInput): ReconcileResult {
       status: "current",
       source_kind: input.source.kind,
       source_id: input.source.id,
-      derived_from: "[]",
+      derived_from: JSON.stringify((input.derivedFrom ?? []).map((d) => toId("record", d))),
       history: JSON.stringify([{ at: now, event: "created", trace: traceId }]),
       metadata: input.metadata ? JSON.stringify(input.metadata) : null,
       embedding_model: vector ? input.embeddingModel : null,
@@ -151,6 +154,7 @@ export function reconcile(db: Db, input: ReconcileInput): ReconcileResult {
     recordTopics(fact, entities).forEach((t) => topics.add(t));
     addEdge(db, context, { type: "trace", id: traceId }, "created", { type: "record", id }, now);
     if (input.source.node) addEdge(db, context, input.source.node, "wrote", { type: "record", id }, now);
+    for (const from of input.derivedFrom ?? []) addEdge(db, context, { type: "record", id }, "derived_from", { type: "record", id: from }, now);
 
     if (undecidable) {
       for (const rival of rivals) {

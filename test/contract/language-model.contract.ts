@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { backgroundPrompt } from "../../src/models/prompts/background.js";
+import { synthesisPrompt } from "../../src/models/prompts/synthesis.js";
 import { extractionPrompt } from "../../src/models/prompts/extraction.js";
 import { queryUnderstandingPrompt } from "../../src/models/prompts/query-understanding.js";
 import { reflectionPrompt } from "../../src/models/prompts/reflection.js";
@@ -54,6 +55,16 @@ export const promptCases: readonly PromptCase[] = [
   {
     prompt: backgroundPrompt,
     input: { records: [{ id: "r1", text: "The user likes tea." }, { id: "r2", text: "The user drinks green tea every morning." }] },
+  },
+  {
+    prompt: synthesisPrompt,
+    input: {
+      query: "what does the user like?",
+      records: [
+        { ...record("r1", "User likes tea.", "likes", "tea", "2026-01-02T00:00:00Z"), kind: "attribute", status: "current" },
+        { ...record("r2", "User likes green tea in the morning.", "likes", "green tea", "2026-01-03T00:00:00Z"), kind: "attribute", status: "current" },
+      ],
+    },
   },
 ];
 

@@ -244,6 +244,8 @@ export function sampleReply(promptName: string | undefined): unknown {
       return { answer: "You are on the Enterprise plan.", used: [] };
     case "reflection":
       return { decisions: [] };
+    case "synthesis":
+      return { answer: "You like tea.", used: [], insights: [{ text: "The user often drinks tea.", confidence: 0.7 }] };
     case "background":
       return { observation: "The records describe the user's plan.", confidence: 0.8 };
     default:

@@ -11,6 +11,8 @@ import type { ExtractionInput } from "../prompts/extraction.js";
 import type { QueryUnderstandingInput } from "../prompts/query-understanding.js";
 import type { ReflectionInput } from "../prompts/reflection.js";
 import type { ResponseInput } from "../prompts/response.js";
+import type { SynthesisInput } from "../prompts/synthesis.js";
+import { synthesise } from "./synthesiser.js";
 
 /** The one id the rule-based language model answers to (see resolve.ts). */
 export const LOCAL_LANGUAGE_MODEL_ID = "local:rules";
@@ -22,6 +24,7 @@ const TASKS = {
   response: (input: ResponseInput) => composeResponse(input),
   reflection: (input: ReflectionInput) => reflect(input),
   background: (input: BackgroundInput) => consolidate(input),
+  synthesis: (input: SynthesisInput) => synthesise(input),
 } satisfies Record<TaskName, (input: never) => unknown>;
 
 /**

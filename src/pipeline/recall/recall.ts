@@ -80,23 +80,7 @@ export async function recall(core: Core, req: RecallRequest): Promise<RecallResu
     now,
   });
 
-  const responseInput: { query: string; records: ResponseInput["records"][number][] } = {
-    query: req.query,
-    records: retrieval.records.map((r) => ({
-      id: toId("record", r.id),
-      text: r.text,
-      kind: r.kind,
-      status: r.status,
-      subject: r.subject,
-      attribute: r.attribute,
-      value: r.value,
-      created_at: iso(r.created_at),
-    })),
-  };
-  // Chunks go to the response model as records of kind "chunk", cited by their chunk id.
-  for (const { row } of retrieval.chunks) {
-    responseInput.records.push({ id: toId("chunk", row.id), text: row.text, kind: "chunk", status: "current", subject: null, attribute: null, value: null, created_at: iso(now) });
-  }
+  const responseInput = { query: req.query, records: promptRecords(retrieval, now) };
   const response = await core.model("response").generate(responsePrompt, responseInput, signalOpt(req.signal));
   core.recordUsage("response", response.usage);
 
@@ -104,7 +88,7 @@ export async function recall(core: Core, req: RecallRequest): Promise<RecallResu
     writeTier3(core, req, key, norm, vector, embedder.id, qu.value, retrieval, {
       answer: response.value.answer,
       prompt: responsePrompt.render(responseInput),
-      usage: { query_understanding: qu.usage, response: response.value && response.usage },
+      usage: { query_understanding: qu.usage, response: response.usage },
       latencyMs: performance.now() - started,
     }),
   )();
@@ -248,28 +232,10 @@ function writeTier3(
   const { db, context } = core;
   const now = core.now();
   const returned = retrieval.records.map((r) => r.id);
-  const retrievalTrace = insertTrace(
-    db,
-    context,
-    "retrieval_trace",
-    req.actor,
-    key,
-    {
-      query: req.query,
-      understanding,
-      candidates: mapIds(retrieval.candidates),
-      vector_path: retrieval.vectorPath,
-      feedback: retrieval.feedback.map((c) => ({ id: toId("record", c.id), score: c.score })),
-      fused: retrieval.fused.map((c) => ({ id: toId("record", c.id), score: c.score })),
-      returned: returned.map((id) => toId("record", id)),
-      chunks: retrieval.chunks.map((c) => ({ id: toId("chunk", c.row.id), score: c.score })),
-      model: { query_understanding: response.usage.query_understanding?.model, embedding: model },
-    },
-    now,
-  );
-  for (const c of retrieval.fused) addEdge(db, context, { type: "trace", id: retrievalTrace }, "considered", { type: "record", id: c.id }, now, c.score);
-  for (const id of returned) addEdge(db, context, { type: "trace", id: retrievalTrace }, "returned", { type: "record", id }, now);
-  for (const c of retrieval.chunks) addEdge(db, context, { type: "trace", id: retrievalTrace }, "returned", { type: "chunk", id: c.row.id }, now);
+  const retrievalTrace = writeRetrievalTrace(core, req.actor, key, req.query, understanding, retrieval, {
+    query_understanding: response.usage.query_understanding?.model,
+    embedding: model,
+  });
 
   const usages = Object.values(response.usage);
   const responseTrace = insertTrace(
@@ -314,6 +280,70 @@ function writeTier3(
     );
   }
   return responseTrace;
+}
+
+/** What the response (or synthesis) model is shown: the ranked records, then document chunks as kind "chunk". */
+export function promptRecords(retrieval: Retrieval, now: number): ResponseInput["records"][number][] {
+  return [
+    ...retrieval.records.map((r) => ({
+      id: toId("record", r.id),
+      text: r.text,
+      kind: r.kind,
+      status: r.status,
+      subject: r.subject,
+      attribute: r.attribute,
+      value: r.value,
+      created_at: iso(r.created_at),
+    })),
+    ...retrieval.chunks.map(({ row }) => ({
+      id: toId("chunk", row.id),
+      text: row.text,
+      kind: "chunk",
+      status: "current",
+      subject: null,
+      attribute: null,
+      value: null,
+      created_at: iso(now),
+    })),
+  ];
+}
+
+/** A retrieval_trace with its `considered` and `returned` edges. Inside the caller's transaction. */
+export function writeRetrievalTrace(
+  core: Core,
+  actor: TraceActor,
+  key: string,
+  query: string,
+  understanding: QueryUnderstanding,
+  retrieval: Retrieval,
+  models: Record<string, string | undefined>,
+): number {
+  const { db, context } = core;
+  const now = core.now();
+  const returned = retrieval.records.map((r) => r.id);
+  const id = insertTrace(
+    db,
+    context,
+    "retrieval_trace",
+    actor,
+    key,
+    {
+      query,
+      understanding,
+      candidates: mapIds(retrieval.candidates),
+      vector_path: retrieval.vectorPath,
+      feedback: retrieval.feedback.map((c) => ({ id: toId("record", c.id), score: c.score })),
+      fused: retrieval.fused.map((c) => ({ id: toId("record", c.id), score: c.score })),
+      returned: returned.map((r) => toId("record", r)),
+      chunks: retrieval.chunks.map((c) => ({ id: toId("chunk", c.row.id), score: c.score })),
+      model: models,
+    },
+    now,
+  );
+  for (const c of retrieval.fused) addEdge(db, context, { type: "trace", id }, "considered", { type: "record", id: c.id }, now, c.score);
+  for (const r of returned) addEdge(db, context, { type: "trace", id }, "returned", { type: "record", id: r }, now);
+  for (const c of retrieval.chunks) addEdge(db, context, { type: "trace", id }, "returned", { type: "chunk", id: c.row.id }, now);
+  return id;
 }
 
 function mapIds(candidates: Retrieval["candidates"]) {
