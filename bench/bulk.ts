@@ -9,7 +9,7 @@
 
 import type { Core } from "../src/core.js";
 import type { Spectron } from "../src/index.js";
-import { extractionPrompt } from "../src/models/prompts/extraction.js";
+import { extractionPrompt, type ExtractedFact } from "../src/models/prompts/extraction.js";
 import { applyVectorChanges } from "../src/pipeline/ingest.js";
 import { reconcile } from "../src/pipeline/reconcile.js";
 import { scopeKey } from "../src/store/scope.js";
@@ -44,7 +44,7 @@ export async function bulkLoad(
   let i = range.from;
   while (i < range.to && !(hooks.until?.(outcomes) ?? false)) {
     const end = Math.min(range.to, i + batch);
-    const prepared = [];
+    const prepared: { turn: CorpusTurn; facts: ExtractedFact[]; vectors: Float32Array[] }[] = [];
     for (let j = i; j < end; j++) {
       const turn = turnAt(j);
       const { value } = await model.generate(extractionPrompt, { role: "user", content: turn.content, source: "turn" });

@@ -84,6 +84,25 @@ export function globalQuestion(r: () => number): string {
   ])();
 }
 
+/**
+ * Document `i`: a team handbook page of six short paragraphs (~1,500 characters, two chunks), added through
+ * `memory.knowledge.add` in scope {} so that Context-wide recall retrieves chunks as well as records.
+ */
+export function corpusDocument(seed: number, i: number): { title: string; text: string } {
+  const r = prng(seed * 7_000_003 + i);
+  const team = pick(r, TEAMS);
+  const city = pick(r, CITIES);
+  const paragraphs = [
+    `The ${team} team owns ${pick(r, FEATURES)} and project ${pick(r, PROJECTS)}. Its on-call rotation changes every ${pick(r, DAYS)}, and escalations go to the ${city} office.`,
+    `Expense reports for travel to ${pick(r, CITIES)} must be filed within ${num(r, 30)} days. Hotel costs above ${20 * num(r, 20)} euros a night need approval from the ${team} lead.`,
+    `Customers on the ${pick(r, PLANS)} plan get ${pick(r, FEATURES)} and an answer within ${num(r, 48)} hours. Customers on the ${pick(r, PLANS)} plan are answered on weekdays only.`,
+    `Version ${num(r, 9)}.${num(r, 40)} fixed ${num(r, 50)} bugs in ${pick(r, FEATURES)}. Version ${num(r, 9)}.${num(r, 40)} made ${pick(r, FEATURES)} faster for teams in ${pick(r, CITIES)}.`,
+    `New members of the ${team} team spend their first week with ${pick(r, FIRST)} ${pick(r, LAST)}, who runs the onboarding sessions on ${pick(r, DAYS)} mornings.`,
+    `The ${team} team reviews its goals every ${pick(r, MONTHS)} and publishes a summary on the wiki page ${pick(r, PROJECTS).toLowerCase()}-${num(r, 999)}.`,
+  ];
+  return { title: `${team[0]!.toUpperCase()}${team.slice(1)} team handbook, ${city} edition ${i}`, text: paragraphs.join("\n\n") };
+}
+
 /** Three turns in ten are Context-wide notes. */
 export const GLOBAL_SHARE = 0.3;
 

@@ -3,6 +3,7 @@
 
 import { Spectron } from "../src/index.js";
 import { Bm25Baseline, VectorBaseline } from "./baselines.js";
+import { channelRankings, CHANNELS, recordSources, type Channel } from "./locomo-channels.js";
 import { CATEGORY_NAMES, loadLocomo, type LocomoConversation, type LocomoStats } from "./locomo-data.js";
 import { dedupe, scoreRanking, ScoreTable, type RankScore } from "./metrics.js";
 import { Progress } from "./progress.js";
@@ -35,6 +36,8 @@ export interface LocomoReport {
   scores?: Record<Split, Record<System, Record<string, RankScore & { n: number }>>>;
   coverage?: Record<Split, { turns: number; coverageIngest: number; coverageLive: number; evidenceReachable: number }>;
   latencyMs?: Record<System, Latency>;
+  /** Development split only: each retrieval channel of Spectron scored alone, and fused (a tuning aid). */
+  channels?: Record<Channel, Record<string, RankScore & { n: number }>>;
   conversations?: ConversationReport[];
 }
 
@@ -44,13 +47,15 @@ export async function runLocomo(path: string, options: { quick: boolean }): Prom
   // --quick: the smallest conversation of each split, so both splits still appear.
   const chosen = options.quick ? (["dev", "test"] as const).map((s) => smallest(data.conversations.filter((c) => c.split === s))) : data.conversations;
   const tables = { dev: newTables(), test: newTables() };
+  const channels = Object.fromEntries(CHANNELS.map((c) => [c, new ScoreTable()])) as Record<Channel, ScoreTable>;
   const times: Record<System, number[]> = { spectron: [], bm25: [], vector: [] };
   const conversations: ConversationReport[] = [];
   const total = chosen.reduce((s, c) => s + c.turns.length + c.questions.length, 0);
   const progress = new Progress("locomo", total);
   let done = 0;
   for (const conv of chosen) {
-    conversations.push(await runConversation(conv, tables[conv.split], times, (n) => progress.tick((done += n), conv.sampleId)));
+    const diagnose = conv.split === "dev" ? channels : undefined; // never on the test split
+    conversations.push(await runConversation(conv, tables[conv.split], times, diagnose, (n) => progress.tick((done += n), conv.sampleId)));
   }
   progress.done(`${chosen.length} conversations`);
 
@@ -70,6 +75,7 @@ export async function runLocomo(path: string, options: { quick: boolean }): Prom
     },
     coverage,
     latencyMs: mapSystems((s) => latency(times[s])),
+    channels: Object.fromEntries(CHANNELS.map((c) => [c, channels[c].summary()])) as Record<Channel, Record<string, RankScore & { n: number }>>,
     conversations,
   };
 }
@@ -78,6 +84,7 @@ async function runConversation(
   conv: LocomoConversation,
   tables: Record<System, ScoreTable>,
   times: Record<System, number[]>,
+  channels: Record<Channel, ScoreTable> | undefined,
   tick: (n: number) => void,
 ): Promise<ConversationReport> {
   let now = conv.turns[0]?.at ?? 0;
@@ -117,8 +124,14 @@ async function runConversation(
     const toDia = (indexes: number[]) => indexes.map((i) => conv.turns[i]!.diaId);
     let evidenceTotal = 0;
     let evidenceLive = 0;
+    const sources = channels ? recordSources(memory) : new Map<number, string>();
     for (const q of conv.questions) {
       const cat = String(q.category);
+      if (channels) {
+        // Before memory.query, which reinforces what it returns: the same state the query then sees.
+        const ranked = await channelRankings(memory, q.question, scope, K);
+        for (const c of CHANNELS) channels[c].add(cat, scoreRanking(dedupe(ranked[c].map((id) => diaByTurn.get(sources.get(id) ?? ""))), q.evidence));
+      }
       let t = performance.now();
       const records = await memory.query(q.question, { scope, limit: K });
       times.spectron.push(performance.now() - t);

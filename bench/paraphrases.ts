@@ -36,7 +36,7 @@ export const PARAPHRASE_GROUPS: ParaphraseGroup[] = [
     id: "employer",
     topic: "employer",
     paraphrases: ["Where do I work?", "Where do I work now?", "Which company do I work for?", "Who is my employer?", "What company am I working at?"],
-    changes: (n) => `I just started a new job at ${EMPLOYERS[n % EMPLOYERS.length]}.`,
+    changes: (n) => `I work at ${EMPLOYERS[n % EMPLOYERS.length]} now.`,
   },
   { id: "employer-name", topic: "employer", paraphrases: ["What is the name of my employer?", "What's the name of the company I work for?", "Name my employer"] },
   { id: "occupation", topic: "occupation", paraphrases: ["What is my job?", "What's my job?", "What do I do for a living?", "What is my profession?", "What job do I have?"] },

@@ -43,6 +43,10 @@ export async function duringSweep<T>(sweep: () => Promise<T>, probe: () => Promi
   let sweepMs = 0;
   void pending.then(() => (sweepMs = performance.now() - started), () => undefined);
   while (!finished) {
+    // Let macrotasks run between probes, as between requests in a server: local models resolve at once, so a
+    // bare loop of probes would be one endless microtask chain and starve a sweep that yields with setImmediate.
+    await new Promise((resolve) => setImmediate(resolve));
+    if (finished) break;
     const t = performance.now();
     await probe();
     times.push(performance.now() - t); // started while the sweep was pending

@@ -3,11 +3,15 @@
 
 import { runScale } from "./scale.js";
 
+// Ctrl-C reaches the child too: exit normally so that its temporary store is removed.
+for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => process.exit(130));
+
 const size = Number(process.argv[2]);
 const quick = process.argv.includes("--quick");
 try {
   const report = await runScale({ size, quick });
-  process.send?.({ ok: true, report });
+  // Exit once the report is out: an ANN rebuild abandoned at its timeout must not keep the child alive.
+  process.send?.({ ok: true, report }, () => process.exit(0));
 } catch (error) {
   process.send?.({ ok: false, error: error instanceof Error ? (error.stack ?? error.message) : String(error) });
   process.exitCode = 1;

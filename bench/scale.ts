@@ -9,11 +9,11 @@ import path from "node:path";
 import { Spectron } from "../src/index.js";
 import { vectorSource } from "../src/store/vectors.js";
 import { bulkLoad, coreOf } from "./bulk.js";
-import { corpusTurn, globalQuestion, userCount } from "./corpus.js";
+import { corpusDocument, corpusTurn, globalQuestion, userCount } from "./corpus.js";
 import { PARAPHRASE_GROUPS } from "./paraphrases.js";
 import { note, Progress } from "./progress.js";
 import { sample } from "./sampling.js";
-import { annRecall, EMBEDDING, openTime, queryLatency, randomUsers, removeSidecars, storeFiles, sweeps, tierLatency } from "./scale-measure.js";
+import { annRecall, EMBEDDING, openTime, queryLatency, randomUsers, removeSidecars, sleep, storeFiles, sweeps, tierLatency } from "./scale-measure.js";
 import { formatSize, pick, prng, round } from "./stats.js";
 
 const SEED = 42;
@@ -38,6 +38,8 @@ export async function runScale(options: ScaleOptions) {
   const users = userCount(size);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "spectron-bench-"));
   const dbPath = path.join(dir, "scale.db");
+  const cleanup = () => fs.rmSync(dir, { recursive: true, force: true });
+  process.once("exit", cleanup); // also when the run is interrupted (scale-child turns signals into exit)
   let now = Date.UTC(2026, 0, 5, 9);
   const open = () => new Spectron({ context: "bench-scale", path: dbPath, clock: () => now, providers: {}, schedule: { decay: false, expire: false, retry: false } });
   const userQuestion = (i: number) => PARAPHRASE_GROUPS[i % 7]!.paraphrases[0]!; // name, plan, location, employer, …
@@ -66,6 +68,14 @@ export async function runScale(options: ScaleOptions) {
     t = performance.now();
     await index.flush();
     annBuildMs += performance.now() - t;
+    // Documents (handbook pages) through the public knowledge API: chunks for Context-wide recall.
+    const documents = Math.max(20, Math.round(size / 200));
+    note(`${label}: ${documents} documents through memory.knowledge.add`);
+    let chunks = 0;
+    t = performance.now();
+    for (let d = 0; d < documents; d++) chunks += (await memory.knowledge.add({ ...corpusDocument(SEED, d), scope: {} })).chunks;
+    const documentMs = performance.now() - t;
+    await memory.idle();
     const records = liveRecords(memory);
     const vectors = vectorSource(core.db, core.context, "records", EMBEDDING, index.dim).count();
 
@@ -83,14 +93,16 @@ export async function runScale(options: ScaleOptions) {
     const files = storeFiles(dbPath);
 
     note(`${label}: open time with and without the .hnsw sidecar`);
-    const withSidecar = await openTime(open, globalQuestion(prng(3)));
+    const readyTimeoutMs = quick ? 30_000 : size <= 200_000 ? 240_000 : 600_000;
+    const withSidecar = await openTime(open, globalQuestion(prng(3)), readyTimeoutMs);
     await withSidecar.memory.close();
     const removed = removeSidecars(dbPath);
-    const withoutSidecar = await openTime(open, globalQuestion(prng(4)));
+    const withoutSidecar = await openTime(open, globalQuestion(prng(4)), readyTimeoutMs);
     memory = withoutSidecar.memory;
     note(`${label}: decay and expiry sweeps`);
     const sweep = await sweeps(memory, (ms) => (now += ms), `u${users >> 1}`);
-    await memory.close();
+    // close() waits for a rebuild still running; past the timeout the child exits without it.
+    await (withoutSidecar.readyTimedOut ? Promise.race([memory.close(), sleep(1000)]) : memory.close());
 
     const { memory: _a, ...openWith } = withSidecar;
     const { memory: _b, ...openWithout } = withoutSidecar;
@@ -107,6 +119,7 @@ export async function runScale(options: ScaleOptions) {
         annBuildUsPerVector: round((annBuildMs * 1000) / Math.max(1, vectors), 1),
       },
       ingest: { emptyStore: ingestEmpty, fullStore: ingestFull },
+      knowledge: { documents, chunks, docsPerSec: round((documents / documentMs) * 1000, 1) },
       query: { smallScope: { ...smallScope, storeRecords: recordsA }, userScope, contextWide },
       tiers,
       ann,
@@ -117,7 +130,7 @@ export async function runScale(options: ScaleOptions) {
       wallMs: round(performance.now() - wallStart, 0),
     };
   } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
+    cleanup();
   }
 }
 

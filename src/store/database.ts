@@ -52,13 +52,24 @@ const statements = new WeakMap<Db, Map<string, Database.Statement>>();
  * our statements. SQL built with a variable number of `?` gets one cache entry per arity, which stays small.
  */
 export function sql(db: Db, text: string): Database.Statement {
+  return cached(db, text, false);
+}
+
+/** Like `sql`, for a statement whose rows are single values (`pluck`). Cached apart, so modes never mix. */
+export function sqlPluck(db: Db, text: string): Database.Statement {
+  return cached(db, text, true);
+}
+
+function cached(db: Db, text: string, pluck: boolean): Database.Statement {
   let cache = statements.get(db);
   if (!cache) statements.set(db, (cache = new Map()));
-  let statement = cache.get(text);
+  const key = pluck ? `pluck\u0000${text}` : text;
+  let statement = cache.get(key);
   if (!statement) {
     statement = db.prepare(text);
+    if (pluck) statement.pluck(true);
     if (cache.size > 2_000) cache.clear();
-    cache.set(text, statement);
+    cache.set(key, statement);
   }
   return statement;
 }

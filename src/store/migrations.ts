@@ -75,7 +75,8 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; up: (db:
           last_decay_at INTEGER NOT NULL,
           expires_at INTEGER
         );
-        CREATE INDEX records_by_scope ON records (context, scope_key, status);
+        -- Covers the visibility filter (scope, status, expiry) without touching the rows.
+        CREATE INDEX records_by_scope ON records (context, scope_key, status, expires_at);
         CREATE INDEX records_by_attribute ON records (context, scope_key, subject, attribute, status);
         CREATE INDEX records_by_norm_text ON records (context, scope_key, norm_text);
         CREATE INDEX records_by_expiry ON records (context, expires_at) WHERE expires_at IS NOT NULL;

@@ -1,4 +1,4 @@
-import { sql, type Db } from "./database.js";
+import { sql, sqlPluck, type Db } from "./database.js";
 
 export type RecordKind = "entity" | "attribute" | "relation" | "instruction" | "uncertainty" | "observation";
 export type MemoryCategory = "identity" | "knowledge" | "context";
@@ -130,11 +130,9 @@ export function countVisible(db: Db, context: string, scopeKeys: readonly string
 /** Which of `scopeKeys` hold live records or document chunks in this Context (index probes, no scan). */
 export function populatedScopeKeys(db: Db, context: string, scopeKeys: readonly string[]): string[] {
   const marks = scopeKeys.map(() => "?").join(",");
-  return sql(
+  return sqlPluck(
     db,
     `SELECT DISTINCT scope_key FROM records WHERE context = ? AND scope_key IN (${marks}) AND status IN ('current', 'flagged')
      UNION SELECT DISTINCT scope_key FROM chunks WHERE context = ? AND scope_key IN (${marks})`,
-  )
-    .pluck()
-    .all(context, ...scopeKeys, context, ...scopeKeys) as string[];
+  ).all(context, ...scopeKeys, context, ...scopeKeys) as string[];
 }

@@ -1,8 +1,11 @@
-import { sql, type Db } from "./database.js";
+import { sql, sqlPluck, type Db } from "./database.js";
 import type { VectorChange, VectorSource } from "./vector-index.js";
 
 /** What a vector belongs to. Each (space, model) pair has its own vec0 table: its dimension is fixed. */
 export type VectorSpace = "records" | "chunks" | "queries";
+
+/** The table whose primary keys are the labels of each vector space. */
+const OWNER: Record<VectorSpace, string> = { records: "records", chunks: "chunks", queries: "queries" };
 
 function tableName(space: VectorSpace, model: string): string {
   return `vec_${space}_${model.replace(/[^a-zA-Z0-9]/g, "_")}`;
@@ -84,13 +87,13 @@ export function exactSearch(
   params: unknown[],
 ): { label: number; distance: number }[] {
   if (!vectorTableExists(db, space, model)) return [];
-  const ids = sql(db, candidateSql).pluck().all(...params) as number[];
+  const ids = sqlPluck(db, candidateSql).all(...params) as number[];
   if (ids.length === 0) return [];
   if (ids.length > POINT_LOOKUP_LIMIT) {
     const allowed = new Set(ids);
     return knnSearch(db, context, space, model, vector, 4096).filter((h) => allowed.has(h.label)).slice(0, k);
   }
-  const lookup = sql(db, `SELECT embedding FROM ${tableName(space, model)} WHERE rowid = ?`).pluck();
+  const lookup = sqlPluck(db, `SELECT embedding FROM ${tableName(space, model)} WHERE rowid = ?`);
   const hits: { label: number; distance: number }[] = [];
   for (const id of ids) {
     const blob = lookup.get(BigInt(id)) as Buffer | undefined;
@@ -132,15 +135,22 @@ export function vectorSource(db: Db, context: string, space: VectorSpace, model:
         }).s ?? 0,
       ),
     count: () => Number((sql(db, `SELECT COUNT(*) AS n FROM ${table} WHERE context = ?`).get(context) as { n: number }).n),
+    // Labels come from the owning table's primary key, vectors by point lookup: paging the vec0 table itself
+    // with `rowid > ? LIMIT n` rescans it on every page (a 100k rebuild spent three quarters of its time there).
     *all(batchSize: number) {
-      let after = 0n;
+      const labels = sqlPluck(db, `SELECT id FROM ${OWNER[space]} WHERE id > ? AND context = ? ORDER BY id LIMIT ?`);
+      const lookup = sqlPluck(db, `SELECT embedding FROM ${table} WHERE rowid = ?`);
+      let after = 0;
       for (;;) {
-        const rows = sql(db, `SELECT rowid AS label, embedding FROM ${table} WHERE context = ? AND rowid > ? ORDER BY rowid LIMIT ?`)
-          .safeIntegers(true)
-          .all(context, after, batchSize) as { label: bigint; embedding: Buffer }[];
-        if (rows.length === 0) return;
-        after = rows[rows.length - 1]!.label;
-        yield rows.map((r) => ({ label: Number(r.label), vector: toFloat32(r.embedding) }));
+        const ids = labels.all(after, context, batchSize) as number[];
+        if (ids.length === 0) return;
+        after = ids[ids.length - 1]!;
+        const batch: { label: number; vector: Float32Array }[] = [];
+        for (const id of ids) {
+          const blob = lookup.get(BigInt(id)) as Buffer | undefined;
+          if (blob) batch.push({ label: id, vector: toFloat32(blob) });
+        }
+        if (batch.length > 0) yield batch;
       }
     },
     changesSince(seq: number, limit: number): VectorChange[] {

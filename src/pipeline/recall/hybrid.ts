@@ -1,4 +1,4 @@
-import { sql } from "../../store/database.js";
+import { sql, sqlPluck } from "../../store/database.js";
 import type { Core } from "../../core.js";
 import type { QueryUnderstanding } from "../../models/prompts/query-understanding.js";
 import { entityIdsByName } from "../../store/graph.js";
@@ -18,6 +18,8 @@ const FILTER_SCOPE_LIMIT = 50_000;
 const CANDIDATES = 50;
 /** Entities linked to more records than this are hubs: not followed in graph expansion. */
 const HUB_DEGREE = 200;
+/** Entity links read per graph step before the visibility filter. */
+const GRAPH_SCAN = 2_000;
 
 export interface Candidate {
   id: number;
@@ -65,7 +67,7 @@ export function retrieve(core: Core, input: RetrievalInput): Retrieval {
   const ids = visibleIds(core, visible);
   const vector = input.vector ? vectorCandidates(core, input, visible, ids) : { list: [], path: "none" as const };
   const fts = ids.length <= EXACT_SCOPE_LIMIT ? lexicalCandidates(core, input, ids) : ftsCandidates(core, input);
-  const graph = graphCandidates(core, input, visible);
+  const graph = graphCandidates(core, input, visible, ids);
 
   const weights = channelWeights(input.embeddingModel);
   const fusedScores = reciprocalRankFusion(
@@ -134,7 +136,7 @@ function vectorCandidates(
  */
 /** Ids of the visible records, up to one past FILTER_SCOPE_LIMIT (beyond that only "many" matters). */
 function visibleIds(core: Core, visible: { sql: string; params: unknown[] }): number[] {
-  return sql(core.db, `${visible.sql} LIMIT ${FILTER_SCOPE_LIMIT + 1}`).pluck().all(...visible.params) as number[];
+  return sqlPluck(core.db, `${visible.sql} LIMIT ${FILTER_SCOPE_LIMIT + 1}`).all(...visible.params) as number[];
 }
 
 export function nearestRecords(
@@ -203,7 +205,7 @@ const COMMON_TERM_SHARE = 0.2;
 
 function ftsCandidates(core: Core, input: RetrievalInput): Candidate[] {
   const total = (sql(core.db, "SELECT COUNT(*) AS n FROM records WHERE context = ?").get(core.context) as { n: number }).n;
-  const docs = sql(core.db, "SELECT doc FROM records_fts_vocab WHERE term = ?").pluck();
+  const docs = sqlPluck(core.db, "SELECT doc FROM records_fts_vocab WHERE term = ?");
   const terms = queryTerms(input.query, input.understanding.keywords).filter((t) => ((docs.get(t) as number | undefined) ?? 0) <= Math.max(50, total * COMMON_TERM_SHARE));
   const match = ftsQuery(terms.join(" "));
   if (!match) return [];
@@ -222,32 +224,45 @@ function ftsCandidates(core: Core, input: RetrievalInput): Candidate[] {
  * Records about what the query names: the subject's asked-for attributes, records linked to the named
  * entities, and one hop out to records sharing an entity with those.
  */
-function graphCandidates(core: Core, input: RetrievalInput, visible: { sql: string; params: unknown[] }): Candidate[] {
+function graphCandidates(core: Core, input: RetrievalInput, visible: { sql: string; params: unknown[] }, ids: number[]): Candidate[] {
   const { db, context } = core;
   const out = new Map<number, number>();
   const { subjects, attributes } = input.understanding;
+  const keyMarks = input.scopeKeys.map(() => "?").join(",");
   if (subjects.length > 0 && attributes.length > 0) {
-    const rows = sql(db, 
-        `SELECT id FROM records WHERE id IN (${visible.sql})
-           AND subject IN (${subjects.map(() => "?").join(",")}) AND attribute IN (${attributes.map(() => "?").join(",")})
-         ORDER BY created_at DESC LIMIT ?`,
-      )
-      .all(...visible.params, ...subjects, ...attributes, CANDIDATES) as { id: number }[];
+    // Spelled out rather than `id IN (visible)`, so that the (context, scope_key, subject, attribute) index serves it.
+    const rows = sql(
+      db,
+      `SELECT id FROM records WHERE context = ? AND scope_key IN (${keyMarks})
+         AND subject IN (${subjects.map(() => "?").join(",")}) AND attribute IN (${attributes.map(() => "?").join(",")})
+         AND status IN ('current', 'flagged') AND (expires_at IS NULL OR expires_at > ?)
+       ORDER BY created_at DESC LIMIT ?`,
+    ).all(context, ...input.scopeKeys, ...subjects, ...attributes, input.now, CANDIDATES) as { id: number }[];
     rows.forEach((r) => out.set(r.id, 1));
   }
   const names = [...subjects.filter((s) => s !== "user" && s !== "assistant"), ...input.understanding.keywords];
   const entityIds = entityIdsByName(db, context, names);
-  if (entityIds.length > 0) {
-    const marks = entityIds.map(() => "?").join(",");
-    const direct = sql(
-      db,
-      `SELECT DISTINCT record_id AS id FROM record_entities WHERE entity_id IN (${marks}) AND record_id IN (${visible.sql}) ORDER BY record_id DESC LIMIT ?`,
-    ).all(...entityIds, ...visible.params, CANDIDATES) as { id: number }[];
-    direct.forEach((r) => out.has(r.id) || out.set(r.id, 0.8));
-    // One hop: records sharing a less common entity with those. Hub entities (linked to very many
-    // records) say little about relatedness and would make the join explode, so they are skipped.
-    if (direct.length > 0) {
-      const hop = sql(
+  if (entityIds.length === 0) return [...out].map(([id, score]) => ({ id, score })).sort((a, b) => b.score - a.score);
+  // Visibility is checked against the id set when there is one (an index-only scan, then a Set lookup);
+  // only a very large scope falls back to the SQL filter.
+  const visibleSet = ids.length <= FILTER_SCOPE_LIMIT ? new Set(ids) : undefined;
+  const keep = (rows: { id: number }[]): number[] => {
+    if (visibleSet) return rows.map((r) => r.id).filter((id) => visibleSet.has(id)).slice(0, CANDIDATES);
+    const allowed = filterVisible(core, rows.map((r) => r.id), visible);
+    return rows.map((r) => r.id).filter((id) => allowed.has(id)).slice(0, CANDIDATES);
+  };
+  const marks = entityIds.map(() => "?").join(",");
+  const direct = keep(
+    sql(db, `SELECT DISTINCT record_id AS id FROM record_entities WHERE entity_id IN (${marks}) ORDER BY record_id DESC LIMIT ${GRAPH_SCAN}`).all(
+      ...entityIds,
+    ) as { id: number }[],
+  );
+  direct.forEach((id) => out.has(id) || out.set(id, 0.8));
+  // One hop: records sharing a less common entity with those. Hub entities (linked to very many records) say
+  // little about relatedness and would make the join explode, so they are skipped.
+  if (direct.length > 0) {
+    const hop = keep(
+      sql(
         db,
         `WITH near AS (
            SELECT DISTINCT re.entity_id AS id FROM record_entities re
@@ -255,11 +270,10 @@ function graphCandidates(core: Core, input: RetrievalInput, visible: { sql: stri
          ), small AS (
            SELECT id FROM near WHERE (SELECT COUNT(*) FROM (SELECT 1 FROM record_entities x WHERE x.entity_id = near.id LIMIT ${HUB_DEGREE + 1})) <= ${HUB_DEGREE}
          )
-         SELECT DISTINCT re.record_id AS id FROM record_entities re
-          WHERE re.entity_id IN (SELECT id FROM small) AND re.record_id IN (${visible.sql}) LIMIT ?`,
-      ).all(...direct.map((r) => r.id), ...entityIds, ...visible.params, CANDIDATES) as { id: number }[];
-      hop.forEach((r) => out.has(r.id) || out.set(r.id, 0.5));
-    }
+         SELECT DISTINCT record_id AS id FROM record_entities WHERE entity_id IN (SELECT id FROM small) LIMIT ${GRAPH_SCAN}`,
+      ).all(...direct, ...entityIds) as { id: number }[],
+    );
+    hop.forEach((id) => out.has(id) || out.set(id, 0.5));
   }
   return [...out].map(([id, score]) => ({ id, score })).sort((a, b) => b.score - a.score);
 }
@@ -276,9 +290,13 @@ function chunkCandidates(core: Core, input: RetrievalInput): { row: ChunkRow; sc
   const count = (sql(db, `SELECT COUNT(*) AS n FROM (${visibleSql} LIMIT ${EXACT_SCOPE_LIMIT + 1})`).get(...params) as { n: number }).n;
   if (count === 0) return [];
   const match = ftsQuery(input.query, input.understanding.keywords);
+  // A join, not `rowid IN (subquery)`, which SQLite re-runs per match.
   const fts = match
-    ? (sql(db, `SELECT rowid AS id FROM chunks_fts WHERE chunks_fts MATCH ? AND rowid IN (${visibleSql}) ORDER BY bm25(chunks_fts) LIMIT ?`)
-        .all(match, ...params, CANDIDATES) as { id: number }[]).map((r) => r.id)
+    ? (sql(
+        db,
+        `SELECT f.rowid AS id FROM chunks_fts f JOIN chunks c ON c.id = f.rowid
+          WHERE chunks_fts MATCH ? AND c.context = ? AND c.scope_key IN (${marks}) ORDER BY bm25(chunks_fts) LIMIT ?`,
+      ).all(match, ...params, CANDIDATES) as { id: number }[]).map((r) => r.id)
     : [];
   let vector: number[] = [];
   if (input.vector) {

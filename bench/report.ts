@@ -1,0 +1,240 @@
+// The report: machine, commit and date, then one Markdown table per measurement. The same Markdown goes to
+// stdout and to bench/results/<name>.md; the raw figures go to bench/results/<name>.json.
+
+import { execFileSync } from "node:child_process";
+import os from "node:os";
+import type { EconomyReport } from "./economy.js";
+import { CATEGORY_NAMES, SYSTEMS, type LocomoReport } from "./locomo.js";
+import { CHANNELS, type Channel } from "./locomo-channels.js";
+import { METRIC_LABELS, METRICS } from "./metrics.js";
+import type { ScaleReport } from "./scale.js";
+import { formatBytes, formatSize, type Latency } from "./stats.js";
+
+export interface BenchResults {
+  meta: ReturnType<typeof machine> & { date: string; commit: string | null; mode: string; args: string[]; wallSeconds: Record<string, number> };
+  locomo?: LocomoReport;
+  scale?: (ScaleReport | { size: number; error: string })[];
+  economy?: EconomyReport;
+}
+
+export function machine() {
+  const cpus = os.cpus();
+  return {
+    cpu: cpus[0]?.model.trim() ?? "unknown",
+    cores: cpus.length,
+    memory: formatBytes(os.totalmem()),
+    os: `${os.type()} ${os.release()} ${os.arch()}`,
+    node: process.version,
+  };
+}
+
+export function gitCommit(): string | null {
+  try {
+    return execFileSync("git", ["rev-parse", "--short", "HEAD"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim() || null;
+  } catch {
+    return null; // not a git checkout, or git missing: the report says so rather than failing
+  }
+}
+
+const f = (x: number | null | undefined, digits = 2) => (x === null || x === undefined || !Number.isFinite(x) ? "–" : x.toFixed(digits));
+const ms = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? "–" : x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
+const pct = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? "–" : `${(x * 100).toFixed(1)}%`);
+const ratio = (a: number, b: number) => (b > 0 && Number.isFinite(a) ? `${(a / b).toFixed(2)}×` : "–");
+
+function table(head: string[], rows: (string | number)[][]): string {
+  const line = (cells: (string | number)[]) => `| ${cells.join(" | ")} |`;
+  return [line(head), line(head.map(() => "---")), ...rows.map(line)].join("\n");
+}
+
+const CHANNEL_LABELS: Record<Channel, string> = {
+  vector: "vector (records)",
+  fts: "FTS5 BM25 (records)",
+  graph: "entity graph",
+  rrfVectorFts: "RRF of vector + FTS, unweighted",
+  rrfAll: "RRF of all three, unweighted",
+  fused: "RRF of all three, weighted (= `query`)",
+};
+
+const lat = (l: Latency) => [l.n, ms(l.p50), ms(l.p95), ms(l.p99)];
+
+export function renderMarkdown(r: BenchResults): string {
+  const m = r.meta;
+  const out = [
+    `# Spectron benchmarks`,
+    "",
+    `${m.date} · commit ${m.commit ?? "unknown"} · ${m.mode} run (\`${["npm run bench", ...(m.args.length ? ["--", ...m.args] : [])].join(" ")}\`)`,
+    `Machine: ${m.cpu} × ${m.cores}, ${m.memory} RAM, ${m.os}, Node ${m.node}.`,
+    `Wall time: ${Object.entries(m.wallSeconds).map(([k, v]) => `${k} ${v.toFixed(0)} s`).join(", ")}.`,
+    "",
+    "One run on a noisy machine: medians and percentiles of that run, ratios against baselines; nothing here is asserted.",
+  ];
+  if (r.locomo) out.push("", ...renderLocomo(r.locomo));
+  if (r.scale) out.push("", ...renderScale(r.scale));
+  if (r.economy) out.push("", ...renderEconomy(r.economy));
+  return out.join("\n") + "\n";
+}
+
+function renderLocomo(l: LocomoReport): string[] {
+  const out = ["## LoCoMo retrieval (retrieval only, no LLM)", ""];
+  if (l.skipped || !l.stats || !l.scores || !l.coverage || !l.latencyMs) return [...out, `Skipped: ${l.skipped}`];
+  const s = l.stats;
+  out.push(
+    `Questions of categories 1–4 scored: **${s.scoredHere}** (of ${s.scoredCat1to4 + s.droppedCat1to4} in the file; ${s.droppedCat1to4} dropped because their evidence does not resolve; ` +
+      `${s.resolvedAll} of ${s.questionsAll} questions resolve after normalisation). Conversations: ${s.conversationsHere.join(", ")}. ` +
+      `Spectron: \`memory.query(question, { scope, limit: 20 })\` over the records extracted from every turn, each record mapped to its turn's dia_id; ` +
+      `baselines over the raw turn texts: BM25 (FTS5) and exact cosine with the same embedder (local:hash-384).`,
+    "",
+  );
+  for (const split of ["dev", "test"] as const) {
+    const sc = l.scores[split];
+    if (!sc.spectron.all) continue;
+    out.push(`**${split === "dev" ? "Development split (samples 0–4, for tuning)" : "Test split (samples 5–9, reported)"}** — overall`, "");
+    out.push(
+      table(
+        ["System", "n", ...METRICS.map((k) => METRIC_LABELS[k]), "R@10 vs BM25"],
+        SYSTEMS.map((sys) => {
+          const a = sc[sys].all!;
+          return [sys === "spectron" ? "**Spectron**" : sys === "bm25" ? "BM25 only" : "Vector only", a.n, ...METRICS.map((k) => f(a[k], 3)), ratio(a.r10, sc.bm25.all!.r10)];
+        }),
+      ),
+      "",
+    );
+    const cats = Object.keys(sc.spectron).filter((k) => k !== "all");
+    out.push(
+      table(
+        ["Category", "n", "Spectron R@10", "BM25 R@10", "Vector R@10", "Spectron MRR", "BM25 MRR", "Vector MRR"],
+        cats.map((c) => [`${c} ${CATEGORY_NAMES[Number(c)]}`, sc.spectron[c]!.n, f(sc.spectron[c]!.r10, 3), f(sc.bm25[c]!.r10, 3), f(sc.vector[c]!.r10, 3), f(sc.spectron[c]!.mrr, 3), f(sc.bm25[c]!.mrr, 3), f(sc.vector[c]!.mrr, 3)]),
+      ),
+      "",
+    );
+  }
+  if (l.channels?.fused.all) {
+    const ch = l.channels;
+    out.push(
+      "Spectron's retrieval channels scored alone on the development split (candidate lists of `retrieve`, 50 each; a tuning aid):",
+      "",
+      table(
+        ["Channel", "n", ...METRICS.map((k) => METRIC_LABELS[k])],
+        CHANNELS.map((c) => [CHANNEL_LABELS[c], ch[c].all?.n ?? 0, ...METRICS.map((k) => f(ch[c].all?.[k], 3))]),
+      ),
+      "",
+    );
+  }
+  out.push(
+    "Coverage of Spectron's records (the local rule-based extractor writes nothing for questions, greetings and other social turns):",
+    "",
+    table(
+      ["Split", "Turns", "Turns with ≥1 record at ingest", "Turns with a live record at question time", "Evidence turns with a live record"],
+      (["dev", "test"] as const).filter((s) => l.coverage![s].turns > 0).map((s) => [s, l.coverage![s].turns, pct(l.coverage![s].coverageIngest), pct(l.coverage![s].coverageLive), pct(l.coverage![s].evidenceReachable)]),
+    ),
+    "",
+    table(["Per question (ms)", "n", "p50", "p95", "p99"], SYSTEMS.map((sys) => [sys, ...lat(l.latencyMs![sys])])),
+    "",
+    `Ingest, local models: ${(l.conversations ?? []).map((c) => `${c.sampleId} ${c.ingestTurnsPerSec.toFixed(0)}`).join(", ")} turns/s (incl. the background pass).`,
+  );
+  return out;
+}
+
+function renderScale(list: NonNullable<BenchResults["scale"]>): string[] {
+  const out = ["## Scale (synthetic users, local models, file-backed store)", ""];
+  const ok = list.filter((s): s is ScaleReport => !("error" in s));
+  for (const s of list) if ("error" in s) out.push(`Size ${formatSize(s.size)} failed: ${s.error.split("\n")[0]}`, "");
+  if (ok.length === 0) return out;
+  out.push(
+    "Stores are bulk-loaded through the reconciler (bench/bulk.ts; `memory.ingest` is measured separately below). 70% of turns are users' own " +
+      "(scope `{ user }`), 30% Context-wide notes (scope `{}`), which every user scope also sees: the small-scope row is measured before the notes " +
+      "(and the handbook documents, added through `memory.knowledge.add` in scope `{}`) are loaded. Live records count the documents' knowledge facts; " +
+      "hnswlib build is the background insertion of every record vector written by the bulk load.",
+    "",
+    table(
+      ["Size (turns)", "Live records", "Users", "Documents (chunks)", "Bulk load turns/s", "knowledge.add docs/s", "hnswlib build", "µs/vector", "DB file", ".hnsw files", "Bytes/record", "Peak RSS"],
+      ok.map((s) => [formatSize(s.size), s.liveRecords, s.users, `${s.knowledge.documents} (${s.knowledge.chunks})`, s.bulk.turnsPerSec, s.knowledge.docsPerSec, `${(s.bulk.annBuildMs / 1000).toFixed(1)} s`, s.bulk.annBuildUsPerVector, formatBytes(s.files.dbBytes), formatBytes(s.files.hnswBytes), s.files.bytesPerRecord, formatBytes(s.peakRssBytes)]),
+    ),
+    "",
+    "**Ingest through `memory.ingest`** (local rule-based extractor + hash embedder; per call, then turns/s including the background pass):",
+    "",
+    table(
+      ["Size", "Store", "Turns", "p50 ms", "p99 ms", "Sync turns/s", "Sustained turns/s"],
+      ok.flatMap((s) => [
+        [formatSize(s.size), "empty", s.ingest.emptyStore.turns, ms(s.ingest.emptyStore.perCall.p50), ms(s.ingest.emptyStore.perCall.p99), s.ingest.emptyStore.syncTurnsPerSec, s.ingest.emptyStore.sustainedTurnsPerSec],
+        [formatSize(s.size), `full (${s.liveRecords} records)`, s.ingest.fullStore.turns, ms(s.ingest.fullStore.perCall.p50), ms(s.ingest.fullStore.perCall.p99), s.ingest.fullStore.syncTurnsPerSec, s.ingest.fullStore.sustainedTurnsPerSec],
+      ]),
+    ),
+    "",
+    "**Recall latency per tier** (ms). Tier 1: exact repeat; tier 2: paraphrase with `config.cache({ similarity: 0.6 })`; tier 3 retrieval: `memory.query` (no response model); tier 3 recall: `memory.recall` with the local response model.",
+    "",
+    table(
+      ["Size", "Path", "Visible records", "n", "p50", "p95", "p99"],
+      ok.flatMap((s) => [
+        [formatSize(s.size), "tier 1 (recall, exact repeat)", "–", ...lat(s.tiers.tier1)],
+        [formatSize(s.size), `tier 2 (recall, paraphrase; ${pct(s.tiers.tier2HitShare)} of paraphrases hit)`, "–", ...lat(s.tiers.tier2)],
+        [formatSize(s.size), `tier 3 retrieval, one user's scope before notes (store: ${s.query.smallScope.storeRecords} records)`, s.query.smallScope.visible, ...lat(s.query.smallScope)],
+        [formatSize(s.size), "tier 3 retrieval, user scope (own + Context-wide notes)", s.query.userScope.visible, ...lat(s.query.userScope)],
+        [formatSize(s.size), "tier 3 retrieval, Context-wide scope `{}`", s.query.contextWide.visible, ...lat(s.query.contextWide)],
+        [formatSize(s.size), "tier 3 recall (retrieval + local response model)", "–", ...lat(s.tiers.tier3Recall)],
+      ]),
+    ),
+    "",
+    table(
+      ["Size", "Queries", "ANN recall@10 vs exact", "Exact top-10 in ANN top-50", "Queries with ANN recall 0", "hnswlib search p50 ms", "sqlite-vec exact KNN p50 ms", "Speed-up"],
+      ok.map((s) => [formatSize(s.size), s.ann.n, f(s.ann.recallAt10, 3), f(s.ann.top10InAnnTop50, 3), s.ann.zeroRecallQueries, ms(s.ann.annSearch.p50), ms(s.ann.exactKnn.p50), ratio(s.ann.exactKnn.p50, s.ann.annSearch.p50)]),
+    ),
+    "",
+    table(
+      ["Size", ".hnsw sidecar", "Open (constructor) ms", "ANN ready at open", "First Context-wide query ms", "Then ANN ready after ms"],
+      ok.flatMap((s) => [
+        [formatSize(s.size), "present", ms(s.open.withSidecar.constructMs), s.open.withSidecar.readyAtOpen ? "yes" : "no", ms(s.open.withSidecar.firstQueryMs), ms(s.open.withSidecar.readyAfterFirstQueryMs)],
+        [formatSize(s.size), "deleted (rebuild)", ms(s.open.withoutSidecar.constructMs), s.open.withoutSidecar.readyAtOpen ? "yes" : "no", ms(s.open.withoutSidecar.firstQueryMs), s.open.withoutSidecar.readyTimedOut ? "not ready when the bench gave up" : ms(s.open.withoutSidecar.readyAfterFirstQueryMs)],
+      ]),
+    ),
+    "",
+    "**Sweeps** 8 days later (decay of every context/knowledge record; expiry of context facts past their 7-day TTL), with tier-1 recalls issued back to back while each runs:",
+    "",
+    table(
+      ["Size", "Decay ms", "Records decayed", "Recalls during decay", "Expire ms", "Records expired", "Recalls during expiry (n, p50, max ms)", "Recall p50 before ms"],
+      ok.map((s) => [
+        formatSize(s.size),
+        ms(s.sweeps.decay.ms),
+        s.sweeps.decay.changed,
+        s.sweeps.decay.probes.n ? `${s.sweeps.decay.probes.n}, max ${ms(s.sweeps.decay.probes.max)}` : "0 (one synchronous transaction)",
+        ms(s.sweeps.expire.ms),
+        s.sweeps.expire.changed,
+        `${s.sweeps.expire.probes.n}, ${ms(s.sweeps.expire.probes.p50)}, ${ms(s.sweeps.expire.probes.max)}`,
+        ms(s.sweeps.probeBefore.p50),
+      ]),
+    ),
+  );
+  return out;
+}
+
+function renderEconomy(e: EconomyReport): string[] {
+  const s = e.similarity;
+  const first = e.runs[0]!;
+  return [
+    "## Model economy (local models; calls counted through `memory.usage()`)",
+    "",
+    `Per ingested turn: **${f(first.perTurn.syncCalls)} synchronous model calls** (${Object.entries(first.perTurn.stages).map(([k, v]) => `${k} ${f(v.calls)}`).join(", ")}), ` +
+      `${f(first.perTurn.syncTokens, 0)} tokens (local token counts are word-based estimates), ${f(first.perTurn.backgroundCalls)} background calls.`,
+    "",
+    `Workload: ${first.users} users, ${first.ingestedTurns} profile turns, then ${first.recalls} recalls (40% exact repeats, otherwise a random paraphrase of ` +
+      `${s.groups} groups, ${s.paraphrases} paraphrases) interleaved with ${first.writesDuringWorkload} writes that change plan, city, employer or likes. ` +
+      `Hash-embedder cosine of paraphrases: within a group median ${f(s.withinMedian)} (p10 ${f(s.withinP10)}); across groups median ${f(s.acrossMedian)}, p99 ${f(s.acrossP99)}, max ${f(s.acrossMax)}.`,
+    "",
+    table(
+      ["Tier-2 threshold", "Tier 1", "Tier 2", "Tier 3", "Model calls / recall", "Calls at tier 1 / 2 / 3", "Tokens at tier 3", "Stale cached answers", "Tier-2 answers never given to that question (upper bound of wrong reuse)"],
+      e.runs.map((r) => [
+        r.threshold,
+        pct(r.tierShare[1]),
+        pct(r.tierShare[2]),
+        pct(r.tierShare[3]),
+        f(r.callsPerRecall),
+        `${f(r.perRecall[1]?.calls)} / ${f(r.perRecall[2]?.calls)} / ${f(r.perRecall[3]?.calls)}`,
+        f(r.perRecall[3]?.tokens, 0),
+        `${r.freshness.cachedStale} of ${r.freshness.cachedStale + r.freshness.cachedWithValue}`,
+        `${r.tier2FromOtherQuestion} of ${r.perRecall[2]?.n ?? 0}`,
+      ]),
+    ),
+    "",
+    "Stale: after a write changed a single-valued answer (plan, city, employer), a tier-1/2 answer that does not carry the new value.",
+  ];
+}

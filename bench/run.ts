@@ -1,0 +1,95 @@
+// `npm run bench` — LoCoMo retrieval quality, speed at scale and model economy; `-- --quick` for a sub-minute
+// smoke run. Options: --only=locomo,scale,economy  --sizes=10k,100k,1m  --out=<name> (bench/results/<name>.*).
+// Progress goes to stderr, the Markdown tables to stdout and bench/results/.
+
+import { fork } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { runEconomy } from "./economy.js";
+import { runLocomo } from "./locomo.js";
+import { note } from "./progress.js";
+import { gitCommit, machine, renderMarkdown, type BenchResults } from "./report.js";
+import type { ScaleReport } from "./scale.js";
+import { formatSize, parseSize } from "./stats.js";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const SECTIONS = ["locomo", "scale", "economy"] as const;
+
+function parseArgs(argv: string[]) {
+  const opts = { quick: false, only: [...SECTIONS] as string[], sizes: undefined as number[] | undefined, out: undefined as string | undefined };
+  for (const arg of argv) {
+    const [key, value] = arg.split("=", 2) as [string, string | undefined];
+    if (key === "--quick") opts.quick = true;
+    else if (key === "--only" && value) opts.only = value.split(",").map((s) => s.trim());
+    else if (key === "--sizes" && value) opts.sizes = value.split(",").map(parseSize);
+    else if (key === "--out" && value) opts.out = value;
+    else if (key === "--help" || key === "-h") {
+      console.log("npm run bench -- [--quick] [--only=locomo,scale,economy] [--sizes=10k,100k,1m] [--out=name]");
+      process.exit(0);
+    } else throw new Error(`Unknown option ${arg} (try --help)`);
+  }
+  for (const s of opts.only) if (!SECTIONS.includes(s as (typeof SECTIONS)[number])) throw new Error(`--only: unknown section "${s}"`);
+  return opts;
+}
+
+/** One scale size in a fresh child process (its own peak RSS); the child reports over IPC. */
+function scaleInChild(size: number, quick: boolean): Promise<ScaleReport | { size: number; error: string }> {
+  return new Promise((resolve) => {
+    const child = fork(path.join(here, "scale-child.ts"), [String(size), ...(quick ? ["--quick"] : [])], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    let settled = false;
+    child.on("message", (m: { ok: boolean; report?: ScaleReport; error?: string }) => {
+      settled = true;
+      resolve(m.ok ? m.report! : { size, error: m.error ?? "unknown error" });
+    });
+    child.on("exit", (code) => {
+      if (!settled) resolve({ size, error: `child exited with code ${code} before reporting` });
+    });
+  });
+}
+
+async function main() {
+  const args = process.argv.slice(2);
+  const opts = parseArgs(args);
+  const sizes = opts.sizes ?? (opts.quick ? [10_000] : [10_000, 100_000]);
+  // A partial run (--only, --sizes) never overwrites the full or quick results.
+  const partial = args.some((a) => a !== "--quick" && !a.startsWith("--out="));
+  const name = opts.out ?? (partial ? "partial" : opts.quick ? "quick" : "latest");
+  const started = performance.now();
+  const wallSeconds: Record<string, number> = {};
+  const results: BenchResults = {
+    meta: { ...machine(), date: new Date().toISOString(), commit: gitCommit(), mode: opts.quick ? "quick" : "full", args, wallSeconds },
+  };
+  const timedSection = async <T>(key: string, fn: () => Promise<T>): Promise<T> => {
+    const t = performance.now();
+    note(`== ${key}`);
+    const value = await fn();
+    wallSeconds[key] = (performance.now() - t) / 1000;
+    return value;
+  };
+
+  if (opts.only.includes("locomo")) {
+    const file = path.resolve(here, "..", "..", "shared", "data", "locomo", "locomo10.json");
+    results.locomo = await timedSection("locomo", () => runLocomo(file, { quick: opts.quick }));
+    if (results.locomo.skipped) note(results.locomo.skipped);
+  }
+  if (opts.only.includes("scale")) {
+    results.scale = [];
+    for (const size of sizes) results.scale.push(await timedSection(`scale ${formatSize(size)}`, () => scaleInChild(size, opts.quick)));
+  }
+  if (opts.only.includes("economy")) results.economy = await timedSection("economy", () => runEconomy({ quick: opts.quick }));
+  wallSeconds.total = (performance.now() - started) / 1000;
+
+  const markdown = renderMarkdown(results);
+  const dir = path.join(here, "results");
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, `${name}.json`), JSON.stringify(results, null, 2) + "\n");
+  fs.writeFileSync(path.join(dir, `${name}.md`), markdown);
+  process.stdout.write(markdown);
+  note(`Wrote bench/results/${name}.json and bench/results/${name}.md (${wallSeconds.total.toFixed(0)} s).`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
