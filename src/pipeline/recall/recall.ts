@@ -169,13 +169,17 @@ function usable(core: Core, entry: CacheEntryRow, now: number, freshness: string
 
 function reuse(core: Core, req: RecallRequest, key: string, entry: CacheEntryRow, tier: 1 | 2, similarity: number | undefined, now: number): RecallResult {
   const deps = cacheDeps(core.db, entry.id);
-  const traceId = core.db.transaction(() => writeReuse(core, req, key, entry.answer, deps, entry, tier, now, similarity))();
+  // One transaction for the trace and the reinforcement: on this path the commit is most of the cost.
+  const { traceId, records } = core.db.transaction(() => ({
+    traceId: writeReuse(core, req, key, entry.answer, deps, entry, tier, now, similarity),
+    records: reinforceRows(core, deps),
+  }))();
   return {
     answer: entry.answer,
     tier,
     cached: true,
     ...(similarity !== undefined ? { similarity } : {}),
-    records: reinforce(core, deps),
+    records,
     chunks: chunksOf(core, entry.id),
     traceId: toId("trace", traceId),
   };
@@ -354,15 +358,18 @@ function mapIds(candidates: Retrieval["candidates"]) {
 
 /** Every record returned to a caller: importance × 1.1, capped at 1.0. Returns them as callers see them. */
 export function reinforce(core: Core, ids: readonly number[]): MemoryRecord[] {
+  return core.db.transaction(() => reinforceRows(core, ids))();
+}
+
+/** `reinforce` inside the caller's transaction. */
+function reinforceRows(core: Core, ids: readonly number[]): MemoryRecord[] {
   const { db, context } = core;
   const now = core.now();
-  return db.transaction(() => {
-    const rows: RecordRow[] = getRecords(db, context, ids);
-    for (const row of rows) {
-      row.importance = Math.min(1, row.importance * REINFORCEMENT);
-      row.last_accessed_at = now;
-      updateRecord(db, row.id, { importance: row.importance, last_accessed_at: now });
-    }
-    return rows.map(toPublicRecord);
-  })();
+  const rows: RecordRow[] = getRecords(db, context, ids);
+  for (const row of rows) {
+    row.importance = Math.min(1, row.importance * REINFORCEMENT);
+    row.last_accessed_at = now;
+    updateRecord(db, row.id, { importance: row.importance, last_accessed_at: now });
+  }
+  return rows.map(toPublicRecord);
 }
