@@ -35,9 +35,15 @@ export interface AnnSaveMeta {
   [key: string]: unknown;
 }
 
+/**
+ * Sidecar format. 2: `VectorIndex` keeps one point per distinct vector and records its groups in the sidecar
+ * (see `DedupAnnIndex`); a version 1 file holds one point per label and no groups, so it is refused and rebuilt.
+ */
+const SIDECAR_VERSION = 2;
+
 /** The JSON sidecar written next to the index file (`path + ".json"`). */
 export interface AnnSidecarMeta extends AnnSaveMeta {
-  version: 1;
+  version: typeof SIDECAR_VERSION;
   dim: number;
   space: "cosine";
   M: number;
@@ -187,7 +193,7 @@ export class AnnIndex {
     }
     const sidecar: AnnSidecarMeta = {
       ...meta,
-      version: 1,
+      version: SIDECAR_VERSION,
       dim: this.dim,
       space: "cosine",
       M: this.M,
@@ -225,7 +231,7 @@ export class AnnIndex {
     try {
       if (!fs.existsSync(path) || !fs.existsSync(`${path}.json`)) return reject("index or sidecar file missing");
       const meta = parseSidecar(fs.readFileSync(`${path}.json`, "utf8"));
-      if (!meta) return reject("sidecar is not a version 1 ANN sidecar");
+      if (!meta) return reject(`sidecar is not a version ${SIDECAR_VERSION} ANN sidecar`);
       if (meta.space !== "cosine") return reject(`space is ${meta.space}, expected cosine`);
       if (meta.dim !== expected.dim) return reject(`dimension is ${meta.dim}, expected ${expected.dim}`);
       const bytes = fs.statSync(path).size;
@@ -248,6 +254,11 @@ export class AnnIndex {
     }
   }
 
+  /** The stored vector of a live label: normalised to unit length (cosine space), so not the bytes given to `add`. */
+  point(label: number): number[] {
+    return this.hnsw.getPoint(label);
+  }
+
   /** Shrinks `maybeDeleted` to exactly the deleted labels hnswlib still knows. O(slots). */
   private prune(): void {
     if (this.maybeDeleted.size === this.hnsw.getCurrentCount() - this.live.size) return;
@@ -268,9 +279,229 @@ export class AnnIndex {
   }
 
   private checkVector(vector: Float32Array): void {
-    if (vector.length !== this.dim) {
-      throw new SpectronValidationError("vector", `a vector of length ${this.dim}`, `length ${vector.length}`);
+    checkDim(vector, this.dim);
+  }
+}
+
+/** Labels whose vectors are byte-identical; they share one hnswlib point. */
+interface Group {
+  /** hnswlib label of the group's point: its first member's label, kept after that member leaves. */
+  readonly rep: number;
+  /** `vectorKey` of the vector. */
+  readonly key: number;
+  readonly members: Set<number>;
+  /** `members` ascending, built by `search` when needed and dropped on change. */
+  sorted: number[] | null;
+}
+
+// Squared distance between unit vectors (2 × cosine distance) under which a key match is the same vector.
+const SAME_POINT = 1e-6;
+
+/**
+ * An AnnIndex that keeps one hnswlib point per distinct vector. Records with the same text have byte-identical
+ * embeddings, and many copies of one point wreck hnswlib's graph: copies are at distance 0 from each other, so
+ * their neighbour lists fill up with one another and the search walk cannot get past them (measured on 30k
+ * 64-d vectors drawn from 500 distinct ones: recall@10 0.43, 57 of 100 queries at zero; 0.85 without copies).
+ * Here each distinct vector is one point, the representative of a group of labels (members); a search returns
+ * the members of the nearest points, all at their point's distance.
+ *
+ * It has AnnIndex's interface in terms of labels: `size`, `has`, `add`, `remove`, `search`, `save`, `load`.
+ * Invariants: every label is a member of exactly one group; every group has at least one member and exactly
+ * one live hnswlib point, labelled `rep`; `byRep` holds exactly the live hnswlib labels. Member labels and
+ * point labels are separate namespaces that usually coincide.
+ */
+export class DedupAnnIndex {
+  private readonly groupOf = new Map<number, Group>();
+  private readonly byRep = new Map<number, Group>();
+  /**
+   * Groups by key. Two different vectors with one key (a 53-bit collision) stay apart; the second one's group
+   * is just not listed here, so its later copies get points of their own: only deduplication is lost.
+   */
+  private readonly byKey = new Map<number, Group>();
+
+  private constructor(private readonly ann: AnnIndex) {}
+
+  static create(options: AnnIndexOptions): DedupAnnIndex {
+    return new DedupAnnIndex(AnnIndex.create(options));
+  }
+
+  /**
+   * Loads an index saved by `save`, or returns `null` (never throws) as `AnnIndex.load` does, and also when
+   * the sidecar's groups are missing or do not match the index file's points.
+   */
+  static load(
+    path: string,
+    expected: { dim: number },
+    onReject?: (reason: string) => void,
+  ): { index: DedupAnnIndex; meta: AnnSidecarMeta } | null {
+    const loaded = AnnIndex.load(path, expected, onReject);
+    if (!loaded) return null;
+    const index = new DedupAnnIndex(loaded.index);
+    const groups = loaded.meta.groups;
+    const problem = typeof groups === "string" ? index.restore(groups) : "sidecar has no groups";
+    if (problem !== null) {
+      onReject?.(problem);
+      return null;
     }
+    return { index, meta: loaded.meta };
+  }
+
+  get dim(): number {
+    return this.ann.dim;
+  }
+
+  /** Live labels. */
+  get size(): number {
+    return this.groupOf.size;
+  }
+
+  /** hnswlib points, i.e. distinct live vectors. */
+  get points(): number {
+    return this.ann.size;
+  }
+
+  has(label: number): boolean {
+    return this.groupOf.has(label);
+  }
+
+  /** Inserts `label`, or replaces its vector. Costs no hnswlib insertion when the vector is already held. */
+  add(label: number, vector: Float32Array): void {
+    checkLabel(label);
+    checkDim(vector, this.dim);
+    const key = vectorKey(vector);
+    const current = this.groupOf.get(label);
+    if (current) {
+      // Replaying the change log re-adds labels unchanged.
+      if (current.key === key && this.sameVector(current, vector)) return;
+      this.remove(label);
+    }
+    let group = this.byKey.get(key);
+    if (group && !this.sameVector(group, vector)) group = undefined;
+    if (!group) {
+      group = { rep: this.freeRep(label), key, members: new Set(), sorted: null };
+      this.ann.add(group.rep, vector);
+      this.byRep.set(group.rep, group);
+      if (!this.byKey.has(key)) this.byKey.set(key, group);
+    }
+    group.members.add(label);
+    group.sorted = null;
+    this.groupOf.set(label, group);
+  }
+
+  remove(label: number): void {
+    const group = this.groupOf.get(label);
+    if (!group) return;
+    this.groupOf.delete(label);
+    group.members.delete(label);
+    group.sorted = null;
+    // The point stands for the group while it has members, even when it was labelled with `label`.
+    if (group.members.size > 0) return;
+    this.ann.remove(group.rep);
+    this.byRep.delete(group.rep);
+    if (this.byKey.get(group.key) === group) this.byKey.delete(group.key);
+  }
+
+  /**
+   * The `k` nearest labels, nearest first; the members of one point come in ascending label order. hnswlib is
+   * asked for `k` points: each has a member (that passes `filter`, which it applies to members), so `k` points
+   * yield `k` labels whenever that many exist.
+   */
+  search(vector: Float32Array, k: number, filter?: (label: number) => boolean): AnnHit[] {
+    const n = Math.floor(k);
+    const points = filter
+      ? this.ann.search(vector, n, (rep) => this.anyMember(this.byRep.get(rep)!, filter))
+      : this.ann.search(vector, n);
+    const hits: AnnHit[] = [];
+    for (const point of points) {
+      const group = this.byRep.get(point.label)!;
+      const members = group.members.size === 1 ? group.members : (group.sorted ??= [...group.members].sort((a, b) => a - b));
+      for (const label of members) {
+        if (hits.length >= n) return hits;
+        if (!filter || filter(label)) hits.push({ label, distance: point.distance });
+      }
+    }
+    return hits;
+  }
+
+  /** `AnnIndex.save`, with the groups in the sidecar. */
+  save(path: string, meta: AnnSaveMeta): AnnSidecarMeta {
+    return this.ann.save(path, { ...meta, groups: this.encodeGroups() });
+  }
+
+  private anyMember(group: Group, filter: (label: number) => boolean): boolean {
+    for (const label of group.members) if (filter(label)) return true;
+    return false;
+  }
+
+  /**
+   * Confirms a key match. hnswlib keeps only the normalised point, which float rounding makes differ from a
+   * normalisation done here in the last bits, so this compares directions: equal bytes always pass, and
+   * different vectors would pass only by also colliding on the key while being too close for search to tell.
+   */
+  private sameVector(group: Group, vector: Float32Array): boolean {
+    const point = this.ann.point(group.rep);
+    let squares = 0;
+    for (let i = 0; i < vector.length; i++) squares += vector[i]! * vector[i]!;
+    // hnswlib leaves a zero vector as it is.
+    const scale = squares > 0 ? 1 / Math.sqrt(squares) : 0;
+    let distance = 0;
+    for (let i = 0; i < vector.length; i++) {
+      const d = vector[i]! * scale - point[i]!;
+      distance += d * d;
+    }
+    return distance <= SAME_POINT;
+  }
+
+  /** The point label of a new group: its first member's, unless an older group's point still has it. */
+  private freeRep(label: number): number {
+    if (!this.byRep.has(label)) return label;
+    // Taken only when that member left a group that others keep; row ids never come near the top.
+    let rep = MAX_LABEL;
+    while (this.byRep.has(rep)) rep--;
+    return rep;
+  }
+
+  /**
+   * Groups as base64 of little-endian u32 words, per group: rep, key (high, low), member count, members.
+   * Count 0 means the one member `rep`, the usual case, which keeps the sidecar to 16 bytes per point.
+   */
+  private encodeGroups(): string {
+    const words: number[] = [];
+    for (const group of this.byRep.values()) {
+      const alone = group.members.size === 1 && group.members.has(group.rep);
+      words.push(group.rep, Math.floor(group.key / 2 ** 32), group.key >>> 0, alone ? 0 : group.members.size);
+      if (!alone) for (const label of group.members) words.push(label);
+    }
+    const array = Uint32Array.from(words);
+    return Buffer.from(array.buffer, array.byteOffset, array.byteLength).toString("base64");
+  }
+
+  /** Fills the maps from `encodeGroups`' output; returns what is wrong with it, or null. */
+  private restore(encoded: string): string | null {
+    const bytes = Buffer.from(encoded, "base64");
+    if (bytes.length % 4 !== 0) return "sidecar groups are not whole u32 words";
+    // Copied: a decoded Buffer may sit at an offset that a Uint32Array cannot view.
+    const words = new Uint32Array(Uint8Array.from(bytes).buffer);
+    for (let i = 0; i < words.length; ) {
+      if (i + 4 > words.length) return "sidecar groups are truncated";
+      const rep = words[i]!;
+      const key = words[i + 1]! * 2 ** 32 + words[i + 2]!;
+      const count = words[i + 3]!;
+      i += 4;
+      if (i + count > words.length) return "sidecar groups are truncated";
+      if (!this.ann.has(rep) || this.byRep.has(rep)) return `sidecar group point ${rep} is not a live point of the index, or is listed twice`;
+      const group: Group = { rep, key, members: new Set(), sorted: null };
+      for (const label of count === 0 ? [rep] : words.subarray(i, i + count)) {
+        if (this.groupOf.has(label)) return `label ${label} is in two sidecar groups`;
+        group.members.add(label);
+        this.groupOf.set(label, group);
+      }
+      i += count;
+      this.byRep.set(rep, group);
+      if (!this.byKey.has(key)) this.byKey.set(key, group);
+    }
+    if (this.byRep.size !== this.ann.size) return `sidecar lists ${this.byRep.size} groups for ${this.ann.size} points`;
+    return null;
   }
 }
 
@@ -279,6 +510,42 @@ export function checkLabel(label: number): void {
   if (!Number.isInteger(label) || label < 0 || label > MAX_LABEL) {
     throw new SpectronValidationError("label", `an integer from 0 to ${MAX_LABEL}`, label, "ANN labels are unsigned 32-bit row ids.");
   }
+}
+
+function checkDim(vector: Float32Array, dim: number): void {
+  if (vector.length !== dim) {
+    throw new SpectronValidationError("vector", `a vector of length ${dim}`, `length ${vector.length}`);
+  }
+}
+
+/**
+ * A 53-bit hash of a vector's bytes (two murmur3-style lanes over its 32-bit words), the key under which
+ * identical vectors meet. Equal bytes give equal keys; a match is still confirmed against the stored point.
+ */
+function vectorKey(vector: Float32Array): number {
+  const words = new Uint32Array(vector.buffer, vector.byteOffset, vector.length);
+  let a = 0x9747b28c;
+  let b = 0x811c9dc5;
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i]!;
+    let m = Math.imul(w, 0xcc9e2d51);
+    m = Math.imul((m << 15) | (m >>> 17), 0x1b873593);
+    a ^= m;
+    a = Math.imul((a << 13) | (a >>> 19), 5) + 0xe6546b64;
+    // A second lane with another rotation and multiplier, so that the two do not collide together.
+    b ^= m;
+    b = Math.imul((b << 17) | (b >>> 15), 0x01000193);
+  }
+  a = finalMix(a ^ words.length);
+  b = finalMix(b);
+  return (a >>> 11) * 2 ** 32 + (b >>> 0);
+}
+
+/** murmur3's fmix32: spreads every input bit over the whole word. */
+function finalMix(h: number): number {
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
 }
 
 function positiveInt(field: string, value: number): number {
@@ -307,7 +574,7 @@ function parseSidecar(text: string): AnnSidecarMeta | null {
   if (typeof value !== "object" || value === null) return null;
   const meta = value as Record<string, unknown>;
   const ints = ["dim", "M", "efConstruction", "efSearch", "count", "capacity", "elements", "bytes", "lastSeq"];
-  if (meta.version !== 1 || !ints.every((key) => Number.isSafeInteger(meta[key]))) return null;
+  if (meta.version !== SIDECAR_VERSION || !ints.every((key) => Number.isSafeInteger(meta[key]))) return null;
   if (!Array.isArray(meta.deleted) || !meta.deleted.every((label) => Number.isInteger(label))) return null;
   return meta as AnnSidecarMeta;
 }

@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import { ClosedError, SpectronValidationError } from "../errors.js";
-import { AnnIndex, checkLabel, type AnnHit, type AnnIndexOptions } from "./ann-index.js";
+import { DedupAnnIndex, checkLabel, type AnnHit, type AnnIndexOptions } from "./ann-index.js";
 
 /** One entry of the store's vector change log. `vector` is required for "add". */
 export interface VectorChange {
@@ -53,7 +53,7 @@ interface PendingChange {
 }
 
 interface Rebuild {
-  index: AnnIndex;
+  index: DedupAnnIndex;
   rows: Iterator<{ label: number; vector: Float32Array }[]>;
   batch: { label: number; vector: Float32Array }[];
   offset: number;
@@ -69,6 +69,7 @@ const MAX_OVERFETCH = 256;
  * The ANN index of one vector set, kept in step with the SQLite change log without putting hnswlib insertion
  * (~0.1–0.8 ms per vector, blocking) on the write path. A write is `notify`'d in O(1) and searched exactly from
  * the pending buffer until a background task inserts it; tasks are bounded by `batchSize` and `sliceMs`.
+ * Identical vectors (records with the same text) share one hnswlib point: see `DedupAnnIndex`.
  *
  * Invariants:
  * - `pending` holds, per label, the newest known change not yet in hnswlib, and it is newer than whatever
@@ -94,8 +95,8 @@ export class VectorIndex {
   private readonly logger: VectorIndexLogger;
   private readonly annOptions: Omit<AnnIndexOptions, "dim" | "capacity">;
 
-  /** Null while a full rebuild runs. */
-  private ann: AnnIndex | null = null;
+  /** Null while a full rebuild runs. Counts, `has` and search results are in labels, not hnswlib points. */
+  private ann: DedupAnnIndex | null = null;
   private rebuild: Rebuild | null = null;
   private readonly pending = new Map<number, PendingChange>();
   private cursor = 0;
@@ -182,7 +183,8 @@ export class VectorIndex {
   /**
    * The `k` nearest labels by cosine distance (1 - cos), nearest first, or `null` when hnswlib is not ready —
    * the caller then searches exactly (sqlite-vec). Merges hnswlib's answer with an exact scan of the pending
-   * vectors; removed labels never appear. `filter(label)` restricts the candidates (scope filtering).
+   * vectors; removed labels never appear. `filter(label)` restricts the candidates (scope filtering). Indexed
+   * labels with identical vectors come in ascending label order.
    */
   search(vector: Float32Array, k: number, filter?: (label: number) => boolean): AnnHit[] | null {
     this.assertOpen("search");
@@ -265,7 +267,7 @@ export class VectorIndex {
   private start(): void {
     if (this.path !== undefined) {
       const path = this.path;
-      const loaded = AnnIndex.load(path, { dim: this.dim }, (reason) => {
+      const loaded = DedupAnnIndex.load(path, { dim: this.dim }, (reason) => {
         // A first run has no sidecar; anything else means a file was refused and a rebuild follows.
         const level = fs.existsSync(`${path}.json`) ? "warn" : "debug";
         this.logger[level]("vector index: sidecar not used, rebuilding", { path, reason });
@@ -295,7 +297,7 @@ export class VectorIndex {
   private startRebuild(): void {
     const startSeq = this.source.lastSeq();
     const total = this.source.count();
-    const index = AnnIndex.create({ ...this.annOptions, dim: this.dim, capacity: Math.max(1024, Math.ceil(total * 1.1)) });
+    const index = DedupAnnIndex.create({ ...this.annOptions, dim: this.dim, capacity: Math.max(1024, Math.ceil(total * 1.1)) });
     this.ann = null;
     this.cursor = startSeq;
     this.seen = Math.max(this.seen, startSeq);
@@ -376,7 +378,7 @@ export class VectorIndex {
     this.ann = r.index;
     this.dirty = true;
     this.saveWhenIdle = this.path !== undefined;
-    this.logger.debug("vector index: rebuilt", { path: this.path, count: r.index.size, ms: Math.round(performance.now() - r.startedAt) });
+    this.logger.debug("vector index: rebuilt", { path: this.path, count: r.index.size, points: r.index.points, ms: Math.round(performance.now() - r.startedAt) });
     // The catch-up from startSeq follows. Rows may already reflect some of those changes (the scan is no
     // snapshot); replaying them is harmless.
   }
@@ -480,7 +482,7 @@ export class VectorIndex {
     this.ann.save(this.path, { lastSeq });
     this.savedSeq = lastSeq;
     this.dirty = false;
-    this.logger.debug("vector index: saved", { path: this.path, lastSeq, count: this.ann.size, ms: Math.round(performance.now() - startedAt) });
+    this.logger.debug("vector index: saved", { path: this.path, lastSeq, count: this.ann.size, points: this.ann.points, ms: Math.round(performance.now() - startedAt) });
   }
 
   private idle(): boolean {
