@@ -8,6 +8,9 @@ import { vectorSource, type VectorSpace } from "./store/vectors.js";
 import { VectorIndex } from "./store/vector-index.js";
 import { SpectronError } from "./errors.js";
 
+/** Vectors awaiting hnswlib insertion beyond which writers wait (see drainIfBacklogged). */
+const PENDING_LIMIT = 512;
+
 /** Priorities on the one scheduler queue: synchronous work never waits behind a sweep. */
 export const PRIORITY = { sync: 10, retry: 5, reflection: 3, sweep: 1, index: 0 } as const;
 
@@ -108,6 +111,16 @@ export class Core {
       this.indexes.set(key, index);
     }
     return index;
+  }
+
+  /**
+   * Backpressure for bursts of writes: vectors not yet in hnswlib are searched exactly, so a backlog that the
+   * background cannot drain (a tight ingest loop never yields to it) makes every search slower. Past
+   * PENDING_LIMIT the writer waits for the index to catch up.
+   */
+  async drainIfBacklogged(space: VectorSpace, model: string): Promise<void> {
+    const index = this.indexes.get(`${space}\u0000${model}`);
+    if (index && index.pendingCount > PENDING_LIMIT) await index.flush();
   }
 
   existingIndex(space: VectorSpace, model: string): VectorIndex | undefined {

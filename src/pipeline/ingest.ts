@@ -91,6 +91,7 @@ export async function extractTurn(core: Core, turn: TurnRow, signal?: AbortSigna
   })();
   if (!result) throw new SpectronError("internal", `Turn ${toId("turn", turn.id)} was extracted concurrently.`);
   applyVectorChanges(core, embeddingModel, result.vectorChanges);
+  await core.drainIfBacklogged("records", embeddingModel);
   scheduleReflection(
     core,
     result.outcomes.filter((o) => o.outcome === "created").map((o) => o.record.id),
