@@ -31,8 +31,8 @@ import {
 } from "./config/schemas.js";
 import type { KnowledgeAddInput } from "./knowledge/knowledge-api.js";
 import { unseal } from "./config/secrets.js";
-import { Core, PRIORITY, toProviderConfigs, type StageUsage } from "./core.js";
-import { ClosedError, SpectronValidationError } from "./errors.js";
+import { Core, toProviderConfigs, type StageUsage } from "./core.js";
+import { ClosedError } from "./errors.js";
 import { createLifecycleApi } from "./lifecycle/lifecycle-api.js";
 import { createKnowledgeApi } from "./knowledge/knowledge-api.js";
 import { createLocalLanguageModel } from "./models/local/index.js";
@@ -354,4 +354,3 @@ export class Spectron {
   }
 }
 
-export { SpectronValidationError, PRIORITY };
