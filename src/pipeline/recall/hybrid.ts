@@ -252,27 +252,44 @@ function graphCandidates(core: Core, input: RetrievalInput, visible: { sql: stri
     return rows.map((r) => r.id).filter((id) => allowed.has(id)).slice(0, CANDIDATES);
   };
   const marks = entityIds.map(() => "?").join(",");
-  const direct = keep(
-    sql(db, `SELECT DISTINCT record_id AS id FROM record_entities WHERE entity_id IN (${marks}) ORDER BY record_id DESC LIMIT ${GRAPH_SCAN}`).all(
-      ...entityIds,
-    ) as { id: number }[],
-  );
+  // A small scope is searched from its own records' links (the (record_id, entity_id) key); scanning an
+  // entity's links would read every record of a hub entity such as a city.
+  const small = ids.length <= EXACT_SCOPE_LIMIT;
+  const idMarks = small ? ids.map(() => "?").join(",") : "";
+  const direct = small
+    ? ids.length === 0
+      ? []
+      : (sqlPluck(db, `SELECT DISTINCT record_id FROM record_entities WHERE record_id IN (${idMarks}) AND entity_id IN (${marks}) ORDER BY record_id DESC LIMIT ${CANDIDATES}`).all(
+          ...ids,
+          ...entityIds,
+        ) as number[])
+    : keep(
+        sql(db, `SELECT DISTINCT record_id AS id FROM record_entities WHERE entity_id IN (${marks}) ORDER BY record_id DESC LIMIT ${GRAPH_SCAN}`).all(
+          ...entityIds,
+        ) as { id: number }[],
+      );
   direct.forEach((id) => out.has(id) || out.set(id, 0.8));
   // One hop: records sharing a less common entity with those. Hub entities (linked to very many records) say
   // little about relatedness and would make the join explode, so they are skipped.
   if (direct.length > 0) {
-    const hop = keep(
-      sql(
-        db,
-        `WITH near AS (
+    const near = `WITH near AS (
            SELECT DISTINCT re.entity_id AS id FROM record_entities re
             WHERE re.record_id IN (${direct.map(() => "?").join(",")}) AND re.entity_id NOT IN (${marks})
          ), small AS (
            SELECT id FROM near WHERE (SELECT COUNT(*) FROM (SELECT 1 FROM record_entities x WHERE x.entity_id = near.id LIMIT ${HUB_DEGREE + 1})) <= ${HUB_DEGREE}
-         )
-         SELECT DISTINCT record_id AS id FROM record_entities WHERE entity_id IN (SELECT id FROM small) LIMIT ${GRAPH_SCAN}`,
-      ).all(...direct, ...entityIds) as { id: number }[],
-    );
+         )`;
+    const hop = small
+      ? (sqlPluck(db, `${near} SELECT DISTINCT record_id FROM record_entities WHERE record_id IN (${idMarks}) AND entity_id IN (SELECT id FROM small) LIMIT ${CANDIDATES}`).all(
+          ...direct,
+          ...entityIds,
+          ...ids,
+        ) as number[])
+      : keep(
+          sql(db, `${near} SELECT DISTINCT record_id AS id FROM record_entities WHERE entity_id IN (SELECT id FROM small) LIMIT ${GRAPH_SCAN}`).all(
+            ...direct,
+            ...entityIds,
+          ) as { id: number }[],
+        );
     hop.forEach((id) => out.has(id) || out.set(id, 0.5));
   }
   return [...out].map(([id, score]) => ({ id, score })).sort((a, b) => b.score - a.score);
