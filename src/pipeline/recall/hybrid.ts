@@ -1,12 +1,13 @@
 import { sql, sqlPluck } from "../../store/database.js";
 import type { Core } from "../../core.js";
 import type { QueryUnderstanding } from "../../models/prompts/query-understanding.js";
-import { entityIdsByName } from "../../store/graph.js";
 import { getRecords, visibleRecordsSql, type RecordRow } from "../../store/records.js";
 import { exactSearch } from "../../store/vectors.js";
 import { reciprocalRankFusion } from "./fuse.js";
 import { ftsQuery, queryTerms } from "./normalize.js";
 import { feedbackBoosts } from "./feedback.js";
+import { chunkCandidates, type ChunkRow } from "./chunks.js";
+import { graphCandidates } from "./graph.js";
 
 /**
  * Up to this many visible records, exact search (sqlite-vec distance over their rows, ~4 µs a row) is
@@ -14,29 +15,14 @@ import { feedbackBoosts } from "./feedback.js";
  */
 export const EXACT_SCOPE_LIMIT = 300;
 /** Above this many visible records, holding their ids for a filter costs more than over-fetching. */
-const FILTER_SCOPE_LIMIT = 50_000;
-const CANDIDATES = 50;
-/** Entities linked to more records than this are hubs: not followed in graph expansion. */
-const HUB_DEGREE = 200;
-/** Entity links read per graph step before the visibility filter. */
-const GRAPH_SCAN = 2_000;
+export const FILTER_SCOPE_LIMIT = 50_000;
+/** Candidates each channel contributes to the fusion. */
+export const CANDIDATES = 50;
 
 export interface Candidate {
   id: number;
   score: number;
 }
-
-export interface ChunkRow {
-  id: number;
-  document_id: number;
-  scope_key: string;
-  ord: number;
-  text: string;
-  title: string;
-}
-
-/** At most this many document chunks go to the response model alongside the records. */
-const CHUNKS = 3;
 
 export interface Retrieval {
   records: RecordRow[];
@@ -165,7 +151,7 @@ export function nearestRecords(
   return { hits: exactSearch(core.db, core.context, "records", model, vector, k, visible.sql, visible.params), path: "exact" };
 }
 
-function filterVisible(core: Core, ids: number[], visible: { sql: string; params: unknown[] }): Set<number> {
+export function filterVisible(core: Core, ids: number[], visible: { sql: string; params: unknown[] }): Set<number> {
   if (ids.length === 0) return new Set();
   const rows = sql(core.db, `SELECT id FROM (${visible.sql}) WHERE id IN (${ids.map(() => "?").join(",")})`)
     .all(...visible.params, ...ids) as { id: number }[];
@@ -218,125 +204,6 @@ function ftsCandidates(core: Core, input: RetrievalInput): Candidate[] {
       ORDER BY score LIMIT ?`,
   ).all(match, core.context, ...input.scopeKeys, input.now, CANDIDATES) as { id: number; score: number }[];
   return rows.map((r) => ({ id: r.id, score: round(-r.score) }));
-}
-
-/**
- * Records about what the query names: the subject's asked-for attributes, records linked to the named
- * entities, and one hop out to records sharing an entity with those.
- */
-function graphCandidates(core: Core, input: RetrievalInput, visible: { sql: string; params: unknown[] }, ids: number[]): Candidate[] {
-  const { db, context } = core;
-  const out = new Map<number, number>();
-  const { subjects, attributes } = input.understanding;
-  const keyMarks = input.scopeKeys.map(() => "?").join(",");
-  if (subjects.length > 0 && attributes.length > 0) {
-    // Spelled out rather than `id IN (visible)`, so that the (context, scope_key, subject, attribute) index serves it.
-    const rows = sql(
-      db,
-      `SELECT id FROM records WHERE context = ? AND scope_key IN (${keyMarks})
-         AND subject IN (${subjects.map(() => "?").join(",")}) AND attribute IN (${attributes.map(() => "?").join(",")})
-         AND status IN ('current', 'flagged') AND (expires_at IS NULL OR expires_at > ?)
-       ORDER BY created_at DESC LIMIT ?`,
-    ).all(context, ...input.scopeKeys, ...subjects, ...attributes, input.now, CANDIDATES) as { id: number }[];
-    rows.forEach((r) => out.set(r.id, 1));
-  }
-  const names = [...subjects.filter((s) => s !== "user" && s !== "assistant"), ...input.understanding.keywords];
-  const entityIds = entityIdsByName(db, context, names);
-  if (entityIds.length === 0) return [...out].map(([id, score]) => ({ id, score })).sort((a, b) => b.score - a.score);
-  // Visibility is checked against the id set when there is one (an index-only scan, then a Set lookup);
-  // only a very large scope falls back to the SQL filter.
-  const visibleSet = ids.length <= FILTER_SCOPE_LIMIT ? new Set(ids) : undefined;
-  const keep = (rows: { id: number }[]): number[] => {
-    if (visibleSet) return rows.map((r) => r.id).filter((id) => visibleSet.has(id)).slice(0, CANDIDATES);
-    const allowed = filterVisible(core, rows.map((r) => r.id), visible);
-    return rows.map((r) => r.id).filter((id) => allowed.has(id)).slice(0, CANDIDATES);
-  };
-  const marks = entityIds.map(() => "?").join(",");
-  // A small scope is searched from its own records' links (the (record_id, entity_id) key); scanning an
-  // entity's links would read every record of a hub entity such as a city.
-  const small = ids.length <= EXACT_SCOPE_LIMIT;
-  const idMarks = small ? ids.map(() => "?").join(",") : "";
-  const direct = small
-    ? ids.length === 0
-      ? []
-      : (sqlPluck(db, `SELECT DISTINCT record_id FROM record_entities WHERE record_id IN (${idMarks}) AND entity_id IN (${marks}) ORDER BY record_id DESC LIMIT ${CANDIDATES}`).all(
-          ...ids,
-          ...entityIds,
-        ) as number[])
-    : keep(
-        sql(db, `SELECT DISTINCT record_id AS id FROM record_entities WHERE entity_id IN (${marks}) ORDER BY record_id DESC LIMIT ${GRAPH_SCAN}`).all(
-          ...entityIds,
-        ) as { id: number }[],
-      );
-  direct.forEach((id) => out.has(id) || out.set(id, 0.8));
-  // One hop: records sharing a less common entity with those. Hub entities (linked to very many records) say
-  // little about relatedness and would make the join explode, so they are skipped.
-  if (direct.length > 0) {
-    const near = `WITH near AS (
-           SELECT DISTINCT re.entity_id AS id FROM record_entities re
-            WHERE re.record_id IN (${direct.map(() => "?").join(",")}) AND re.entity_id NOT IN (${marks})
-         ), small AS (
-           SELECT id FROM near WHERE (SELECT COUNT(*) FROM (SELECT 1 FROM record_entities x WHERE x.entity_id = near.id LIMIT ${HUB_DEGREE + 1})) <= ${HUB_DEGREE}
-         )`;
-    const hop = small
-      ? (sqlPluck(db, `${near} SELECT DISTINCT record_id FROM record_entities WHERE record_id IN (${idMarks}) AND entity_id IN (SELECT id FROM small) LIMIT ${CANDIDATES}`).all(
-          ...direct,
-          ...entityIds,
-          ...ids,
-        ) as number[])
-      : keep(
-          sql(db, `${near} SELECT DISTINCT record_id AS id FROM record_entities WHERE entity_id IN (SELECT id FROM small) LIMIT ${GRAPH_SCAN}`).all(
-            ...direct,
-            ...entityIds,
-          ) as { id: number }[],
-        );
-    hop.forEach((id) => out.has(id) || out.set(id, 0.5));
-  }
-  return [...out].map(([id, score]) => ({ id, score })).sort((a, b) => b.score - a.score);
-}
-
-/**
- * Document chunks for the query: BM25 and vector (ANN over the Context, or exact for a small scope) fused
- * with RRF. Only when the Context has chunks at all.
- */
-function chunkCandidates(core: Core, input: RetrievalInput): { row: ChunkRow; score: number }[] {
-  const { db, context } = core;
-  const marks = input.scopeKeys.map(() => "?").join(",");
-  const visibleSql = `SELECT id FROM chunks WHERE context = ? AND scope_key IN (${marks})`;
-  const params = [context, ...input.scopeKeys];
-  const count = (sql(db, `SELECT COUNT(*) AS n FROM (${visibleSql} LIMIT ${EXACT_SCOPE_LIMIT + 1})`).get(...params) as { n: number }).n;
-  if (count === 0) return [];
-  const match = ftsQuery(input.query, input.understanding.keywords);
-  // A join, not `rowid IN (subquery)`, which SQLite re-runs per match.
-  const fts = match
-    ? (sql(
-        db,
-        `SELECT f.rowid AS id FROM chunks_fts f JOIN chunks c ON c.id = f.rowid
-          WHERE chunks_fts MATCH ? AND c.context = ? AND c.scope_key IN (${marks}) ORDER BY bm25(chunks_fts) LIMIT ?`,
-      ).all(match, ...params, CANDIDATES) as { id: number }[]).map((r) => r.id)
-    : [];
-  let vector: number[] = [];
-  if (input.vector) {
-    const hits =
-      count > EXACT_SCOPE_LIMIT ? core.vectorIndex("chunks", input.embeddingModel).search(input.vector, CANDIDATES * 4) : null;
-    if (hits) {
-      const allowed = new Set(
-        (sql(db, `${visibleSql} AND id IN (${hits.map(() => "?").join(",") || "NULL"})`).all(...params, ...hits.map((h) => h.label)) as { id: number }[]).map((r) => r.id),
-      );
-      vector = hits.filter((h) => allowed.has(h.label)).map((h) => h.label);
-    } else {
-      vector = exactSearch(db, context, "chunks", input.embeddingModel, input.vector, CANDIDATES, visibleSql, params).map((h) => h.label);
-    }
-  }
-  const fused = [...reciprocalRankFusion([vector, fts])].sort((a, b) => b[1] - a[1]).slice(0, CHUNKS);
-  if (fused.length === 0) return [];
-  const rows = sql(db, 
-      `SELECT c.id, c.document_id, c.scope_key, c.ord, c.text, d.title FROM chunks c JOIN documents d ON d.id = c.document_id
-        WHERE c.id IN (${fused.map(() => "?").join(",")})`,
-    )
-    .all(...fused.map(([id]) => id)) as ChunkRow[];
-  const byId = new Map(rows.map((r) => [r.id, r]));
-  return fused.filter(([id]) => byId.has(id)).map(([id, score]) => ({ row: byId.get(id)!, score: round(score) }));
 }
 
 export const round = (x: number) => Math.round(x * 1e4) / 1e4;
