@@ -39,6 +39,15 @@ describe("bad input is rejected with SpectronValidationError and writes nothing"
     ["config.cache: similarity > 1", (m) => m.config.cache({ similarity: 2 }), /similarity/],
     ["lifecycle.expire: bad ctx", (m) => m.lifecycle.expire({ principal: { id: "" } } as never), /principal/],
     ["cache.flush: bad ctx", (m) => m.cache.flush({ session: 5 } as never), /session/],
+    ["reflect: empty question", (m) => m.reflect(" ", { scope: alice }), /question/],
+    ["reflect: bad scope", (m) => m.reflect("what do I like?", { scope: { "bad key": "x" } }), /options\.scope/],
+    ["knowledge.add: empty text", (m) => m.knowledge.add({ title: "Handbook", text: "", scope: alice }), /input\.text/],
+    ["knowledge.add: missing title", (m) => m.knowledge.add({ text: "Refunds take 14 days." } as never), /input\.title/],
+    ["knowledge.remove: bad id", (m) => m.knowledge.remove("rec_1"), /document id/],
+    ["lifecycle.decay: bad ctx", (m) => m.lifecycle.decay({ onBehalfOf: "" } as never), /onBehalfOf/],
+    ["config.get: bad ctx", (m) => m.config.get({ principal: "root" } as never), /principal/],
+    ["turns.list: bad limit", (m) => m.turns.list({ limit: -1 }), /limit/],
+    ["as: no principal", async (m) => m.as(undefined as never), /principal/],
   ];
 
   it.each(cases)("%s", async (_name, call, field) => {
