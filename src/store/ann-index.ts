@@ -364,6 +364,12 @@ export class DedupAnnIndex {
     return this.groupOf.has(label);
   }
 
+  /** The (unit-length) vector held for a live label, from memory; undefined when the label is not held. */
+  vectorOf(label: number): number[] | undefined {
+    const group = this.groupOf.get(label);
+    return group ? this.ann.point(group.rep) : undefined;
+  }
+
   /** Inserts `label`, or replaces its vector. Costs no hnswlib insertion when the vector is already held. */
   add(label: number, vector: Float32Array): void {
     checkLabel(label);

@@ -186,6 +186,16 @@ export class VectorIndex {
    * vectors; removed labels never appear. `filter(label)` restricts the candidates (scope filtering). Indexed
    * labels with identical vectors come in ascending label order.
    */
+  /**
+   * The vector of `label` from memory (a pending change, else hnswlib's copy, unit length), or undefined when
+   * this index cannot tell (not ready, or the label is not held): the caller then reads it from SQLite.
+   */
+  vectorOf(label: number): ArrayLike<number> | undefined {
+    const change = this.pending.get(label);
+    if (change) return change.op === "add" ? change.vector : undefined;
+    return this.ready ? this.ann!.vectorOf(label) : undefined;
+  }
+
   search(vector: Float32Array, k: number, filter?: (label: number) => boolean): AnnHit[] | null {
     this.assertOpen("search");
     if (vector.length !== this.dim) {

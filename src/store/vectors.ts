@@ -85,6 +85,8 @@ export function exactSearch(
   k: number,
   candidateSql: string,
   params: unknown[],
+  /** Vectors already in memory (the ANN index's copies): a vec0 point lookup reads far more than one vector. */
+  inMemory?: (label: number) => ArrayLike<number> | undefined,
 ): { label: number; distance: number }[] {
   if (!vectorTableExists(db, space, model)) return [];
   const ids = sqlPluck(db, candidateSql).all(...params) as number[];
@@ -96,9 +98,12 @@ export function exactSearch(
   const lookup = sqlPluck(db, `SELECT embedding FROM ${tableName(space, model)} WHERE rowid = ?`);
   const hits: { label: number; distance: number }[] = [];
   for (const id of ids) {
-    const blob = lookup.get(BigInt(id)) as Buffer | undefined;
-    if (!blob) continue;
-    const v = new Float32Array(blob.buffer, blob.byteOffset, blob.byteLength / 4);
+    let v = inMemory?.(id);
+    if (!v) {
+      const blob = lookup.get(BigInt(id)) as Buffer | undefined;
+      if (!blob) continue;
+      v = new Float32Array(blob.buffer, blob.byteOffset, blob.byteLength / 4);
+    }
     let dot = 0;
     let norm = 0;
     for (let i = 0; i < v.length; i++) {

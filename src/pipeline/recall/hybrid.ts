@@ -148,7 +148,9 @@ export function nearestRecords(
       if (kept.length >= enough || hits.length < fetch) return { hits: kept, path: "ann" };
     }
   }
-  return { hits: exactSearch(core.db, core.context, "records", model, vector, k, visible.sql, visible.params), path: "exact" };
+  const index = core.existingIndex("records", model);
+  const inMemory = index ? (label: number) => index.vectorOf(label) : undefined;
+  return { hits: exactSearch(core.db, core.context, "records", model, vector, k, visible.sql, visible.params, inMemory), path: "exact" };
 }
 
 export function filterVisible(core: Core, ids: number[], visible: { sql: string; params: unknown[] }): Set<number> {
