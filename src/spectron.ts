@@ -108,7 +108,7 @@ export class Spectron {
     const db = openDatabase(o.path);
     try {
       let providers: ProviderConfigs = toProviderConfigs(o.providers);
-      let stored = readContext(db, o.context);
+      const stored = readContext(db, o.context);
       if (!o.providers && stored?.providersSealed && o.secretKey) providers = JSON.parse(unseal(o.secretKey, stored.providersSealed)) as ProviderConfigs;
       if (!o.providers && !stored?.providersSealed) {
         // The environment is read once, here, and only when the caller passed no providers.
@@ -123,7 +123,6 @@ export class Spectron {
       } else if (o.models) {
         updateContext(db, o.context, { models: { ...stored.models, ...o.models } as typeof stored.models });
       }
-      stored = readContext(db, o.context)!;
       updateContext(db, o.context, { providers_configured: Object.keys(providers).sort() });
       this.core = new Core(db, o.context, clock, logger, o.path, providers, o.provider ?? {}, o.feedback ?? true);
     } catch (error) {
