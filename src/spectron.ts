@@ -44,10 +44,10 @@ import { recall, reinforce, type RecallResult } from "./pipeline/recall/recall.j
 import { retrieve } from "./pipeline/recall/hybrid.js";
 import { createContext, readContext, updateContext } from "./store/contexts.js";
 import { flushCache } from "./store/cache.js";
-import { openDatabase, sql } from "./store/database.js";
+import { openDatabase } from "./store/database.js";
 import { toId } from "./store/ids.js";
 import { scopeKey, visibleScopeKeys } from "./store/scope.js";
-import { insertTurn, listTurns, type TurnRow } from "./store/turns.js";
+import { getTurn, insertTurn, listTurns, type TurnRow } from "./store/turns.js";
 import { populatedScopeKeys } from "./store/records.js";
 import { createStateApi } from "./state/state-api.js";
 import type { MemoryRecord } from "./state/public-record.js";
@@ -174,7 +174,7 @@ export class Spectron {
       retry: async (ctx?: CallContext) => {
         guard("turns.retry");
         this.access.assert(parseInput(callContextSchema, ctx ?? {}, "turns.retry(ctx)"), "manage", {});
-        return retryPending(core, core.db);
+        return retryPending(core);
       },
     };
     // Open the ANN indexes now, against the state on disk: loading a sidecar (or starting a background
@@ -184,7 +184,7 @@ export class Spectron {
     const schedule = { ...DEFAULT_SCHEDULE, ...(o.schedule ?? {}) };
     core.every(schedule.decay, () => this.lifecycle.decay(), "decay");
     core.every(schedule.expire, () => this.lifecycle.expire(), "expire");
-    core.every(schedule.retry, () => retryPending(core, core.db), "retry of pending turns");
+    core.every(schedule.retry, () => retryPending(core), "retry of pending turns");
   }
 
   /**
@@ -211,8 +211,7 @@ export class Spectron {
       on_behalf_of: actor.onBehalfOf,
       created_at: now,
     });
-    const turn = sql(core.db, "SELECT * FROM turns WHERE id = ?").get(id) as TurnRow;
-    return extractTurn(core, turn, i.signal);
+    return extractTurn(core, getTurn(core.db, core.context, id)!, i.signal);
   }
 
   /** Answers from memory through the three tiers: direct lookup, semantic response cache, hybrid retrieval + response model. */

@@ -1,12 +1,10 @@
-import { sql } from "../store/database.js";
 import type { Core } from "../core.js";
 import { PRIORITY } from "../core.js";
 import { ProviderError, SpectronError } from "../errors.js";
 import { extractionPrompt } from "../models/prompts/extraction.js";
-import type { Db } from "../store/database.js";
 import { toId } from "../store/ids.js";
 import { parseScopeKey } from "../store/scope.js";
-import { getTurn, markTurn, type TurnRow } from "../store/turns.js";
+import { getTurn, listTurns, markTurn, type TurnRow } from "../store/turns.js";
 import { toPublicRecord, type MemoryRecord } from "../state/public-record.js";
 import { reconcile, type Outcome, type ReconcileResult } from "./reconcile.js";
 import { scheduleReflection } from "./reflection-pass.js";
@@ -106,9 +104,8 @@ export async function extractTurn(core: Core, turn: TurnRow, signal?: AbortSigna
 }
 
 /** Retries pending turns in order (background, or `turns.retry()`). Returns how many were extracted. */
-export async function retryPending(core: Core, db: Db, limit = 100): Promise<{ extracted: number; failed: number }> {
-  const pending = sql(db, "SELECT * FROM turns WHERE context = ? AND status = 'pending' ORDER BY id LIMIT ?")
-    .all(core.context, limit) as TurnRow[];
+export async function retryPending(core: Core, limit = 100): Promise<{ extracted: number; failed: number }> {
+  const pending = listTurns(core.db, core.context, { status: "pending", limit });
   let extracted = 0;
   let failed = 0;
   for (const turn of pending) {
