@@ -11,6 +11,9 @@ import { SpectronError } from "./errors.js";
 /** Vectors awaiting hnswlib insertion beyond which writers wait (see drainIfBacklogged). */
 const PENDING_LIMIT = 512;
 
+/** Reuse writes (tier-1/2 traces and reinforcement) batched into one commit at most. */
+const GROUP_LIMIT = 128;
+
 /** Priorities on the one scheduler queue: synchronous work never waits behind a sweep. */
 export const PRIORITY = { sync: 10, retry: 5, reflection: 3, sweep: 1, index: 0 } as const;
 
@@ -34,6 +37,9 @@ export class Core {
   private readonly embeddingModels = new Map<string, EmbeddingModel>();
   private readonly indexes = new Map<string, VectorIndex>();
   private timers: NodeJS.Timeout[] = [];
+  /** Writes in the open group transaction (see `groupWrite`), or 0 when none is open. */
+  private grouped = 0;
+  private commitScheduled = false;
 
   constructor(
     readonly db: Db,
@@ -95,6 +101,60 @@ export class Core {
     this.usage.set(stage, s);
   }
 
+  /**
+   * A write transaction of its own, committed before it returns. Any open group of reuse writes is committed
+   * first, so that this transaction's durability never waits on the group.
+   */
+  transaction<T>(fn: () => T): T {
+    this.commitGroup();
+    return this.db.transaction(fn)();
+  }
+
+  /**
+   * Group commit for the writes a cached answer leaves (its response_trace, edges and reinforcement): `fn`
+   * runs at once, atomically (a savepoint), inside a transaction shared with the other reuses of this tick,
+   * which commits on the next turn of the event loop, after GROUP_LIMIT writes, or before any other write
+   * (`transaction`, every public method but `recall`, `close`). Reads on this connection see the writes at
+   * once; only a process crash before that commit loses them. On a store with 100k records the commit is
+   * most of what a tier-1 answer costs, and one commit for many answers writes each touched page once.
+   */
+  groupWrite<T>(fn: () => T): T {
+    const { db } = this;
+    if (this.grouped === 0) {
+      if (db.inTransaction) return db.transaction(fn)(); // inside someone's transaction: just join it
+      db.exec("BEGIN IMMEDIATE");
+    }
+    let result: T;
+    try {
+      result = db.transaction(fn)();
+    } finally {
+      this.grouped++;
+    }
+    if (this.grouped >= GROUP_LIMIT) this.commitGroup();
+    else if (!this.commitScheduled) {
+      this.commitScheduled = true;
+      setImmediate(() => {
+        this.commitScheduled = false;
+        this.commitGroup();
+      });
+    }
+    return result;
+  }
+
+  /** Commits the open group of reuse writes, if any. A failed commit is logged, never thrown at a bystander. */
+  commitGroup(): void {
+    if (this.grouped === 0) return;
+    const writes = this.grouped;
+    this.grouped = 0;
+    if (!this.db.open || !this.db.inTransaction) return;
+    try {
+      this.db.exec("COMMIT");
+    } catch (error) {
+      this.logger.error("Committing reuse traces failed; they are lost", { writes, error: String(error) });
+      if (this.db.inTransaction) this.db.exec("ROLLBACK");
+    }
+  }
+
   /** The ANN index of one vector space for one embedding model, opened (and caught up) on first use. */
   vectorIndex(space: VectorSpace, model: string): VectorIndex {
     const key = `${space}\u0000${model}`;
@@ -153,6 +213,7 @@ export class Core {
       index.close();
     }
     this.indexes.clear();
+    this.commitGroup();
     this.db.close();
   }
 }

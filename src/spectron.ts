@@ -130,9 +130,7 @@ export class Spectron {
       throw error;
     }
     const core = this.core;
-    const guard = (method: string) => {
-      if (this.closing) throw new ClosedError(method);
-    };
+    const guard = (method: string) => this.guard(method);
     this.config = createConfigApi(core, this.access, {
       guard,
       secretKey: o.secretKey,
@@ -347,8 +345,10 @@ export class Spectron {
     await this.close();
   }
 
+  /** Refuses calls after close; every method but `recall` first commits any group of reuse writes (Core.groupWrite). */
   private guard(method: string): void {
     if (this.closing) throw new ClosedError(method);
+    if (method !== "recall") this.core.commitGroup();
   }
 }
 

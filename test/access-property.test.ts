@@ -1,7 +1,7 @@
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { AccessDeniedError, NotFoundError, Spectron, type CallContext, type MemoryRecord, type Principal } from "../src/index.js";
-import { manualClock, mulberry32, tempDir } from "./helpers.js";
+import { manualClock, mulberry32, settle, tempDir } from "./helpers.js";
 
 /**
  * Property: for 10,000 random (principal, scope, call) combinations against one seeded store, no read returns
@@ -174,6 +174,7 @@ describe("access property", () => {
           run: () => Promise<T>,
           byId = false,
         ): Promise<T | undefined> => {
+          if (permission !== "read") await settle();
           const before = permission === "read" ? undefined : counts();
           let result: T;
           try {

@@ -2,7 +2,7 @@ import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { can, type Permission } from "../src/access/access.js";
 import { AccessDeniedError, NotFoundError, Spectron, type CallContext, type Principal, type Trace } from "../src/index.js";
-import { manualClock, tempDir } from "./helpers.js";
+import { manualClock, settle, tempDir } from "./helpers.js";
 
 type Scope = Record<string, string>;
 
@@ -103,6 +103,7 @@ async function denied(promise: Promise<unknown>): Promise<AccessDeniedError> {
  * scopes), counts the attempt, and writes nothing.
  */
 async function expectHidden(f: Fixture, run: () => Promise<unknown>) {
+  await settle();
   const before = snapshot(f.path);
   const counted = f.memory.access.deniedCounts().reduce((n, d) => n + d.count, 0);
   const error = await run().then(
@@ -116,6 +117,7 @@ async function expectHidden(f: Fixture, run: () => Promise<unknown>) {
 
 /** A denied call throws AccessDeniedError naming principal, permission and scope, and writes nothing. */
 async function expectDenied(f: Fixture, run: () => Promise<unknown>, who: Principal, permission: Permission, scope: Scope) {
+  await settle();
   const before = snapshot(f.path);
   const config = await f.memory.config.get();
   const error = await denied(run());

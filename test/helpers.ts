@@ -30,6 +30,12 @@ export function tempDir(): { dir: string; path: string; cleanup: () => void } {
   return { dir, path: join(dir, "memory.db"), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
+/**
+ * One turn of the event loop: lets a group of reuse writes (tier-1/2 traces and reinforcement, which commit
+ * together a moment after they are made) commit, so that a second connection reading the file sees them.
+ */
+export const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 export const alice = { user: "alice" } as const;
 export const bob = { user: "bob" } as const;
 

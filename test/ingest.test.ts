@@ -45,6 +45,22 @@ describe("ingest → reconcile", () => {
     await memory.close();
   });
 
+  it("folds restatements in a row into one history entry with a count", async () => {
+    const { memory, clock } = makeMemory();
+    const first = await memory.ingest({ content: "I live in Lisbon.", scope: alice });
+    for (let i = 0; i < 3; i++) {
+      clock.advance(DAY);
+      await memory.ingest({ content: "I live in Lisbon.", scope: alice });
+    }
+    const record = await memory.state.get(first.records[0]!.id);
+    expect(record.proof_count).toBe(4);
+    expect(record.history.map((h) => [h.event, h.count])).toEqual([["created", undefined], ["reinforced", 3]]);
+    expect(Date.parse(record.history[1]!.last_at!) - Date.parse(record.history[1]!.at)).toBe(2 * DAY);
+    // Each restatement still has its decision trace.
+    expect((await memory.traces.list({ kind: "decision_trace" })).traces).toHaveLength(4);
+    await memory.close();
+  });
+
   it("supersedes the old value of a single-valued attribute and keeps the lineage", async () => {
     const { memory, clock } = makeMemory();
     const first = await memory.ingest({ content: "I'm on the Pro plan.", scope: alice });

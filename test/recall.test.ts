@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { alice, bob, makeMemory } from "./helpers.js";
+import Database from "better-sqlite3";
+import { alice, bob, makeMemory, tempDir } from "./helpers.js";
 
 async function seeded() {
   const { memory, clock } = makeMemory();
@@ -158,5 +159,58 @@ describe("recall: the three tiers", () => {
     expect(returnedEdges).toEqual(payload.returned);
     expect(retrieval.edges.some((e) => e.kind === "considered")).toBe(true);
     await memory.close();
+  });
+});
+
+describe("recall: group commit of reuse writes", () => {
+  it("commits tier-1 traces on the next turn of the event loop, every 128 in a tight loop, and on close", async () => {
+    const { path, cleanup } = tempDir();
+    try {
+      const { memory } = makeMemory({ path });
+      await memory.ingest({ content: "I'm on the Pro plan.", scope: alice });
+      await memory.recall("Which plan am I on?", { scope: alice });
+      const reader = new Database(path, { readonly: true });
+      const committed = () => (reader.prepare("SELECT COUNT(*) AS n FROM traces WHERE kind = 'response_trace'").get() as { n: number }).n;
+      const reinforced = () => (reader.prepare("SELECT MAX(last_accessed_at) AS t FROM records").get() as { t: number | null }).t;
+      expect(committed()).toBe(1);
+
+      const repeat = await memory.recall("Which plan am I on?", { scope: alice });
+      expect(repeat.tier).toBe(1);
+      // This connection reads its own write at once; another sees it once the group commits.
+      expect((await memory.traces.get(repeat.traceId)).kind).toBe("response_trace");
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(committed()).toBe(2);
+
+      // Awaiting resolved promises never yields to the event loop: the group commits at its size limit.
+      for (let i = 0; i < 200; i++) await memory.recall("Which plan am I on?", { scope: alice });
+      expect(committed()).toBe(2 + 128);
+      await memory.close();
+      expect(committed()).toBe(202);
+      expect(reinforced()).not.toBeNull();
+      reader.close();
+    } finally {
+      cleanup();
+    }
+  });
+
+  it("commits an open group before any other call writes", async () => {
+    const { path, cleanup } = tempDir();
+    try {
+      const { memory } = makeMemory({ path });
+      await memory.ingest({ content: "I'm on the Pro plan.", scope: alice });
+      await memory.recall("Which plan am I on?", { scope: alice });
+      const reader = new Database(path, { readonly: true });
+      await memory.recall("Which plan am I on?", { scope: alice });
+      const turns = () => (reader.prepare("SELECT COUNT(*) AS n FROM turns").get() as { n: number }).n;
+      const traces = () => (reader.prepare("SELECT COUNT(*) AS n FROM traces WHERE kind = 'response_trace'").get() as { n: number }).n;
+      const ingesting = memory.ingest({ content: "I live in Lisbon.", scope: alice });
+      // The turn is committed before ingest's first await, and the reuse trace before it.
+      expect([traces(), turns()]).toEqual([2, 2]);
+      await ingesting;
+      await memory.close();
+      reader.close();
+    } finally {
+      cleanup();
+    }
   });
 });

@@ -63,7 +63,7 @@ export function createConfigApi(
       const current = core.models();
       const next = { ...current, ...input } as Models;
       const indexModel = core.indexModel();
-      core.db.transaction(() => {
+      core.transaction(() => {
         updateContext(core.db, core.context, { models: next });
         // Retrieval keeps reading the vectors it has until knowledge.reindex() completes; with none yet, the
         // new model takes over at once.
@@ -75,7 +75,7 @@ export function createConfigApi(
             .get(core.context, indexModel, core.context, indexModel);
           updateContext(core.db, core.context, { index_model: hasVectors ? indexModel : next.embedding });
         }
-      })();
+      });
       core.invalidateSettings();
       if (next.embedding !== current.embedding) deps.onEmbeddingChange(current.embedding, next.embedding);
       return { ...next };

@@ -48,7 +48,7 @@ export function createKnowledgeApi(core: Core, access: Access, guard: (method: s
       const key = scopeKey(i.scope);
       const pieces = chunkText(i.text);
       const now = core.now();
-      const { documentId, chunkIds } = db.transaction(() => {
+      const { documentId, chunkIds } = core.transaction(() => {
         const documentId = Number(
           sql(db, "INSERT INTO documents (context, scope_key, title, text, metadata, status, created_at) VALUES (?, ?, ?, ?, ?, 'pending', ?)")
             .run(context, key, i.title, i.text, i.metadata ? JSON.stringify(i.metadata) : null, now).lastInsertRowid,
@@ -56,7 +56,7 @@ export function createKnowledgeApi(core: Core, access: Access, guard: (method: s
         const insert = sql(db, "INSERT INTO chunks (context, document_id, scope_key, ord, text, created_at) VALUES (?, ?, ?, ?, ?, ?)");
         const chunkIds = pieces.map((text, ord) => Number(insert.run(context, documentId, key, ord, text, now).lastInsertRowid));
         return { documentId, chunkIds };
-      })();
+      });
 
       const signal = i.signal ? { signal: i.signal } : {};
       const fail = (error: unknown): never => {
@@ -76,7 +76,7 @@ export function createKnowledgeApi(core: Core, access: Access, guard: (method: s
       const factVectors = facts.length > 0 ? await embedder.embed(facts.map((f) => f.text), signal).catch(fail) : undefined;
       if (factVectors) core.recordUsage("embedding", factVectors.usage);
 
-      const { result, chunkChanges } = db.transaction(() => {
+      const { result, chunkChanges } = core.transaction(() => {
         const chunkChanges = chunkIds.map((id, n) => {
           sql(db, "UPDATE chunks SET embedding_model = ? WHERE id = ?").run(embedder.id, id);
           return { seq: putVector(db, context, "chunks", embedder.id, id, chunkVectors.vectors[n]!), label: id, op: "add" as const, vector: chunkVectors.vectors[n]! };
@@ -97,7 +97,7 @@ export function createKnowledgeApi(core: Core, access: Access, guard: (method: s
         });
         sql(db, "UPDATE documents SET status = 'indexed', error = NULL WHERE id = ?").run(documentId);
         return { result, chunkChanges };
-      })();
+      });
       const chunkIndex = core.vectorIndex("chunks", embedder.id);
       for (const c of chunkChanges) chunkIndex.notify(c);
       applyVectorChanges(core, embedder.id, result.vectorChanges);
@@ -118,7 +118,7 @@ export function createKnowledgeApi(core: Core, access: Access, guard: (method: s
       const doc = sql(db, "SELECT scope_key FROM documents WHERE id = ? AND context = ?").get(id, context) as { scope_key: string } | undefined;
       if (!doc) throw new NotFoundError("document", documentId);
       access.assert(call, "write", parseScopeKey(doc.scope_key));
-      const changes = db.transaction(() => {
+      const changes = core.transaction(() => {
         const chunks = sql(db, "SELECT id, embedding_model FROM chunks WHERE document_id = ?").all(id) as { id: number; embedding_model: string | null }[];
         evictByChunks(db, chunks.map((c) => c.id));
         const out: { model: string; seq: number; label: number }[] = [];
@@ -129,7 +129,7 @@ export function createKnowledgeApi(core: Core, access: Access, guard: (method: s
         sql(db, "DELETE FROM chunks WHERE document_id = ?").run(id);
         sql(db, "DELETE FROM documents WHERE id = ?").run(id);
         return { out, count: chunks.length };
-      })();
+      });
       for (const c of changes.out) core.vectorIndex("chunks", c.model).notify({ seq: c.seq, label: c.label, op: "remove" });
       return { chunks: changes.count };
     },

@@ -76,12 +76,12 @@ async function run(core: Core, target: string, from: string): Promise<void> {
       batchCount += rows.length;
       const { vectors, usage } = await embedder.embed(rows.map((r) => r.text));
       core.recordUsage("embedding", usage);
-      db.transaction(() => {
+      core.transaction(() => {
         rows.forEach((row, n) => {
           putVector(db, context, space, target, row.id, vectors[n]!);
           sql(db, "INSERT OR IGNORE INTO reindex_done (space, model, label) VALUES (?, ?, ?)").run(space, target, row.id);
         });
-      })();
+      });
       done += rows.length;
       save(core, { status: "running", done, total: Math.max(done, reindexStatus(core).total), model: target, from });
     }
@@ -89,13 +89,13 @@ async function run(core: Core, target: string, from: string): Promise<void> {
     // Yield between batches so that synchronous work (recall, ingest) keeps its latency.
     await new Promise((resolve) => setImmediate(resolve));
   }
-  db.transaction(() => {
+  core.transaction(() => {
     sql(db, `UPDATE records SET embedding_model = ? WHERE context = ? AND embedding_model IS NOT NULL AND status IN ('current', 'flagged')`).run(target, context);
     sql(db, `UPDATE chunks SET embedding_model = ? WHERE context = ? AND embedding_model IS NOT NULL`).run(target, context);
     sql(db, `UPDATE queries SET embedding_model = ? WHERE context = ?`).run(target, context);
     sql(db, "DELETE FROM reindex_done WHERE model = ?").run(target);
     updateContext(db, context, { index_model: target, reindex: { status: "complete", done, total: done, model: target, from } });
-  })();
+  });
   core.invalidateSettings();
 }
 

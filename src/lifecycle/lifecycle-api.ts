@@ -58,17 +58,17 @@ export function createLifecycleApi(core: Core, access: Access, guard: (method: s
           );
           let changed = 0;
           for (let from = 0; from < maxId; from += DECAY_RANGE) {
-            changed += db.transaction(() =>
+            changed += core.transaction(() =>
               decayRange.run(DAILY_DECAY.context, DAILY_DECAY.knowledge, now, now, context, from, from + DECAY_RANGE, now).changes,
-            )();
+            );
             await new Promise((resolve) => setImmediate(resolve));
           }
-          return db.transaction(() => {
+          return core.transaction(() => {
             updateContext(db, context, { last_decay_at: now });
             core.invalidateSettings();
             const traceId = insertTrace(db, context, "sweep_trace", actorOf(call), null, { sweep: "decay", changed, factors: DAILY_DECAY }, now);
             return { changed, traceId: toId("trace", traceId) };
-          })();
+          });
         },
         { priority: PRIORITY.sweep },
       );
@@ -86,7 +86,7 @@ export function createLifecycleApi(core: Core, access: Access, guard: (method: s
           let evicted = 0;
           const removals: { model: string; seq: number; label: number }[] = [];
           for (;;) {
-            const batch = core.db.transaction(() => {
+            const batch = core.transaction(() => {
               const rows = sql(core.db, 
                   `SELECT id, embedding_model, history FROM records WHERE context = ? AND expires_at IS NOT NULL AND expires_at <= ?
                      AND status IN ('current', 'flagged') LIMIT ?`,
@@ -102,7 +102,7 @@ export function createLifecycleApi(core: Core, access: Access, guard: (method: s
               }
               evicted += evictByRecords(core.db, rows.map((r) => r.id)).length;
               return rows.length;
-            })();
+            });
             changed += batch;
             if (batch < BATCH) break;
             await new Promise((resolve) => setImmediate(resolve));

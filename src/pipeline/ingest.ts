@@ -66,7 +66,7 @@ export async function extractTurn(core: Core, turn: TurnRow, signal?: AbortSigna
       : new ProviderError(core.models().extraction, `Extraction failed: ${String((error as Error)?.message ?? error)}`, undefined, true);
   }
 
-  const result = db.transaction(() => {
+  const result = core.transaction(() => {
     // Another caller (the background retry) may have extracted this turn while the model was answering.
     const fresh = getTurn(db, context, turn.id);
     if (!fresh || fresh.status === "extracted") return undefined;
@@ -86,7 +86,7 @@ export async function extractTurn(core: Core, turn: TurnRow, signal?: AbortSigna
     });
     markTurn(db, turn.id, "extracted", core.now());
     return r;
-  })();
+  });
   if (!result) throw new SpectronError("internal", `Turn ${toId("turn", turn.id)} was extracted concurrently.`);
   applyVectorChanges(core, embeddingModel, result.vectorChanges);
   await core.drainIfBacklogged("records", embeddingModel);

@@ -63,7 +63,7 @@ export async function reflect(core: Core, req: ReflectRequest): Promise<ReflectR
   if (insightVectors) core.recordUsage("embedding", insightVectors.usage);
 
   const key = scopeKey(req.scope);
-  const { traceId, written, vectorChanges } = core.db.transaction(() => {
+  const { traceId, written, vectorChanges } = core.transaction(() => {
     const retrievalTrace = writeRetrievalTrace(core, req.actor, key, req.query, qu.value, retrieval, {
       query_understanding: qu.usage.model,
       reflection: synthesis.usage.model,
@@ -118,7 +118,7 @@ export async function reflect(core: Core, req: ReflectRequest): Promise<ReflectR
     });
     addEdge(core.db, core.context, { type: "trace", id: responseTrace }, "produced_decision", { type: "trace", id: decision.traceId }, now);
     return { traceId: responseTrace, written: decision.outcomes, vectorChanges: decision.vectorChanges };
-  })();
+  });
   applyVectorChanges(core, embedder.id, vectorChanges);
   return {
     answer: synthesis.value.answer,

@@ -61,7 +61,7 @@ async function reflect(core: Core, recordIds: readonly number[], actor: TraceAct
       if (n !== undefined && allowed.has(n) && d.relation !== "unrelated") decisions.push({ neighbour: n, relation: d.relation, reason: d.reason });
     }
     if (decisions.length === 0) continue;
-    const applied = db.transaction(() =>
+    const applied = core.transaction(() =>
       applyReflection(db, {
         context,
         recordId: id,
@@ -72,7 +72,7 @@ async function reflect(core: Core, recordIds: readonly number[], actor: TraceAct
         parentTrace,
         provenance: { prompt: `${reflectionPrompt.name}@${reflectionPrompt.version}`, usage: result.usage },
       }),
-    )();
+    );
     for (const change of applied.vectorChanges) core.vectorIndex("records", record.embedding_model).notify(change);
   }
 }

@@ -22,7 +22,8 @@ export interface MemoryRecord {
   superseded_by: string | null;
   source: { kind: RecordRow["source_kind"]; id: string | null };
   proof_count: number;
-  history: { at: string; event: HistoryEntry["event"]; detail?: string }[];
+  /** Lifecycle events, oldest first. Restatements in a row are one "reinforced" entry with `count` and `last_at`. */
+  history: { at: string; event: HistoryEntry["event"]; detail?: string; count?: number; last_at?: string }[];
   metadata: Record<string, unknown> | null;
 }
 
@@ -48,7 +49,13 @@ export function toPublicRecord(row: RecordRow): MemoryRecord {
     superseded_by: row.superseded_by === null ? null : toId("record", row.superseded_by),
     source: { kind: row.source_kind, id: row.source_id },
     proof_count: row.proof_count,
-    history: (JSON.parse(row.history) as HistoryEntry[]).map((h) => ({ at: iso(h.at), event: h.event, ...(h.detail ? { detail: h.detail } : {}) })),
+    history: (JSON.parse(row.history) as HistoryEntry[]).map((h) => ({
+      at: iso(h.at),
+      event: h.event,
+      ...(h.detail ? { detail: h.detail } : {}),
+      ...(h.count !== undefined ? { count: h.count } : {}),
+      ...(h.last_at !== undefined ? { last_at: iso(h.last_at) } : {}),
+    })),
     metadata: row.metadata ? (JSON.parse(row.metadata) as Record<string, unknown>) : null,
   };
 }

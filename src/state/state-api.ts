@@ -70,7 +70,7 @@ export function createStateApi(core: Core, access: Access, guard: (method: strin
       if (!row || !visible || row.status === "forgotten") throw new NotFoundError("record", id);
       access.assert(call, "write", parseScopeKey(row.scope_key));
       const now = core.now();
-      const seq = core.db.transaction(() => {
+      const seq = core.transaction(() => {
         const traceId = insertTrace(core.db, core.context, "decision_trace", actorOf(call), row.scope_key, {
           source: { kind: "forget", id: null },
           outcomes: [{ record_id: toId("record", row.id), outcome: "forgotten", text: row.text }],
@@ -85,7 +85,7 @@ export function createStateApi(core: Core, access: Access, guard: (method: strin
         addEdge(core.db, core.context, { type: "trace", id: traceId }, "forgot", { type: "record", id: row.id }, now);
         evictByRecords(core.db, [row.id]);
         return row.embedding_model ? deleteVector(core.db, core.context, "records", row.embedding_model, row.id) : undefined;
-      })();
+      });
       if (seq !== undefined && row.embedding_model) core.vectorIndex("records", row.embedding_model).notify({ seq, label: row.id, op: "remove" });
       return toPublicRecord(getRecord(core.db, core.context, row.id)!);
     },

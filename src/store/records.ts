@@ -13,6 +13,9 @@ export interface HistoryEntry {
   event: "created" | "reinforced" | "superseded" | "supersedes" | "flagged" | "expired" | "forgotten" | "decayed" | "updated";
   detail?: string;
   trace?: number;
+  /** A run of plain restatements kept as one "reinforced" entry: how many, and when the last one came. */
+  count?: number;
+  last_at?: number;
 }
 
 export interface RecordRow {
@@ -84,9 +87,21 @@ export function getRecords(db: Db, context: string, ids: readonly number[]): Rec
   return ids.map((id) => byId.get(id)).filter((r): r is RecordRow => !!r);
 }
 
+/**
+ * The record's history with `entry` added. Plain restatements ("reinforced" with no detail) in a row fold
+ * into one entry with a `count`: a fact restated thousands of times would otherwise carry thousands of
+ * entries, parsed and rewritten on every write and every read. Each restatement keeps its own decision_trace.
+ */
 export function appendHistory(row: Pick<RecordRow, "history">, entry: HistoryEntry): string {
   const history = JSON.parse(row.history) as HistoryEntry[];
-  history.push(entry);
+  const last = history[history.length - 1];
+  if (entry.event === "reinforced" && entry.detail === undefined && last?.event === "reinforced" && last.detail === undefined) {
+    last.count = (last.count ?? 1) + 1;
+    last.last_at = entry.at;
+    if (entry.trace !== undefined) last.trace = entry.trace;
+  } else {
+    history.push(entry);
+  }
   return JSON.stringify(history);
 }
 

@@ -84,14 +84,14 @@ export async function recall(core: Core, req: RecallRequest): Promise<RecallResu
   const response = await core.model("response").generate(responsePrompt, responseInput, signalOpt(req.signal));
   core.recordUsage("response", response.usage);
 
-  const traceId = core.db.transaction(() =>
+  const traceId = core.transaction(() =>
     writeTier3(core, req, key, norm, vector, embedder.id, qu.value, retrieval, {
       answer: response.value.answer,
       prompt: responsePrompt.render(responseInput),
       usage: { query_understanding: qu.usage, response: response.usage },
       latencyMs: performance.now() - started,
     }),
-  )();
+  );
   return {
     answer: response.value.answer,
     tier: 3,
@@ -238,7 +238,7 @@ function mapIds(candidates: Retrieval["candidates"]) {
 
 /** Every record returned to a caller: importance × 1.1, capped at 1.0. Returns them as callers see them. */
 export function reinforce(core: Core, ids: readonly number[]): MemoryRecord[] {
-  return core.db.transaction(() => reinforceRows(core, ids))();
+  return core.transaction(() => reinforceRows(core, ids));
 }
 
 /** `reinforce` inside the caller's transaction. */

@@ -8,7 +8,7 @@ import { getRecord } from "../../store/records.js";
 import { insertTrace } from "../../store/traces.js";
 import { exactSearch } from "../../store/vectors.js";
 import { round } from "./hybrid.js";
-import { reinforce, reinforceRows, type RecallRequest, type RecallResult, type RecalledChunk } from "./recall.js";
+import { reinforceRows, type RecallRequest, type RecallResult, type RecalledChunk } from "./recall.js";
 
 // Tiers 1 and 2: answers given before, reused while every record they cited is still current.
 
@@ -37,8 +37,11 @@ export function directLookup(core: Core, req: RecallRequest, key: string, norm: 
     const visible = row && req.readable.includes(row.scope_key);
     const answer = visible ? row.text : `No fact ${fact[1]} in this scope.`;
     const ids = visible ? [row.id] : [];
-    const traceId = db.transaction(() => writeReuse(core, req, key, answer, ids, undefined, 1, now, 0))();
-    return { answer, tier: 1, cached: false, records: reinforce(core, ids), chunks: [], traceId: toId("trace", traceId) };
+    const { traceId, records } = core.groupWrite(() => ({
+      traceId: writeReuse(core, req, key, answer, ids, undefined, 1, now, 0),
+      records: reinforceRows(core, ids),
+    }));
+    return { answer, tier: 1, cached: false, records, chunks: [], traceId: toId("trace", traceId) };
   }
   const freshness = core.settings().cache.freshness;
   for (const entry of cacheByNormQuery(db, context, req.cacheKey, norm)) {
@@ -79,11 +82,11 @@ function usable(core: Core, entry: CacheEntryRow, now: number, freshness: string
 
 function reuse(core: Core, req: RecallRequest, key: string, entry: CacheEntryRow, tier: 1 | 2, similarity: number | undefined, now: number): RecallResult {
   const deps = cacheDeps(core.db, entry.id);
-  // One transaction for the trace and the reinforcement: on this path the commit is most of the cost.
-  const { traceId, records } = core.db.transaction(() => ({
+  // Group-committed with other reuses: on this path the commit would be most of the cost.
+  const { traceId, records } = core.groupWrite(() => ({
     traceId: writeReuse(core, req, key, entry.answer, deps, entry, tier, now, similarity),
     records: reinforceRows(core, deps),
-  }))();
+  }));
   return {
     answer: entry.answer,
     tier,
@@ -126,8 +129,10 @@ function writeReuse(
     },
     now,
   );
+  // A reuse links to the answer it repeats, whose retrieval trace has the `returned` edges to the records
+  // (the payload lists them too); a `fact:<id>` lookup has no such answer, so it cites the record itself.
   if (entry) addEdge(db, context, { type: "trace", id: traceId }, "reused_from", { type: "trace", id: entry.response_trace_id }, now);
-  for (const id of deps) addEdge(db, context, { type: "trace", id: traceId }, "cited", { type: "record", id }, now);
+  else for (const id of deps) addEdge(db, context, { type: "trace", id: traceId }, "cited", { type: "record", id }, now);
   if (req.actor.session) addEdge(db, context, { type: "trace", id: traceId }, "parent_session", { type: "session", id: req.actor.session }, now);
   return traceId;
 }
