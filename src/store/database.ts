@@ -52,22 +52,31 @@ const statements = new WeakMap<Db, Map<string, Database.Statement>>();
  * our statements. SQL built with a variable number of `?` gets one cache entry per arity, which stays small.
  */
 export function sql(db: Db, text: string): Database.Statement {
-  return cached(db, text, false);
+  return cached(db, text, "rows");
 }
 
 /** Like `sql`, for a statement whose rows are single values (`pluck`). Cached apart, so modes never mix. */
 export function sqlPluck(db: Db, text: string): Database.Statement {
-  return cached(db, text, true);
+  return cached(db, text, "pluck");
 }
 
-function cached(db: Db, text: string, pluck: boolean): Database.Statement {
+/**
+ * Like `sql`, for a statement whose rows come as arrays (`raw`): about half the cost of row objects for wide
+ * rows, since better-sqlite3 sets each property of an object one by one. For hot paths that map rows themselves.
+ */
+export function sqlRaw(db: Db, text: string): Database.Statement {
+  return cached(db, text, "raw");
+}
+
+function cached(db: Db, text: string, mode: "rows" | "pluck" | "raw"): Database.Statement {
   let cache = statements.get(db);
   if (!cache) statements.set(db, (cache = new Map()));
-  const key = pluck ? `pluck\u0000${text}` : text;
+  const key = mode === "rows" ? text : `${mode}\u0000${text}`;
   let statement = cache.get(key);
   if (!statement) {
     statement = db.prepare(text);
-    if (pluck) statement.pluck(true);
+    if (mode === "pluck") statement.pluck(true);
+    if (mode === "raw") statement.raw(true);
     if (cache.size > 2_000) cache.clear();
     cache.set(key, statement);
   }

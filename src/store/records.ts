@@ -1,4 +1,4 @@
-import { sql, sqlPluck, type Db } from "./database.js";
+import { sql, sqlPluck, sqlRaw, type Db } from "./database.js";
 
 export type RecordKind = "entity" | "attribute" | "relation" | "instruction" | "uncertainty" | "observation";
 export type MemoryCategory = "identity" | "knowledge" | "context";
@@ -49,6 +49,23 @@ export interface RecordRow {
   expires_at: number | null;
 }
 
+/** Every column of `records`, in the order `recordRow` reads them. */
+const RECORD_COLUMNS = `id, context, scope_key, kind, memory_category, subject, attribute, value, cardinality, text, norm_text,
+  confidence, trust, importance, status, superseded_by, source_kind, source_id, proof_count, derived_from, history, metadata,
+  embedding_model, created_at, updated_at, last_accessed_at, last_decay_at, expires_at`;
+
+/** A raw row of RECORD_COLUMNS as a RecordRow (see `sqlRaw`). */
+function recordRow(raw: unknown[]): RecordRow {
+  const [id, context, scope_key, kind, memory_category, subject, attribute, value, cardinality, text, norm_text] = raw;
+  const [confidence, trust, importance, status, superseded_by, source_kind, source_id, proof_count, derived_from, history, metadata] = raw.slice(11);
+  const [embedding_model, created_at, updated_at, last_accessed_at, last_decay_at, expires_at] = raw.slice(22);
+  return {
+    id, context, scope_key, kind, memory_category, subject, attribute, value, cardinality, text, norm_text,
+    confidence, trust, importance, status, superseded_by, source_kind, source_id, proof_count, derived_from, history, metadata,
+    embedding_model, created_at, updated_at, last_accessed_at, last_decay_at, expires_at,
+  } as RecordRow;
+}
+
 export type NewRecord = Omit<RecordRow, "id" | "superseded_by" | "proof_count" | "updated_at" | "last_accessed_at" | "last_decay_at" | "norm_text"> & {
   proof_count?: number;
 };
@@ -81,8 +98,9 @@ export function getRecord(db: Db, context: string, id: number): RecordRow | unde
 export function getRecords(db: Db, context: string, ids: readonly number[]): RecordRow[] {
   if (ids.length === 0) return [];
   // `+context`: keep the planner on the primary key, not the (context, …) index, which spans the whole Context.
-  const rows = sql(db, `SELECT * FROM records WHERE id IN (${ids.map(() => "?").join(",")}) AND +context = ?`)
-    .all(...ids, context) as RecordRow[];
+  const rows = (
+    sqlRaw(db, `SELECT ${RECORD_COLUMNS} FROM records WHERE id IN (${ids.map(() => "?").join(",")}) AND +context = ?`).all(...ids, context) as unknown[][]
+  ).map(recordRow);
   const byId = new Map(rows.map((r) => [r.id, r]));
   return ids.map((id) => byId.get(id)).filter((r): r is RecordRow => !!r);
 }
@@ -109,6 +127,21 @@ export function updateRecord(db: Db, id: number, fields: Partial<Omit<RecordRow,
   const keys = Object.keys(fields);
   if (keys.length === 0) return;
   sql(db, `UPDATE records SET ${keys.map((k) => `${k} = @${k}`).join(", ")} WHERE id = @id`).run({ ...fields, id });
+}
+
+/**
+ * Importance × `factor` (capped at 1.0) and `last_accessed_at` = `now` for the records of `ids` in `context`,
+ * in one statement that also returns them as updated, in `ids` order (missing ids are skipped).
+ */
+export function reinforceRecords(db: Db, context: string, ids: readonly number[], factor: number, now: number): RecordRow[] {
+  if (ids.length === 0) return [];
+  const rows = (sqlRaw(
+    db,
+    `UPDATE records SET importance = MIN(1.0, importance * ?), last_accessed_at = ?
+       WHERE id IN (${ids.map(() => "?").join(",")}) AND +context = ? RETURNING ${RECORD_COLUMNS}`,
+  ).all(factor, now, ...ids, context) as unknown[][]).map(recordRow);
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  return ids.map((id) => byId.get(id)).filter((r): r is RecordRow => !!r);
 }
 
 /** Live records of a subject's attribute in one exact scope: what a new value of that attribute competes with. */

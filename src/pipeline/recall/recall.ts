@@ -7,7 +7,7 @@ import type { ModelUsage } from "../../models/types.js";
 import { insertCacheEntry } from "../../store/cache.js";
 import { addEdge, entityNamesOf } from "../../store/graph.js";
 import { toId } from "../../store/ids.js";
-import { getRecords, updateRecord, type RecordRow } from "../../store/records.js";
+import { reinforceRecords } from "../../store/records.js";
 import { scopeKey, type Scope } from "../../store/scope.js";
 import { insertTrace, type TraceActor } from "../../store/traces.js";
 import { putVector } from "../../store/vectors.js";
@@ -243,13 +243,5 @@ export function reinforce(core: Core, ids: readonly number[]): MemoryRecord[] {
 
 /** `reinforce` inside the caller's transaction. */
 export function reinforceRows(core: Core, ids: readonly number[]): MemoryRecord[] {
-  const { db, context } = core;
-  const now = core.now();
-  const rows: RecordRow[] = getRecords(db, context, ids);
-  for (const row of rows) {
-    row.importance = Math.min(1, row.importance * REINFORCEMENT);
-    row.last_accessed_at = now;
-    updateRecord(db, row.id, { importance: row.importance, last_accessed_at: now });
-  }
-  return rows.map(toPublicRecord);
+  return reinforceRecords(core.db, core.context, ids, REINFORCEMENT, core.now()).map(toPublicRecord);
 }
