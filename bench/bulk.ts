@@ -11,6 +11,7 @@ import type { Core } from "../src/core.js";
 import type { Spectron } from "../src/index.js";
 import { extractionPrompt, type ExtractedFact } from "../src/models/prompts/extraction.js";
 import { applyVectorChanges } from "../src/pipeline/ingest.js";
+import { turnSourceKey } from "../src/pipeline/calibration.js";
 import { reconcile } from "../src/pipeline/reconcile.js";
 import { scopeKey } from "../src/store/scope.js";
 import { insertTurn, markTurn } from "../src/store/turns.js";
@@ -76,7 +77,7 @@ export async function bulkLoad(
           facts: p.facts,
           vectors: p.vectors,
           embeddingModel: embedder.id,
-          source: { kind: "turn", id: `turn_${id}`, node: { type: "turn", id } },
+          source: { kind: "turn", id: `turn_${id}`, key: turnSourceKey({ principal: null, speaker: null, role: "user" }), node: { type: "turn", id } },
           actor: { principal: null, onBehalfOf: null, session: null },
           retention: core.settings().retention,
           now,

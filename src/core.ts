@@ -14,6 +14,18 @@ const PENDING_LIMIT = 512;
 /** Reuse writes (tier-1/2 traces and reinforcement) batched into one commit at most. */
 const GROUP_LIMIT = 128;
 
+/**
+ * Cores with an open group transaction. Instances may share one file (a Context each), and a group holds the
+ * file's write lock: every write commits the others' groups first, or it would wait on a lock that only
+ * this same thread could release.
+ */
+const openGroups = new Set<Core>();
+
+/** Commits every open group of reuse writes in this process (see Core.groupWrite), except `except`'s. */
+export function commitGroups(except?: Core): void {
+  for (const core of openGroups) if (core !== except) core.commitGroup();
+}
+
 /** Priorities on the one scheduler queue: synchronous work never waits behind a sweep. */
 export const PRIORITY = { sync: 10, retry: 5, reflection: 3, sweep: 1, index: 0 } as const;
 
@@ -106,7 +118,7 @@ export class Core {
    * first, so that this transaction's durability never waits on the group.
    */
   transaction<T>(fn: () => T): T {
-    this.commitGroup();
+    commitGroups();
     return this.db.transaction(fn)();
   }
 
@@ -114,7 +126,7 @@ export class Core {
    * Group commit for the writes a cached answer leaves (its response_trace, edges and reinforcement): `fn`
    * runs at once, atomically (a savepoint), inside a transaction shared with the other reuses of this tick,
    * which commits on the next turn of the event loop, after GROUP_LIMIT writes, or before any other write
-   * (`transaction`, every public method but `recall`, `close`). Reads on this connection see the writes at
+   * (`transaction`, every public method but `recall`, `close`; in any instance of this process). Reads on this connection see the writes at
    * once; only a process crash before that commit loses them. On a store with 100k records the commit is
    * most of what a tier-1 answer costs, and one commit for many answers writes each touched page once.
    */
@@ -122,7 +134,9 @@ export class Core {
     const { db } = this;
     if (this.grouped === 0) {
       if (db.inTransaction) return db.transaction(fn)(); // inside someone's transaction: just join it
+      commitGroups(this);
       db.exec("BEGIN IMMEDIATE");
+      openGroups.add(this);
     }
     let result: T;
     try {
@@ -146,6 +160,7 @@ export class Core {
     if (this.grouped === 0) return;
     const writes = this.grouped;
     this.grouped = 0;
+    openGroups.delete(this);
     if (!this.db.open || !this.db.inTransaction) return;
     try {
       this.db.exec("COMMIT");

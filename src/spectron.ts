@@ -31,7 +31,7 @@ import {
 } from "./config/schemas.js";
 import type { KnowledgeAddInput } from "./knowledge/knowledge-api.js";
 import { unseal } from "./config/secrets.js";
-import { Core, toProviderConfigs, type StageUsage } from "./core.js";
+import { commitGroups, Core, toProviderConfigs, type StageUsage } from "./core.js";
 import { ClosedError } from "./errors.js";
 import { createLifecycleApi } from "./lifecycle/lifecycle-api.js";
 import { createKnowledgeApi } from "./knowledge/knowledge-api.js";
@@ -345,10 +345,10 @@ export class Spectron {
     await this.close();
   }
 
-  /** Refuses calls after close; every method but `recall` first commits any group of reuse writes (Core.groupWrite). */
+  /** Refuses calls after close; every method but `recall` first commits open groups of reuse writes (Core.groupWrite). */
   private guard(method: string): void {
     if (this.closing) throw new ClosedError(method);
-    if (method !== "recall") this.core.commitGroup();
+    if (method !== "recall") commitGroups();
   }
 }
 

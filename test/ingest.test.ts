@@ -16,7 +16,7 @@ describe("ingest → reconcile", () => {
       expect(r.memory_category).toBe("identity");
       expect(r.importance).toBe(1);
       expect(r.expires_at).toBeNull();
-      expect(r.source).toEqual({ kind: "turn", id: out.turnId });
+      expect(r.source).toEqual({ kind: "turn", id: out.turnId, key: "turn:-:user" });
     }
     const turns = await memory.turns.list();
     expect(turns.map((t) => [t.id, t.status])).toEqual([[out.turnId, "extracted"]]);
@@ -141,5 +141,52 @@ describe("ingest → reconcile", () => {
     expect(moved.answer).toContain("Globex");
     await b.close();
     t.cleanup();
+  });
+});
+
+describe("trust calibration from supersession lineage", () => {
+  const importer = { speaker: "crm-import" };
+  const user = { speaker: "alice" };
+
+  it("lowers the trust of a source whose facts another source keeps correcting, on its live records too", async () => {
+    const { memory } = makeMemory();
+    const stale = await memory.ingest({ content: "I live in Lisbon. I'm on the Pro plan. I work at Initech.", scope: alice, ...importer });
+    expect(stale.records.map((r) => [r.trust, r.source.key])).toEqual(Array(3).fill([1, "turn:-:crm-import"]));
+    const lisbon = stale.records.find((r) => r.value === "Lisbon")!;
+    const corrections = [
+      await memory.ingest({ content: "I'm on the Enterprise plan.", scope: alice, ...user }),
+      await memory.ingest({ content: "I work at Globex.", scope: alice, ...user }),
+    ];
+    // 3 asserted, 2 corrected: 1 − 2 / (3 + 4). The importer's remaining live record carries it; the user keeps 1.
+    expect((await memory.state.get(lisbon.id)).trust).toBeCloseTo(1 - 2 / 7, 10);
+    expect(corrections.flatMap((c) => c.records.filter((r) => r.outcome === "created").map((r) => r.trust))).toEqual([1, 1]);
+    const trace = await memory.traces.get(corrections[1]!.traceId);
+    expect((trace.payload as { calibration?: unknown }).calibration).toEqual([{ source: "turn:-:crm-import", corrected: 2, trust: 1 - 2 / 7 }]);
+    await memory.close();
+  });
+
+  it("does not count a source changing its own facts", async () => {
+    const { memory } = makeMemory();
+    for (const city of ["Lisbon", "Porto", "Braga", "Faro"]) await memory.ingest({ content: `I live in ${city}.`, scope: alice, ...user });
+    const live = (await memory.state.list({ scope: alice })).records;
+    expect(live.map((r) => [r.value, r.trust])).toEqual([["Faro", 1]]);
+    await memory.close();
+  });
+
+  it("lets a much-corrected source dispute a trusted fact, not overturn it", async () => {
+    const { memory } = makeMemory();
+    // The importer asserts three facts and the user corrects all three: trust 1 − 3 / (3 + 4) ≈ 0.57.
+    await memory.ingest({ content: "I live in Lisbon. I'm on the Pro plan. I work at Initech.", scope: alice, ...importer });
+    await memory.ingest({ content: "I live in Madrid. I'm on the Enterprise plan. I work at Globex.", scope: alice, ...user });
+    const before = (await memory.state.list({ scope: alice })).records.find((r) => r.attribute === "location")!;
+    expect(before.value).toBe("Madrid");
+    // Its next claim (confidence 0.9 × trust 0.57 < 0.6) flags the user's fact as disputed.
+    const claim = await memory.ingest({ content: "I live in Lisbon.", scope: alice, ...importer });
+    const outcomes = Object.fromEntries(claim.records.map((r) => [r.outcome, r]));
+    expect(outcomes.created).toMatchObject({ kind: "uncertainty", value: "Lisbon" });
+    expect(outcomes.created!.trust).toBeCloseTo(1 - 3 / 7, 10);
+    expect(outcomes.flagged).toMatchObject({ id: before.id, value: "Madrid", status: "flagged" });
+    expect(outcomes.superseded).toBeUndefined();
+    await memory.close();
   });
 });

@@ -35,7 +35,7 @@ describe("knowledge", () => {
     for (const r of doc.records) {
       expect(r.memory_category).toBe("knowledge");
       expect(r.importance).toBe(0.8);
-      expect(r.source).toEqual({ kind: "document", id: doc.documentId });
+      expect(r.source).toEqual({ kind: "document", id: doc.documentId, key: `document:${doc.documentId}` });
     }
     const trace = await memory.traces.get(doc.traceId);
     expect(trace.kind).toBe("decision_trace");

@@ -73,7 +73,10 @@ describe("the Spectron instance", () => {
 
     const db = new Database(t.path, { readonly: true });
     expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
-    expect(db.prepare("SELECT version, name FROM schema_migrations").all()).toEqual([{ version: 1, name: "initial schema" }]);
+    expect(db.prepare("SELECT version, name FROM schema_migrations").all()).toEqual([
+      { version: 1, name: "initial schema" },
+      { version: 2, name: "source trust calibration" },
+    ]);
     db.close();
     t.cleanup();
   });

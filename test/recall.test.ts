@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import Database from "better-sqlite3";
+import { Spectron } from "../src/index.js";
 import { alice, bob, makeMemory, tempDir } from "./helpers.js";
 
 async function seeded() {
@@ -209,6 +210,27 @@ describe("recall: group commit of reuse writes", () => {
       await ingesting;
       await memory.close();
       reader.close();
+    } finally {
+      cleanup();
+    }
+  });
+
+  it("never leaves another instance on the same file waiting on its group's write lock", async () => {
+    const { path, cleanup } = tempDir();
+    try {
+      const a = new Spectron({ context: "a", path, providers: {}, schedule: { decay: false, expire: false, retry: false } });
+      const b = new Spectron({ context: "b", path, providers: {}, schedule: { decay: false, expire: false, retry: false } });
+      for (const m of [a, b]) {
+        await m.ingest({ content: "I'm on the Pro plan.", scope: alice });
+        await m.recall("Which plan am I on?", { scope: alice });
+      }
+      // a's group is open (tier 1, same tick); b writes at once rather than waiting out busy_timeout (5 s).
+      expect((await a.recall("Which plan am I on?", { scope: alice })).tier).toBe(1);
+      expect((await b.recall("Which plan am I on?", { scope: alice })).tier).toBe(1);
+      expect((await a.recall("Which plan am I on?", { scope: alice })).tier).toBe(1);
+      expect((await b.ingest({ content: "I live in Lisbon.", scope: alice })).records).toHaveLength(1);
+      await a.close();
+      await b.close();
     } finally {
       cleanup();
     }

@@ -88,7 +88,7 @@ export function createKnowledgeApi(core: Core, access: Access, guard: (method: s
           facts,
           vectors: factVectors?.vectors ?? [],
           embeddingModel: embedder.id,
-          source: { kind: "document", id: toId("document", documentId), node: { type: "document", id: documentId } },
+          source: { kind: "document", id: toId("document", documentId), key: `document:${toId("document", documentId)}`, node: { type: "document", id: documentId } },
           actor: actorOf(i),
           retention: core.settings().retention,
           now: core.now(),

@@ -6,6 +6,7 @@ import { toId } from "../store/ids.js";
 import { parseScopeKey } from "../store/scope.js";
 import { getTurn, listTurns, markTurn, type TurnRow } from "../store/turns.js";
 import { toPublicRecord, type MemoryRecord } from "../state/public-record.js";
+import { turnSourceKey } from "./calibration.js";
 import { reconcile, type Outcome, type ReconcileResult } from "./reconcile.js";
 import { scheduleReflection } from "./reflection-pass.js";
 
@@ -77,7 +78,7 @@ export async function extractTurn(core: Core, turn: TurnRow, signal?: AbortSigna
       facts,
       vectors,
       embeddingModel,
-      source: { kind: "turn", id: toId("turn", turn.id), node: { type: "turn", id: turn.id } },
+      source: { kind: "turn", id: toId("turn", turn.id), key: turnSourceKey(turn), node: { type: "turn", id: turn.id } },
       actor: { principal: turn.principal, onBehalfOf: turn.on_behalf_of, session: turn.session },
       retention: core.settings().retention,
       now: core.now(),

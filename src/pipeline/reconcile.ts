@@ -1,6 +1,7 @@
 import { INITIAL_IMPORTANCE } from "../config/defaults.js";
 import type { RetentionRule } from "../config/schemas.js";
 import { expiresAt } from "../lifecycle/retention.js";
+import { noteAsserted, noteCorrected, sourceTrust, type Correction } from "./calibration.js";
 import type { ExtractedFact } from "../models/prompts/extraction.js";
 import { cacheByTopics, deleteEntries, evictByRecords } from "../store/cache.js";
 import { sql, type Db } from "../store/database.js";
@@ -37,7 +38,8 @@ export interface ReconcileInput {
   /** One vector per fact (same order), made by `embeddingModel`. */
   vectors: readonly Float32Array[];
   embeddingModel: string;
-  source: { kind: SourceKind; id: string | null; node?: { type: NodeType; id: number } };
+  /** `key`: who asserted the facts, for trust calibration (calibration.ts); null for none. */
+  source: { kind: SourceKind; id: string | null; key: string | null; node?: { type: NodeType; id: number } };
   actor: TraceActor;
   retention: readonly RetentionRule[];
   now: number;
@@ -76,6 +78,9 @@ export function reconcile(db: Db, input: ReconcileInput): ReconcileResult {
   const topics = new Set<string>();
   const vectorChanges: ReconcileResult["vectorChanges"] = [];
   const considered = new Set<number>();
+  const sourceKey = input.source.key;
+  const trust = sourceTrust(db, context, sourceKey);
+  const corrections: Correction[] = [];
 
   const retire = (row: RecordRow, status: "superseded" | "flagged", by: number) => {
     updateRecord(db, row.id, {
@@ -85,6 +90,8 @@ export function reconcile(db: Db, input: ReconcileInput): ReconcileResult {
       history: appendHistory(row, { at: now, event: status, detail: toId("record", by), trace: traceId }),
     });
     if (status === "superseded") {
+      const correction = noteCorrected(db, context, row.source_key, sourceKey, now);
+      if (correction) corrections.push(correction);
       const seq = row.embedding_model ? deleteVector(db, context, "records", row.embedding_model, row.id) : undefined;
       if (seq !== undefined) vectorChanges.push({ seq, label: row.id, op: "remove" });
     }
@@ -122,13 +129,16 @@ export function reconcile(db: Db, input: ReconcileInput): ReconcileResult {
 
     const hedged = fact.kind === "uncertainty" || fact.confidence < HEDGE_CONFIDENCE;
     const rivals = fact.cardinality === "one" ? competitors : [];
-    const undecidable = hedged && rivals.some((r) => r.kind !== "uncertainty" && r.confidence >= HEDGE_CONFIDENCE);
+    // A claim from a source corrected again and again (low trust) cannot overturn a confident, trusted fact
+    // either: like a hedge, it disputes it.
+    const weak = hedged || fact.confidence * trust < HEDGE_CONFIDENCE;
+    const undecidable = weak && rivals.some((r) => r.kind !== "uncertainty" && r.confidence * r.trust >= HEDGE_CONFIDENCE);
 
     const category = fact.memory_category;
     const id = insertRecord(db, {
       context,
       scope_key: scopeKey,
-      kind: hedged ? "uncertainty" : fact.kind,
+      kind: hedged || undecidable ? "uncertainty" : fact.kind,
       memory_category: category,
       subject: fact.subject,
       attribute: fact.attribute,
@@ -136,11 +146,12 @@ export function reconcile(db: Db, input: ReconcileInput): ReconcileResult {
       cardinality: fact.cardinality,
       text: fact.text,
       confidence: fact.confidence,
-      trust: 1,
+      trust,
       importance: INITIAL_IMPORTANCE[category],
       status: "current",
       source_kind: input.source.kind,
       source_id: input.source.id,
+      source_key: sourceKey,
       derived_from: JSON.stringify((input.derivedFrom ?? []).map((d) => toId("record", d))),
       history: JSON.stringify([{ at: now, event: "created", trace: traceId }]),
       metadata: input.metadata ? JSON.stringify(input.metadata) : null,
@@ -171,6 +182,8 @@ export function reconcile(db: Db, input: ReconcileInput): ReconcileResult {
     outcomes.push({ record: getRecord(db, context, id)!, outcome: "created" });
   });
 
+  noteAsserted(db, context, sourceKey, outcomes.filter((o) => o.outcome === "created").length, now);
+
   for (const id of changed) {
     const row = getRecord(db, context, id);
     if (row) recordTopics(row, entityNamesOf(db, id)).forEach((t) => topics.add(t));
@@ -186,7 +199,7 @@ export function reconcile(db: Db, input: ReconcileInput): ReconcileResult {
   if (input.parentTrace) addEdge(db, context, { type: "trace", id: traceId }, "parent_trace", { type: "trace", id: input.parentTrace }, now);
 
   const payload = {
-    source: { kind: input.source.kind, id: input.source.id },
+    source: { kind: input.source.kind, id: input.source.id, key: sourceKey, trust },
     scope: input.scope,
     principal: input.actor.principal,
     on_behalf_of: input.actor.onBehalfOf,
@@ -202,6 +215,7 @@ export function reconcile(db: Db, input: ReconcileInput): ReconcileResult {
       ...(record.superseded_by ? { superseded_by: toId("record", record.superseded_by) } : {}),
     })),
     evicted_cache_entries: evicted.size,
+    ...(corrections.length ? { calibration: corrections } : {}),
   };
   sql(db, "UPDATE traces SET payload = ? WHERE id = ?").run(JSON.stringify(payload), traceId);
   return { traceId, outcomes, evictedCacheIds: [...evicted], vectorChanges };
@@ -236,6 +250,7 @@ export function applyReflection(
   const outcomes: ReconcileResult["outcomes"] = [];
   const vectorChanges: ReconcileResult["vectorChanges"] = [];
   const changed: number[] = [];
+  const corrections: Correction[] = [];
   let record = getRecord(db, context, input.recordId);
   for (const d of input.decisions) {
     const neighbour = getRecord(db, context, d.neighbour);
@@ -247,6 +262,10 @@ export function applyReflection(
       updated_at: now,
       history: appendHistory(neighbour, { at: now, event: status, detail: `${d.relation}: ${d.reason}`.slice(0, 300), trace: traceId }),
     });
+    if (d.relation === "contradicts") {
+      const correction = noteCorrected(db, context, neighbour.source_key, record.source_key, now);
+      if (correction) corrections.push(correction);
+    }
     if (status === "superseded" && neighbour.embedding_model) {
       const seq = deleteVector(db, context, "records", neighbour.embedding_model, neighbour.id);
       if (seq !== undefined) vectorChanges.push({ seq, label: neighbour.id, op: "remove" });
@@ -279,6 +298,7 @@ export function applyReflection(
       provenance: input.provenance,
       outcomes: outcomes.map(({ record: r, outcome }) => ({ record_id: toId("record", r.id), outcome, text: r.text })),
       evicted_cache_entries: evicted.length,
+      ...(corrections.length ? { calibration: corrections } : {}),
     }),
     traceId,
   );

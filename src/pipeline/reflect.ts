@@ -108,7 +108,7 @@ export async function reflect(core: Core, req: ReflectRequest): Promise<ReflectR
       })),
       vectors: insightVectors!.vectors,
       embeddingModel: embedder.id,
-      source: { kind: "reflect", id: toId("trace", responseTrace), node: { type: "trace", id: responseTrace } },
+      source: { kind: "reflect", id: toId("trace", responseTrace), key: "reflect", node: { type: "trace", id: responseTrace } },
       actor: req.actor,
       retention: core.settings().retention,
       now,

@@ -20,7 +20,8 @@ export interface MemoryRecord {
   updated_at: string;
   expires_at: string | null;
   superseded_by: string | null;
-  source: { kind: RecordRow["source_kind"]; id: string | null };
+  /** What wrote it; `key` is who asserted it, the unit of trust calibration (null for records older than that). */
+  source: { kind: RecordRow["source_kind"]; id: string | null; key: string | null };
   proof_count: number;
   /** Lifecycle events, oldest first. Restatements in a row are one "reinforced" entry with `count` and `last_at`. */
   history: { at: string; event: HistoryEntry["event"]; detail?: string; count?: number; last_at?: string }[];
@@ -47,7 +48,7 @@ export function toPublicRecord(row: RecordRow): MemoryRecord {
     updated_at: iso(row.updated_at),
     expires_at: row.expires_at === null ? null : iso(row.expires_at),
     superseded_by: row.superseded_by === null ? null : toId("record", row.superseded_by),
-    source: { kind: row.source_kind, id: row.source_id },
+    source: { kind: row.source_kind, id: row.source_id, key: row.source_key },
     proof_count: row.proof_count,
     history: (JSON.parse(row.history) as HistoryEntry[]).map((h) => ({
       at: iso(h.at),

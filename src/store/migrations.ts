@@ -236,4 +236,24 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; up: (db:
         CREATE INDEX vector_changes_by_space ON vector_changes (context, space, model, seq);
       `),
   },
+  {
+    version: 2,
+    name: "source trust calibration",
+    up: (db) =>
+      db.exec(`
+        -- Who asserted a record (a principal's or speaker's turns, one document, a model-derived kind); see
+        -- pipeline/calibration.ts. Records written before this migration have none and are never calibrated.
+        ALTER TABLE records ADD COLUMN source_key TEXT;
+        CREATE INDEX records_by_source ON records (context, source_key, status) WHERE source_key IS NOT NULL;
+        CREATE TABLE sources (
+          context TEXT NOT NULL,
+          key TEXT NOT NULL,
+          asserted INTEGER NOT NULL DEFAULT 0,
+          corrected INTEGER NOT NULL DEFAULT 0,
+          trust REAL NOT NULL DEFAULT 1.0,
+          updated_at INTEGER NOT NULL,
+          PRIMARY KEY (context, key)
+        ) WITHOUT ROWID;
+      `),
+  },
 ];

@@ -37,6 +37,8 @@ export interface RecordRow {
   superseded_by: number | null;
   source_kind: SourceKind;
   source_id: string | null;
+  /** Who asserted it, for trust calibration (pipeline/calibration.ts); null before migration 2 and for forget. */
+  source_key: string | null;
   proof_count: number;
   derived_from: string;
   history: string;
@@ -52,17 +54,17 @@ export interface RecordRow {
 /** Every column of `records`, in the order `recordRow` reads them. */
 const RECORD_COLUMNS = `id, context, scope_key, kind, memory_category, subject, attribute, value, cardinality, text, norm_text,
   confidence, trust, importance, status, superseded_by, source_kind, source_id, proof_count, derived_from, history, metadata,
-  embedding_model, created_at, updated_at, last_accessed_at, last_decay_at, expires_at`;
+  embedding_model, created_at, updated_at, last_accessed_at, last_decay_at, expires_at, source_key`;
 
 /** A raw row of RECORD_COLUMNS as a RecordRow (see `sqlRaw`). */
 function recordRow(raw: unknown[]): RecordRow {
   const [id, context, scope_key, kind, memory_category, subject, attribute, value, cardinality, text, norm_text] = raw;
   const [confidence, trust, importance, status, superseded_by, source_kind, source_id, proof_count, derived_from, history, metadata] = raw.slice(11);
-  const [embedding_model, created_at, updated_at, last_accessed_at, last_decay_at, expires_at] = raw.slice(22);
+  const [embedding_model, created_at, updated_at, last_accessed_at, last_decay_at, expires_at, source_key] = raw.slice(22);
   return {
     id, context, scope_key, kind, memory_category, subject, attribute, value, cardinality, text, norm_text,
     confidence, trust, importance, status, superseded_by, source_kind, source_id, proof_count, derived_from, history, metadata,
-    embedding_model, created_at, updated_at, last_accessed_at, last_decay_at, expires_at,
+    embedding_model, created_at, updated_at, last_accessed_at, last_decay_at, expires_at, source_key,
   } as RecordRow;
 }
 
@@ -81,10 +83,10 @@ export function normalizeText(text: string): string {
 export function insertRecord(db: Db, record: NewRecord): number {
   const info = sql(db, 
       `INSERT INTO records (context, scope_key, kind, memory_category, subject, attribute, value, cardinality, text, norm_text,
-         confidence, trust, importance, status, source_kind, source_id, proof_count, derived_from, history, metadata,
+         confidence, trust, importance, status, source_kind, source_id, source_key, proof_count, derived_from, history, metadata,
          embedding_model, created_at, updated_at, last_decay_at, expires_at)
        VALUES (@context, @scope_key, @kind, @memory_category, @subject, @attribute, @value, @cardinality, @text, @norm_text,
-         @confidence, @trust, @importance, @status, @source_kind, @source_id, @proof_count, @derived_from, @history, @metadata,
+         @confidence, @trust, @importance, @status, @source_kind, @source_id, @source_key, @proof_count, @derived_from, @history, @metadata,
          @embedding_model, @created_at, @created_at, @created_at, @expires_at)`,
     )
     .run({ ...record, norm_text: normalizeText(record.text), proof_count: record.proof_count ?? 1 });
