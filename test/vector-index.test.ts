@@ -787,6 +787,34 @@ describe("AnnIndex", () => {
     expect(fs.existsSync(`${file}.tmp`)).toBe(false);
   });
 
+  test("DedupAnnIndex finds a point many labels share even where its graph search does not reach", () => {
+    // Sparse vectors like the hash embedder's: 8 signed features of 384, so unrelated vectors are orthogonal
+    // and the graph has no gradient to follow. 40 facts are stated by 25 users each (heavy points).
+    const random = mulberry32(31);
+    const sparse = (features: number[]) => {
+      const v = new Float32Array(384);
+      for (const f of features) v[f] = random() < 0.5 ? -1 : 1;
+      return v;
+    };
+    const features = () => Array.from({ length: 8 }, () => Math.floor(random() * 384));
+    const index = DedupAnnIndex.create({ dim: 384, efSearch: 10 });
+    let label = 1;
+    for (let i = 0; i < 4000; i++) index.add(label++, sparse(features()));
+    const heavy: { vector: Float32Array; labels: number[] }[] = [];
+    for (let h = 0; h < 40; h++) {
+      const vector = sparse(features());
+      const labels = Array.from({ length: 25 }, () => label++);
+      for (const l of labels) index.add(l, new Float32Array(vector));
+      heavy.push({ vector, labels });
+    }
+    for (const { vector, labels: members } of heavy) {
+      // A query with half of the point's features: the point is its nearest by far.
+      let kept = 0;
+      const query = vector.map((x) => (x !== 0 && kept++ < 4 ? x : 0));
+      expect(ascending(index.search(query, 10).map((h) => h.label))).toEqual(members.slice(0, 10));
+    }
+  });
+
   test("DedupAnnIndex holds one point per distinct vector and keeps labels apart from points", () => {
     const make = vectorMaker(16, 28);
     const index = DedupAnnIndex.create({ dim: 16 });

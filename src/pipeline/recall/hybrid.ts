@@ -51,8 +51,10 @@ export function retrieve(core: Core, input: RetrievalInput): Retrieval {
   const { db, context } = core;
   const visible = visibleRecordsSql(context, input.scopeKeys, input.now);
   const ids = visibleIds(core, visible);
-  const vector = input.vector ? vectorCandidates(core, input, visible, ids) : { list: [], path: "none" as const };
-  const fts = ids.length <= EXACT_SCOPE_LIMIT ? lexicalCandidates(core, input, ids) : ftsCandidates(core, input);
+  // A filter for the ANN and full-text hits, unless so many are visible that a lookup per hit is cheaper.
+  const allowed = ids.length <= FILTER_SCOPE_LIMIT ? new Set(ids) : undefined;
+  const vector = input.vector ? vectorCandidates(core, input, visible, ids, allowed) : { list: [], path: "none" as const };
+  const fts = ids.length <= EXACT_SCOPE_LIMIT ? lexicalCandidates(core, input, ids) : ftsCandidates(core, input, visible, allowed);
   const graph = graphCandidates(core, input, visible, ids);
 
   const weights = channelWeights(input.embeddingModel);
@@ -110,8 +112,9 @@ function vectorCandidates(
   input: RetrievalInput,
   visible: { sql: string; params: unknown[] },
   ids: number[],
+  allowed: Set<number> | undefined,
 ): { list: Candidate[]; path: "exact" | "ann" } {
-  const { hits, path } = nearestRecords(core, input.embeddingModel, input.vector!, CANDIDATES, visible, Math.min(CANDIDATES, input.limit * 2), ids);
+  const { hits, path } = nearestRecords(core, input.embeddingModel, input.vector!, CANDIDATES, visible, Math.min(CANDIDATES, input.limit * 2), ids, allowed);
   return { list: hits.map((h) => ({ id: h.label, score: round(1 - h.distance) })), path };
 }
 
@@ -133,11 +136,11 @@ export function nearestRecords(
   visible: { sql: string; params: unknown[] },
   enough = k,
   ids = visibleIds(core, visible),
+  allowed = ids.length <= FILTER_SCOPE_LIMIT ? new Set(ids) : undefined,
 ): { hits: { label: number; distance: number }[]; path: "exact" | "ann" } {
   if (ids.length > EXACT_SCOPE_LIMIT) {
     const index = core.vectorIndex("records", model);
-    if (ids.length <= FILTER_SCOPE_LIMIT) {
-      const allowed = new Set(ids);
+    if (allowed) {
       const hits = index.search(vector, k, (label) => allowed.has(label));
       if (hits) return { hits, path: "ann" };
     } else for (const fetch of [k * 4, k * 40]) {
@@ -193,7 +196,7 @@ const COMMON_TERM_SHARE = 0.2;
 /** …and above which, whatever the share: scoring every match of such a term costs ~1 ms per 5,000 rows. */
 const COMMON_TERM_DOCS = 5_000;
 
-function ftsCandidates(core: Core, input: RetrievalInput): Candidate[] {
+function ftsCandidates(core: Core, input: RetrievalInput, visible: { sql: string; params: unknown[] }, allowed: Set<number> | undefined): Candidate[] {
   // The full-text index spans every Context in the file; the highest record id bounds its size without a scan.
   const total = (sqlPluck(core.db, "SELECT MAX(id) FROM records").get() as number | null) ?? 0;
   const limit = Math.max(50, Math.min(total * COMMON_TERM_SHARE, COMMON_TERM_DOCS));
@@ -201,7 +204,15 @@ function ftsCandidates(core: Core, input: RetrievalInput): Candidate[] {
   const terms = queryTerms(input.query, input.understanding.keywords).filter((t) => ((docs.get(t) as number | undefined) ?? 0) <= limit);
   const match = ftsQuery(terms.join(" "));
   if (!match) return [];
-  // A join, not `rowid IN (subquery)`: SQLite re-runs such a subquery per match, quadratic on common terms.
+  // The best matches first, visibility after: looking up every match's record costs twice what scoring it does.
+  const best = sql(core.db, "SELECT rowid AS id, bm25(records_fts) AS score FROM records_fts WHERE records_fts MATCH ? ORDER BY score LIMIT ?");
+  for (const fetch of [CANDIDATES * 4, CANDIDATES * 40]) {
+    const hits = best.all(match, fetch) as { id: number; score: number }[];
+    const keep = allowed ?? filterVisible(core, hits.map((h) => h.id), visible);
+    const kept = hits.filter((h) => keep.has(h.id)).slice(0, CANDIDATES);
+    if (kept.length === CANDIDATES || hits.length < fetch) return kept.map((r) => ({ id: r.id, score: round(-r.score) }));
+  }
+  // Few of the best matches are visible: score only the visible ones. A join, not `rowid IN (subquery)`: SQLite re-runs such a subquery per match, quadratic on common terms.
   const rows = sql(
     core.db,
     `SELECT f.rowid AS id, bm25(records_fts) AS score FROM records_fts f JOIN records r ON r.id = f.rowid
