@@ -40,7 +40,7 @@ import { queryUnderstandingPrompt } from "./models/prompts/query-understanding.j
 import type { ProviderConfigs } from "./models/resolve.js";
 import type { Stage } from "./models/types.js";
 import { extractTurn, retryPending, type IngestResult } from "./pipeline/ingest.js";
-import { recall, reinforce, type RecallResult } from "./pipeline/recall/recall.js";
+import { recall, reinforceRows, writeRetrievalTrace, type RecallResult } from "./pipeline/recall/recall.js";
 import { retrieve } from "./pipeline/recall/hybrid.js";
 import { createContext, readContext, updateContext } from "./store/contexts.js";
 import { flushCache } from "./store/cache.js";
@@ -270,7 +270,11 @@ export class Spectron {
       limit: o.limit,
       now: core.now(),
     });
-    return reinforce(core, retrieval.records.map((r) => r.id));
+    // A ranked read leaves its retrieval_trace (spec: "every /query and ranked read"), with the reinforcement.
+    return core.transaction(() => {
+      writeRetrievalTrace(core, actorOf(o), scopeKey(o.scope), q, understanding, retrieval, { query_understanding: "local:rules", embedding: embedder.id });
+      return reinforceRows(core, retrieval.records.map((r) => r.id));
+    });
   }
 
   /** Tokens, latency and estimated cost of model calls so far, per stage (this process). */

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, rmSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { Spectron } from "../src/index.js";
+import { bulkLoad } from "../bench/bulk.js";
 import { tempDir } from "./helpers.js";
 
 const CITIES = ["Lisbon", "Porto", "Berlin", "Madrid", "Oslo", "Paris", "Rome", "Vienna", "Prague", "Dublin"];
@@ -57,4 +58,26 @@ describe("the ANN index beside the database", () => {
     expect(existsSync(t.path)).toBe(true);
     t.cleanup();
   });
+});
+
+describe("a scope too large to hold its ids", () => {
+  it("over-fetches from the whole Context and checks each channel's hits for visibility", async () => {
+    const t = tempDir();
+    const memory = new Spectron({ context: "ann", path: t.path, providers: {}, schedule: { decay: false, expire: false, retry: false } });
+    // Built through the reconciler many turns per transaction (bench/bulk.ts): 5,200 visible notes, and as many
+    // in another org that the query matches better still.
+    const note = (n: number, org: string) => `Team note ${n}: the ${CITIES[n % CITIES.length]} office of ${org} reported build ${n * 7} as green.`;
+    await bulkLoad(memory, (i) => (i % 2 ? { content: note(i >> 1, "acme"), scope: ORG } : { content: `${note(i >> 1, "globex")} Vienna build ${i * 7}.`, scope: { org: "globex" } }), { from: 0, to: 10_400 }, { now: () => Date.now() });
+    const hits = await memory.query("What did the Vienna office report about build 1099?", { scope: ORG, limit: 10 });
+    expect(hits[0]!.text).toBe(note(157, "acme"));
+    expect(hits.every((r) => r.scope.org === "acme")).toBe(true);
+    const trace = (await memory.traces.list({ kind: "retrieval_trace", limit: 1 })).traces[0]!;
+    const payload = trace.payload as { vector_path: string; candidates: Record<string, { id: string }[]> };
+    expect(payload.vector_path).toBe("ann");
+    const candidates = Object.values(payload.candidates).flat();
+    expect(candidates.length).toBeGreaterThan(50);
+    for (const c of candidates) expect((await memory.state.get(c.id)).scope).toEqual(ORG);
+    await memory.close();
+    t.cleanup();
+  }, 30_000);
 });

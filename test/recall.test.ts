@@ -163,6 +163,20 @@ describe("recall: the three tiers", () => {
   });
 });
 
+describe("query: ranked reads without a response model", () => {
+  it("leaves a retrieval_trace whose returned edges are the records it gave back", async () => {
+    const { memory } = await seeded();
+    const hits = await memory.query("Which plan am I on?", { scope: alice, limit: 5 });
+    expect(hits.length).toBeGreaterThan(0);
+    const { traces } = await memory.traces.list({ kind: "retrieval_trace" });
+    expect(traces).toHaveLength(1);
+    const trace = await memory.traces.get(traces[0]!.id);
+    expect(trace.scope).toEqual(alice);
+    expect(trace.edges.filter((e) => e.kind === "returned").map((e) => e.node.id)).toEqual(hits.map((h) => h.id));
+    await memory.close();
+  });
+});
+
 describe("recall: group commit of reuse writes", () => {
   it("commits tier-1 traces on the next turn of the event loop, every 128 in a tight loop, and on close", async () => {
     const { path, cleanup } = tempDir();

@@ -2,7 +2,7 @@ import type { Core } from "../core.js";
 import { PRIORITY } from "../core.js";
 import { reflectionPrompt, type ReflectionRecord } from "../models/prompts/reflection.js";
 import { toId, tryParseId } from "../store/ids.js";
-import { getRecord, type RecordRow } from "../store/records.js";
+import { getRecord, visibleWhere, type RecordRow } from "../store/records.js";
 import { parseScopeKey } from "../store/scope.js";
 import type { TraceActor } from "../store/traces.js";
 import { getVector } from "../store/vectors.js";
@@ -45,10 +45,13 @@ async function reflect(core: Core, recordIds: readonly number[], actor: TraceAct
     if (!record || record.status !== "current" || !record.embedding_model) continue;
     const vector = getVector(db, "records", record.embedding_model, id);
     if (!vector) continue;
-    const near = nearestRecords(core, record.embedding_model, vector, NEIGHBOURS, {
-      sql: `SELECT id FROM records WHERE context = ? AND scope_key = ? AND id != ? AND status IN ('current', 'flagged')`,
-      params: [context, record.scope_key, id],
-    }).hits.filter((h) => 1 - h.distance >= MIN_SIMILARITY);
+    const near = nearestRecords(
+      core,
+      record.embedding_model,
+      vector,
+      NEIGHBOURS,
+      visibleWhere("context = ? AND scope_key = ? AND id != ? AND status IN ('current', 'flagged')", [context, record.scope_key, id]),
+    ).hits.filter((h) => 1 - h.distance >= MIN_SIMILARITY);
     if (near.length === 0) continue;
     const neighbours = near.map((h) => getRecord(db, context, h.label)).filter((r): r is RecordRow => !!r);
     const result = await core.model("reflection").generate(reflectionPrompt, { record: view(record), neighbours: neighbours.map(view) });

@@ -163,13 +163,26 @@ export function liveByNormText(db: Db, context: string, scopeKey: string, normTe
     .get(context, scopeKey, normText) as RecordRow | undefined;
 }
 
-/** SQL fragment + params selecting live, unexpired record ids visible to a set of scope keys. */
-export function visibleRecordsSql(context: string, scopeKeys: readonly string[], now: number): { sql: string; params: unknown[] } {
-  return {
-    sql: `SELECT id FROM records WHERE context = ? AND scope_key IN (${scopeKeys.map(() => "?").join(",")})
-            AND status IN ('current', 'flagged') AND (expires_at IS NULL OR expires_at > ?)`,
-    params: [context, ...scopeKeys, now],
-  };
+/**
+ * A set of records as a condition on `records` (`where`, with `params`) and the SELECT of their ids (`sql`).
+ * `filterVisible` checks given ids against `where` by primary key.
+ */
+export interface Visible {
+  sql: string;
+  where: string;
+  params: unknown[];
+}
+
+export function visibleWhere(where: string, params: unknown[]): Visible {
+  return { sql: `SELECT id FROM records WHERE ${where}`, where, params };
+}
+
+/** Live, unexpired records visible to a set of scope keys. */
+export function visibleRecordsSql(context: string, scopeKeys: readonly string[], now: number): Visible {
+  return visibleWhere(
+    `context = ? AND scope_key IN (${scopeKeys.map(() => "?").join(",")}) AND status IN ('current', 'flagged') AND (expires_at IS NULL OR expires_at > ?)`,
+    [context, ...scopeKeys, now],
+  );
 }
 
 export function countVisible(db: Db, context: string, scopeKeys: readonly string[], now: number): number {

@@ -1,6 +1,7 @@
 import type { Core } from "../../core.js";
 import { sql, sqlPluck } from "../../store/database.js";
 import { entityIdsByName } from "../../store/graph.js";
+import type { Visible } from "../../store/records.js";
 import { CANDIDATES, EXACT_SCOPE_LIMIT, FILTER_SCOPE_LIMIT, filterVisible, type Candidate, type RetrievalInput } from "./hybrid.js";
 
 /** Entities linked to more records than this are hubs: not followed in graph expansion. */
@@ -12,7 +13,13 @@ const GRAPH_SCAN = 2_000;
  * Records about what the query names: the subject's asked-for attributes, records linked to the named
  * entities, and one hop out to records sharing an entity with those.
  */
-export function graphCandidates(core: Core, input: RetrievalInput, visible: { sql: string; params: unknown[] }, ids: number[]): Candidate[] {
+export function graphCandidates(
+  core: Core,
+  input: RetrievalInput,
+  visible: Visible,
+  ids: number[],
+  visibleSet = ids.length <= FILTER_SCOPE_LIMIT ? new Set(ids) : undefined,
+): Candidate[] {
   const { db, context } = core;
   const out = new Map<number, number>();
   const { subjects, attributes } = input.understanding;
@@ -32,12 +39,17 @@ export function graphCandidates(core: Core, input: RetrievalInput, visible: { sq
   const entityIds = entityIdsByName(db, context, names);
   if (entityIds.length === 0) return [...out].map(([id, score]) => ({ id, score })).sort((a, b) => b.score - a.score);
   // Visibility is checked against the id set when there is one (an index-only scan, then a Set lookup);
-  // only a very large scope falls back to the SQL filter.
-  const visibleSet = ids.length <= FILTER_SCOPE_LIMIT ? new Set(ids) : undefined;
+  // only a large scope falls back to the SQL filter.
   const keep = (rows: { id: number }[]): number[] => {
     if (visibleSet) return rows.map((r) => r.id).filter((id) => visibleSet.has(id)).slice(0, CANDIDATES);
-    const allowed = filterVisible(core, rows.map((r) => r.id), visible);
-    return rows.map((r) => r.id).filter((id) => allowed.has(id)).slice(0, CANDIDATES);
+    // Checked a slice at a time (one primary-key lookup each), stopping once there are enough.
+    const kept: number[] = [];
+    for (let i = 0; i < rows.length && kept.length < CANDIDATES; i += 4 * CANDIDATES) {
+      const slice = rows.slice(i, i + 4 * CANDIDATES).map((r) => r.id);
+      const allowed = filterVisible(core, slice, visible);
+      kept.push(...slice.filter((id) => allowed.has(id)));
+    }
+    return kept.slice(0, CANDIDATES);
   };
   const marks = entityIds.map(() => "?").join(",");
   // A small scope is searched from its own records' links (the (record_id, entity_id) key); scanning an

@@ -1,7 +1,7 @@
 import { sql, sqlPluck } from "../../store/database.js";
 import type { Core } from "../../core.js";
 import type { QueryUnderstanding } from "../../models/prompts/query-understanding.js";
-import { getRecords, visibleRecordsSql, type RecordRow } from "../../store/records.js";
+import { getRecords, visibleRecordsSql, type RecordRow, type Visible } from "../../store/records.js";
 import { exactSearch } from "../../store/vectors.js";
 import { reciprocalRankFusion } from "./fuse.js";
 import { ftsQuery, queryTerms } from "./normalize.js";
@@ -14,8 +14,11 @@ import { graphCandidates } from "./graph.js";
  * cheaper than the ANN index; above it, the hnswlib index is searched with the visible ids as a filter.
  */
 export const EXACT_SCOPE_LIMIT = 300;
-/** Above this many visible records, holding their ids for a filter costs more than over-fetching. */
-export const FILTER_SCOPE_LIMIT = 50_000;
+/**
+ * Above this many visible records, reading their ids to filter by (~0.25 µs each) costs more than over-fetching
+ * hits from the whole Context and checking each hit's visibility in SQL.
+ */
+export const FILTER_SCOPE_LIMIT = 5_000;
 /** Candidates each channel contributes to the fusion. */
 export const CANDIDATES = 50;
 
@@ -55,7 +58,7 @@ export function retrieve(core: Core, input: RetrievalInput): Retrieval {
   const allowed = ids.length <= FILTER_SCOPE_LIMIT ? new Set(ids) : undefined;
   const vector = input.vector ? vectorCandidates(core, input, visible, ids, allowed) : { list: [], path: "none" as const };
   const fts = ids.length <= EXACT_SCOPE_LIMIT ? lexicalCandidates(core, input, ids) : ftsCandidates(core, input, visible, allowed);
-  const graph = graphCandidates(core, input, visible, ids);
+  const graph = graphCandidates(core, input, visible, ids, allowed);
 
   const weights = channelWeights(input.embeddingModel);
   const fusedScores = reciprocalRankFusion(
@@ -110,7 +113,7 @@ function channelWeights(embeddingModel: string) {
 function vectorCandidates(
   core: Core,
   input: RetrievalInput,
-  visible: { sql: string; params: unknown[] },
+  visible: Visible,
   ids: number[],
   allowed: Set<number> | undefined,
 ): { list: Candidate[]; path: "exact" | "ann" } {
@@ -124,7 +127,7 @@ function vectorCandidates(
  * exact search when that still finds fewer than `enough` or the index is not ready.
  */
 /** Ids of the visible records, up to one past FILTER_SCOPE_LIMIT (beyond that only "many" matters). */
-function visibleIds(core: Core, visible: { sql: string; params: unknown[] }): number[] {
+function visibleIds(core: Core, visible: Visible): number[] {
   return sqlPluck(core.db, `${visible.sql} LIMIT ${FILTER_SCOPE_LIMIT + 1}`).all(...visible.params) as number[];
 }
 
@@ -133,7 +136,7 @@ export function nearestRecords(
   model: string,
   vector: Float32Array,
   k: number,
-  visible: { sql: string; params: unknown[] },
+  visible: Visible,
   enough = k,
   ids = visibleIds(core, visible),
   allowed = ids.length <= FILTER_SCOPE_LIMIT ? new Set(ids) : undefined,
@@ -156,11 +159,13 @@ export function nearestRecords(
   return { hits: exactSearch(core.db, core.context, "records", model, vector, k, visible.sql, visible.params, inMemory), path: "exact" };
 }
 
-export function filterVisible(core: Core, ids: number[], visible: { sql: string; params: unknown[] }): Set<number> {
+export function filterVisible(core: Core, ids: number[], visible: Visible): Set<number> {
   if (ids.length === 0) return new Set();
-  const rows = sql(core.db, `SELECT id FROM (${visible.sql}) WHERE id IN (${ids.map(() => "?").join(",")})`)
-    .all(...visible.params, ...ids) as { id: number }[];
-  return new Set(rows.map((r) => r.id));
+  // NOT INDEXED: one primary-key lookup per id. Otherwise SQLite, misjudging how many rows the scope index
+  // holds, walks every visible record and tests each against the list.
+  const found = sqlPluck(core.db, `SELECT id FROM records NOT INDEXED WHERE id IN (${ids.map(() => "?").join(",")}) AND ${visible.where}`)
+    .all(...ids, ...visible.params) as number[];
+  return new Set(found);
 }
 
 /**
@@ -196,7 +201,7 @@ const COMMON_TERM_SHARE = 0.2;
 /** …and above which, whatever the share: scoring every match of such a term costs ~1 ms per 5,000 rows. */
 const COMMON_TERM_DOCS = 5_000;
 
-function ftsCandidates(core: Core, input: RetrievalInput, visible: { sql: string; params: unknown[] }, allowed: Set<number> | undefined): Candidate[] {
+function ftsCandidates(core: Core, input: RetrievalInput, visible: Visible, allowed: Set<number> | undefined): Candidate[] {
   // The full-text index spans every Context in the file; the highest record id bounds its size without a scan.
   const total = (sqlPluck(core.db, "SELECT MAX(id) FROM records").get() as number | null) ?? 0;
   const limit = Math.max(50, Math.min(total * COMMON_TERM_SHARE, COMMON_TERM_DOCS));
@@ -205,8 +210,9 @@ function ftsCandidates(core: Core, input: RetrievalInput, visible: { sql: string
   const match = ftsQuery(terms.join(" "));
   if (!match) return [];
   // The best matches first, visibility after: looking up every match's record costs twice what scoring it does.
+  // Each fetch scores every match, so the first is generous enough to serve a scope that sees a tenth of them.
   const best = sql(core.db, "SELECT rowid AS id, bm25(records_fts) AS score FROM records_fts WHERE records_fts MATCH ? ORDER BY score LIMIT ?");
-  for (const fetch of [CANDIDATES * 4, CANDIDATES * 40]) {
+  for (const fetch of [CANDIDATES * 10, CANDIDATES * 100]) {
     const hits = best.all(match, fetch) as { id: number; score: number }[];
     const keep = allowed ?? filterVisible(core, hits.map((h) => h.id), visible);
     const kept = hits.filter((h) => keep.has(h.id)).slice(0, CANDIDATES);
