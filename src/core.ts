@@ -11,7 +11,7 @@ import { SpectronError } from "./errors.js";
 /** Vectors awaiting hnswlib insertion beyond which writers wait (see drainIfBacklogged). */
 const PENDING_LIMIT = 512;
 
-/** Reuse writes (tier-1/2 traces and reinforcement) batched into one commit at most. */
+/** Writes of reads (reuse and query traces, reinforcement) batched into one commit at most. */
 const GROUP_LIMIT = 128;
 
 /**
@@ -21,7 +21,7 @@ const GROUP_LIMIT = 128;
  */
 const openGroups = new Set<Core>();
 
-/** Commits every open group of reuse writes in this process (see Core.groupWrite), except `except`'s. */
+/** Commits every open group of writes of reads in this process (see Core.groupWrite), except `except`'s. */
 export function commitGroups(except?: Core): void {
   for (const core of openGroups) if (core !== except) core.commitGroup();
 }
@@ -114,7 +114,7 @@ export class Core {
   }
 
   /**
-   * A write transaction of its own, committed before it returns. Any open group of reuse writes is committed
+   * A write transaction of its own, committed before it returns. Any open group of writes of reads is committed
    * first, so that this transaction's durability never waits on the group.
    */
   transaction<T>(fn: () => T): T {
@@ -123,12 +123,13 @@ export class Core {
   }
 
   /**
-   * Group commit for the writes a cached answer leaves (its response_trace, edges and reinforcement): `fn`
-   * runs at once, atomically (a savepoint), inside a transaction shared with the other reuses of this tick,
-   * which commits on the next turn of the event loop, after GROUP_LIMIT writes, or before any other write
-   * (`transaction`, every public method but `recall`, `close`; in any instance of this process). Reads on this connection see the writes at
-   * once; only a process crash before that commit loses them. On a store with 100k records the commit is
-   * most of what a tier-1 answer costs, and one commit for many answers writes each touched page once.
+   * Group commit for the writes a read leaves (a cached answer's response_trace, a query's retrieval_trace,
+   * their edges and reinforcement). `fn` runs at once, atomically (a savepoint), inside a transaction shared
+   * with the other reads of this tick. That transaction commits on the next turn of the event loop, after
+   * GROUP_LIMIT writes, or before any other write (`transaction`, every public method but `recall` and
+   * `query`, `close`; in any instance of this process). Reads on this connection see the writes at once; only
+   * a process crash before the commit loses them. On a store with 100k records the commit is most of what a
+   * tier-1 answer costs, and one commit for many reads writes each touched page once.
    */
   groupWrite<T>(fn: () => T): T {
     const { db } = this;
@@ -155,7 +156,7 @@ export class Core {
     return result;
   }
 
-  /** Commits the open group of reuse writes, if any. A failed commit is logged, never thrown at a bystander. */
+  /** Commits the open group of writes of reads, if any. A failed commit is logged, never thrown at a bystander. */
   commitGroup(): void {
     if (this.grouped === 0) return;
     const writes = this.grouped;
@@ -165,7 +166,7 @@ export class Core {
     try {
       this.db.exec("COMMIT");
     } catch (error) {
-      this.logger.error("Committing reuse traces failed; they are lost", { writes, error: String(error) });
+      this.logger.error("Committing the traces of reads failed; they are lost", { writes, error: String(error) });
       if (this.db.inTransaction) this.db.exec("ROLLBACK");
     }
   }

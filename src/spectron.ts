@@ -270,8 +270,9 @@ export class Spectron {
       limit: o.limit,
       now: core.now(),
     });
-    // A ranked read leaves its retrieval_trace (spec: "every /query and ranked read"), with the reinforcement.
-    return core.transaction(() => {
+    // A ranked read leaves its retrieval_trace (spec: "every /query and ranked read") and reinforces what it
+    // returned: writes about a read, group-committed like a cached answer's (Core.groupWrite).
+    return core.groupWrite(() => {
       writeRetrievalTrace(core, actorOf(o), scopeKey(o.scope), q, understanding, retrieval, { query_understanding: "local:rules", embedding: embedder.id });
       return reinforceRows(core, retrieval.records.map((r) => r.id));
     });
@@ -349,10 +350,10 @@ export class Spectron {
     await this.close();
   }
 
-  /** Refuses calls after close; every method but `recall` first commits open groups of reuse writes (Core.groupWrite). */
+  /** Refuses calls after close; every method but the reads `recall` and `query` first commits open groups of writes (Core.groupWrite). */
   private guard(method: string): void {
     if (this.closing) throw new ClosedError(method);
-    if (method !== "recall") commitGroups();
+    if (method !== "recall" && method !== "query") commitGroups();
   }
 }
 

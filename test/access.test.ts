@@ -174,6 +174,7 @@ describe("grant containment (the one check)", () => {
     const before = snapshot(f.path);
     const ok = await f.memory.query("plan", { scope: { org: "acme", user: "x" }, principal: P.support });
     expect(ok.length).toBeGreaterThan(0);
+    await settle();
     expect(snapshot(f.path)).not.toEqual(before);
     expect(ok.every((r) => r.scope.org === "acme" && (r.scope.user === undefined || r.scope.user === "x"))).toBe(true);
     await expectDenied(f, () => f.memory.query("plan", { scope: { org: "other" }, principal: P.support }), P.support, "read", { org: "other" });

@@ -31,7 +31,7 @@ export function tempDir(): { dir: string; path: string; cleanup: () => void } {
 }
 
 /**
- * One turn of the event loop: lets a group of reuse writes (tier-1/2 traces and reinforcement, which commit
+ * One turn of the event loop: lets a group of writes of reads (tier-1/2 and query traces, reinforcement: they commit
  * together a moment after they are made) commit, so that a second connection reading the file sees them.
  */
 export const settle = () => new Promise<void>((resolve) => setImmediate(resolve));

@@ -177,7 +177,7 @@ describe("query: ranked reads without a response model", () => {
   });
 });
 
-describe("recall: group commit of reuse writes", () => {
+describe("recall: group commit of the writes of reads", () => {
   it("commits tier-1 traces on the next turn of the event loop, every 128 in a tight loop, and on close", async () => {
     const { path, cleanup } = tempDir();
     try {
