@@ -139,21 +139,20 @@ export class Core {
       db.exec("BEGIN IMMEDIATE");
       openGroups.add(this);
     }
-    let result: T;
     try {
-      result = db.transaction(fn)();
+      return db.transaction(fn)();
     } finally {
+      // Also when `fn` threw (its savepoint rolled back): the group is open and must still commit.
       this.grouped++;
+      if (this.grouped >= GROUP_LIMIT) this.commitGroup();
+      else if (!this.commitScheduled) {
+        this.commitScheduled = true;
+        setImmediate(() => {
+          this.commitScheduled = false;
+          this.commitGroup();
+        });
+      }
     }
-    if (this.grouped >= GROUP_LIMIT) this.commitGroup();
-    else if (!this.commitScheduled) {
-      this.commitScheduled = true;
-      setImmediate(() => {
-        this.commitScheduled = false;
-        this.commitGroup();
-      });
-    }
-    return result;
   }
 
   /** Commits the open group of writes of reads, if any. A failed commit is logged, never thrown at a bystander. */

@@ -158,7 +158,20 @@ describe("recall: the three tiers", () => {
     expect(payload.returned).toEqual(r.records.map((x) => x.id));
     const returnedEdges = retrieval.edges.filter((e) => e.kind === "returned").map((e) => e.node.id);
     expect(returnedEdges).toEqual(payload.returned);
-    expect(retrieval.edges.some((e) => e.kind === "considered")).toBe(true);
+    expect(retrieval.edges.some((e) => e.kind === "considered")).toBe(false); // every candidate was returned
+    await memory.close();
+  });
+
+  it("links the runners-up as considered, as many as were returned; the payload keeps every candidate", async () => {
+    const { memory } = await seeded();
+    await memory.ingest({ content: "I work at Globex. I love hiking.", scope: alice });
+    const r = await memory.recall("Which plan am I on, and where do I live?", { scope: alice, limit: 1 });
+    const response = await memory.traces.get(r.traceId);
+    const retrieval = await memory.traces.get(response.edges.find((e) => e.kind === "used_retrieval")!.node.id);
+    const fused = (retrieval.payload as { fused: { id: string }[] }).fused.map((c) => c.id);
+    expect(fused.length).toBeGreaterThan(2);
+    expect(retrieval.edges.filter((e) => e.kind === "returned").map((e) => e.node.id)).toEqual([fused[0]]);
+    expect(retrieval.edges.filter((e) => e.kind === "considered").map((e) => e.node.id)).toEqual([fused[1]]);
     await memory.close();
   });
 });

@@ -18,7 +18,7 @@ export const EXACT_SCOPE_LIMIT = 300;
  * Above this many visible records, reading their ids to filter by (~0.25 µs each) costs more than over-fetching
  * hits from the whole Context and checking each hit's visibility in SQL.
  */
-export const FILTER_SCOPE_LIMIT = 5_000;
+export const FILTER_SCOPE_LIMIT = 50_000;
 /** Candidates each channel contributes to the fusion. */
 export const CANDIDATES = 50;
 
@@ -143,15 +143,23 @@ export function nearestRecords(
 ): { hits: { label: number; distance: number }[]; path: "exact" | "ann" } {
   if (ids.length > EXACT_SCOPE_LIMIT) {
     const index = core.vectorIndex("records", model);
-    if (allowed) {
-      const hits = index.search(vector, k, (label) => allowed.has(label));
-      if (hits) return { hits, path: "ann" };
-    } else for (const fetch of [k * 4, k * 40]) {
+    if (!allowed) {
+      // Too many visible records to read their ids first: the Context's nearest, over-fetched, usually hold
+      // enough visible ones (a question about Context-wide notes); when they do not (a question about the
+      // caller's own few records), the ids are read after all and the graph searched with them as a filter.
+      const fetch = k * 10;
       const hits = index.search(vector, fetch);
-      if (!hits) break;
-      const allowed = filterVisible(core, hits.map((h) => h.label), visible);
-      const kept = hits.filter((h) => allowed.has(h.label)).slice(0, k);
-      if (kept.length >= enough || hits.length < fetch) return { hits: kept, path: "ann" };
+      if (hits) {
+        const visibleHits = filterVisible(core, hits.map((h) => h.label), visible);
+        const kept = hits.filter((h) => visibleHits.has(h.label)).slice(0, k);
+        if (kept.length >= enough || hits.length < fetch) return { hits: kept, path: "ann" };
+        allowed = new Set(sqlPluck(core.db, visible.sql).all(...visible.params) as number[]);
+      }
+    }
+    if (allowed) {
+      const filter = allowed;
+      const hits = index.search(vector, k, (label) => filter.has(label));
+      if (hits) return { hits, path: "ann" };
     }
   }
   const index = core.existingIndex("records", model);
@@ -210,14 +218,13 @@ function ftsCandidates(core: Core, input: RetrievalInput, visible: Visible, allo
   const match = ftsQuery(terms.join(" "));
   if (!match) return [];
   // The best matches first, visibility after: looking up every match's record costs twice what scoring it does.
-  // Each fetch scores every match, so the first is generous enough to serve a scope that sees a tenth of them.
-  const best = sql(core.db, "SELECT rowid AS id, bm25(records_fts) AS score FROM records_fts WHERE records_fts MATCH ? ORDER BY score LIMIT ?");
-  for (const fetch of [CANDIDATES * 10, CANDIDATES * 100]) {
-    const hits = best.all(match, fetch) as { id: number; score: number }[];
-    const keep = allowed ?? filterVisible(core, hits.map((h) => h.id), visible);
-    const kept = hits.filter((h) => keep.has(h.id)).slice(0, CANDIDATES);
-    if (kept.length === CANDIDATES || hits.length < fetch) return kept.map((r) => ({ id: r.id, score: round(-r.score) }));
-  }
+  // A fetch scores every match, so there is one, generous enough to serve a scope that sees a tenth of them.
+  const fetch = CANDIDATES * 10;
+  const hits = sql(core.db, "SELECT rowid AS id, bm25(records_fts) AS score FROM records_fts WHERE records_fts MATCH ? ORDER BY score LIMIT ?")
+    .all(match, fetch) as { id: number; score: number }[];
+  const keep = allowed ?? filterVisible(core, hits.map((h) => h.id), visible);
+  const kept = hits.filter((h) => keep.has(h.id)).slice(0, CANDIDATES);
+  if (kept.length === CANDIDATES || hits.length < fetch) return kept.map((r) => ({ id: r.id, score: round(-r.score) }));
   // Few of the best matches are visible: score only the visible ones. A join, not `rowid IN (subquery)`: SQLite re-runs such a subquery per match, quadratic on common terms.
   const rows = sql(
     core.db,
