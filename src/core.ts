@@ -1,7 +1,8 @@
 import PQueue from "p-queue";
 import type { Logger, Models, ProvidersInput } from "./config/schemas.js";
 import { readContext, type ContextSettings } from "./store/contexts.js";
-import type { Db } from "./store/database.js";
+import { sql, type Db } from "./store/database.js";
+import { REINFORCEMENT } from "./config/defaults.js";
 import { createEmbeddingModel, createLanguageModel, embeddingDimensions, type ProviderConfigs, type ProviderOptions } from "./models/resolve.js";
 import type { EmbeddingModel, LanguageModel, ModelUsage, Stage } from "./models/types.js";
 import { vectorSource, type VectorSpace } from "./store/vectors.js";
@@ -51,6 +52,8 @@ export class Core {
   private timers: NodeJS.Timeout[] = [];
   /** Writes in the open group transaction (see `groupWrite`), or 0 when none is open. */
   private grouped = 0;
+  /** Reinforcements made in the open group, written when it commits: record id → how many, and when last. */
+  private readonly reinforcements = new Map<number, { times: number; at: number }>();
   private commitScheduled = false;
 
   constructor(
@@ -134,7 +137,14 @@ export class Core {
   groupWrite<T>(fn: () => T): T {
     const { db } = this;
     if (this.grouped === 0) {
-      if (db.inTransaction) return db.transaction(fn)(); // inside someone's transaction: just join it
+      if (db.inTransaction) {
+        // Inside someone's transaction: join it, writing everything now.
+        return db.transaction(() => {
+          const result = fn();
+          this.writeReinforcements();
+          return result;
+        })();
+      }
       commitGroups(this);
       db.exec("BEGIN IMMEDIATE");
       openGroups.add(this);
@@ -155,14 +165,42 @@ export class Core {
     }
   }
 
+  /**
+   * Inside `groupWrite`: counts one reinforcement (importance × REINFORCEMENT, capped at 1) of each of `ids`,
+   * to be written when the group commits. Returns how many each now has pending, this one included.
+   */
+  reinforceLater(ids: readonly number[], now: number): Map<number, number> {
+    const pending = new Map<number, number>();
+    for (const id of ids) {
+      const entry = this.reinforcements.get(id) ?? { times: 0, at: now };
+      entry.times++;
+      entry.at = now;
+      this.reinforcements.set(id, entry);
+      pending.set(id, entry.times);
+    }
+    return pending;
+  }
+
+  /** Writes the pending reinforcements (see `reinforceLater`), each record once. Inside a transaction. */
+  private writeReinforcements(): void {
+    if (this.reinforcements.size === 0) return;
+    const update = sql(this.db, "UPDATE records SET importance = MIN(1.0, importance * ?), last_accessed_at = ? WHERE id = ?");
+    for (const [id, { times, at }] of this.reinforcements) update.run(REINFORCEMENT ** times, at, id);
+    this.reinforcements.clear();
+  }
+
   /** Commits the open group of writes of reads, if any. A failed commit is logged, never thrown at a bystander. */
   commitGroup(): void {
     if (this.grouped === 0) return;
     const writes = this.grouped;
     this.grouped = 0;
     openGroups.delete(this);
-    if (!this.db.open || !this.db.inTransaction) return;
+    if (!this.db.open || !this.db.inTransaction) {
+      this.reinforcements.clear();
+      return;
+    }
     try {
+      this.writeReinforcements();
       this.db.exec("COMMIT");
     } catch (error) {
       this.logger.error("Committing the traces of reads failed; they are lost", { writes, error: String(error) });

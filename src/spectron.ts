@@ -40,7 +40,7 @@ import { queryUnderstandingPrompt } from "./models/prompts/query-understanding.j
 import type { ProviderConfigs } from "./models/resolve.js";
 import type { Stage } from "./models/types.js";
 import { extractTurn, retryPending, type IngestResult } from "./pipeline/ingest.js";
-import { recall, reinforceRows, writeRetrievalTrace, type RecallResult } from "./pipeline/recall/recall.js";
+import { recall, reinforceInGroup, writeRetrievalTrace, type RecallResult } from "./pipeline/recall/recall.js";
 import { retrieve } from "./pipeline/recall/hybrid.js";
 import { createContext, readContext, updateContext } from "./store/contexts.js";
 import { flushCache } from "./store/cache.js";
@@ -274,7 +274,7 @@ export class Spectron {
     // returned: writes about a read, group-committed like a cached answer's (Core.groupWrite).
     return core.groupWrite(() => {
       writeRetrievalTrace(core, actorOf(o), scopeKey(o.scope), q, understanding, retrieval, { query_understanding: "local:rules", embedding: embedder.id });
-      return reinforceRows(core, retrieval.records.map((r) => r.id));
+      return reinforceInGroup(core, retrieval.records.map((r) => r.id));
     });
   }
 

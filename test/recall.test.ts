@@ -143,6 +143,20 @@ describe("recall: the three tiers", () => {
     await memory.close();
   });
 
+  it("shows each reuse's reinforcement at once and writes it, once per record, when the group commits", async () => {
+    const { memory } = makeMemory();
+    const out = await memory.ingest({ content: "I'm tired today after the long flight.", scope: alice });
+    const id = out.records[0]!.id;
+    await memory.recall("Why am I tired?", { scope: alice }); // tier 3: 0.5 × 1.1
+    const seen: number[] = [];
+    // Back to back (no turn of the event loop in between): one open group.
+    for (let i = 0; i < 3; i++) seen.push((await memory.recall("Why am I tired?", { scope: alice })).records.find((r) => r.id === id)!.importance);
+    const expected = [2, 3, 4].map((n) => 0.5 * 1.1 ** n);
+    seen.forEach((value, i) => expect(value).toBeCloseTo(expected[i]!, 12));
+    expect((await memory.state.get(id)).importance).toBe(seen[2]); // state.get commits the group first
+    await memory.close();
+  });
+
   it("writes retrieval and response traces joined by edges", async () => {
     const { memory } = await seeded();
     const r = await memory.recall("Which plan am I on?", { scope: alice, session: "chat-9" });

@@ -28,7 +28,20 @@ export interface MemoryRecord {
   metadata: Record<string, unknown> | null;
 }
 
-export const iso = (ms: number) => new Date(ms).toISOString();
+/**
+ * Epoch milliseconds as ISO 8601. Memoised: the same instants recur (a record's created_at, updated_at and
+ * first history entry; records written together), and formatting a Date is most of what turning a row into a
+ * MemoryRecord costs on the tier-1 path.
+ */
+export function iso(ms: number): string {
+  let text = isoCache.get(ms);
+  if (text === undefined) {
+    if (isoCache.size >= 4096) isoCache.clear();
+    isoCache.set(ms, (text = new Date(ms).toISOString()));
+  }
+  return text;
+}
+const isoCache = new Map<number, string>();
 
 export function toPublicRecord(row: RecordRow): MemoryRecord {
   return {

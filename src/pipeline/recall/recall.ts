@@ -7,7 +7,7 @@ import type { ModelUsage } from "../../models/types.js";
 import { insertCacheEntry } from "../../store/cache.js";
 import { addEdge, entityNamesOf } from "../../store/graph.js";
 import { toId } from "../../store/ids.js";
-import { reinforceRecords } from "../../store/records.js";
+import { getRecords, reinforceRecords } from "../../store/records.js";
 import { scopeKey, type Scope } from "../../store/scope.js";
 import { insertTrace, type TraceActor } from "../../store/traces.js";
 import { putVector } from "../../store/vectors.js";
@@ -243,10 +243,17 @@ function mapIds(candidates: Retrieval["candidates"]) {
 
 /** Every record returned to a caller: importance × 1.1, capped at 1.0. Returns them as callers see them. */
 export function reinforce(core: Core, ids: readonly number[]): MemoryRecord[] {
-  return core.transaction(() => reinforceRows(core, ids));
+  return core.transaction(() => reinforceRecords(core.db, core.context, ids, REINFORCEMENT, core.now()).map(toPublicRecord));
 }
 
-/** `reinforce` inside the caller's transaction. */
-export function reinforceRows(core: Core, ids: readonly number[]): MemoryRecord[] {
-  return reinforceRecords(core.db, core.context, ids, REINFORCEMENT, core.now()).map(toPublicRecord);
+/**
+ * `reinforce` for a read's group of writes (Core.groupWrite): the records are read now and shown reinforced,
+ * and the reinforcement is written when the group commits, once per record however often it was returned.
+ */
+export function reinforceInGroup(core: Core, ids: readonly number[]): MemoryRecord[] {
+  const now = core.now();
+  const pending = core.reinforceLater(ids, now);
+  return getRecords(core.db, core.context, ids).map((row) =>
+    toPublicRecord({ ...row, importance: Math.min(1, row.importance * REINFORCEMENT ** pending.get(row.id)!), last_accessed_at: now }),
+  );
 }

@@ -8,7 +8,7 @@ import { getRecord } from "../../store/records.js";
 import { insertTrace } from "../../store/traces.js";
 import { exactSearch } from "../../store/vectors.js";
 import { round } from "./hybrid.js";
-import { reinforceRows, type RecallRequest, type RecallResult, type RecalledChunk } from "./recall.js";
+import { reinforceInGroup, type RecallRequest, type RecallResult, type RecalledChunk } from "./recall.js";
 
 // Tiers 1 and 2: answers given before, reused while every record they cited is still current.
 
@@ -39,7 +39,7 @@ export function directLookup(core: Core, req: RecallRequest, key: string, norm: 
     const ids = visible ? [row.id] : [];
     const { traceId, records } = core.groupWrite(() => ({
       traceId: writeReuse(core, req, key, answer, ids, undefined, 1, now, 0),
-      records: reinforceRows(core, ids),
+      records: reinforceInGroup(core, ids),
     }));
     return { answer, tier: 1, cached: false, records, chunks: [], traceId: toId("trace", traceId) };
   }
@@ -85,7 +85,7 @@ function reuse(core: Core, req: RecallRequest, key: string, entry: CacheEntryRow
   // Group-committed with other reuses: on this path the commit would be most of the cost.
   const { traceId, records } = core.groupWrite(() => ({
     traceId: writeReuse(core, req, key, entry.answer, deps, entry, tier, now, similarity),
-    records: reinforceRows(core, deps),
+    records: reinforceInGroup(core, deps),
   }));
   return {
     answer: entry.answer,
