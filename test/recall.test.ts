@@ -205,54 +205,52 @@ describe("query: ranked reads without a response model", () => {
 });
 
 describe("recall: group commit of the writes of reads", () => {
-  it("commits tier-1 traces on the next turn of the event loop, every 128 in a tight loop, and on close", async () => {
-    const { path, cleanup } = tempDir();
-    try {
-      const { memory } = makeMemory({ path });
-      await memory.ingest({ content: "I'm on the Pro plan.", scope: alice });
-      await memory.recall("Which plan am I on?", { scope: alice });
-      const reader = new Database(path, { readonly: true });
-      const committed = () => (reader.prepare("SELECT COUNT(*) AS n FROM traces WHERE kind = 'response_trace'").get() as { n: number }).n;
-      const reinforced = () => (reader.prepare("SELECT MAX(last_accessed_at) AS t FROM records").get() as { t: number | null }).t;
-      expect(committed()).toBe(1);
+  /** A file-backed store with one cached answer, and a second connection, which sees committed rows only. */
+  async function cachedOnFile() {
+    const t = tempDir();
+    const { memory } = makeMemory({ path: t.path });
+    await memory.ingest({ content: "I'm on the Pro plan.", scope: alice });
+    await memory.recall("Which plan am I on?", { scope: alice });
+    const reader = new Database(t.path, { readonly: true });
+    const count = (query: string) => (reader.prepare(query).get() as { n: number }).n;
+    const responseTraces = () => count("SELECT COUNT(*) AS n FROM traces WHERE kind = 'response_trace'");
+    const done = () => (reader.close(), t.cleanup());
+    return { memory, count, responseTraces, done };
+  }
 
+  it("commits tier-1 traces on the next turn of the event loop, every 128 in a tight loop, and on close", async () => {
+    const { memory, count, responseTraces, done } = await cachedOnFile();
+    try {
+      expect(responseTraces()).toBe(1);
       const repeat = await memory.recall("Which plan am I on?", { scope: alice });
       expect(repeat.tier).toBe(1);
       // This connection reads its own write at once; another sees it once the group commits.
       expect((await memory.traces.get(repeat.traceId)).kind).toBe("response_trace");
       await new Promise((resolve) => setImmediate(resolve));
-      expect(committed()).toBe(2);
+      expect(responseTraces()).toBe(2);
 
       // Awaiting resolved promises never yields to the event loop: the group commits at its size limit.
       for (let i = 0; i < 200; i++) await memory.recall("Which plan am I on?", { scope: alice });
-      expect(committed()).toBe(2 + 128);
+      expect(responseTraces()).toBe(2 + 128);
       await memory.close();
-      expect(committed()).toBe(202);
-      expect(reinforced()).not.toBeNull();
-      reader.close();
+      expect(responseTraces()).toBe(202);
+      expect(count("SELECT COUNT(*) AS n FROM records WHERE last_accessed_at IS NOT NULL")).toBe(1);
     } finally {
-      cleanup();
+      done();
     }
   });
 
   it("commits an open group before any other call writes", async () => {
-    const { path, cleanup } = tempDir();
+    const { memory, count, responseTraces, done } = await cachedOnFile();
     try {
-      const { memory } = makeMemory({ path });
-      await memory.ingest({ content: "I'm on the Pro plan.", scope: alice });
       await memory.recall("Which plan am I on?", { scope: alice });
-      const reader = new Database(path, { readonly: true });
-      await memory.recall("Which plan am I on?", { scope: alice });
-      const turns = () => (reader.prepare("SELECT COUNT(*) AS n FROM turns").get() as { n: number }).n;
-      const traces = () => (reader.prepare("SELECT COUNT(*) AS n FROM traces WHERE kind = 'response_trace'").get() as { n: number }).n;
       const ingesting = memory.ingest({ content: "I live in Lisbon.", scope: alice });
       // The turn is committed before ingest's first await, and the reuse trace before it.
-      expect([traces(), turns()]).toEqual([2, 2]);
+      expect([responseTraces(), count("SELECT COUNT(*) AS n FROM turns")]).toEqual([2, 2]);
       await ingesting;
       await memory.close();
-      reader.close();
     } finally {
-      cleanup();
+      done();
     }
   });
 

@@ -15,8 +15,8 @@ import { graphCandidates } from "./graph.js";
  */
 export const EXACT_SCOPE_LIMIT = 300;
 /**
- * Above this many visible records, reading their ids to filter by (~0.25 µs each) costs more than over-fetching
- * hits from the whole Context and checking each hit's visibility in SQL.
+ * Above this many visible records their ids are not read up front (~0.25 µs each): hits from the whole Context
+ * are over-fetched and checked for visibility by primary key instead.
  */
 export const FILTER_SCOPE_LIMIT = 50_000;
 /** Candidates each channel contributes to the fusion. */
@@ -121,16 +121,16 @@ function vectorCandidates(
   return { list: hits.map((h) => ({ id: h.label, score: round(1 - h.distance) })), path };
 }
 
-/**
- * The `k` nearest records among those `visible` selects: exact sqlite-vec search when few are visible, else
- * the Context-wide hnswlib index over-fetched and filtered to what is visible (widened once), falling back to
- * exact search when that still finds fewer than `enough` or the index is not ready.
- */
 /** Ids of the visible records, up to one past FILTER_SCOPE_LIMIT (beyond that only "many" matters). */
 function visibleIds(core: Core, visible: Visible): number[] {
   return sqlPluck(core.db, `${visible.sql} LIMIT ${FILTER_SCOPE_LIMIT + 1}`).all(...visible.params) as number[];
 }
 
+/**
+ * The `k` nearest records among those `visible` selects: exact search when few are visible (vectors read from
+ * the ANN index's memory), else hnswlib filtered to the visible ids; above FILTER_SCOPE_LIMIT the index is
+ * over-fetched first. Exact search also when the index is not ready.
+ */
 export function nearestRecords(
   core: Core,
   model: string,
@@ -225,7 +225,8 @@ function ftsCandidates(core: Core, input: RetrievalInput, visible: Visible, allo
   const keep = allowed ?? filterVisible(core, hits.map((h) => h.id), visible);
   const kept = hits.filter((h) => keep.has(h.id)).slice(0, CANDIDATES);
   if (kept.length === CANDIDATES || hits.length < fetch) return kept.map((r) => ({ id: r.id, score: round(-r.score) }));
-  // Few of the best matches are visible: score only the visible ones. A join, not `rowid IN (subquery)`: SQLite re-runs such a subquery per match, quadratic on common terms.
+  // Few of the best matches are visible: score only the visible ones. A join, not `rowid IN (subquery)`, which
+  // SQLite re-runs per match (quadratic on common terms).
   const rows = sql(
     core.db,
     `SELECT f.rowid AS id, bm25(records_fts) AS score FROM records_fts f JOIN records r ON r.id = f.rowid
