@@ -2,7 +2,8 @@ import { existsSync, readdirSync, rmSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { Spectron } from "../src/index.js";
 import { bulkLoad } from "../bench/bulk.js";
-import { tempDir } from "./helpers.js";
+import { IdSet } from "../src/pipeline/recall/hybrid.js";
+import { mulberry32, tempDir } from "./helpers.js";
 
 const CITIES = ["Lisbon", "Porto", "Berlin", "Madrid", "Oslo", "Paris", "Rome", "Vienna", "Prague", "Dublin"];
 const PLANS = ["Free", "Starter", "Pro", "Team", "Enterprise"];
@@ -80,4 +81,15 @@ describe("a scope too large to hold its ids", () => {
     await memory.close();
     t.cleanup();
   }, 30_000);
+});
+
+describe("IdSet (the visible-id filter of large scopes)", () => {
+  it("answers membership exactly like a Set, including ids past its largest", () => {
+    const random = mulberry32(5);
+    const ids = Array.from({ length: 5_000 }, () => 1 + Math.floor(random() * 200_000));
+    const set = new IdSet(ids);
+    const reference = new Set(ids);
+    for (let id = 0; id <= 210_000; id++) if (set.has(id) !== reference.has(id)) throw new Error(`id ${id}`);
+    expect(new IdSet([]).has(0)).toBe(false);
+  });
 });

@@ -55,7 +55,7 @@ export function retrieve(core: Core, input: RetrievalInput): Retrieval {
   const visible = visibleRecordsSql(context, input.scopeKeys, input.now);
   const ids = visibleIds(core, visible);
   // A filter for the ANN and full-text hits, unless so many are visible that a lookup per hit is cheaper.
-  const allowed = ids.length <= FILTER_SCOPE_LIMIT ? new Set(ids) : undefined;
+  const allowed = ids.length <= FILTER_SCOPE_LIMIT ? new IdSet(ids) : undefined;
   const vector = input.vector ? vectorCandidates(core, input, visible, ids, allowed) : { list: [], path: "none" as const };
   const fts = ids.length <= EXACT_SCOPE_LIMIT ? lexicalCandidates(core, input, ids) : ftsCandidates(core, input, visible, allowed);
   const graph = graphCandidates(core, input, visible, ids, allowed);
@@ -115,7 +115,7 @@ function vectorCandidates(
   input: RetrievalInput,
   visible: Visible,
   ids: number[],
-  allowed: Set<number> | undefined,
+  allowed: IdSet | undefined,
 ): { list: Candidate[]; path: "exact" | "ann" } {
   const { hits, path } = nearestRecords(core, input.embeddingModel, input.vector!, CANDIDATES, visible, Math.min(CANDIDATES, input.limit * 2), ids, allowed);
   return { list: hits.map((h) => ({ id: h.label, score: round(1 - h.distance) })), path };
@@ -123,7 +123,35 @@ function vectorCandidates(
 
 /** Ids of the visible records, up to one past FILTER_SCOPE_LIMIT (beyond that only "many" matters). */
 function visibleIds(core: Core, visible: Visible): number[] {
-  return sqlPluck(core.db, `${visible.sql} LIMIT ${FILTER_SCOPE_LIMIT + 1}`).all(...visible.params) as number[];
+  return readIds(core, `${visible.sql} LIMIT ${FILTER_SCOPE_LIMIT + 1}`, visible.params);
+}
+
+/**
+ * The ids a `SELECT id …` returns, gathered into one JSON array by SQLite: for tens of thousands of rows that
+ * is a third cheaper than a row object (or plucked value) each.
+ */
+function readIds(core: Core, select: string, params: unknown[]): number[] {
+  return JSON.parse(sqlPluck(core.db, `SELECT json_group_array(id) FROM (${select})`).get(...params) as string) as number[];
+}
+
+/**
+ * Membership of record ids as a bitset over 0…max id: built several times faster than a Set of tens of
+ * thousands of numbers, and as fast to test.
+ */
+export class IdSet {
+  private readonly bits: Uint32Array;
+
+  constructor(ids: readonly number[]) {
+    let max = 0;
+    for (const id of ids) if (id > max) max = id;
+    this.bits = new Uint32Array((max >>> 5) + 1);
+    for (const id of ids) this.bits[id >>> 5]! |= 1 << (id & 31);
+  }
+
+  has(id: number): boolean {
+    const word = id >>> 5;
+    return word < this.bits.length && (this.bits[word]! & (1 << (id & 31))) !== 0;
+  }
 }
 
 /**
@@ -139,7 +167,7 @@ export function nearestRecords(
   visible: Visible,
   enough = k,
   ids = visibleIds(core, visible),
-  allowed = ids.length <= FILTER_SCOPE_LIMIT ? new Set(ids) : undefined,
+  allowed = ids.length <= FILTER_SCOPE_LIMIT ? new IdSet(ids) : undefined,
 ): { hits: { label: number; distance: number }[]; path: "exact" | "ann" } {
   if (ids.length > EXACT_SCOPE_LIMIT) {
     const index = core.vectorIndex("records", model);
@@ -153,7 +181,7 @@ export function nearestRecords(
         const visibleHits = filterVisible(core, hits.map((h) => h.label), visible);
         const kept = hits.filter((h) => visibleHits.has(h.label)).slice(0, k);
         if (kept.length >= enough || hits.length < fetch) return { hits: kept, path: "ann" };
-        allowed = new Set(sqlPluck(core.db, visible.sql).all(...visible.params) as number[]);
+        allowed = new IdSet(readIds(core, visible.sql, visible.params));
       }
     }
     if (allowed) {
@@ -209,7 +237,7 @@ const COMMON_TERM_SHARE = 0.2;
 /** …and above which, whatever the share: scoring every match of such a term costs ~1 ms per 5,000 rows. */
 const COMMON_TERM_DOCS = 5_000;
 
-function ftsCandidates(core: Core, input: RetrievalInput, visible: Visible, allowed: Set<number> | undefined): Candidate[] {
+function ftsCandidates(core: Core, input: RetrievalInput, visible: Visible, allowed: IdSet | undefined): Candidate[] {
   // The full-text index spans every Context in the file; the highest record id bounds its size without a scan.
   const total = (sqlPluck(core.db, "SELECT MAX(id) FROM records").get() as number | null) ?? 0;
   const limit = Math.max(50, Math.min(total * COMMON_TERM_SHARE, COMMON_TERM_DOCS));
