@@ -181,6 +181,16 @@ export class Core {
     return pending;
   }
 
+  /** `rows` with the importance they will have once the pending reinforcements are written (same objects). */
+  withPendingReinforcement<T extends { id: number; importance: number }>(rows: T[]): T[] {
+    if (this.reinforcements.size === 0) return rows;
+    for (const row of rows) {
+      const pending = this.reinforcements.get(row.id);
+      if (pending) row.importance = Math.min(1, row.importance * REINFORCEMENT ** pending.times);
+    }
+    return rows;
+  }
+
   /** Writes the pending reinforcements (see `reinforceLater`), each record once. Inside a transaction. */
   private writeReinforcements(): void {
     if (this.reinforcements.size === 0) return;

@@ -66,7 +66,8 @@ export function retrieve(core: Core, input: RetrievalInput): Retrieval {
     60,
     [weights.vector, weights.fts, weights.graph],
   );
-  const rows = getRecords(db, context, [...fusedScores.keys()]);
+  // Importance as the caller last saw it: with the reinforcements of reads not yet committed (Core.groupWrite).
+  const rows = core.withPendingReinforcement(getRecords(db, context, [...fusedScores.keys()]));
   const boosts = core.feedback && input.vector ? feedbackBoosts(core, input.vector, input.embeddingModel, input.scopeKeys) : new Map<number, number>();
   const weighted = rows.map((row) => ({ row, score: weigh(row, fusedScores.get(row.id)!, boosts.get(row.id) ?? 0, input.now) }));
   weighted.sort((a, b) => b.score - a.score || b.row.id - a.row.id);
