@@ -93,6 +93,10 @@ export class Spectron {
   readonly cache: { flush(ctx?: CallContext): Promise<{ evicted: number }> };
   readonly turns: {
     list(options?: TurnsListOptions): Promise<Turn[]>;
+    /**
+     * Extracts the turns still `pending` and those marked `failed` (five failed attempts: the background retry
+     * stops there), up to 100. `failed` counts the attempts that failed again.
+     */
     retry(ctx?: CallContext): Promise<{ extracted: number; failed: number }>;
   };
   readonly access = new Access();
@@ -172,7 +176,7 @@ export class Spectron {
       retry: async (ctx?: CallContext) => {
         guard("turns.retry");
         this.access.assert(parseInput(callContextSchema, ctx ?? {}, "turns.retry(ctx)"), "manage", {});
-        return retryPending(core);
+        return retryPending(core, 100, true);
       },
     };
     // Open the ANN indexes now, against the state on disk: loading a sidecar (or starting a background

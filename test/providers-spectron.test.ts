@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { ProviderError, Spectron, type Logger } from "../src/index.js";
+import type { Core } from "../src/core.js";
+import { retryPending } from "../src/pipeline/ingest.js";
 import { startFakeProvider, type FakeProvider, type FakeRequestInfo } from "./fakes/fake-provider.js";
 import { alice, makeMemory } from "./helpers.js";
 
@@ -112,6 +114,28 @@ describe("Spectron with real SDKs against the fake provider", () => {
     expect(await memory.turns.retry()).toEqual({ extracted: 1, failed: 0 });
     expect(await memory.turns.retry()).toEqual({ extracted: 0, failed: 0 });
     expect((await memory.turns.list({ status: "pending" })).length).toBe(0);
+    expect((await memory.state.list({ scope: alice })).records.map((r) => r.value)).toEqual(["Porto"]);
+    await memory.idle();
+  });
+
+  it("marks a turn failed after five failed attempts: the background retry leaves it, turns.retry() does not", async () => {
+    const memory = openai();
+    const core = (memory as unknown as { core: Core }).core;
+    // maxRetries 2: each attempt is three requests.
+    server.script(...Array.from({ length: 5 * 3 }, () => ({ status: 500 })));
+    await expect(memory.ingest({ content: "I live in Porto.", scope: alice })).rejects.toBeInstanceOf(ProviderError);
+    for (let attempt = 2; attempt <= 4; attempt++) expect(await retryPending(core)).toEqual({ extracted: 0, failed: 1 });
+    expect((await memory.turns.list({ status: "pending" })).map((t) => t.attempts)).toEqual([4]);
+    expect(await retryPending(core)).toEqual({ extracted: 0, failed: 1 });
+    const [failed] = await memory.turns.list({ status: "failed" });
+    expect(failed).toMatchObject({ content: "I live in Porto.", attempts: 5 });
+    expect(failed!.error).toMatch(/server error/);
+    expect(logLines.some((l) => l.startsWith("error Extraction failed 5 times"))).toBe(true);
+    // The background retry skips it (no request is made); an explicit retry extracts it now that the server answers.
+    const requests = server.requests.length;
+    expect(await retryPending(core)).toEqual({ extracted: 0, failed: 0 });
+    expect(server.requests.length).toBe(requests);
+    expect(await memory.turns.retry()).toEqual({ extracted: 1, failed: 0 });
     expect((await memory.state.list({ scope: alice })).records.map((r) => r.value)).toEqual(["Porto"]);
     await memory.idle();
   });

@@ -4,7 +4,7 @@ import { ProviderError, SpectronError } from "../errors.js";
 import { extractionPrompt } from "../models/prompts/extraction.js";
 import { toId } from "../store/ids.js";
 import { parseScopeKey } from "../store/scope.js";
-import { getTurn, listTurns, markTurn, type TurnRow } from "../store/turns.js";
+import { getTurn, listTurns, markAttemptFailed, markTurn, type TurnRow } from "../store/turns.js";
 import { toPublicRecord, type MemoryRecord } from "../state/public-record.js";
 import { turnSourceKey } from "./calibration.js";
 import { reconcile, type Outcome, type ReconcileResult } from "./reconcile.js";
@@ -25,8 +25,15 @@ export function applyVectorChanges(core: Core, model: string, changes: Reconcile
 }
 
 /**
+ * Failed extraction attempts after which a turn is `failed`: the background retry leaves it alone (each
+ * attempt may be a paid call that keeps failing), `turns.retry()` still tries it.
+ */
+export const MAX_EXTRACTION_ATTEMPTS = 5;
+
+/**
  * Extraction and reconciliation of one stored turn: one model call (extraction) plus one embedding call.
- * On a model failure the turn stays `pending` with the error, and the error is rethrown; nothing is lost.
+ * On a model failure the turn stays `pending` (or becomes `failed`, see MAX_EXTRACTION_ATTEMPTS) with the
+ * error, and the error is rethrown; nothing is lost.
  */
 export async function extractTurn(core: Core, turn: TurnRow, signal?: AbortSignal): Promise<IngestResult> {
   const { db, context } = core;
@@ -60,8 +67,15 @@ export async function extractTurn(core: Core, turn: TurnRow, signal?: AbortSigna
     provenance = { prompt: `${extractionPrompt.name}@${extractionPrompt.version}`, usage: extraction.usage };
   } catch (error) {
     const message = error instanceof SpectronError ? error.message : "extraction failed";
-    markTurn(db, turn.id, "pending", core.now(), message);
-    core.logger.warn("Extraction failed; the turn is kept as pending", { turnId: toId("turn", turn.id), error: message });
+    const status = markAttemptFailed(db, turn.id, core.now(), message, MAX_EXTRACTION_ATTEMPTS);
+    if (status === "failed") {
+      core.logger.error(`Extraction failed ${MAX_EXTRACTION_ATTEMPTS} times or more; the turn is marked failed and no longer retried in the background (turns.retry() tries it again)`, {
+        turnId: toId("turn", turn.id),
+        error: message,
+      });
+    } else {
+      core.logger.warn("Extraction failed; the turn is kept as pending", { turnId: toId("turn", turn.id), error: message });
+    }
     throw error instanceof SpectronError
       ? error
       : new ProviderError(core.models().extraction, `Extraction failed: ${String((error as Error)?.message ?? error)}`, undefined, true);
@@ -105,8 +119,15 @@ export async function extractTurn(core: Core, turn: TurnRow, signal?: AbortSigna
 }
 
 /** Retries pending turns in order (background, or `turns.retry()`). Returns how many were extracted. */
-export async function retryPending(core: Core, limit = 100): Promise<{ extracted: number; failed: number }> {
-  const pending = listTurns(core.db, core.context, { status: "pending", limit });
+/**
+ * Extracts pending turns, oldest first (at most `limit`), and with `includeFailed` the failed ones too.
+ * `failed` in the result counts the attempts that failed this time.
+ */
+export async function retryPending(core: Core, limit = 100, includeFailed = false): Promise<{ extracted: number; failed: number }> {
+  const pending = [
+    ...listTurns(core.db, core.context, { status: "pending", limit }),
+    ...(includeFailed ? listTurns(core.db, core.context, { status: "failed", limit }) : []),
+  ].slice(0, limit);
   let extracted = 0;
   let failed = 0;
   for (const turn of pending) {

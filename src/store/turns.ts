@@ -1,4 +1,4 @@
-import { sql, type Db } from "./database.js";
+import { sql, sqlPluck, type Db } from "./database.js";
 
 export type TurnStatus = "pending" | "extracted" | "failed";
 
@@ -38,6 +38,18 @@ export function getTurn(db: Db, context: string, id: number): TurnRow | undefine
 
 export function markTurn(db: Db, id: number, status: TurnStatus, now: number, error: string | null = null): void {
   sql(db, "UPDATE turns SET status = ?, error = ?, attempts = attempts + 1, updated_at = ? WHERE id = ?").run(status, error, now, id);
+}
+
+/**
+ * Records a failed extraction attempt: the turn stays `pending`, or becomes `failed` once it has failed
+ * `maxAttempts` times. Returns the new status.
+ */
+export function markAttemptFailed(db: Db, id: number, now: number, error: string, maxAttempts: number): TurnStatus {
+  return sqlPluck(
+    db,
+    `UPDATE turns SET status = CASE WHEN attempts + 1 >= ? THEN 'failed' ELSE 'pending' END, error = ?, attempts = attempts + 1,
+       updated_at = ? WHERE id = ? RETURNING status`,
+  ).get(maxAttempts, error, now, id) as TurnStatus;
 }
 
 export function listTurns(db: Db, context: string, filter: { status?: TurnStatus; scopeKeys?: readonly string[]; limit: number; after?: number }): TurnRow[] {
