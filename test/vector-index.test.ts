@@ -807,12 +807,22 @@ describe("AnnIndex", () => {
       for (const l of labels) index.add(l, new Float32Array(vector));
       heavy.push({ vector, labels });
     }
-    for (const { vector, labels: members } of heavy) {
-      // A query with half of the point's features: the point is its nearest by far.
+    // A query with half of the point's features: the point is its nearest by far.
+    const half = (vector: Float32Array) => {
       let kept = 0;
-      const query = vector.map((x) => (x !== 0 && kept++ < 4 ? x : 0));
-      expect(ascending(index.search(query, 10).map((h) => h.label))).toEqual(members.slice(0, 10));
+      return vector.map((x) => (x !== 0 && kept++ < 4 ? x : 0));
+    };
+    for (const { vector, labels: members } of heavy) {
+      expect(ascending(index.search(half(vector), 10).map((h) => h.label))).toEqual(members.slice(0, 10));
     }
+    // The heavy set follows membership: a group whose members all left is never returned; a group that grew
+    // heavy later is found once enough has changed for the set to be chosen again.
+    for (const l of heavy[0]!.labels) index.remove(l);
+    expect(index.search(half(heavy[0]!.vector), 10).some((h) => heavy[0]!.labels.includes(h.label))).toBe(false);
+    const late = { vector: sparse(features()), labels: Array.from({ length: 30 }, () => label++) };
+    for (const l of late.labels) index.add(l, new Float32Array(late.vector));
+    for (let i = 0; i < 1100; i++) index.add(label++, sparse(features()));
+    expect(ascending(index.search(half(late.vector), 10).map((h) => h.label))).toEqual(late.labels.slice(0, 10));
   });
 
   test("DedupAnnIndex holds one point per distinct vector and keeps labels apart from points", () => {

@@ -296,9 +296,9 @@ interface Group {
 
 // Squared distance between unit vectors (2 × cosine distance) under which a key match is the same vector.
 const SAME_POINT = 1e-6;
-/** Points shared by the most labels that `search` also scans exactly (~0.1 ms for 1,024 384-d points). */
+/** Points shared by the most labels that `search` also scans exactly (~0.1 ms for 2,048 384-d points). */
 const HEAVY_POINTS = 2048;
-/** Membership changes after which the heavy points are chosen again (at the next search). */
+/** Membership changes after which the heavy points are chosen again (at the next search); more in a large index. */
 const HEAVY_REFRESH = 1024;
 
 /**
@@ -323,9 +323,13 @@ export class DedupAnnIndex {
    */
   private readonly byKey = new Map<number, Group>();
 
-  /** The heaviest groups, scanned exactly by `search`; rebuilt lazily (see `heavyPoints`). */
-  private heavy: { groups: Group[]; index: BruteforceSearch } | null = null;
-  private changesSinceHeavy = 0;
+  /**
+   * The heaviest groups by point label, and a brute-force hnswlib index of their points under the same labels,
+   * scanned exactly by `search`; brought up to date lazily and incrementally (see `heavyPoints`).
+   */
+  private readonly heavy = new Map<number, Group>();
+  private heavyIndex: BruteforceSearch | null = null;
+  private changesSinceHeavy = Infinity;
 
   private constructor(private readonly ann: AnnIndex) {}
 
@@ -447,40 +451,71 @@ export class DedupAnnIndex {
 
   /** `graph` (nearest points, nearest first) merged with the nearest heavy points that pass; at most `n`. */
   private withHeavy(graph: AnnHit[], vector: Float32Array, n: number, passes: (group: Group) => boolean): AnnHit[] {
-    const heavy = this.heavyPoints();
-    if (heavy.groups.length === 0 || n <= 0) return graph;
+    const index = this.heavyPoints();
+    if (this.heavy.size === 0 || n <= 0) return graph;
     // Over-fetched, then filtered here: a filter inside the scan would test every heavy group's members.
-    const found = heavy.index.searchKnn(Array.from(vector), Math.min(heavy.groups.length, n * 4));
+    const found = index.searchKnn(Array.from(vector), Math.min(this.heavy.size, n * 4));
     // Nothing farther than the graph's n-th point can enter the result.
     const bound = graph.length >= n ? graph[graph.length - 1]!.distance : Infinity;
     const seen = new Set(graph.map((h) => h.label));
     const merged = [...graph];
     for (let i = 0; i < found.neighbors.length && found.distances[i]! < bound; i++) {
-      const group = heavy.groups[found.neighbors[i]!]!;
+      const rep = found.neighbors[i]!;
+      const group = this.heavy.get(rep)!;
       // A group that has since lost all its members, or whose point label went to another vector, is skipped.
-      if (this.byRep.get(group.rep) !== group || seen.has(group.rep) || !passes(group)) continue;
-      merged.push({ label: group.rep, distance: found.distances[i]! });
+      if (this.byRep.get(rep) !== group || seen.has(rep) || !passes(group)) continue;
+      merged.push({ label: rep, distance: found.distances[i]! });
     }
     if (merged.length === graph.length) return graph;
     return merged.sort((a, b) => a.distance - b.distance).slice(0, n);
   }
 
   /**
-   * The HEAVY_POINTS groups with the most members (at least two), in a brute-force hnswlib index labelled by
-   * position; chosen again at the first search after HEAVY_REFRESH membership changes.
+   * The index of the HEAVY_POINTS groups with the most members (at least two), chosen again at the first search
+   * after HEAVY_REFRESH membership changes (or one per 64 points): two passes over the groups (a size histogram,
+   * then the pick), and only the points that joined or left the set are added to or removed from the index.
    */
-  private heavyPoints(): { groups: Group[]; index: BruteforceSearch } {
-    if (this.heavy && this.changesSinceHeavy < HEAVY_REFRESH) return this.heavy;
-    const groups = [...this.byRep.values()]
-      .filter((g) => g.members.size > 1)
-      .sort((a, b) => b.members.size - a.members.size || a.rep - b.rep)
-      .slice(0, HEAVY_POINTS);
-    const index = new hnswlib.BruteforceSearch("cosine", this.dim);
-    index.initIndex(Math.max(1, groups.length));
-    groups.forEach((g, i) => index.addPoint(this.ann.point(g.rep), i));
-    this.heavy = { groups, index };
+  private heavyPoints(): BruteforceSearch {
+    // Each pass visits every group: in a large index, refresh less often.
+    if (this.heavyIndex && this.changesSinceHeavy < Math.max(HEAVY_REFRESH, this.ann.size >> 6)) return this.heavyIndex;
+    const counts = new Map<number, number>();
+    for (const g of this.byRep.values()) if (g.members.size > 1) counts.set(g.members.size, (counts.get(g.members.size) ?? 0) + 1);
+    // The smallest size that still fits, and how many groups of exactly that size do.
+    let threshold = 2;
+    let room = HEAVY_POINTS;
+    for (const size of [...counts.keys()].sort((a, b) => b - a)) {
+      const count = counts.get(size)!;
+      threshold = size;
+      if (count >= room) break;
+      room -= count;
+    }
+    const chosen = new Map<number, Group>();
+    for (const g of this.byRep.values()) {
+      const size = g.members.size;
+      if (size < 2 || size < threshold) continue;
+      if (size === threshold) {
+        if (room === 0) continue;
+        room--;
+      }
+      chosen.set(g.rep, g);
+    }
+    let index = this.heavyIndex;
+    if (!index) {
+      index = this.heavyIndex = new hnswlib.BruteforceSearch("cosine", this.dim);
+      index.initIndex(HEAVY_POINTS);
+    }
+    for (const [rep, group] of this.heavy) {
+      if (chosen.get(rep) === group) continue;
+      index.removePoint(rep);
+      this.heavy.delete(rep);
+    }
+    for (const [rep, group] of chosen) {
+      if (this.heavy.has(rep)) continue;
+      index.addPoint(this.ann.point(rep), rep);
+      this.heavy.set(rep, group);
+    }
     this.changesSinceHeavy = 0;
-    return this.heavy;
+    return index;
   }
 
   /** `AnnIndex.save`, with the groups in the sidecar. */
