@@ -819,10 +819,11 @@ describe("AnnIndex", () => {
     // heavy later is found once enough has changed for the set to be chosen again.
     for (const l of heavy[0]!.labels) index.remove(l);
     expect(index.search(half(heavy[0]!.vector), 10).some((h) => heavy[0]!.labels.includes(h.label))).toBe(false);
-    const late = { vector: sparse(features()), labels: Array.from({ length: 30 }, () => label++) };
-    for (const l of late.labels) index.add(l, new Float32Array(late.vector));
-    for (let i = 0; i < 1100; i++) index.add(label++, sparse(features()));
-    expect(ascending(index.search(half(late.vector), 10).map((h) => h.label))).toEqual(late.labels.slice(0, 10));
+    const late = Array.from({ length: 40 }, () => ({ vector: sparse(features()), labels: Array.from({ length: 30 }, () => label++) }));
+    for (const group of late) for (const l of group.labels) index.add(l, new Float32Array(group.vector));
+    for (const { vector, labels: members } of late) {
+      expect(ascending(index.search(half(vector), 10).map((h) => h.label))).toEqual(members.slice(0, 10));
+    }
   });
 
   test("DedupAnnIndex holds one point per distinct vector and keeps labels apart from points", () => {
