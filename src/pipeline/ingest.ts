@@ -69,10 +69,10 @@ export async function extractTurn(core: Core, turn: TurnRow, signal?: AbortSigna
     const message = error instanceof SpectronError ? error.message : "extraction failed";
     const status = markAttemptFailed(db, turn.id, core.now(), message, MAX_EXTRACTION_ATTEMPTS);
     if (status === "failed") {
-      core.logger.error(`Extraction failed ${MAX_EXTRACTION_ATTEMPTS} times or more; the turn is marked failed and no longer retried in the background (turns.retry() tries it again)`, {
-        turnId: toId("turn", turn.id),
-        error: message,
-      });
+      core.logger.error(
+        `Extraction failed ${MAX_EXTRACTION_ATTEMPTS} times or more; the turn is marked failed and no longer retried in the background (turns.retry() tries it again)`,
+        { turnId: toId("turn", turn.id), error: message },
+      );
     } else {
       core.logger.warn("Extraction failed; the turn is kept as pending", { turnId: toId("turn", turn.id), error: message });
     }
@@ -118,10 +118,9 @@ export async function extractTurn(core: Core, turn: TurnRow, signal?: AbortSigna
   };
 }
 
-/** Retries pending turns in order (background, or `turns.retry()`). Returns how many were extracted. */
 /**
- * Extracts pending turns, oldest first (at most `limit`), and with `includeFailed` the failed ones too.
- * `failed` in the result counts the attempts that failed this time.
+ * Retries pending turns, oldest first (at most `limit`), and with `includeFailed` (`turns.retry()`) the failed
+ * ones too; the background retry passes none. `failed` in the result counts the attempts that failed this time.
  */
 export async function retryPending(core: Core, limit = 100, includeFailed = false): Promise<{ extracted: number; failed: number }> {
   const pending = [
