@@ -826,6 +826,26 @@ describe("AnnIndex", () => {
     }
   });
 
+  test("DedupAnnIndex.vectorOf gives each label's current unit vector, also when read again after a change", () => {
+    const make = vectorMaker(16, 29);
+    const index = DedupAnnIndex.create({ dim: 16 });
+    const unit = (v: Float32Array) => {
+      const norm = Math.hypot(...v);
+      return Array.from(v, (x) => x / norm);
+    };
+    const [a, b] = [make(), make()];
+    index.add(1, a);
+    index.add(2, new Float32Array(a));
+    for (let read = 0; read < 2; read++) {
+      for (const label of [1, 2]) Array.from(index.vectorOf(label)!).forEach((x, i) => expect(x).toBeCloseTo(unit(a)[i]!, 6));
+    }
+    index.add(1, b); // label 1 moves to another point; label 2 keeps the first
+    Array.from(index.vectorOf(1)!).forEach((x, i) => expect(x).toBeCloseTo(unit(b)[i]!, 6));
+    Array.from(index.vectorOf(2)!).forEach((x, i) => expect(x).toBeCloseTo(unit(a)[i]!, 6));
+    index.remove(2);
+    expect(index.vectorOf(2)).toBeUndefined();
+  });
+
   test("DedupAnnIndex holds one point per distinct vector and keeps labels apart from points", () => {
     const make = vectorMaker(16, 28);
     const index = DedupAnnIndex.create({ dim: 16 });

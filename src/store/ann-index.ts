@@ -298,6 +298,8 @@ interface Group {
 const SAME_POINT = 1e-6;
 /** Points shared by the most labels that `search` also scans exactly (~0.1 ms for 2,048 384-d points). */
 const HEAVY_POINTS = 2048;
+/** Memory for the vectors `vectorOf` keeps (about 11k at 384 dimensions). */
+const RECENT_VECTOR_BYTES = 16 * 1024 * 1024;
 /** Membership changes after which the heavy points are chosen again (at the next search); more in a large index. */
 const HEAVY_REFRESH = 1024;
 
@@ -328,6 +330,8 @@ export class DedupAnnIndex {
    * scanned exactly by `search`; brought up to date lazily and incrementally (see `heavyPoints`).
    */
   private readonly heavy = new Map<number, Group>();
+  /** Vectors `vectorOf` read lately, least recent first, at most RECENT_VECTOR_BYTES of them. */
+  private readonly recentVectors = new Map<Group, Float32Array>();
   private heavyIndex: BruteforceSearch | null = null;
   private changesSinceHeavy = Infinity;
 
@@ -376,10 +380,23 @@ export class DedupAnnIndex {
     return this.groupOf.has(label);
   }
 
-  /** The (unit-length) vector held for a live label, from memory; undefined when the label is not held. */
-  vectorOf(label: number): number[] | undefined {
+  /**
+   * The (unit-length) vector held for a live label, from memory; undefined when the label is not held. The
+   * most recently read ones are kept as Float32Arrays (hnswlib's getPoint builds a JS array element by element,
+   * ~35 µs at 384 dimensions), so a scope searched again reads them at no cost.
+   */
+  vectorOf(label: number): Float32Array | undefined {
     const group = this.groupOf.get(label);
-    return group ? this.ann.point(group.rep) : undefined;
+    if (!group) return undefined;
+    let vector = this.recentVectors.get(group);
+    if (vector) {
+      this.recentVectors.delete(group); // most recent last: Map keeps insertion order
+    } else {
+      vector = Float32Array.from(this.ann.point(group.rep));
+      if (this.recentVectors.size * this.dim * 4 >= RECENT_VECTOR_BYTES) this.recentVectors.delete(this.recentVectors.keys().next().value!);
+    }
+    this.recentVectors.set(group, vector);
+    return vector;
   }
 
   /** Inserts `label`, or replaces its vector. Costs no hnswlib insertion when the vector is already held. */
@@ -416,6 +433,7 @@ export class DedupAnnIndex {
     this.changesSinceHeavy++;
     // The point stands for the group while it has members, even when it was labelled with `label`.
     if (group.members.size > 0) return;
+    this.recentVectors.delete(group);
     this.ann.remove(group.rep);
     this.byRep.delete(group.rep);
     if (this.byKey.get(group.key) === group) this.byKey.delete(group.key);
