@@ -218,7 +218,7 @@ export class Spectron {
 
   /** Answers from memory through the three tiers: direct lookup, semantic response cache, hybrid retrieval + response model. */
   async recall(query: string, options: RecallOptions = {}): Promise<RecallResult> {
-    this.guard("recall");
+    this.guard("recall", { read: true });
     const q = parseInput(querySchema, query, "query");
     const o = parseInput(recallOptionsSchema, options, "options");
     this.access.assert(o, "read", o.scope);
@@ -256,7 +256,7 @@ export class Spectron {
 
   /** Ranked records for a query, with no language-model call (rule-based query understanding). */
   async query(query: string, options: QueryOptions = {}): Promise<MemoryRecord[]> {
-    this.guard("query");
+    this.guard("query", { read: true });
     const q = parseInput(querySchema, query, "query");
     const o = parseInput(queryOptionsSchema, options, "options");
     this.access.assert(o, "read", o.scope);
@@ -354,10 +354,13 @@ export class Spectron {
     await this.close();
   }
 
-  /** Refuses calls after close; every method but the reads `recall` and `query` first commits open groups of writes (Core.groupWrite). */
-  private guard(method: string): void {
+  /**
+   * Refuses calls after close. Every call but a `read` (recall, query: they add to the group) first commits the
+   * open groups of writes of reads (Core.groupWrite).
+   */
+  private guard(method: string, { read = false } = {}): void {
     if (this.closing) throw new ClosedError(method);
-    if (method !== "recall" && method !== "query") commitGroups();
+    if (!read) commitGroups();
   }
 }
 

@@ -39,14 +39,5 @@ export const settle = () => new Promise<void>((resolve) => setImmediate(resolve)
 export const alice = { user: "alice" } as const;
 export const bob = { user: "bob" } as const;
 
-/** mulberry32: a small seeded PRNG, so that a randomised test replays exactly. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32, the benchmark's seeded PRNG, so that a randomised test replays exactly. */
+export { prng as mulberry32 } from "../bench/stats.js";

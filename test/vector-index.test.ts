@@ -153,6 +153,55 @@ function recordingLogger() {
   return { warnings, logger: { debug() {}, warn: (msg: string) => void warnings.push(msg) } };
 }
 
+/**
+ * 3,000 random steps over labels 1…`labelCount` of `source`: writes (`vectorFor` gives the vector), deletes
+ * (notified, or removed from the index directly), background batches, saves, closes and reopens, all on one
+ * sidecar file. `check` runs after every step that leaves the index ready. Returns the index, reopened if
+ * needed and with every batch run, and how many checks ran.
+ */
+function randomInterleaving(
+  random: () => number,
+  source: FakeSource,
+  labelCount: number,
+  vectorFor: () => Float32Array,
+  check: (index: VectorIndex) => void,
+): { index: VectorIndex; checks: number } {
+  const file = tempPath();
+  const scheduler = manualScheduler();
+  const open = () => VectorIndex.open({ source, path: file, batchSize: 8, sliceMs: 1, schedule: scheduler.schedule });
+  let index: VectorIndex | null = open();
+  let checks = 0;
+  for (let step = 0; step < 3000; step++) {
+    const r = random();
+    const label = 1 + Math.floor(random() * labelCount);
+    if (r < 0.45) {
+      index?.notify(source.put(label, vectorFor()));
+    } else if (r < 0.6) {
+      if (!source.vectors.has(label)) continue;
+      const change = source.del(label);
+      if (random() < 0.5) index?.notify(change);
+      else index?.remove(label);
+    } else if (r < 0.9) {
+      scheduler.runOne();
+    } else if (r < 0.95) {
+      index?.save();
+    } else if (index) {
+      index.close();
+      index = null;
+      scheduler.runAll(); // tasks of a closed index do nothing
+    } else {
+      index = open();
+    }
+    if (index?.ready) {
+      checks++;
+      check(index);
+    }
+  }
+  index ??= open();
+  scheduler.runAll();
+  return { index, checks };
+}
+
 const dirs: string[] = [];
 function tempPath(name = "records.ann"): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "spectron-ann-"));
@@ -436,45 +485,13 @@ describe("VectorIndex", () => {
   });
 
   test("random interleavings of writes, batches, saves and reopens agree with the source", () => {
-    const random = mulberry32(14);
     const make = vectorMaker(8, 15);
-    const file = tempPath();
     const source = new FakeSource(8);
-    const scheduler = manualScheduler();
-    const open = () => VectorIndex.open({ source, path: file, batchSize: 8, sliceMs: 1, schedule: scheduler.schedule });
-    let index: VectorIndex | null = open();
-    let checks = 0;
-    for (let step = 0; step < 3000; step++) {
-      const r = random();
-      const label = 1 + Math.floor(random() * 150);
-      if (r < 0.45) {
-        const change = source.put(label, make());
-        index?.notify(change);
-      } else if (r < 0.6) {
-        if (!source.vectors.has(label)) continue;
-        const change = source.del(label);
-        if (random() < 0.5) index?.notify(change);
-        else index?.remove(label);
-      } else if (r < 0.9) {
-        scheduler.runOne();
-      } else if (r < 0.95) {
-        index?.save();
-      } else if (index) {
-        index.close();
-        index = null;
-        scheduler.runAll(); // tasks of a closed index do nothing
-      } else {
-        index = open();
-      }
-      if (index?.ready) {
-        checks++;
-        const all = labels(index.search(make(), 1000)).sort((a, b) => a - b);
-        expect(all).toEqual([...source.vectors.keys()].sort((a, b) => a - b));
-      }
-    }
+    const { index, checks } = randomInterleaving(mulberry32(14), source, 150, () => make(), (index) => {
+      const all = labels(index.search(make(), 1000)).sort((a, b) => a - b);
+      expect(all).toEqual([...source.vectors.keys()].sort((a, b) => a - b));
+    });
     expect(checks).toBeGreaterThan(500);
-    index ??= open();
-    scheduler.runAll();
     for (const [label, vector] of source.vectors) expect(labels(index.search(vector, 1))).toEqual([label]);
     expect(source.calls.all).toBeLessThan(5); // reopens replay the log; rebuilds are rare
     index.close();
@@ -686,47 +703,18 @@ describe("VectorIndex with duplicate vectors", () => {
   test("random interleavings over a few distinct vectors agree with the source", () => {
     const random = mulberry32(26);
     const pool = Array.from({ length: 6 }, vectorMaker(8, 27));
-    const file = tempPath();
     const source = new FakeSource(8);
-    const scheduler = manualScheduler();
-    const open = () => VectorIndex.open({ source, path: file, batchSize: 8, sliceMs: 1, schedule: scheduler.schedule });
     const holders = (vector: Float32Array) => ascending([...source.vectors].filter(([, v]) => v.every((x, i) => x === vector[i])).map(([l]) => l));
-    let index: VectorIndex | null = open();
-    let checks = 0;
-    for (let step = 0; step < 3000; step++) {
-      const r = random();
-      const label = 1 + Math.floor(random() * 60);
-      if (r < 0.45) {
-        index?.notify(source.put(label, new Float32Array(pool[Math.floor(random() * pool.length)]!)));
-      } else if (r < 0.6) {
-        if (!source.vectors.has(label)) continue;
-        const change = source.del(label);
-        if (random() < 0.5) index?.notify(change);
-        else index?.remove(label);
-      } else if (r < 0.9) {
-        scheduler.runOne();
-      } else if (r < 0.95) {
-        index?.save();
-      } else if (index) {
-        index.close();
-        index = null;
-        scheduler.runAll();
-      } else {
-        index = open();
-      }
-      if (index?.ready) {
-        checks++;
-        const vector = pool[Math.floor(random() * pool.length)]!;
-        const members = holders(vector);
-        const hits = index.search(vector, 1000)!;
-        expect(ascending(labels(hits))).toEqual(ascending(source.vectors.keys()));
-        const group = labels(hits.slice(0, members.length));
-        expect(index.pendingCount === 0 ? group : ascending(group)).toEqual(members);
-      }
-    }
+    const draw = () => pool[Math.floor(random() * pool.length)]!;
+    const { index, checks } = randomInterleaving(random, source, 60, () => new Float32Array(draw()), (index) => {
+      const vector = draw();
+      const members = holders(vector);
+      const hits = index.search(vector, 1000)!;
+      expect(ascending(labels(hits))).toEqual(ascending(source.vectors.keys()));
+      const group = labels(hits.slice(0, members.length));
+      expect(index.pendingCount === 0 ? group : ascending(group)).toEqual(members);
+    });
     expect(checks).toBeGreaterThan(500);
-    index ??= open();
-    scheduler.runAll();
     for (const vector of pool) {
       const members = holders(vector);
       expect(labels(index.search(vector, members.length))).toEqual(members);

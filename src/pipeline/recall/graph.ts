@@ -2,7 +2,7 @@ import type { Core } from "../../core.js";
 import { sql, sqlPluck } from "../../store/database.js";
 import { entityIdsByName } from "../../store/graph.js";
 import type { Visible } from "../../store/records.js";
-import { CANDIDATES, EXACT_SCOPE_LIMIT, FILTER_SCOPE_LIMIT, filterVisible, IdSet, type Candidate, type RetrievalInput } from "./hybrid.js";
+import { CANDIDATES, EXACT_SCOPE_LIMIT, filterVisible, type Candidate, type IdSet, type RetrievalInput } from "./hybrid.js";
 
 /** Entities linked to more records than this are hubs: not followed in graph expansion. */
 const HUB_DEGREE = 200;
@@ -18,7 +18,8 @@ export function graphCandidates(
   input: RetrievalInput,
   visible: Visible,
   ids: number[],
-  visibleSet = ids.length <= FILTER_SCOPE_LIMIT ? new IdSet(ids) : undefined,
+  /** The visible ids as a set, when the scope is small enough to hold them (retrieve's FILTER_SCOPE_LIMIT). */
+  visibleSet: IdSet | undefined,
 ): Candidate[] {
   const { db, context } = core;
   const out = new Map<number, number>();
