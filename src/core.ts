@@ -1,4 +1,3 @@
-import PQueue from "p-queue";
 import type { Logger, Models, ProvidersInput } from "./config/schemas.js";
 import { readContext, type ContextSettings } from "./store/contexts.js";
 import { sql, type Db } from "./store/database.js";
@@ -8,6 +7,9 @@ import type { EmbeddingModel, LanguageModel, ModelUsage, Stage } from "./models/
 import { vectorSource, type VectorSpace } from "./store/vectors.js";
 import { VectorIndex } from "./store/vector-index.js";
 import { SpectronError } from "./errors.js";
+import { Scheduler } from "./lifecycle/scheduler.js";
+
+export { PRIORITY } from "./lifecycle/scheduler.js";
 
 /** Vectors awaiting hnswlib insertion beyond which writers wait (see drainIfBacklogged). */
 const PENDING_LIMIT = 512;
@@ -27,9 +29,6 @@ export function commitGroups(except?: Core): void {
   for (const core of openGroups) if (core !== except) core.commitGroup();
 }
 
-/** Priorities on the one scheduler queue: synchronous work never waits behind a sweep. */
-export const PRIORITY = { sync: 10, retry: 5, reflection: 3, sweep: 1, index: 0 } as const;
-
 export interface StageUsage {
   calls: number;
   input_tokens: number;
@@ -43,13 +42,13 @@ export interface StageUsage {
  * scheduler. Built once by the Spectron constructor.
  */
 export class Core {
-  readonly queue = new PQueue({ concurrency: 1 });
+  /** Background work: one job at a time, deadlock-free by construction (see Scheduler). */
+  readonly queue: Scheduler;
   readonly usage = new Map<Stage, StageUsage>();
   private settingsCache: ContextSettings | undefined;
   private readonly languageModels = new Map<string, LanguageModel>();
   private readonly embeddingModels = new Map<string, EmbeddingModel>();
   private readonly indexes = new Map<string, VectorIndex>();
-  private timers: NodeJS.Timeout[] = [];
   /** Writes in the open group transaction (see `groupWrite`), or 0 when none is open. */
   private grouped = 0;
   /** Reinforcements made in the open group, written when it commits: record id → how many, and when last. */
@@ -65,7 +64,9 @@ export class Core {
     public providers: ProviderConfigs,
     readonly providerOptions: ProviderOptions,
     readonly feedback: boolean,
-  ) {}
+  ) {
+    this.queue = new Scheduler(logger);
+  }
 
   settings(): ContextSettings {
     this.settingsCache ??= readContext(this.db, this.context);
@@ -252,25 +253,12 @@ export class Core {
 
   /** Background work so far: the scheduler's queue, then pending ANN insertions. */
   async idle(): Promise<void> {
-    await this.queue.onIdle();
+    await this.queue.idle();
     for (const index of this.indexes.values()) await index.flush();
   }
 
-  every(ms: number | false, task: () => Promise<unknown>, name: string): void {
-    if (ms === false) return;
-    const timer = setInterval(() => {
-      void this.queue
-        .add(task, { priority: PRIORITY.sweep })
-        .catch((error: unknown) => this.logger.warn(`Scheduled ${name} failed`, { error: String(error) }));
-    }, ms);
-    timer.unref();
-    this.timers.push(timer);
-  }
-
   async close(): Promise<void> {
-    for (const t of this.timers) clearInterval(t);
-    this.timers = [];
-    await this.queue.onIdle();
+    await this.queue.stop();
     for (const index of this.indexes.values()) {
       await index.flush();
       index.close();

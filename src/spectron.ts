@@ -183,10 +183,10 @@ export class Spectron {
     // rebuild) here keeps later writes on the cheap notify path instead of a log replay.
     core.vectorIndex("records", core.indexModel());
     core.vectorIndex("chunks", core.indexModel());
-    const schedule = { ...DEFAULT_SCHEDULE, ...(o.schedule ?? {}) };
-    core.every(schedule.decay, () => this.lifecycle.decay(), "decay");
-    core.every(schedule.expire, () => this.lifecycle.expire(), "expire");
-    core.every(schedule.retry, () => retryPending(core), "retry of pending turns");
+    const schedule = o.schedule === false ? { decay: false, expire: false, retry: false } as const : { ...DEFAULT_SCHEDULE, ...(o.schedule ?? {}) };
+    core.queue.every(schedule.decay, "decay", () => this.lifecycle.decay());
+    core.queue.every(schedule.expire, "expiry", () => this.lifecycle.expire());
+    core.queue.every(schedule.retry, "retry of pending turns", () => retryPending(core));
   }
 
   /**

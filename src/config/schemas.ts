@@ -175,7 +175,7 @@ export interface Logger {
   error(message: string, data?: Record<string, unknown>): void;
 }
 
-const intervalSchema = z.union([z.literal(false), z.number().int().min(1000, "an interval of at least 1000 ms, or false")]);
+const intervalSchema = z.union([z.literal(false), z.number().int().min(100, "an interval of at least 100 ms, or false")]);
 
 export const spectronOptionsSchema = z.strictObject({
   context: z
@@ -187,15 +187,19 @@ export const spectronOptionsSchema = z.strictObject({
   providers: providersSchema.optional(),
   secretKey: z.union([z.string().min(16, "at least 16 characters"), z.instanceof(Uint8Array)]).optional(),
   logger: loggerSchema.optional(),
+  /** Background sweep intervals; `false` turns every schedule off (sweeps stay callable by hand). */
   schedule: z
-    .strictObject({
-      /** Decay sweep interval in ms, or false. @default 86_400_000 (nightly) */
-      decay: intervalSchema.optional(),
-      /** Expiry sweep interval in ms, or false. @default 3_600_000 (hourly) */
-      expire: intervalSchema.optional(),
-      /** Retry of pending turns, in ms, or false. @default 60_000 */
-      retry: intervalSchema.optional(),
-    })
+    .union([
+      z.literal(false),
+      z.strictObject({
+        /** Decay sweep interval in ms, or false. @default 86_400_000 (nightly) */
+        decay: intervalSchema.optional(),
+        /** Expiry sweep interval in ms, or false. @default 3_600_000 (hourly) */
+        expire: intervalSchema.optional(),
+        /** Retry of pending turns, in ms, or false. @default 60_000 */
+        retry: intervalSchema.optional(),
+      }),
+    ])
     .optional(),
   /** Ranking feedback from past retrieval traces. Turn off to compare. @default true */
   feedback: z.boolean().optional(),

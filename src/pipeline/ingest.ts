@@ -130,6 +130,7 @@ export async function retryPending(core: Core, limit = 100, includeFailed = fals
   let extracted = 0;
   let failed = 0;
   for (const turn of pending) {
+    if (core.queue.stopped) break;
     try {
       await core.queue.add(() => extractTurn(core, turn), { priority: PRIORITY.retry });
       extracted += 1;

@@ -31,11 +31,7 @@ const view = (r: RecordRow): ReflectionRecord => ({
  */
 export function scheduleReflection(core: Core, recordIds: readonly number[], actor: TraceActor, parentTrace: number): void {
   if (recordIds.length === 0) return;
-  void core.queue
-    .add(() => reflect(core, recordIds, actor, parentTrace), { priority: PRIORITY.reflection })
-    .catch((error: unknown) =>
-      core.logger.warn("Background reconciliation failed; records left as written", { error: error instanceof Error ? error.message : String(error) }),
-    );
+  core.queue.defer(() => reflect(core, recordIds, actor, parentTrace), PRIORITY.reflection, "Background reconciliation (records left as written)");
 }
 
 async function reflect(core: Core, recordIds: readonly number[], actor: TraceActor, parentTrace: number): Promise<void> {
