@@ -51,10 +51,39 @@ export interface RecallRequest {
 
 const signalOpt = (signal?: AbortSignal) => (signal ? { signal } : {});
 
+/** Recalls answering now, per instance: identical question, cache scope (exact scope + grants) and limit. */
+const inFlight = new WeakMap<Core, Map<string, Promise<RecallResult>>>();
+
+/**
+ * Answers through the three tiers. Identical recalls made while one is being answered share it: they wait for
+ * the first, then take the answer it cached at tier 1 (a reuse trace of their own), or, when it cached nothing
+ * (an answer citing no record), the first's result itself. A burst of the same question makes one tier-3
+ * model call and one cache entry, not one per caller. If the first fails (its caller aborted it), each waiting
+ * caller answers for itself.
+ */
 export async function recall(core: Core, req: RecallRequest): Promise<RecallResult> {
+  let flights = inFlight.get(core);
+  if (!flights) inFlight.set(core, (flights = new Map()));
+  const norm = normalizeQuery(req.query);
+  const flightKey = `${req.cacheKey}\u0000${req.limit}\u0000${norm}`;
+  const leader = flights.get(flightKey);
+  if (leader) {
+    const shared = await leader.catch(() => undefined);
+    if (shared) return directLookup(core, req, scopeKey(req.scope), norm) ?? shared;
+    return recall(core, req);
+  }
+  const answering = answer(core, req, norm);
+  flights.set(flightKey, answering);
+  try {
+    return await answering;
+  } finally {
+    flights.delete(flightKey);
+  }
+}
+
+async function answer(core: Core, req: RecallRequest, norm: string): Promise<RecallResult> {
   const started = performance.now();
   const key = scopeKey(req.scope);
-  const norm = normalizeQuery(req.query);
 
   const direct = directLookup(core, req, key, norm);
   if (direct) return direct;
