@@ -8,6 +8,7 @@ import { CATEGORY_NAMES, SYSTEMS, type LocomoReport } from "./locomo.js";
 import { CHANNELS, type Channel } from "./locomo-channels.js";
 import { METRIC_LABELS, METRICS } from "./metrics.js";
 import type { ScaleReport } from "./scale.js";
+import type { SoakReport } from "./soak.js";
 import { formatBytes, formatSize, type Latency } from "./stats.js";
 
 export interface BenchResults {
@@ -15,6 +16,7 @@ export interface BenchResults {
   locomo?: LocomoReport;
   scale?: (ScaleReport | { size: number; error: string })[];
   economy?: EconomyReport;
+  soak?: SoakReport;
 }
 
 export function machine() {
@@ -71,6 +73,7 @@ export function renderMarkdown(r: BenchResults): string {
   if (r.locomo) out.push("", ...renderLocomo(r.locomo));
   if (r.scale) out.push("", ...renderScale(r.scale));
   if (r.economy) out.push("", ...renderEconomy(r.economy));
+  if (r.soak) out.push("", ...renderSoak(r.soak));
   return out.join("\n") + "\n";
 }
 
@@ -236,5 +239,28 @@ function renderEconomy(e: EconomyReport): string[] {
     ),
     "",
     "Stale: after a write changed a single-valued answer (plan, city, employer), a tier-1/2 answer that does not carry the new value.",
+  ];
+}
+
+function renderSoak(s: SoakReport): string[] {
+  const errors = (e: Record<string, number>) => Object.entries(e).map(([k, v]) => `${k} ${v}`).join(", ") || "none";
+  return [
+    `## Soak (${s.minutes} min, file-backed, schedule on: decay every ${s.schedule.decay / 1000} s, expiry ${s.schedule.expire / 1000} s, retry ${s.schedule.retry / 1000} s; a second process ingesting into the same file; clock at one hour per second)`,
+    "",
+    "| Measure | Value |",
+    "| --- | --- |",
+    `| Turns ingested (this process / second process) | ${s.ingested.main} / ${s.ingested.writer} |`,
+    `| Recalls | ${s.recalls} |`,
+    `| Sweeps completed (decay / expiry; records expired) | ${s.sweeps.decay} / ${s.sweeps.expire}; ${s.sweeps.expired_records} |`,
+    `| Stalls (an operation or idle() over 10 s) | ${s.stalls} |`,
+    `| idle() p50 / p99 / slowest | ${ms(s.idleMs.p50)} / ${ms(s.idleMs.p99)} / ${ms(s.slowestIdleMs)} |`,
+    `| ingest p50 / p99 | ${ms(s.ingestMs.p50)} / ${ms(s.ingestMs.p99)} |`,
+    `| recall p50 / p99 | ${ms(s.recallMs.p50)} / ${ms(s.recallMs.p99)} |`,
+    `| Slowest operation | ${ms(s.slowestOpMs)} |`,
+    `| RSS at start / after 1 min / at end / max (MiB) | ${s.rss.startMiB} / ${s.rss.warmMiB} / ${s.rss.endMiB} / ${s.rss.maxMiB} |`,
+    `| RSS end ÷ after 1 min | ${s.rss.endOverWarm}× |`,
+    `| Errors (this process) | ${errors(s.errors)} |`,
+    `| Errors (second process) | ${errors(s.writerErrors)} |`,
+    `| close() | ${ms(s.closeMs)} |`,
   ];
 }

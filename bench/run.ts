@@ -1,5 +1,6 @@
 // `npm run bench` — LoCoMo retrieval quality, speed at scale and model economy; `-- --quick` for a sub-minute
-// smoke run. Options: --only=locomo,scale,economy  --sizes=10k,100k,1m  --out=<name> (bench/results/<name>.*).
+// smoke run. Options: --only=locomo,scale,economy,soak  --sizes=10k,100k,1m  --minutes=10 (soak)
+// --out=<name> (bench/results/<name>.*). The soak section runs only when named (it takes `minutes`).
 // Progress goes to stderr, the Markdown tables to stdout and bench/results/.
 
 import { fork } from "node:child_process";
@@ -8,24 +9,27 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { runEconomy } from "./economy.js";
 import { runLocomo } from "./locomo.js";
+import { runSoak } from "./soak.js";
 import { note } from "./progress.js";
 import { gitCommit, machine, renderMarkdown, type BenchResults } from "./report.js";
 import type { ScaleReport } from "./scale.js";
 import { formatSize, parseSize } from "./stats.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const SECTIONS = ["locomo", "scale", "economy"] as const;
+const SECTIONS = ["locomo", "scale", "economy", "soak"] as const;
+const DEFAULT_SECTIONS = ["locomo", "scale", "economy"];
 
 function parseArgs(argv: string[]) {
-  const opts = { quick: false, only: [...SECTIONS] as string[], sizes: undefined as number[] | undefined, out: undefined as string | undefined };
+  const opts = { quick: false, only: DEFAULT_SECTIONS, sizes: undefined as number[] | undefined, out: undefined as string | undefined, minutes: 10 };
   for (const arg of argv) {
     const [key, value] = arg.split("=", 2) as [string, string | undefined];
     if (key === "--quick") opts.quick = true;
     else if (key === "--only" && value) opts.only = value.split(",").map((s) => s.trim());
     else if (key === "--sizes" && value) opts.sizes = value.split(",").map(parseSize);
     else if (key === "--out" && value) opts.out = value;
+    else if (key === "--minutes" && value && Number(value) > 0) opts.minutes = Number(value);
     else if (key === "--help" || key === "-h") {
-      console.log("npm run bench -- [--quick] [--only=locomo,scale,economy] [--sizes=10k,100k,1m] [--out=name]");
+      console.log("npm run bench -- [--quick] [--only=locomo,scale,economy,soak] [--sizes=10k,100k,1m] [--minutes=10] [--out=name]");
       process.exit(0);
     } else throw new Error(`Unknown option ${arg} (try --help)`);
   }
@@ -78,6 +82,7 @@ async function main() {
     for (const size of sizes) results.scale.push(await timedSection(`scale ${formatSize(size)}`, () => scaleInChild(size, opts.quick)));
   }
   if (opts.only.includes("economy")) results.economy = await timedSection("economy", () => runEconomy({ quick: opts.quick }));
+  if (opts.only.includes("soak")) results.soak = await timedSection("soak", () => runSoak({ minutes: opts.minutes }));
   wallSeconds.total = (performance.now() - started) / 1000;
 
   const markdown = renderMarkdown(results);
