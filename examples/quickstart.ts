@@ -4,7 +4,8 @@ import { Spectron } from "../src/index.js";
 const DAY = 86_400_000;
 let now = Date.parse("2026-06-01T09:00:00Z");
 
-await using memory = new Spectron({ context: "quickstart", clock: () => now });
+// `providers: {}`: offline whatever keys are in the environment (the local:* models need none).
+await using memory = new Spectron({ context: "quickstart", clock: () => now, providers: {} });
 
 // The offline hash embedder scores paraphrases lower than a neural embedder does (about 0.7 rather than
 // 0.95+), so the tier-2 threshold is lowered for this demo. With text-embedding-3-small keep the 0.95 default.
