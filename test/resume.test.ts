@@ -1,0 +1,321 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import { fileURLToPath } from "node:url";
+import Database from "better-sqlite3";
+import { afterEach, describe, expect, it } from "vitest";
+import { AccessDeniedError, ProviderError, Spectron, type SpectronOptions } from "../src/index.js";
+import { REINDEX_LEASE_MS } from "../src/knowledge/reindex-lease.js";
+import { bulkLoad } from "../bench/bulk.js";
+import { startFakeProvider, type FakeProvider } from "./fakes/fake-provider.js";
+import { T0, makeMemory, tempDir } from "./helpers.js";
+
+const CHILD = fileURLToPath(new URL("./fakes/resume-child.ts", import.meta.url));
+const CONTEXT = "crash";
+const LOCAL = { extraction: "local:rules", query_understanding: "local:rules", response: "local:rules", reflection: "local:rules", background: "local:rules" };
+const HOUR = 3_600_000;
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const f of cleanups.splice(0).reverse()) await f();
+});
+
+function setup() {
+  const t = tempDir();
+  cleanups.push(t.cleanup);
+  return t;
+}
+
+async function fakeServer(): Promise<FakeProvider> {
+  const server = await startFakeProvider();
+  cleanups.push(() => server.close());
+  return server;
+}
+
+/** An instance on the test's file against the fake provider, with no timers. */
+function open(path: string, server: FakeProvider, clock: number, extra: Partial<SpectronOptions> = {}): Spectron {
+  const memory = new Spectron({
+    context: CONTEXT,
+    path,
+    clock: () => clock,
+    providers: { openai: { apiKey: "sk-test", baseURL: server.openaiURL } },
+    provider: { maxRetries: 0 },
+    schedule: { decay: false, expire: false, retry: false },
+    ...extra,
+  });
+  cleanups.push(() => memory.close());
+  return memory;
+}
+
+interface Child {
+  proc: ChildProcess;
+  stderr: () => string;
+}
+
+function startChild(args: Record<string, unknown>): Child {
+  const proc = spawn(process.execPath, ["--import", "tsx", CHILD, JSON.stringify(args)], { stdio: ["ignore", "pipe", "pipe"] });
+  let stderr = "";
+  proc.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
+  proc.stdout!.resume();
+  cleanups.push(() => void (proc.exitCode === null && proc.signalCode === null && proc.kill("SIGKILL")));
+  return { proc, stderr: () => stderr };
+}
+
+/** Polls until `condition` holds; fails early with the child's stderr if it exited. */
+async function until(condition: () => boolean, what: string, child: Child): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (!condition()) {
+    if (child.proc.exitCode !== null) throw new Error(`The child exited (${child.proc.exitCode}) before ${what}:\n${child.stderr()}`);
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}:\n${child.stderr()}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+async function sigkill(child: Child): Promise<void> {
+  const exited = once(child.proc, "exit");
+  child.proc.kill("SIGKILL");
+  const [, signal] = await exited;
+  expect(signal).toBe("SIGKILL");
+}
+
+const embeddingRequests = (server: FakeProvider) => server.requests.filter((r) => r.path.endsWith("/embeddings"));
+const inputsOf = (server: FakeProvider, from = 0) => embeddingRequests(server).slice(from).flatMap((r) => r.body.input as string[]);
+
+/** Reads the file with a plain connection of the test's own (no Spectron). */
+function peek<T>(path: string, fn: (db: Database.Database) => T): T {
+  const db = new Database(path, { readonly: true });
+  try {
+    return fn(db);
+  } finally {
+    db.close();
+  }
+}
+const reindexState = (path: string) =>
+  peek(path, (db) => JSON.parse((db.prepare("SELECT reindex FROM contexts WHERE name = ?").get(CONTEXT) as { reindex: string }).reindex));
+const vectorsIn = (path: string, space: string, model: string) =>
+  peek(path, (db) =>
+    (db.prepare("SELECT COUNT(DISTINCT label) AS n FROM vector_changes WHERE context = ? AND space = ? AND model = ? AND op = 'add'").get(CONTEXT, space, model) as { n: number }).n,
+  );
+
+/** Sections of distinct sentences, about one chunk each. */
+function manual(sections: number): string {
+  const cities = ["Lisbon", "Porto", "Berlin", "Madrid", "Oslo", "Paris", "Rome", "Vienna"];
+  return Array.from({ length: sections }, (_, n) =>
+    Array.from({ length: 14 }, (_, k) => `Item ${n}-${k}: the ${cities[(n + k) % cities.length]} depot stores ${n * 31 + k} crates of part ${n}x${k}.`).join(" "),
+  ).join("\n\n");
+}
+
+/**
+ * A file with a Context on local models holding records and a large document, whose embedding model is then
+ * switched to the fake provider's: retrieval keeps the local vectors until a reindex completes.
+ */
+async function storeToReindex(path: string, server: FakeProvider) {
+  const memory = open(path, server, T0, { models: { ...LOCAL, embedding: "local:hash-384" } });
+  for (let n = 0; n < 20; n++) await memory.ingest({ content: `I visited the ${n}th museum in Lisbon on day ${n}.`, scope: { user: "alice" } });
+  const doc = await memory.knowledge.add({ title: "Depot manual", text: manual(160), scope: { user: "alice" } });
+  expect(doc.chunks).toBeGreaterThan(128);
+  await memory.config.models({ embedding: "text-embedding-3-small" });
+  await memory.close();
+  expect(embeddingRequests(server)).toHaveLength(0);
+}
+
+describe("a reindex interrupted by SIGKILL", () => {
+  it("resumes on open from the last committed batch, re-embedding nothing twice, and completes searchable", async () => {
+    const { path } = setup();
+    const server = await fakeServer();
+    await storeToReindex(path, server);
+    // Two batches answered, the third hangs: the child dies with exactly two batches committed.
+    server.script({}, {}, { hang: true });
+    const child = startChild({ path, openaiURL: server.openaiURL, clock: T0 + 1000, action: "reindex" });
+    await until(() => embeddingRequests(server).length === 3, "the third reindex batch", child);
+    await sigkill(child);
+
+    const stuck = reindexState(path);
+    expect(stuck).toMatchObject({ status: "running", model: "text-embedding-3-small" });
+    const committed = peek(path, (db) => (db.prepare("SELECT COUNT(*) AS n FROM reindex_done").get() as { n: number }).n);
+    expect(committed).toBe(inputsOf(server).length - (embeddingRequests(server)[2]!.body.input as string[]).length);
+    expect(committed).toBeGreaterThan(0);
+
+    const before = embeddingRequests(server).length;
+    const memory = open(path, server, T0 + HOUR);
+    await memory.idle();
+    const done = await memory.knowledge.reindexStatus();
+    expect(done).toMatchObject({ status: "complete", model: "text-embedding-3-small", from: "local:hash-384" });
+    expect(done.done).toBe(done.total);
+
+    // Resumed, not restarted: the rows committed before the crash were not embedded again.
+    const resumed = inputsOf(server, before);
+    const first = new Set(inputsOf(server).slice(0, committed));
+    expect(resumed.filter((text) => first.has(text))).toEqual([]);
+    expect(committed + resumed.length).toBe(done.total);
+
+    // Complete: every chunk and every live record has a vector of the new model, and retrieval reads them.
+    const counts = peek(path, (db) => ({
+      chunks: (db.prepare("SELECT COUNT(*) AS n FROM chunks WHERE context = ?").get(CONTEXT) as { n: number }).n,
+      records: (db.prepare("SELECT COUNT(*) AS n FROM records WHERE context = ? AND status IN ('current', 'flagged')").get(CONTEXT) as { n: number }).n,
+      oldModel: (db.prepare("SELECT COUNT(*) AS n FROM records WHERE context = ? AND embedding_model = 'local:hash-384'").get(CONTEXT) as { n: number }).n,
+    }));
+    expect(vectorsIn(path, "chunks", "text-embedding-3-small")).toBe(counts.chunks);
+    expect(vectorsIn(path, "records", "text-embedding-3-small")).toBe(counts.records);
+    expect(counts.oldModel).toBe(0);
+    const target = (await memory.state.list({ scope: { user: "alice" }, limit: 100 })).records.find((r) => r.text.includes("17th museum"))!;
+    await memory.query(target.text, { scope: { user: "alice" } });
+    const trace = (await memory.traces.list({ kind: "retrieval_trace", limit: 1 })).traces[0]!;
+    const vector = (trace.payload as { candidates: { vector: { id: string }[] } }).candidates.vector;
+    expect(vector[0]!.id).toBe(target.id);
+    const chunk = peek(path, (db) => (db.prepare("SELECT text FROM chunks WHERE context = ? ORDER BY id DESC LIMIT 1").get(CONTEXT) as { text: string }).text);
+    const recalled = await memory.recall(chunk, { scope: { user: "alice" } });
+    expect(recalled.chunks.map((c) => c.text)).toContain(chunk);
+  }, 60_000);
+
+  it("is not taken over while its owner lives (another process), and is resumed once the owner is killed", async () => {
+    const { path } = setup();
+    const server = await fakeServer();
+    await storeToReindex(path, server);
+    server.script({ hang: true });
+    const child = startChild({ path, openaiURL: server.openaiURL, clock: T0 + 1000, action: "reindex" });
+    await until(() => embeddingRequests(server).length === 1, "the first reindex batch", child);
+
+    const memory = open(path, server, T0 + 2000);
+    await memory.idle();
+    const refused = await memory.knowledge.reindex();
+    await memory.idle();
+    expect(refused).toMatchObject({ status: "running", owner: expect.stringContaining(`:${child.proc.pid}:`) });
+    expect(embeddingRequests(server)).toHaveLength(1);
+
+    await sigkill(child);
+    const taken = await memory.knowledge.reindex();
+    expect(taken.status).toBe("running");
+    expect(taken.owner).toContain(`:${process.pid}:`);
+    await memory.idle();
+    const done = await memory.knowledge.reindexStatus();
+    expect(done).toMatchObject({ status: "complete", model: "text-embedding-3-small" });
+    expect(done.done).toBe(done.total);
+  }, 60_000);
+
+  it("owned by an unreachable host: waits for the lease to lapse (by the injected clock), then takes over", async () => {
+    const { path } = setup();
+    const server = await fakeServer();
+    await storeToReindex(path, server);
+    const heartbeat = T0 + 5000;
+    const db = new Database(path);
+    db.prepare("UPDATE contexts SET reindex = ? WHERE name = ?").run(
+      JSON.stringify({ status: "running", done: 0, total: 400, model: "text-embedding-3-small", from: "local:hash-384", owner: "elsewhere.invalid:4242:x", heartbeat }),
+      CONTEXT,
+    );
+    db.close();
+
+    const live = open(path, server, heartbeat + REINDEX_LEASE_MS - 1);
+    await live.idle();
+    expect(await live.knowledge.reindex()).toMatchObject({ status: "running", owner: "elsewhere.invalid:4242:x" });
+    await live.idle();
+    expect(embeddingRequests(server)).toHaveLength(0);
+    await live.close();
+
+    const lapsed = open(path, server, heartbeat + REINDEX_LEASE_MS + 1);
+    await lapsed.idle();
+    expect(await lapsed.knowledge.reindexStatus()).toMatchObject({ status: "complete", model: "text-embedding-3-small" });
+    expect(embeddingRequests(server).length).toBeGreaterThan(0);
+  }, 60_000);
+});
+
+describe("a knowledge.add interrupted by SIGKILL", () => {
+  it("leaves a pending document that the next open embeds and extracts in the background", async () => {
+    const { path } = setup();
+    const server = await fakeServer();
+    await open(path, server, T0, { models: { ...LOCAL, embedding: "text-embedding-3-small" } }).close();
+    server.script({ hang: true });
+    const text = "Backups are kept for 35 days. The Lisbon office opens at 9am. Alice manages the billing team.";
+    const child = startChild({ path, openaiURL: server.openaiURL, clock: T0 + 1000, action: "add", title: "Ops notes", text });
+    await until(() => embeddingRequests(server).length === 1, "the document's embedding request", child);
+    await sigkill(child);
+    expect(peek(path, (db) => db.prepare("SELECT status, attempts FROM documents").all())).toEqual([{ status: "pending", attempts: 1 }]);
+    expect(vectorsIn(path, "chunks", "text-embedding-3-small")).toBe(0);
+
+    const memory = open(path, server, T0 + HOUR);
+    await memory.idle();
+    const [doc] = await memory.knowledge.list();
+    expect(doc).toMatchObject({ title: "Ops notes", status: "indexed", attempts: 2, error: null, scope: { user: "alice" } });
+    expect(vectorsIn(path, "chunks", "text-embedding-3-small")).toBe(doc!.chunks);
+    const recalled = await memory.recall("How long are backups kept?", { scope: { user: "alice" } });
+    expect(recalled.chunks.map((c) => c.text).join(" ")).toContain("35 days");
+    const records = (await memory.state.list({ scope: { user: "alice" } })).records;
+    expect(records.some((r) => r.source.kind === "document" && r.source.id === doc!.id)).toBe(true);
+  }, 60_000);
+});
+
+describe("documents whose embedding keeps failing", () => {
+  it("are retried on each open, marked failed after 5 attempts, listed by status, and retried by knowledge.retry()", async () => {
+    const { path } = setup();
+    const server = await fakeServer();
+    const alice = { id: "alice-app", grants: [{ scope: { user: "alice" }, permissions: ["read", "write"] as ("read" | "write")[] }] };
+    let clock = T0;
+    const first = open(path, server, clock, { models: { ...LOCAL, embedding: "text-embedding-3-small" } });
+    server.script({ status: 400, errorMessage: "Fake bad request." });
+    const err = await first.knowledge.add({ title: "Handbook", text: "Backups are kept for 35 days.", scope: { user: "alice" } }).catch((e) => e);
+    expect(err).toBeInstanceOf(ProviderError);
+    const [pending] = await first.knowledge.list({ status: "pending" });
+    expect(pending).toMatchObject({ title: "Handbook", status: "pending", attempts: 1, error: expect.stringContaining("Fake bad request") });
+    expect(await first.knowledge.list({ status: "indexed" })).toEqual([]);
+    await first.close();
+
+    for (let attempt = 2; attempt <= 5; attempt++) {
+      server.script({ status: 400, errorMessage: "Fake bad request." });
+      clock += HOUR;
+      const again = open(path, server, clock);
+      await again.idle();
+      const [doc] = await again.knowledge.list();
+      expect(doc).toMatchObject({ attempts: attempt, status: attempt < 5 ? "pending" : "failed" });
+      await again.close();
+    }
+    expect(embeddingRequests(server)).toHaveLength(5);
+
+    // Failed: the background leaves it alone; it is listed, and retried on request.
+    const memory = open(path, server, clock + HOUR);
+    await memory.idle();
+    expect(embeddingRequests(server)).toHaveLength(5);
+    const failed = await memory.knowledge.list({ status: "failed" });
+    expect(failed.map((d) => d.title)).toEqual(["Handbook"]);
+    expect(await memory.as(alice).knowledge.list({ scope: { user: "alice" } })).toHaveLength(1);
+    expect(await memory.as(alice).knowledge.list({ scope: { user: "bob" } }).catch((e) => e)).toBeInstanceOf(AccessDeniedError);
+    await expect(memory.as(alice).knowledge.retry()).rejects.toBeInstanceOf(AccessDeniedError);
+    expect(await memory.knowledge.retry()).toEqual({ indexed: 1, failed: 0 });
+    expect(await memory.knowledge.list({ status: "indexed" })).toMatchObject([{ title: "Handbook", status: "indexed", attempts: 6, error: null }]);
+    expect((await memory.recall("How long are backups kept?", { scope: { user: "alice" } })).chunks.map((c) => c.text).join(" ")).toContain("35 days");
+  }, 60_000);
+
+  it("knowledge.list takes only its options, and a pending document in flight is not retried beside its add", async () => {
+    const { memory } = makeMemory();
+    cleanups.push(() => memory.close());
+    await expect(memory.knowledge.list({ status: "done" } as never)).rejects.toThrow(/Invalid `options.status`/);
+    await memory.knowledge.add({ title: "A", text: "The Porto office closes at 6pm.", scope: { user: "bob" } });
+    expect(await memory.knowledge.retry()).toEqual({ indexed: 0, failed: 0 });
+    expect((await memory.knowledge.list()).map((d) => [d.title, d.status, d.attempts])).toEqual([["A", "indexed", 1]]);
+  });
+});
+
+describe("a reindex tells the open ANN index about the vectors it writes", () => {
+  it("an instance that reindexes there and back finds its newest records through the vector channel", async () => {
+    const { memory } = makeMemory();
+    cleanups.push(() => memory.close());
+    const ORG = { org: "acme" };
+    await bulkLoad(memory, (n) => ({ content: `Team note ${n}: the depot ${n} reported build ${n * 7} as green.`, scope: ORG }), { from: 0, to: 400 }, { now: () => T0 });
+    await memory.config.models({ embedding: "local:hash-256" });
+    await memory.knowledge.reindex();
+    await memory.idle();
+    const newest = [];
+    for (let n = 0; n < 20; n++) newest.push((await memory.ingest({ content: `Release memo ${n}: the kiosk ${n} shipped version ${n * 13}.`, scope: ORG })).records[0]!);
+    await memory.config.models({ embedding: "local:hash-384" });
+    await memory.knowledge.reindex();
+    await memory.idle();
+    expect(await memory.knowledge.reindexStatus()).toMatchObject({ status: "complete", model: "local:hash-384" });
+    for (const record of newest) {
+      await memory.query(record.text, { scope: ORG });
+      const payload = (await memory.traces.list({ kind: "retrieval_trace", limit: 1 })).traces[0]!.payload as {
+        vector_path: string;
+        candidates: { vector: { id: string }[] };
+      };
+      expect(payload.vector_path).toBe("ann");
+      expect(payload.candidates.vector.map((c) => c.id)).toContain(record.id);
+    }
+  }, 60_000);
+});
