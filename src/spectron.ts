@@ -34,7 +34,8 @@ import { unseal } from "./config/secrets.js";
 import { commitGroups, Core, toProviderConfigs, type StageUsage } from "./core.js";
 import { ClosedError } from "./errors.js";
 import { createLifecycleApi } from "./lifecycle/lifecycle-api.js";
-import { createKnowledgeApi } from "./knowledge/knowledge-api.js";
+import { createKnowledgeApi, type KnowledgeListOptions } from "./knowledge/knowledge-api.js";
+import { resumeInterrupted } from "./knowledge/resume.js";
 import { createLocalLanguageModel } from "./models/local/index.js";
 import { queryUnderstandingPrompt } from "./models/prompts/query-understanding.js";
 import type { ProviderConfigs } from "./models/resolve.js";
@@ -187,6 +188,9 @@ export class Spectron {
     core.every(schedule.decay, () => this.lifecycle.decay(), "decay");
     core.every(schedule.expire, () => this.lifecycle.expire(), "expire");
     core.every(schedule.retry, () => retryPending(core), "retry of pending turns");
+    // Jobs a crash interrupted (a reindex, documents left pending) resume now and on the retry schedule.
+    resumeInterrupted(core);
+    core.every(schedule.retry, async () => resumeInterrupted(core), "resume of interrupted jobs");
   }
 
   /**
@@ -326,6 +330,8 @@ export class Spectron {
       knowledge: {
         add: (input: KnowledgeAddInput) => this.knowledge.add(withCtx(input)),
         remove: (documentId: string) => this.knowledge.remove(documentId, ctx),
+        list: (options?: KnowledgeListOptions) => this.knowledge.list(withCtx(options)),
+        retry: () => this.knowledge.retry(ctx),
         reindex: () => this.knowledge.reindex(ctx),
         reindexStatus: () => this.knowledge.reindexStatus(ctx),
       },

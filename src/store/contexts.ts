@@ -21,6 +21,10 @@ export interface ReindexState {
   model: string | null;
   from?: string;
   error?: string;
+  /** While running: the instance running it, `host:pid:random` (see knowledge/reindex-lease.ts). */
+  owner?: string;
+  /** While running: when its owner last renewed its lease (ms, the owner's injected clock). */
+  heartbeat?: number;
 }
 
 export interface ContextSettings {
