@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { AccessDeniedError, ProviderError, Spectron, type SpectronOptions } from "../src/index.js";
 import { REINDEX_LEASE_MS } from "../src/knowledge/reindex-lease.js";
 import { bulkLoad } from "../bench/bulk.js";
+import { MIGRATIONS } from "../src/store/migrations.js";
 import { startFakeProvider, type FakeProvider } from "./fakes/fake-provider.js";
 import { T0, makeMemory, tempDir } from "./helpers.js";
 
@@ -320,4 +321,42 @@ describe("a reindex tells the open ANN index about the vectors it writes", () =>
       expect(payload.candidates.vector.map((c) => c.id)).toContain(record.id);
     }
   }, 60_000);
+});
+
+describe("migration 3 (documents gain attempts and a failed status)", () => {
+  it("keeps every document and chunk of a version-2 file, and indexes the document it left pending", async () => {
+    const { path } = setup();
+    const db = new Database(path);
+    db.pragma("journal_mode = WAL");
+    db.pragma("foreign_keys = ON");
+    db.exec("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)");
+    for (const m of MIGRATIONS.filter((m) => m.version <= 2)) {
+      m.up(db);
+      db.prepare("INSERT INTO schema_migrations VALUES (?, ?, ?)").run(m.version, m.name, "2026-01-01T00:00:00Z");
+    }
+    db.prepare("INSERT INTO contexts (name, created_at, models, cache) VALUES (?, ?, ?, ?)").run(
+      CONTEXT,
+      T0,
+      JSON.stringify({ ...LOCAL, embedding: "local:hash-384" }),
+      JSON.stringify({ similarity: 0.95, freshness: null, min_trust: 0 }),
+    );
+    const key = JSON.stringify({ user: "alice" });
+    const addDoc = (title: string, status: string, chunks: string[]) => {
+      const id = Number(db.prepare("INSERT INTO documents (context, scope_key, title, text, status, created_at) VALUES (?, ?, ?, ?, ?, ?)").run(CONTEXT, key, title, chunks.join(" "), status, T0).lastInsertRowid);
+      chunks.forEach((text, ord) => db.prepare("INSERT INTO chunks (context, document_id, scope_key, ord, text, created_at) VALUES (?, ?, ?, ?, ?, ?)").run(CONTEXT, id, key, ord, text, T0));
+    };
+    addDoc("Old", "indexed", ["The Oslo office has a sauna."]);
+    addDoc("Interrupted", "pending", ["Backups are kept for 35 days.", "The Rome office opens at 8am."]);
+    db.close();
+
+    const memory = new Spectron({ context: CONTEXT, path, clock: () => T0 + HOUR, providers: {}, schedule: { decay: false, expire: false, retry: false } });
+    cleanups.push(() => memory.close());
+    await memory.idle();
+    expect((await memory.knowledge.list()).map((d) => [d.title, d.status, d.attempts, d.chunks])).toEqual([
+      ["Old", "indexed", 1, 1],
+      ["Interrupted", "indexed", 2, 2],
+    ]);
+    expect(peek(path, (db) => db.prepare("PRAGMA foreign_key_check").all())).toEqual([]);
+    expect((await memory.recall("How long are backups kept?", { scope: { user: "alice" } })).chunks.map((c) => c.text)).toContain("Backups are kept for 35 days.");
+  });
 });
