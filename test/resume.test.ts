@@ -286,6 +286,29 @@ describe("documents whose embedding keeps failing", () => {
     expect((await memory.recall("How long are backups kept?", { scope: { user: "alice" } })).chunks.map((c) => c.text).join(" ")).toContain("35 days");
   }, 60_000);
 
+  it("a document whose add failed is indexed by the retry schedule (a real timer) once no attempt has touched it for a minute", async () => {
+    const { path } = setup();
+    const server = await fakeServer();
+    let now = T0;
+    const memory = open(path, server, 0, {
+      clock: () => now,
+      models: { ...LOCAL, embedding: "text-embedding-3-small" },
+      schedule: { decay: false, expire: false, retry: 1000 },
+    });
+    server.script({ status: 400 });
+    await expect(memory.knowledge.add({ title: "Runbook", text: "Restart the queue worker before noon.", scope: { user: "alice" } })).rejects.toBeInstanceOf(ProviderError);
+    // Touched just now (by the failed attempt): a sweep leaves it, as it would another process's attempt in progress.
+    await new Promise((r) => setTimeout(r, 1500));
+    expect((await memory.knowledge.list())[0]).toMatchObject({ status: "pending", attempts: 1 });
+    now += 61_000;
+    const deadline = Date.now() + 15_000;
+    while ((await memory.knowledge.list())[0]!.status !== "indexed") {
+      if (Date.now() > deadline) throw new Error("The retry schedule never indexed the document");
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect((await memory.knowledge.list())[0]).toMatchObject({ status: "indexed", attempts: 2, error: null });
+  }, 30_000);
+
   it("knowledge.list takes only its options, and a pending document in flight is not retried beside its add", async () => {
     const { memory } = makeMemory();
     cleanups.push(() => memory.close());
