@@ -221,6 +221,38 @@ describe("a reindex interrupted by SIGKILL", () => {
   }, 60_000);
 });
 
+describe("a reindex in this process", () => {
+  it("is left to the instance running it whatever the clocks say, and after it fails, restarts from its committed batches", async () => {
+    const { path } = setup();
+    const first = await fakeServer();
+    await storeToReindex(path, first);
+    first.script({}, { hang: true });
+    const a = open(path, first, T0);
+    const started = await a.knowledge.reindex();
+    expect(started).toMatchObject({ status: "running", owner: expect.stringContaining(`:${process.pid}:`) });
+    while (embeddingRequests(first).length < 2) await new Promise((r) => setTimeout(r, 10));
+
+    // Another instance, its clock far past the lease: the owner is in this process and still running it.
+    const second = await fakeServer();
+    const b = open(path, second, T0 + 10 * REINDEX_LEASE_MS);
+    expect(await b.knowledge.reindex()).toMatchObject({ status: "running", owner: started.owner });
+    await b.idle();
+    expect(embeddingRequests(second)).toHaveLength(0);
+
+    // The provider goes away mid-batch: the reindex fails, keeping the batch it committed.
+    await first.close();
+    await a.idle();
+    const failed = await b.knowledge.reindexStatus();
+    expect(failed).toMatchObject({ status: "failed", done: (embeddingRequests(first)[0]!.body.input as string[]).length });
+    expect(failed.owner).toBeUndefined();
+    const restarted = await b.knowledge.reindex();
+    expect(restarted).toMatchObject({ status: "running", done: failed.done, total: failed.total });
+    await b.idle();
+    expect(await b.knowledge.reindexStatus()).toMatchObject({ status: "complete", done: failed.total, total: failed.total });
+    expect(inputsOf(second)).toHaveLength(failed.total - failed.done);
+  }, 60_000);
+});
+
 describe("a knowledge.add interrupted by SIGKILL", () => {
   it("leaves a pending document that the next open embeds and extracts in the background", async () => {
     const { path } = setup();
