@@ -43,7 +43,7 @@ import type { Stage } from "./models/types.js";
 import { extractTurn, retryPending, type IngestResult } from "./pipeline/ingest.js";
 import { recall, reinforceInGroup, writeRetrievalTrace, type RecallResult } from "./pipeline/recall/recall.js";
 import { retrieve } from "./pipeline/recall/hybrid.js";
-import { createContext, readContext, updateContext } from "./store/contexts.js";
+import { createContext, indexModelAfterChange, readContext, updateContext } from "./store/contexts.js";
 import { flushCache } from "./store/cache.js";
 import { openDatabase } from "./store/database.js";
 import { toId } from "./store/ids.js";
@@ -126,7 +126,14 @@ export class Spectron {
         const base = providers.openai ? OPENAI_MODELS : LOCAL_MODELS;
         createContext(db, o.context, { models: { ...base, ...(o.models ?? {}) } as typeof base, cache: { ...DEFAULT_CACHE } }, clock());
       } else if (o.models) {
-        updateContext(db, o.context, { models: { ...stored.models, ...o.models } as typeof stored.models });
+        const models = { ...stored.models, ...o.models } as typeof stored.models;
+        db.transaction(() => {
+          updateContext(db, o.context, { models });
+          // As with config.models: a new embedding model is read only once knowledge.reindex() completes.
+          if (models.embedding !== stored.models.embedding) {
+            updateContext(db, o.context, { index_model: indexModelAfterChange(db, o.context, stored.indexModel, models.embedding) });
+          }
+        })();
       }
       updateContext(db, o.context, { providers_configured: Object.keys(providers).sort() });
       this.core = new Core(db, o.context, clock, logger, o.path, providers, o.provider ?? {}, o.feedback ?? true);

@@ -415,3 +415,19 @@ describe("migration 3 (documents gain attempts and a failed status)", () => {
     expect((await memory.recall("How long are backups kept?", { scope: { user: "alice" } })).chunks.map((c) => c.text)).toContain("Backups are kept for 35 days.");
   });
 });
+
+describe("an embedding model changed by the constructor's options", () => {
+  it("is reindexed like one changed by config.models: retrieval keeps the old vectors until the reindex completes", async () => {
+    const { path } = setup();
+    const options = { context: CONTEXT, path, clock: () => T0, providers: {}, schedule: { decay: false, expire: false, retry: false } } as const;
+    const before = new Spectron(options);
+    await before.ingest({ content: "I live in Lisbon.", scope: { user: "alice" } });
+    await before.close();
+    const memory = new Spectron({ ...options, models: { embedding: "local:hash-256" } });
+    cleanups.push(() => memory.close());
+    await memory.knowledge.reindex();
+    await memory.idle();
+    expect(await memory.knowledge.reindexStatus()).toMatchObject({ status: "complete", done: 1, total: 1, model: "local:hash-256", from: "local:hash-384" });
+    expect(vectorsIn(path, "records", "local:hash-256")).toBe(1);
+  });
+});

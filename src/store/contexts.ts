@@ -85,3 +85,17 @@ export function updateContext(
     sql(db, `UPDATE contexts SET ${key} = ? WHERE name = ?`).run(stored, name);
   }
 }
+
+/**
+ * The index model once the embedding model changes to `next` (config.models, or the constructor's `models`):
+ * retrieval keeps reading the vectors it has until knowledge.reindex() completes; with none yet, the new model
+ * takes over at once.
+ */
+export function indexModelAfterChange(db: Db, context: string, indexModel: string, next: string): string {
+  const hasVectors = sql(
+    db,
+    `SELECT 1 FROM records WHERE context = ? AND embedding_model = ? UNION ALL
+     SELECT 1 FROM chunks WHERE context = ? AND embedding_model = ? LIMIT 1`,
+  ).get(context, indexModel, context, indexModel);
+  return hasVectors ? indexModel : next;
+}
