@@ -13,7 +13,14 @@ import { startReindex } from "./reindex.js";
  */
 export function resumeInterrupted(core: Core): void {
   const reindex = readContext(core.db, core.context)?.reindex;
-  if (reindex?.status === "running" && !ownerAlive(reindex, core.now())) startReindex(core);
+  if (reindex?.status === "running" && !ownerAlive(reindex, core.now())) {
+    try {
+      startReindex(core);
+    } catch (error) {
+      // Another process may hold the write lock (or have just taken the reindex over): the next sweep looks again.
+      core.logger.warn("Resuming an interrupted reindex failed; the retry sweep tries again", { error: String(error) });
+    }
+  }
   const stale = listDocuments(core.db, core.context, { status: "pending", touchedBefore: core.now() - DOCUMENT_IDLE_MS, limit: 1 });
   if (stale.length === 0) return;
   void core.queue
