@@ -1,6 +1,7 @@
 import type { Core } from "../core.js";
 import { NotFoundError, SpectronError } from "../errors.js";
 import { extractionPrompt, type ExtractedFact } from "../models/prompts/extraction.js";
+import type { EmbeddingModel } from "../models/types.js";
 import { applyVectorChanges, type IngestResult } from "../pipeline/ingest.js";
 import { reconcile } from "../pipeline/reconcile.js";
 import { sql } from "../store/database.js";
@@ -73,11 +74,12 @@ async function attempt(core: Core, doc: DocumentRow, signal: AbortSignal | undef
   const pieces = chunks.map((c) => c.text);
   const options = signal ? { signal } : {};
   const touch = () => core.transaction(() => touchDocument(db, doc.id, core.now()));
-  const embedder = core.embedder();
+  let embedder: EmbeddingModel;
   let chunkVectors: Float32Array[];
   let factVectors: Float32Array[] = [];
   const facts: ExtractedFact[] = [];
   try {
+    embedder = core.embedder();
     const embedded = await embedder.embed(pieces, options);
     core.recordUsage("embedding", embedded.usage);
     chunkVectors = embedded.vectors;
