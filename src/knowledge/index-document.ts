@@ -36,8 +36,9 @@ export interface KnowledgeAddResult {
 export const MAX_DOCUMENT_ATTEMPTS = 5;
 
 /**
- * Since a process working on a document marks it after every model call, a pending document untouched for this
- * long (by the injected clock) has no attempt running anywhere: the background retry may take it.
+ * Since a process working on a document marks it when an attempt starts and then, after a model call, whenever
+ * a quarter of this has passed, a pending document untouched for this long (by the injected clock) has no
+ * attempt running anywhere (barring one model call slower than this): the background retry may take it.
  */
 export const DOCUMENT_IDLE_MS = 60_000;
 
@@ -73,7 +74,14 @@ async function attempt(core: Core, doc: DocumentRow, signal: AbortSignal | undef
   const chunks = documentChunks(db, doc.id);
   const pieces = chunks.map((c) => c.text);
   const options = signal ? { signal } : {};
-  const touch = () => core.transaction(() => touchDocument(db, doc.id, core.now()));
+  // At most every quarter of DOCUMENT_IDLE_MS: a commit per chunk would double the cost of a local-model add.
+  let touched = core.now();
+  const touch = () => {
+    const now = core.now();
+    if (now - touched < DOCUMENT_IDLE_MS / 4) return;
+    touched = now;
+    core.transaction(() => touchDocument(db, doc.id, now));
+  };
   let embedder: EmbeddingModel;
   let chunkVectors: Float32Array[];
   let factVectors: Float32Array[] = [];
