@@ -32,7 +32,7 @@ export type { ContextConfig } from "./config/config-api.js";
 export type { IngestResult } from "./pipeline/ingest.js";
 export type { ReflectResult } from "./pipeline/reflect.js";
 export type { RecallResult, RecalledChunk } from "./pipeline/recall/recall.js";
-export type { KnowledgeAddInput, KnowledgeAddResult } from "./knowledge/knowledge-api.js";
+export type { KnowledgeAddInput, KnowledgeAddResult, KnowledgeDocument, KnowledgeListOptions } from "./knowledge/knowledge-api.js";
 export type { ReindexState } from "./store/contexts.js";
 export type { Outcome } from "./pipeline/reconcile.js";
 export type { MemoryRecord } from "./state/public-record.js";

@@ -34,7 +34,8 @@ import { unseal } from "./config/secrets.js";
 import { commitGroups, Core, toProviderConfigs, type StageUsage } from "./core.js";
 import { ClosedError } from "./errors.js";
 import { createLifecycleApi } from "./lifecycle/lifecycle-api.js";
-import { createKnowledgeApi } from "./knowledge/knowledge-api.js";
+import { createKnowledgeApi, type KnowledgeListOptions } from "./knowledge/knowledge-api.js";
+import { resumeInterrupted } from "./knowledge/resume.js";
 import { createLocalLanguageModel } from "./models/local/index.js";
 import { queryUnderstandingPrompt } from "./models/prompts/query-understanding.js";
 import type { ProviderConfigs } from "./models/resolve.js";
@@ -42,7 +43,7 @@ import type { Stage } from "./models/types.js";
 import { extractTurn, retryPending, type IngestResult } from "./pipeline/ingest.js";
 import { recall, reinforceInGroup, writeRetrievalTrace, type RecallResult } from "./pipeline/recall/recall.js";
 import { retrieve } from "./pipeline/recall/hybrid.js";
-import { createContext, readContext, updateContext } from "./store/contexts.js";
+import { createContext, indexModelAfterChange, readContext, updateContext } from "./store/contexts.js";
 import { flushCache } from "./store/cache.js";
 import { openDatabase } from "./store/database.js";
 import { toId } from "./store/ids.js";
@@ -125,7 +126,14 @@ export class Spectron {
         const base = providers.openai ? OPENAI_MODELS : LOCAL_MODELS;
         createContext(db, o.context, { models: { ...base, ...(o.models ?? {}) } as typeof base, cache: { ...DEFAULT_CACHE } }, clock());
       } else if (o.models) {
-        updateContext(db, o.context, { models: { ...stored.models, ...o.models } as typeof stored.models });
+        const models = { ...stored.models, ...o.models } as typeof stored.models;
+        db.transaction(() => {
+          updateContext(db, o.context, { models });
+          // As with config.models: a new embedding model is read only once knowledge.reindex() completes.
+          if (models.embedding !== stored.models.embedding) {
+            updateContext(db, o.context, { index_model: indexModelAfterChange(db, o.context, stored.indexModel, models.embedding) });
+          }
+        })();
       }
       updateContext(db, o.context, { providers_configured: Object.keys(providers).sort() });
       this.core = new Core(db, o.context, clock, logger, o.path, providers, o.provider ?? {}, o.feedback ?? true);
@@ -183,10 +191,13 @@ export class Spectron {
     // rebuild) here keeps later writes on the cheap notify path instead of a log replay.
     core.vectorIndex("records", core.indexModel());
     core.vectorIndex("chunks", core.indexModel());
-    const schedule = o.schedule === false ? { decay: false, expire: false, retry: false } as const : { ...DEFAULT_SCHEDULE, ...(o.schedule ?? {}) };
+    const schedule = o.schedule === false ? ({ decay: false, expire: false, retry: false } as const) : { ...DEFAULT_SCHEDULE, ...(o.schedule ?? {}) };
     core.queue.every(schedule.decay, "decay", () => this.lifecycle.decay());
     core.queue.every(schedule.expire, "expiry", () => this.lifecycle.expire());
     core.queue.every(schedule.retry, "retry of pending turns", () => retryPending(core));
+    // Jobs a crash interrupted (a reindex, documents left pending) resume now and on the retry schedule.
+    resumeInterrupted(core);
+    core.queue.every(schedule.retry, "resume of interrupted jobs", async () => resumeInterrupted(core));
   }
 
   /**
@@ -326,6 +337,8 @@ export class Spectron {
       knowledge: {
         add: (input: KnowledgeAddInput) => this.knowledge.add(withCtx(input)),
         remove: (documentId: string) => this.knowledge.remove(documentId, ctx),
+        list: (options?: KnowledgeListOptions) => this.knowledge.list(withCtx(options)),
+        retry: () => this.knowledge.retry(ctx),
         reindex: () => this.knowledge.reindex(ctx),
         reindexStatus: () => this.knowledge.reindexStatus(ctx),
       },

@@ -1,11 +1,10 @@
-import { sql } from "../store/database.js";
 import { Access } from "../access/access.js";
 import type { Core } from "../core.js";
 import { toProviderConfigs } from "../core.js";
 import { SpectronValidationError } from "../errors.js";
 import { checkModelForStage, embeddingDimensions } from "../models/resolve.js";
 import { STAGES } from "../models/types.js";
-import { updateContext } from "../store/contexts.js";
+import { indexModelAfterChange, updateContext } from "../store/contexts.js";
 import { DEFAULT_CACHE } from "./defaults.js";
 import {
   cacheConfigSchema,
@@ -65,15 +64,8 @@ export function createConfigApi(
       const indexModel = core.indexModel();
       core.transaction(() => {
         updateContext(core.db, core.context, { models: next });
-        // Retrieval keeps reading the vectors it has until knowledge.reindex() completes; with none yet, the
-        // new model takes over at once.
         if (next.embedding !== current.embedding) {
-          const hasVectors = sql(core.db, 
-              `SELECT 1 FROM records WHERE context = ? AND embedding_model = ? UNION ALL
-               SELECT 1 FROM chunks WHERE context = ? AND embedding_model = ? LIMIT 1`,
-            )
-            .get(core.context, indexModel, core.context, indexModel);
-          updateContext(core.db, core.context, { index_model: hasVectors ? indexModel : next.embedding });
+          updateContext(core.db, core.context, { index_model: indexModelAfterChange(core.db, core.context, indexModel, next.embedding) });
         }
       });
       core.invalidateSettings();

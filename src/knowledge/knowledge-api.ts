@@ -1,20 +1,21 @@
 import { sql } from "../store/database.js";
 import { z } from "zod";
 import type { Access } from "../access/access.js";
-import { actorOf } from "../access/access.js";
+import { actorOf, readableScopeKeys } from "../access/access.js";
 import type { Core } from "../core.js";
 import { callContextSchema, callContextShape, parseInput, scopeSchema, type CallContext } from "../config/schemas.js";
 import { NotFoundError } from "../errors.js";
-import { extractionPrompt, type ExtractedFact } from "../models/prompts/extraction.js";
-import { applyVectorChanges, type IngestResult } from "../pipeline/ingest.js";
-import { reconcile } from "../pipeline/reconcile.js";
 import { evictByChunks } from "../store/cache.js";
+import { getDocument, insertDocument, listDocuments, type DocumentRow, type DocumentStatus } from "../store/documents.js";
 import { parseId, toId } from "../store/ids.js";
 import { parseScopeKey, scopeKey } from "../store/scope.js";
-import { deleteVector, putVector } from "../store/vectors.js";
-import { toPublicRecord } from "../state/public-record.js";
+import { deleteVector } from "../store/vectors.js";
+import { iso } from "../state/public-record.js";
 import { chunkText } from "./chunk.js";
+import { indexDocument, retryDocuments, type KnowledgeAddResult } from "./index-document.js";
 import { reindexStatus, startReindex } from "./reindex.js";
+
+export type { KnowledgeAddResult };
 
 export const knowledgeAddSchema = z.strictObject({
   title: z.string().trim().min(1, "a non-empty title").max(512),
@@ -25,18 +26,51 @@ export const knowledgeAddSchema = z.strictObject({
 });
 export type KnowledgeAddInput = z.input<typeof knowledgeAddSchema>;
 
-export interface KnowledgeAddResult {
-  documentId: string;
+export const knowledgeListSchema = z.strictObject({
+  status: z.enum(["pending", "indexed", "failed"]).optional(),
+  scope: scopeSchema.optional(),
+  limit: z.number().int().min(1).max(1000).default(100),
+  ...callContextShape,
+});
+export type KnowledgeListOptions = z.input<typeof knowledgeListSchema>;
+
+/** A stored document as `knowledge.list` shows it (without its text: its chunks carry it). */
+export interface KnowledgeDocument {
+  id: string;
+  title: string;
+  scope: Record<string, string>;
+  /** `pending` until embedded and extracted; `failed` after MAX_DOCUMENT_ATTEMPTS attempts (knowledge.retry() tries again). */
+  status: DocumentStatus;
+  /** Indexing attempts started, the one in `add` included. */
+  attempts: number;
+  /** The last attempt's error, if it failed. */
+  error: string | null;
   chunks: number;
-  /** Knowledge records extracted from the document, with their reconciliation outcome. */
-  records: IngestResult["records"];
-  traceId: string;
+  metadata: Record<string, unknown> | null;
+  created_at: string;
+  updated_at: string;
+}
+
+function toPublicDocument(d: DocumentRow): KnowledgeDocument {
+  return {
+    id: toId("document", d.id),
+    title: d.title,
+    scope: parseScopeKey(d.scope_key),
+    status: d.status,
+    attempts: d.attempts,
+    error: d.error,
+    chunks: d.chunks,
+    metadata: d.metadata ? (JSON.parse(d.metadata) as Record<string, unknown>) : null,
+    created_at: iso(d.created_at),
+    updated_at: iso(d.updated_at),
+  };
 }
 
 /**
  * Documents: stored first (with their chunks, searchable by BM25 at once), then embedded and indexed, then
  * knowledge facts extracted from each chunk through the same reconciler as turns. If a model call fails the
- * document and its chunks stay (status `pending`) and the error is thrown.
+ * document and its chunks stay (status `pending`) and the error is thrown; the background retry (on open and on
+ * the `retry` schedule) indexes it later, `knowledge.list({ status })` shows it, `knowledge.retry()` retries it.
  */
 export function createKnowledgeApi(core: Core, access: Access, guard: (method: string) => void) {
   return {
@@ -44,69 +78,55 @@ export function createKnowledgeApi(core: Core, access: Access, guard: (method: s
       guard("knowledge.add");
       const i = parseInput(knowledgeAddSchema, input, "input");
       access.assert(i, "write", i.scope);
-      const { db, context } = core;
-      const key = scopeKey(i.scope);
+      const actor = actorOf(i);
       const pieces = chunkText(i.text);
       const now = core.now();
-      const { documentId, chunkIds } = core.transaction(() => {
-        const documentId = Number(
-          sql(db, "INSERT INTO documents (context, scope_key, title, text, metadata, status, created_at) VALUES (?, ?, ?, ?, ?, 'pending', ?)")
-            .run(context, key, i.title, i.text, i.metadata ? JSON.stringify(i.metadata) : null, now).lastInsertRowid,
-        );
-        const insert = sql(db, "INSERT INTO chunks (context, document_id, scope_key, ord, text, created_at) VALUES (?, ?, ?, ?, ?, ?)");
-        const chunkIds = pieces.map((text, ord) => Number(insert.run(context, documentId, key, ord, text, now).lastInsertRowid));
-        return { documentId, chunkIds };
-      });
+      const { documentId } = core.transaction(() =>
+        insertDocument(
+          core.db,
+          {
+            context: core.context,
+            scope_key: scopeKey(i.scope),
+            title: i.title,
+            text: i.text,
+            metadata: i.metadata ? JSON.stringify(i.metadata) : null,
+            principal: actor.principal,
+            on_behalf_of: actor.onBehalfOf,
+            session: actor.session,
+            created_at: now,
+          },
+          pieces,
+        ),
+      );
+      return indexDocument(core, getDocument(core.db, core.context, documentId)!, i.signal);
+    },
 
-      const signal = i.signal ? { signal: i.signal } : {};
-      const fail = (error: unknown): never => {
-        sql(db, "UPDATE documents SET error = ? WHERE id = ?").run(error instanceof Error ? error.message : String(error), documentId);
-        throw error;
-      };
-      const embedder = core.embedder();
-      const chunkVectors = await embedder.embed(pieces, signal).catch(fail);
-      core.recordUsage("embedding", chunkVectors.usage);
-      const facts: ExtractedFact[] = [];
-      const model = core.model("extraction");
-      for (const piece of pieces) {
-        const extraction = await model.generate(extractionPrompt, { role: "user", content: piece, source: "document" }, signal).catch(fail);
-        core.recordUsage("extraction", extraction.usage);
-        for (const fact of extraction.value.facts) facts.push({ ...fact, memory_category: "knowledge" });
-      }
-      const factVectors = facts.length > 0 ? await embedder.embed(facts.map((f) => f.text), signal).catch(fail) : undefined;
-      if (factVectors) core.recordUsage("embedding", factVectors.usage);
-
-      const { result, chunkChanges } = core.transaction(() => {
-        const chunkChanges = chunkIds.map((id, n) => {
-          sql(db, "UPDATE chunks SET embedding_model = ? WHERE id = ?").run(embedder.id, id);
-          return { seq: putVector(db, context, "chunks", embedder.id, id, chunkVectors.vectors[n]!), label: id, op: "add" as const, vector: chunkVectors.vectors[n]! };
-        });
-        const result = reconcile(db, {
-          context,
-          scope: i.scope,
-          scopeKey: key,
-          facts,
-          vectors: factVectors?.vectors ?? [],
-          embeddingModel: embedder.id,
-          source: { kind: "document", id: toId("document", documentId), key: `document:${toId("document", documentId)}`, node: { type: "document", id: documentId } },
-          actor: actorOf(i),
-          retention: core.settings().retention,
-          now: core.now(),
-          provenance: { prompt: `${extractionPrompt.name}@${extractionPrompt.version}`, document: toId("document", documentId), chunks: chunkIds.length },
-          metadata: { document: toId("document", documentId), title: i.title },
-        });
-        sql(db, "UPDATE documents SET status = 'indexed', error = NULL WHERE id = ?").run(documentId);
-        return { result, chunkChanges };
+    /**
+     * Stored documents, oldest first, optionally by status (`pending`, `indexed`, `failed`) and scope. Like
+     * `turns.list`: reading needs `read` on `scope` (the whole Context without one); a principal sees the
+     * scopes its grants read.
+     */
+    async list(options: KnowledgeListOptions = {}): Promise<KnowledgeDocument[]> {
+      guard("knowledge.list");
+      const opts = parseInput(knowledgeListSchema, options, "options");
+      access.assert(opts, "read", opts.scope ?? {});
+      const rows = listDocuments(core.db, core.context, {
+        ...(opts.status ? { status: opts.status } : {}),
+        ...(opts.scope ? { scopeKeys: readableScopeKeys(opts.principal, opts.scope) } : {}),
+        limit: opts.limit,
       });
-      const chunkIndex = core.vectorIndex("chunks", embedder.id);
-      for (const c of chunkChanges) chunkIndex.notify(c);
-      applyVectorChanges(core, embedder.id, result.vectorChanges);
-      return {
-        documentId: toId("document", documentId),
-        chunks: chunkIds.length,
-        records: result.outcomes.map(({ record, outcome }) => ({ ...toPublicRecord(record), outcome })),
-        traceId: toId("trace", result.traceId),
-      };
+      return rows.map(toPublicDocument);
+    },
+
+    /**
+     * Indexes the documents still `pending` and those marked `failed`, oldest first, up to 100 (not those this
+     * instance is indexing right now). `failed` counts the attempts that failed again. Needs `manage`.
+     */
+    async retry(ctx?: CallContext): Promise<{ indexed: number; failed: number }> {
+      guard("knowledge.retry");
+      const call = parseInput(callContextSchema, ctx ?? {}, "knowledge.retry(ctx)");
+      access.assert(call, "manage", {});
+      return retryDocuments(core, { includeFailed: true, ...(call.signal ? { signal: call.signal } : {}) });
     },
 
     /** Removes a document, its chunks (from every index) and the answers that cited them. Its extracted records stay unless forgotten. */
@@ -137,6 +157,9 @@ export function createKnowledgeApi(core: Core, access: Access, guard: (method: s
     /**
      * Re-embeds records, chunks and cached queries with the configured embedding model, in the background.
      * Retrieval keeps using the old vectors until it completes; then the new index takes over atomically.
+     * Progress is committed per batch: a reindex interrupted by a crash continues from its last batch, on the
+     * next open or the next call. While another live instance (in this process or another) runs it, this
+     * returns its status (`owner` names it) and starts nothing.
      */
     async reindex(ctx?: CallContext): Promise<ReturnType<typeof reindexStatus>> {
       guard("knowledge.reindex");

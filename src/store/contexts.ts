@@ -21,6 +21,10 @@ export interface ReindexState {
   model: string | null;
   from?: string;
   error?: string;
+  /** While running: the instance running it, `host:pid:random` (see knowledge/reindex-lease.ts). */
+  owner?: string;
+  /** While running: when its owner last renewed its lease (ms, the owner's injected clock). */
+  heartbeat?: number;
 }
 
 export interface ContextSettings {
@@ -80,4 +84,18 @@ export function updateContext(
     const stored = key === "providers_sealed" || key === "last_decay_at" || key === "index_model" ? value : JSON.stringify(value);
     sql(db, `UPDATE contexts SET ${key} = ? WHERE name = ?`).run(stored, name);
   }
+}
+
+/**
+ * The index model once the embedding model changes to `next` (config.models, or the constructor's `models`):
+ * retrieval keeps reading the vectors it has until knowledge.reindex() completes; with none yet, the new model
+ * takes over at once.
+ */
+export function indexModelAfterChange(db: Db, context: string, indexModel: string, next: string): string {
+  const hasVectors = sql(
+    db,
+    `SELECT 1 FROM records WHERE context = ? AND embedding_model = ? UNION ALL
+     SELECT 1 FROM chunks WHERE context = ? AND embedding_model = ? LIMIT 1`,
+  ).get(context, indexModel, context, indexModel);
+  return hasVectors ? indexModel : next;
 }

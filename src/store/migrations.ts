@@ -5,7 +5,16 @@ import type Database from "better-sqlite3";
  * append a new one. Vector tables (sqlite-vec `vec0`) are created on demand per embedding model, because
  * their dimension is part of their definition.
  */
-export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; up: (db: Database.Database) => void }> = [
+export const MIGRATIONS: ReadonlyArray<{
+  version: number;
+  name: string;
+  up: (db: Database.Database) => void;
+  /**
+   * Runs with foreign keys off (SQLite's procedure for rebuilding a table that others reference: with them on,
+   * dropping the old table would cascade to its children). The migration checks the keys itself before it commits.
+   */
+  foreignKeysOff?: true;
+}> = [
   {
     version: 1,
     name: "initial schema",
@@ -255,5 +264,42 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; name: string; up: (db:
           PRIMARY KEY (context, key)
         ) WITHOUT ROWID;
       `),
+  },
+  {
+    version: 3,
+    name: "documents: attempts, failed status, author",
+    foreignKeysOff: true,
+    up: (db) => {
+      // Rebuilt rather than altered: the status CHECK gains 'failed'. Chunks reference documents (ON DELETE
+      // CASCADE), so this must run with foreign keys off, or dropping the old table deletes every chunk.
+      if (db.pragma("foreign_keys", { simple: true }) !== 0) throw new Error("Migration 3 must run with foreign keys off.");
+      db.exec(`
+        CREATE TABLE documents_v3 (
+          id INTEGER PRIMARY KEY,
+          context TEXT NOT NULL,
+          scope_key TEXT NOT NULL,
+          title TEXT NOT NULL,
+          text TEXT NOT NULL,
+          metadata TEXT,
+          status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'indexed', 'failed')),
+          error TEXT,
+          -- Indexing attempts started (a crash mid-attempt counts: a document that kills the process is not retried forever).
+          attempts INTEGER NOT NULL DEFAULT 0,
+          principal TEXT,
+          on_behalf_of TEXT,
+          session TEXT,
+          created_at INTEGER NOT NULL,
+          -- Set when an attempt starts and after each model call: a recent value means a process may be working on it.
+          updated_at INTEGER NOT NULL
+        );
+        INSERT INTO documents_v3 (id, context, scope_key, title, text, metadata, status, error, attempts, created_at, updated_at)
+          SELECT id, context, scope_key, title, text, metadata, status, error, 1, created_at, created_at FROM documents;
+        DROP TABLE documents;
+        ALTER TABLE documents_v3 RENAME TO documents;
+        CREATE INDEX documents_by_status ON documents (context, status, id);
+      `);
+      const broken = db.pragma("foreign_key_check") as unknown[];
+      if (broken.length > 0) throw new Error(`Migration 3 left ${broken.length} broken foreign keys.`);
+    },
   },
 ];
