@@ -8,6 +8,7 @@ import { CATEGORY_NAMES, SYSTEMS, type LocomoReport } from "./locomo.js";
 import { CHANNELS, type Channel } from "./locomo-channels.js";
 import { METRIC_LABELS, METRICS } from "./metrics.js";
 import type { ScaleReport } from "./scale.js";
+import { renderTier2, type Tier2Report } from "./tier2.js";
 import { formatBytes, formatSize, type Latency } from "./stats.js";
 
 export interface BenchResults {
@@ -15,6 +16,7 @@ export interface BenchResults {
   locomo?: LocomoReport;
   scale?: (ScaleReport | { size: number; error: string })[];
   economy?: EconomyReport;
+  tier2?: Tier2Report;
 }
 
 export function machine() {
@@ -71,6 +73,7 @@ export function renderMarkdown(r: BenchResults): string {
   if (r.locomo) out.push("", ...renderLocomo(r.locomo));
   if (r.scale) out.push("", ...renderScale(r.scale));
   if (r.economy) out.push("", ...renderEconomy(r.economy));
+  if (r.tier2) out.push("", ...renderTier2(r.tier2));
   return out.join("\n") + "\n";
 }
 

@@ -15,6 +15,7 @@ import { iso, toPublicRecord, type MemoryRecord } from "../../state/public-recor
 import { recordTopics } from "../reconcile.js";
 import { retrieve, round, type Retrieval } from "./hybrid.js";
 import { normalizeQuery } from "./normalize.js";
+import { questionSignature } from "./question-signature.js";
 import { directLookup, publicChunk, semanticReuse } from "./reuse.js";
 
 export interface RecallResult {
@@ -64,7 +65,8 @@ export async function recall(core: Core, req: RecallRequest): Promise<RecallResu
   core.recordUsage("embedding", embedded.usage);
   const vector = embedded.vectors[0]!;
 
-  const reused = semanticReuse(core, req, key, vector, embedder.id);
+  const signature = questionSignature(req.query);
+  const reused = semanticReuse(core, req, key, vector, embedder.id, signature);
   if (reused) return reused;
 
   const qu = await core.model("query_understanding").generate(queryUnderstandingPrompt, { query: req.query }, signalOpt(req.signal));
@@ -85,7 +87,7 @@ export async function recall(core: Core, req: RecallRequest): Promise<RecallResu
   core.recordUsage("response", response.usage);
 
   const traceId = core.transaction(() =>
-    writeTier3(core, req, key, norm, vector, embedder.id, qu.value, retrieval, {
+    writeTier3(core, req, key, norm, signature, vector, embedder.id, qu.value, retrieval, {
       answer: response.value.answer,
       prompt: responsePrompt.render(responseInput),
       usage: { query_understanding: qu.usage, response: response.usage },
@@ -107,6 +109,7 @@ function writeTier3(
   req: RecallRequest,
   key: string,
   norm: string,
+  signature: string,
   vector: Float32Array,
   model: string,
   understanding: QueryUnderstanding,
@@ -157,7 +160,7 @@ function writeTier3(
     for (const row of retrieval.records) recordTopics(row, entityNamesOf(db, row.id)).forEach((t) => topics.add(t));
     insertCacheEntry(
       db,
-      { context, scope_key: req.cacheKey, query_id: queryId, norm_query: norm, answer: response.answer, response_trace_id: responseTrace, created_at: now },
+      { context, scope_key: req.cacheKey, query_id: queryId, norm_query: norm, signature, answer: response.answer, response_trace_id: responseTrace, created_at: now },
       returned,
       [...topics],
       retrieval.chunks.map((c) => c.row.id),
