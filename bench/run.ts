@@ -1,5 +1,5 @@
 // `npm run bench` — LoCoMo retrieval quality, speed at scale and model economy; `-- --quick` for a sub-minute
-// smoke run. Options: --only=locomo,scale,economy,tier2  --sizes=10k,100k,1m  --out=<name> (bench/results/<name>.*).
+// smoke run. Options: --only=locomo,scale,economy,tier2,answers  --sizes=10k,100k,1m  --out=<name> (bench/results/<name>.*).
 // Progress goes to stderr, the Markdown tables to stdout and bench/results/.
 
 import { fork } from "node:child_process";
@@ -9,13 +9,14 @@ import { fileURLToPath } from "node:url";
 import { runEconomy } from "./economy.js";
 import { runLocomo } from "./locomo.js";
 import { runTier2 } from "./tier2.js";
+import { runAnswers } from "./answers.js";
 import { note } from "./progress.js";
 import { gitCommit, machine, renderMarkdown, type BenchResults } from "./report.js";
 import type { ScaleReport } from "./scale.js";
 import { formatSize, parseSize } from "./stats.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const SECTIONS = ["locomo", "scale", "economy", "tier2"] as const;
+const SECTIONS = ["locomo", "scale", "economy", "tier2", "answers"] as const;
 
 function parseArgs(argv: string[]) {
   const opts = { quick: false, only: [...SECTIONS] as string[], sizes: undefined as number[] | undefined, out: undefined as string | undefined };
@@ -26,7 +27,7 @@ function parseArgs(argv: string[]) {
     else if (key === "--sizes" && value) opts.sizes = value.split(",").map(parseSize);
     else if (key === "--out" && value) opts.out = value;
     else if (key === "--help" || key === "-h") {
-      console.log("npm run bench -- [--quick] [--only=locomo,scale,economy,tier2] [--sizes=10k,100k,1m] [--out=name]");
+      console.log("npm run bench -- [--quick] [--only=locomo,scale,economy,tier2,answers] [--sizes=10k,100k,1m] [--out=name]");
       process.exit(0);
     } else throw new Error(`Unknown option ${arg} (try --help)`);
   }
@@ -80,6 +81,10 @@ async function main() {
   }
   if (opts.only.includes("economy")) results.economy = await timedSection("economy", () => runEconomy({ quick: opts.quick }));
   if (opts.only.includes("tier2")) results.tier2 = await timedSection("tier2", () => runTier2({ quick: opts.quick }));
+  if (opts.only.includes("answers")) {
+    const file = path.resolve(here, "..", "..", "shared", "data", "locomo", "locomo10.json");
+    results.answers = await timedSection("answers", () => runAnswers(file, { quick: opts.quick }));
+  }
   wallSeconds.total = (performance.now() - started) / 1000;
 
   const markdown = renderMarkdown(results);

@@ -82,7 +82,7 @@ export async function recall(core: Core, req: RecallRequest): Promise<RecallResu
     now,
   });
 
-  const responseInput = { query: req.query, records: promptRecords(retrieval, now) };
+  const responseInput = { query: req.query, records: promptRecords(retrieval, now, (id) => entityNamesOf(core.db, id)) };
   const response = await core.model("response").generate(responsePrompt, responseInput, signalOpt(req.signal));
   core.recordUsage("response", response.usage);
 
@@ -169,8 +169,11 @@ function writeTier3(
   return responseTrace;
 }
 
-/** What the response (or synthesis) model is shown: the ranked records, then document chunks as kind "chunk". */
-export function promptRecords(retrieval: Retrieval, now: number): ResponseInput["records"][number][] {
+/**
+ * What the response (or synthesis) model is shown: the ranked records, then document chunks as kind "chunk".
+ * `entitiesOf` adds the names each record is linked to (the local composer checks them against the question's).
+ */
+export function promptRecords(retrieval: Retrieval, now: number, entitiesOf?: (recordId: number) => string[]): ResponseInput["records"][number][] {
   return [
     ...retrieval.records.map((r) => ({
       id: toId("record", r.id),
@@ -181,6 +184,7 @@ export function promptRecords(retrieval: Retrieval, now: number): ResponseInput[
       attribute: r.attribute,
       value: r.value,
       created_at: iso(r.created_at),
+      ...(entitiesOf ? { entities: entitiesOf(r.id) } : {}),
     })),
     ...retrieval.chunks.map(({ row }) => ({
       id: toId("chunk", row.id),
