@@ -55,6 +55,18 @@ describe("answers that answer (local composer, through recall)", () => {
   });
 });
 
+describe("a \"don't know\" is not cached", () => {
+  it("a question memory could not answer is answered once the fact is stated", async () => {
+    const memory = await profile();
+    expect((await memory.recall("Which car do I drive?", { scope: ana })).answer).toBe(NO_ANSWER);
+    await memory.ingest({ content: "I drive a red Tesla.", scope: ana });
+    const again = await memory.recall("Which car do I drive?", { scope: ana });
+    expect(again.tier).toBe(3);
+    expect(again.answer).toContain("Tesla");
+    await memory.close();
+  });
+});
+
 describe("the composer's relevance rule", () => {
   const rec = (id: string, text: string, entities: string[], extra: Partial<ResponseInput["records"][number]> = {}) => ({
     id, text, kind: "context", status: "current", subject: "user", attribute: null, value: null, created_at: "2023-05-08T00:00:00.000Z", entities, ...extra,

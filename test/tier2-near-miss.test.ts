@@ -5,6 +5,7 @@ import { createLocalEmbeddingModel } from "../src/models/local/index.js";
 import { questionSignature } from "../src/pipeline/recall/question-signature.js";
 import { makeMemory, tempDir } from "./helpers.js";
 import { Spectron } from "../src/index.js";
+import { NO_ANSWER } from "../src/models/local/composer.js";
 
 const ana = { user: "ana" } as const;
 
@@ -64,17 +65,19 @@ describe("tier 2 never serves a near miss", () => {
   // A threshold near 0 stands for the worst embedder (every question "similar"): only the signature guards. It
   // subsumes the default threshold (reuse needs both), where the bench (`--only=tier2`) runs the set too.
   for (const threshold of [0.01]) {
-    it(`the near-miss set through a real Spectron: 0 wrong reuses at similarity ${threshold}, every first answer cached`, async () => {
+    it(`the near-miss set through a real Spectron: 0 wrong reuses at similarity ${threshold}`, async () => {
       const memory = await profiled(threshold);
       const wrong: string[] = [];
       let cached = 0;
       for (const [i, m] of NEAR_MISSES.entries()) {
         const r = await askPair(memory, m.a, m.b, `nm${i}`);
         if (r.cached) cached++;
+        else if (r.first.answer !== NO_ANSWER) wrong.push(`not cached: "${m.a}"`);
         if (r.reused) wrong.push(`${m.kind}: "${m.a}" -> "${m.b}"`);
       }
       expect(wrong).toEqual([]);
-      expect(cached).toBe(NEAR_MISSES.length);
+      // `a` answered "don't know" is not cached (nothing to reuse): most of the set still is.
+      expect(cached).toBeGreaterThanOrEqual(120);
       await memory.close();
     }, 60_000);
   }

@@ -14,6 +14,7 @@ import { putVector } from "../../store/vectors.js";
 import { iso, toPublicRecord, type MemoryRecord } from "../../state/public-record.js";
 import { recordTopics } from "../reconcile.js";
 import { retrieve, round, type Retrieval } from "./hybrid.js";
+import { NO_ANSWER } from "../../models/local/composer.js";
 import { normalizeQuery } from "./normalize.js";
 import { questionSignature } from "./question-signature.js";
 import { directLookup, publicChunk, semanticReuse } from "./reuse.js";
@@ -153,8 +154,10 @@ function writeTier3(
       .run(context, key, req.query, norm, retrievalTrace, model, now).lastInsertRowid,
   );
   putVector(db, context, "queries", model, queryId, vector);
-  // An answer from no records would never be invalidated by a cited fact changing: do not cache it.
-  if (returned.length > 0 || retrieval.chunks.length > 0) {
+  // An answer from no records would never be invalidated by a cited fact changing: do not cache it. Nor a
+  // "don't know": the records it was given did not answer, so no change to them would evict it when the
+  // answer is stated later.
+  if ((returned.length > 0 || retrieval.chunks.length > 0) && response.answer !== NO_ANSWER) {
     const topics = new Set<string>();
     for (const s of understanding.subjects) for (const a of understanding.attributes) topics.add(`attr:${s}/${a}`);
     for (const row of retrieval.records) recordTopics(row, entityNamesOf(db, row.id)).forEach((t) => topics.add(t));
