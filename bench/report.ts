@@ -9,6 +9,8 @@ import { CHANNELS, type Channel } from "./locomo-channels.js";
 import { METRIC_LABELS, METRICS } from "./metrics.js";
 import type { ScaleReport } from "./scale.js";
 import type { SoakReport } from "./soak.js";
+import { renderTier2, type Tier2Report } from "./tier2.js";
+import { renderAnswers, type AnswersReport } from "./answers.js";
 import { formatBytes, formatSize, type Latency } from "./stats.js";
 
 export interface BenchResults {
@@ -17,6 +19,8 @@ export interface BenchResults {
   scale?: (ScaleReport | { size: number; error: string })[];
   economy?: EconomyReport;
   soak?: SoakReport;
+  tier2?: Tier2Report;
+  answers?: AnswersReport;
 }
 
 export function machine() {
@@ -74,6 +78,8 @@ export function renderMarkdown(r: BenchResults): string {
   if (r.scale) out.push("", ...renderScale(r.scale));
   if (r.economy) out.push("", ...renderEconomy(r.economy));
   if (r.soak) out.push("", ...renderSoak(r.soak));
+  if (r.tier2) out.push("", ...renderTier2(r.tier2));
+  if (r.answers) out.push("", ...renderAnswers(r.answers));
   return out.join("\n") + "\n";
 }
 

@@ -77,6 +77,7 @@ describe("the Spectron instance", () => {
       { version: 1, name: "initial schema" },
       { version: 2, name: "source trust calibration" },
       { version: 3, name: "documents: attempts, failed status, author" },
+      { version: 4, name: "question signatures on cached answers" },
     ]);
     db.close();
     t.cleanup();

@@ -307,10 +307,8 @@ describe("response composer", () => {
     expect(await answer("Where do I live?", given)).toEqual({ answer: "You may live in Berlin.", used: ["u1"] });
   });
 
-  it("falls back to the first ranked records, at most three", async () => {
-    const { answer: text, used } = await answer("Anything new?");
-    expect(used).toEqual(["r1", "r2", "r3"]);
-    expect(text).toBe("You are on the Enterprise plan. You live in Lisbon. You like hiking.");
+  it("says it does not know when no record matches the question, rather than reading out the first ranked", async () => {
+    expect(await answer("Anything new?")).toEqual({ answer: "I don't know: nothing in memory answers that.", used: [] });
   });
 });
 

@@ -8,6 +8,7 @@ import { insertTrace, type TraceActor } from "../store/traces.js";
 import { toPublicRecord, type MemoryRecord } from "../state/public-record.js";
 import { applyVectorChanges } from "./ingest.js";
 import { retrieve } from "./recall/hybrid.js";
+import { entityNamesOf } from "../store/graph.js";
 import { promptRecords, reinforce, writeRetrievalTrace } from "./recall/recall.js";
 import { reconcile, type Outcome } from "./reconcile.js";
 
@@ -54,7 +55,7 @@ export async function reflect(core: Core, req: ReflectRequest): Promise<ReflectR
     limit: req.limit,
     now,
   });
-  const input = { query: req.query, records: promptRecords(retrieval, now) };
+  const input = { query: req.query, records: promptRecords(retrieval, now, (id) => entityNamesOf(core.db, id)) };
   const synthesis = await core.model("reflection").generate(synthesisPrompt, input, signal);
   core.recordUsage("reflection", synthesis.usage);
   const used = synthesis.value.used.map((id) => tryParseId("record", id)).filter((n): n is number => n !== undefined && retrieval.records.some((r) => r.id === n));

@@ -6,6 +6,8 @@ export interface CacheEntryRow {
   scope_key: string;
   query_id: number;
   norm_query: string;
+  /** What the question asked (questionSignature); null for entries cached before signatures existed. */
+  signature: string | null;
   answer: string;
   response_trace_id: number;
   created_at: number;
@@ -20,8 +22,8 @@ export function insertCacheEntry(
 ): number {
   const id = Number(
     sql(db, 
-        `INSERT INTO cache_entries (context, scope_key, query_id, norm_query, answer, response_trace_id, created_at)
-         VALUES (@context, @scope_key, @query_id, @norm_query, @answer, @response_trace_id, @created_at)`,
+        `INSERT INTO cache_entries (context, scope_key, query_id, norm_query, signature, answer, response_trace_id, created_at)
+         VALUES (@context, @scope_key, @query_id, @norm_query, @signature, @answer, @response_trace_id, @created_at)`,
       )
       .run(entry).lastInsertRowid,
   );

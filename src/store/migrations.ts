@@ -302,4 +302,16 @@ export const MIGRATIONS: ReadonlyArray<{
       if (broken.length > 0) throw new Error(`Migration 3 left ${broken.length} broken foreign keys.`);
     },
   },
+  {
+    version: 4,
+    name: "question signatures on cached answers",
+    up: (db) =>
+      db.exec(`
+        -- What the cached answer's question asked (pipeline/recall/question-signature.ts): tier 2 reuses an
+        -- answer only for a question with the same signature. Entries cached before have none: never reused
+        -- at tier 2 (tier 1, the same words, still serves them).
+        ALTER TABLE cache_entries ADD COLUMN signature TEXT;
+        CREATE INDEX cache_by_signature ON cache_entries (context, scope_key, signature) WHERE signature IS NOT NULL;
+      `),
+  },
 ];

@@ -1,6 +1,6 @@
 import type { ResponseInput, ResponseOutput } from "../prompts/response.js";
-import { classifyQuery } from "./query-classifier.js";
-import { article, asSentence, joinList, stem, words } from "./text.js";
+import { questionTerms, recordRelevance, RELEVANCE_THRESHOLD, type QuestionTerms } from "./answer-relevance.js";
+import { article, asSentence, joinList, splitSentences } from "./text.js";
 
 type ResponseRecord = ResponseInput["records"][number];
 
@@ -23,48 +23,57 @@ const USER_TEMPLATES: Readonly<Record<string, readonly [plain: (v: string) => st
 const LISTABLE = new Set(["likes", "dislikes", "instruction"]);
 
 /**
- * The template response task. Records arrive ranked; the most relevant (sharing an attribute or keywords
- * with the question) are answered from, up to three, in second person when they are about "user".
- * Disputed (flagged) records are marked so the asker never takes them as settled.
+ * The template response task. A record answers the question when it contains enough of the question's
+ * content terms (RELEVANCE_THRESHOLD, calibrated on unanswerable questions) and is about the names the
+ * question asks about; when none does, the answer is NO_ANSWER. Among those, records stating the attribute
+ * asked about, for the subject asked about, come first and alone ("Where do I live?" is answered by where
+ * the user lives, not by where the user's sister does); at most three, in second person when about "user",
+ * and never the same sentence twice. Disputed (flagged) records are marked so the asker never takes them as settled.
  */
-export function composeResponse(input: ResponseInput): ResponseOutput {
-  const chosen = selectRecords(input);
+export function composeResponse(input: ResponseInput, threshold = RELEVANCE_THRESHOLD): ResponseOutput {
+  const q = questionTerms(input.query);
+  const chosen = selectRecords(q, input, threshold);
   if (chosen.length === 0) return { answer: NO_ANSWER, used: [] };
   const sentences: string[] = [];
+  const said = new Set<string>();
   const used: string[] = [];
   const grouped = new Set<string>();
   for (const record of chosen) {
     if (grouped.has(record.id)) continue;
     const group = listGroup(record, chosen);
     group.forEach((r) => grouped.add(r.id));
-    sentences.push(render(group));
+    // A passage says more than was asked: only its sentences that answer are kept.
+    const rendered = record.kind === "chunk" ? answeringSentences(q, record, threshold) : splitSentences(render(group));
+    const fresh = rendered.filter((sentence) => !said.has(sentenceKey(sentence)));
+    if (fresh.length === 0) continue;
+    for (const sentence of fresh) said.add(sentenceKey(sentence));
+    sentences.push(...fresh);
     used.push(...group.map((r) => r.id));
   }
   return { answer: sentences.join(" "), used };
 }
 
-function selectRecords(input: ResponseInput): ResponseRecord[] {
-  if (input.records.length === 0) return [];
-  const query = classifyQuery(input.query);
-  const keywords = new Set(query.keywords.map(stem));
-  const scored = input.records.map((record, index) => ({ record, index, score: relevance(record, query.attributes, keywords) }));
-  const relevant = scored.filter((s) => s.score > 0).sort((a, b) => b.score - a.score || a.index - b.index);
-  // Nothing overlaps the question's words: trust the caller's ranking rather than answering nothing.
-  const picked = relevant.length > 0 ? relevant.map((s) => s.record) : [...input.records];
-  return picked.slice(0, MAX_RECORDS);
+/** Two sentences are the same when they differ only in case, spacing and punctuation. */
+function sentenceKey(sentence: string): string {
+  return sentence.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, " ").trim();
 }
 
-function relevance(record: ResponseRecord, attributes: readonly string[], keywords: ReadonlySet<string>): number {
-  let score = record.attribute !== null && attributes.includes(record.attribute) ? 3 : 0;
-  const seen = new Set<string>();
-  for (const word of words(`${record.text} ${record.value ?? ""} ${record.attribute ?? ""}`)) {
-    const s = stem(word);
-    if (keywords.has(s) && !seen.has(s)) {
-      seen.add(s);
-      score += 1;
-    }
-  }
-  return score;
+function answeringSentences(q: QuestionTerms, record: ResponseRecord, threshold: number): string[] {
+  const all = splitSentences(record.text).map(asSentence);
+  const relevant = all.filter((text) => recordRelevance(q, { ...record, text }).coverage >= threshold);
+  return relevant.length > 0 ? relevant : all.slice(0, 1);
+}
+
+function selectRecords(q: QuestionTerms, input: ResponseInput, threshold: number): ResponseRecord[] {
+  if (input.records.length === 0) return [];
+  const scored = input.records
+    .map((record, index) => ({ record, index, ...recordRelevance(q, record) }))
+    .filter((s) => s.namesAgree && s.coverage >= threshold);
+  // The attribute asked about, stated for the subject asked about, is the answer; others only without it.
+  const exact = scored.filter((s) => s.attributeMatch && s.subjectMatch);
+  const pool = exact.length > 0 ? exact : scored;
+  pool.sort((a, b) => b.coverage - a.coverage || Number(b.attributeMatch) - Number(a.attributeMatch) || a.index - b.index);
+  return pool.slice(0, MAX_RECORDS).map((s) => s.record);
 }
 
 function isAboutUser(record: ResponseRecord): boolean {

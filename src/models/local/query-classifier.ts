@@ -61,3 +61,8 @@ export function queryAttributes(text: string): string[] {
   }
   return found;
 }
+
+/** The words that name an attribute ("location": live, city, based, …), for matching records to questions. */
+export function attributeWords(attribute: string): readonly string[] {
+  return ATTRIBUTE_WORDS.find(([a]) => a === attribute)?.[1] ?? [];
+}

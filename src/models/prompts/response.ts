@@ -19,6 +19,8 @@ export interface ResponseInput {
     attribute: string | null;
     value: string | null;
     created_at: string;
+    /** Names the record is linked to (its entities, the speaker's among them), when known. */
+    entities?: readonly string[];
   }>;
 }
 

@@ -14,7 +14,9 @@ import { putVector } from "../../store/vectors.js";
 import { iso, toPublicRecord, type MemoryRecord } from "../../state/public-record.js";
 import { recordTopics } from "../reconcile.js";
 import { retrieve, round, type Retrieval } from "./hybrid.js";
+import { NO_ANSWER } from "../../models/local/composer.js";
 import { normalizeQuery } from "./normalize.js";
+import { questionSignature } from "./question-signature.js";
 import { directLookup, publicChunk, semanticReuse } from "./reuse.js";
 
 export interface RecallResult {
@@ -93,7 +95,8 @@ async function answer(core: Core, req: RecallRequest, norm: string): Promise<Rec
   core.recordUsage("embedding", embedded.usage);
   const vector = embedded.vectors[0]!;
 
-  const reused = semanticReuse(core, req, key, vector, embedder.id);
+  const signature = questionSignature(req.query);
+  const reused = semanticReuse(core, req, key, vector, embedder.id, signature);
   if (reused) return reused;
 
   const qu = await core.model("query_understanding").generate(queryUnderstandingPrompt, { query: req.query }, signalOpt(req.signal));
@@ -109,12 +112,12 @@ async function answer(core: Core, req: RecallRequest, norm: string): Promise<Rec
     now,
   });
 
-  const responseInput = { query: req.query, records: promptRecords(retrieval, now) };
+  const responseInput = { query: req.query, records: promptRecords(retrieval, now, (id) => entityNamesOf(core.db, id)) };
   const response = await core.model("response").generate(responsePrompt, responseInput, signalOpt(req.signal));
   core.recordUsage("response", response.usage);
 
   const traceId = core.transaction(() =>
-    writeTier3(core, req, key, norm, vector, embedder.id, qu.value, retrieval, {
+    writeTier3(core, req, key, norm, signature, vector, embedder.id, qu.value, retrieval, {
       answer: response.value.answer,
       prompt: responsePrompt.render(responseInput),
       usage: { query_understanding: qu.usage, response: response.usage },
@@ -136,6 +139,7 @@ function writeTier3(
   req: RecallRequest,
   key: string,
   norm: string,
+  signature: string,
   vector: Float32Array,
   model: string,
   understanding: QueryUnderstanding,
@@ -179,14 +183,16 @@ function writeTier3(
       .run(context, key, req.query, norm, retrievalTrace, model, now).lastInsertRowid,
   );
   putVector(db, context, "queries", model, queryId, vector);
-  // An answer from no records would never be invalidated by a cited fact changing: do not cache it.
-  if (returned.length > 0 || retrieval.chunks.length > 0) {
+  // An answer from no records would never be invalidated by a cited fact changing: do not cache it. Nor a
+  // "don't know": the records it was given did not answer, so no change to them would evict it when the
+  // answer is stated later.
+  if ((returned.length > 0 || retrieval.chunks.length > 0) && response.answer !== NO_ANSWER) {
     const topics = new Set<string>();
     for (const s of understanding.subjects) for (const a of understanding.attributes) topics.add(`attr:${s}/${a}`);
     for (const row of retrieval.records) recordTopics(row, entityNamesOf(db, row.id)).forEach((t) => topics.add(t));
     insertCacheEntry(
       db,
-      { context, scope_key: req.cacheKey, query_id: queryId, norm_query: norm, answer: response.answer, response_trace_id: responseTrace, created_at: now },
+      { context, scope_key: req.cacheKey, query_id: queryId, norm_query: norm, signature, answer: response.answer, response_trace_id: responseTrace, created_at: now },
       returned,
       [...topics],
       retrieval.chunks.map((c) => c.row.id),
@@ -195,8 +201,11 @@ function writeTier3(
   return responseTrace;
 }
 
-/** What the response (or synthesis) model is shown: the ranked records, then document chunks as kind "chunk". */
-export function promptRecords(retrieval: Retrieval, now: number): ResponseInput["records"][number][] {
+/**
+ * What the response (or synthesis) model is shown: the ranked records, then document chunks as kind "chunk".
+ * `entitiesOf` adds the names each record is linked to (the local composer checks them against the question's).
+ */
+export function promptRecords(retrieval: Retrieval, now: number, entitiesOf?: (recordId: number) => string[]): ResponseInput["records"][number][] {
   return [
     ...retrieval.records.map((r) => ({
       id: toId("record", r.id),
@@ -207,6 +216,7 @@ export function promptRecords(retrieval: Retrieval, now: number): ResponseInput[
       attribute: r.attribute,
       value: r.value,
       created_at: iso(r.created_at),
+      ...(entitiesOf ? { entities: entitiesOf(r.id) } : {}),
     })),
     ...retrieval.chunks.map(({ row }) => ({
       id: toId("chunk", row.id),

@@ -51,8 +51,19 @@ export function directLookup(core: Core, req: RecallRequest, key: string, norm: 
   return undefined;
 }
 
-/** Tier 2: a prior answer in this exact scope whose query is similar enough and whose cited records stand. */
-export function semanticReuse(core: Core, req: RecallRequest, key: string, vector: Float32Array, model: string): RecallResult | undefined {
+/**
+ * Tier 2: a prior answer in this exact scope to a question that asks the same thing (the same question
+ * signature, compared exactly: a near miss such as "Where did I live before?" never gets the answer to "Where
+ * do I live?", whatever the embedding model says), similar enough, and whose cited records stand.
+ */
+export function semanticReuse(
+  core: Core,
+  req: RecallRequest,
+  key: string,
+  vector: Float32Array,
+  model: string,
+  signature: string,
+): RecallResult | undefined {
   const { db, context } = core;
   const { similarity: threshold, freshness } = core.settings().cache;
   const hits = exactSearch(
@@ -62,14 +73,14 @@ export function semanticReuse(core: Core, req: RecallRequest, key: string, vecto
     model,
     vector,
     8,
-    "SELECT query_id FROM cache_entries WHERE context = ? AND scope_key = ?",
-    [context, req.cacheKey],
+    "SELECT query_id FROM cache_entries WHERE context = ? AND scope_key = ? AND signature = ?",
+    [context, req.cacheKey, signature],
   ).filter((h) => 1 - h.distance > threshold);
   if (hits.length === 0) return undefined;
   const now = core.now();
   const entries = cacheByQueryIds(db, hits.map((h) => h.label));
   for (const hit of hits) {
-    const entry = entries.find((e) => e.query_id === hit.label && e.scope_key === req.cacheKey);
+    const entry = entries.find((e) => e.query_id === hit.label && e.scope_key === req.cacheKey && e.signature === signature);
     if (entry && usable(core, entry, now, freshness)) return reuse(core, req, key, entry, 2, round(1 - hit.distance), now);
   }
   return undefined;
