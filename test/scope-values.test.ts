@@ -88,7 +88,7 @@ function randomScope(r: () => number): Scope {
 const sorted = (s: Scope) => Object.entries(s).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 
 describe("scope keys: any value round-trips", () => {
-  it("20,000 random scopes: key → scope is exact, keys are order-independent and injective, cache keys decode to their scope", () => {
+  it("10,000 random scopes: key → scope is exact, keys are order-independent and injective, cache keys decode to their scope", () => {
     const r = mulberry32(0x5c0_9e);
     const byKey = new Map<string, string>();
     const wrong: string[] = [];
@@ -96,7 +96,7 @@ describe("scope keys: any value round-trips", () => {
     // A reader of everything gets the plain scope key; a narrow one, the scope key and a digest.
     const reader: Principal = { id: "r", grants: [{ scope: {}, permissions: ["read"] }] };
     const narrow: Principal = { id: "n", grants: [{ scope: { nowhere: "at all" }, permissions: ["read"] }] };
-    for (let i = 0; i < 20_000; i++) {
+    for (let i = 0; i < 10_000; i++) {
       const scope = randomScope(r);
       const key = scopeKey(scope);
       const canonical = JSON.stringify(sorted(scope));
@@ -118,7 +118,7 @@ describe("scope keys: any value round-trips", () => {
       }
     }
     expect(wrong.slice(0, 5)).toEqual([]);
-    expect(byKey.size).toBeGreaterThan(15_000);
+    expect(byKey.size).toBeGreaterThan(7_500);
   });
 
   it("rejects a NUL or a lone surrogate in a scope value, before writing anything", async () => {
@@ -287,6 +287,11 @@ describe("odd scope values through every path", () => {
 
         if (i % 3 === 0) {
           const doc = await memory.knowledge.add({ title: `Guide ${v}`, text: `Codeword${i} opens the vault.`, scope: S, principal: p });
+          // Its knowledge facts are S's records, and stay when the document goes.
+          for (const rec of doc.records) {
+            expect(rec.scope).toEqual(S);
+            mine.add(rec.id);
+          }
           const seen = await memory.recall(`What opens the vault? Codeword${i}`, { scope: S, principal: p });
           expect(seen.chunks.map((c) => c.document_id)).toContain(doc.documentId);
           await expect(memory.knowledge.remove(doc.documentId, { principal: who(next) })).rejects.toBeInstanceOf(NotFoundError);

@@ -1,5 +1,5 @@
 import type { CallContext, Principal } from "../config/schemas.js";
-import { AccessDeniedError } from "../errors.js";
+import { AccessDeniedError, NotFoundError } from "../errors.js";
 import { createHash } from "node:crypto";
 import { parseScopeKey, scopeContains, scopeKey, visibleScopeKeys, withReaderDigest, type Scope } from "../store/scope.js";
 import type { TraceActor } from "../store/traces.js";
@@ -70,6 +70,18 @@ export class Access {
     if (can(principal, permission, scope)) return;
     this.count(principal!, permission);
     throw new AccessDeniedError(principal!.id, permission, { ...scope });
+  }
+
+  /**
+   * The one answer to a lookup by id: `row` when the caller may see it (`sees`), else NotFoundError exactly as
+   * for a missing id (same message, no scope named), so that walking ids reveals nothing about other scopes. An
+   * attempt on something that exists is counted as denied (`permission`).
+   */
+  find<T>(call: CallContext | undefined, permission: Permission, kind: string, id: string, row: T | undefined, sees: (row: T) => boolean): T {
+    if (row === undefined) throw new NotFoundError(kind, id);
+    if (sees(row)) return row;
+    if (call?.principal) this.count(call.principal, permission);
+    throw new NotFoundError(kind, id);
   }
 
   /**
