@@ -1,10 +1,10 @@
 import type { Principal } from "../config/schemas.js";
 import { can, canReadRecord } from "../access/access.js";
 import { sql, type Db } from "../store/database.js";
-import { edgesFrom, type EdgeRow } from "../store/graph.js";
+import type { EdgeRow } from "../store/graph.js";
 import { ID_PREFIX, type IdKind } from "../store/ids.js";
 import { parseScopeKey } from "../store/scope.js";
-import { getTrace, type TraceRow } from "../store/traces.js";
+import type { TraceRow } from "../store/traces.js";
 
 /*
  * What a trace shows a principal is cut to what its grants read (issue 11, finding 6). A trace is visible by
@@ -53,10 +53,22 @@ export interface CutTrace {
 
 type Cut = { value: unknown; tainted: boolean; changed: boolean };
 
-/** Cuts traces for one principal; made per call, so that each node's readability is looked up once. */
+/** Ids per look-up: SQLite's default limit on bound parameters is far above; this keeps statements few and reused. */
+const BATCH = 200;
+
+/**
+ * Cuts traces for one principal; made per call. `prepare` reads, in a few batched queries, everything the
+ * cuts of a page of traces will ask about (their out-edges, the traces they draw on, the scopes of every node
+ * they name); readability is then decided once per node and once per distinct scope.
+ */
 export class TraceCutter {
-  readonly #memo = new Map<string, boolean>();
   readonly #whole: boolean;
+  /** Readability per node ("record:12"). */
+  readonly #nodes = new Map<string, boolean>();
+  /** Readability per scope key. */
+  readonly #byScope = new Map<string, boolean>();
+  readonly #edges = new Map<number, EdgeRow[]>();
+  readonly #traces = new Map<number, { row: TraceRow; payload: unknown } | null>();
 
   constructor(
     private readonly db: Db,
@@ -68,9 +80,35 @@ export class TraceCutter {
     this.#whole = !principal || can(principal, "read", {});
   }
 
+  /** Reads ahead, in batches, what cutting `rows` needs. Optional: `cut` looks up anything not read ahead. */
+  prepare(rows: readonly TraceRow[]): void {
+    if (this.#whole) return;
+    for (const row of rows) this.#traces.set(row.id, { row, payload: JSON.parse(row.payload) });
+    let frontier = rows.map((r) => r.id);
+    for (let depth = 0; depth <= MAX_DEPTH && frontier.length > 0; depth++) {
+      this.#loadEdges(frontier);
+      const next = new Set<number>();
+      for (const id of frontier) {
+        for (const e of this.#edges.get(id)!) if (DRAWS_ON.has(e.kind) && e.dst_type === "trace" && !this.#traces.has(Number(e.dst_id))) next.add(Number(e.dst_id));
+      }
+      this.#loadTraces([...next]);
+      frontier = [...next].filter((id) => this.#traces.get(id));
+    }
+    const wanted = new Map<NodeKind, Set<number>>();
+    const want = (kind: NodeKind, n: number) => {
+      if (!this.#nodes.has(`${kind}:${n}`)) (wanted.get(kind) ?? wanted.set(kind, new Set()).get(kind)!).add(n);
+    };
+    for (const [id, trace] of this.#traces) {
+      if (trace) this.#eachId(trace.payload, want);
+      for (const e of this.#edges.get(id) ?? []) if (e.dst_type in TABLE) want(e.dst_type as NodeKind, Number(e.dst_id));
+    }
+    for (const [kind, ids] of wanted) this.#resolve(kind, [...ids]);
+  }
+
   cut(row: TraceRow, edges?: { out: EdgeRow[]; in: EdgeRow[] }): CutTrace {
-    const payload = JSON.parse(row.payload) as Record<string, unknown>;
+    const payload = (this.#traces.get(row.id)?.payload ?? JSON.parse(row.payload)) as Record<string, unknown>;
     if (this.#whole) return { payload, edges, redacted: false };
+    if (!this.#traces.has(row.id)) this.prepare([row]);
     let redacted = false;
     const out: Record<string, unknown> = {};
     for (const [field, value] of Object.entries(payload)) {
@@ -78,7 +116,7 @@ export class TraceCutter {
       out[field] = c.tainted ? null : c.value;
       redacted ||= c.tainted || c.changed;
     }
-    if (!this.#inputsReadable(row.id, payload, 0, new Set())) {
+    if (!this.#inputsReadable(row.id, 0, new Set())) {
       for (const field of DERIVED) {
         if (out[field] !== undefined && out[field] !== null) {
           out[field] = null;
@@ -127,55 +165,103 @@ export class TraceCutter {
   }
 
   /** Whether every input of a trace is readable: the ids it cites, its out-edges, the traces it was written from. */
-  #inputsReadable(traceId: number, payload: unknown, depth: number, seen: Set<number>): boolean {
+  #inputsReadable(traceId: number, depth: number, seen: Set<number>): boolean {
     seen.add(traceId);
-    if (!this.#idsReadable(payload)) return false;
-    for (const e of edgesFrom(this.db, "trace", traceId)) {
+    const trace = this.#trace(traceId);
+    if (!trace) return false;
+    let ok = true;
+    this.#eachId(trace.payload, (kind, n) => (ok &&= this.#readable(kind, n)));
+    if (!ok) return false;
+    for (const e of this.#outEdges(traceId)) {
       if (!this.#readableNode(e.dst_type, e.dst_id)) return false;
-      if (!DRAWS_ON.has(e.kind) || e.dst_type !== "trace") continue;
-      const linked = Number(e.dst_id);
-      if (seen.has(linked)) continue;
-      const row = getTrace(this.db, this.context, linked);
-      if (!row || depth + 1 > MAX_DEPTH || !this.#inputsReadable(linked, JSON.parse(row.payload), depth + 1, seen)) return false;
+      if (!DRAWS_ON.has(e.kind) || e.dst_type !== "trace" || seen.has(Number(e.dst_id))) continue;
+      if (depth + 1 > MAX_DEPTH || !this.#inputsReadable(Number(e.dst_id), depth + 1, seen)) return false;
     }
     return true;
   }
 
-  #idsReadable(value: unknown): boolean {
-    if (typeof value === "string") return this.#readableId(value);
-    if (Array.isArray(value)) return value.every((v) => this.#idsReadable(v));
-    if (value !== null && typeof value === "object") return Object.values(value).every((v) => this.#idsReadable(v));
-    return true;
+  /** Calls `fn` for every id a payload names. */
+  #eachId(value: unknown, fn: (kind: NodeKind, n: number) => void): void {
+    if (typeof value === "string") {
+      const m = PAYLOAD_ID.exec(value);
+      if (m) fn(BY_PREFIX.get(m[1]!)!, Number(m[2]));
+    } else if (Array.isArray(value)) {
+      for (const v of value) this.#eachId(v, fn);
+    } else if (value !== null && typeof value === "object") {
+      for (const v of Object.values(value)) this.#eachId(v, fn);
+    }
   }
 
   /** A string that is no id is readable (it is the trace's own content); an id, when its node is. */
   #readableId(text: string): boolean {
     const m = PAYLOAD_ID.exec(text);
-    if (!m) return true;
-    return this.#readable(BY_PREFIX.get(m[1]!)!, Number(m[2]));
+    return !m || this.#readable(BY_PREFIX.get(m[1]!)!, Number(m[2]));
   }
 
   /** Edge endpoints: nodes with a scope (or a trace) are checked; entities and sessions carry none. */
   #readableNode(type: string, id: string): boolean {
-    if (!(type in TABLE)) return true;
-    return this.#readable(type as NodeKind, Number(id));
+    return !(type in TABLE) || this.#readable(type as NodeKind, Number(id));
   }
 
   #readable(kind: NodeKind, n: number): boolean {
     const key = `${kind}:${n}`;
-    let ok = this.#memo.get(key);
-    if (ok === undefined) {
-      if (kind === "trace") {
-        const row = getTrace(this.db, this.context, n);
-        ok = !!row && this.seesTrace(row);
-      } else {
-        const row = sql(this.db, `SELECT scope_key FROM ${TABLE[kind]} WHERE id = ? AND context = ?`).get(n, this.context) as
-          | { scope_key: string }
-          | undefined;
-        ok = !!row && canReadRecord(this.principal, parseScopeKey(row.scope_key));
+    if (!this.#nodes.has(key)) this.#resolve(kind, [n]);
+    return this.#nodes.get(key)!;
+  }
+
+  /** Looks up whether the principal may read each node, in batches. A node that no longer exists is not readable. */
+  #resolve(kind: NodeKind, ids: readonly number[]): void {
+    if (kind === "trace") {
+      this.#loadTraces(ids.filter((n) => !this.#traces.has(n)));
+      for (const n of ids) {
+        const trace = this.#traces.get(n);
+        this.#nodes.set(`trace:${n}`, !!trace && this.seesTrace(trace.row));
       }
-      this.#memo.set(key, ok);
+      return;
     }
+    for (const n of ids) this.#nodes.set(`${kind}:${n}`, false);
+    for (let i = 0; i < ids.length; i += BATCH) {
+      const part = ids.slice(i, i + BATCH);
+      const rows = sql(this.db, `SELECT id, scope_key FROM ${TABLE[kind]} WHERE context = ? AND id IN (${part.map(() => "?").join(",")})`).all(
+        this.context,
+        ...part,
+      ) as { id: number; scope_key: string }[];
+      for (const row of rows) this.#nodes.set(`${kind}:${row.id}`, this.#readsScope(row.scope_key));
+    }
+  }
+
+  #readsScope(key: string): boolean {
+    let ok = this.#byScope.get(key);
+    if (ok === undefined) this.#byScope.set(key, (ok = canReadRecord(this.principal, parseScopeKey(key))));
     return ok;
+  }
+
+  #trace(id: number): { row: TraceRow; payload: unknown } | null {
+    if (!this.#traces.has(id)) this.#loadTraces([id]);
+    return this.#traces.get(id)!;
+  }
+
+  #loadTraces(ids: readonly number[]): void {
+    for (const n of ids) this.#traces.set(n, null);
+    for (let i = 0; i < ids.length; i += BATCH) {
+      const part = ids.slice(i, i + BATCH);
+      const rows = sql(this.db, `SELECT * FROM traces WHERE context = ? AND id IN (${part.map(() => "?").join(",")})`).all(this.context, ...part) as TraceRow[];
+      for (const row of rows) this.#traces.set(row.id, { row, payload: JSON.parse(row.payload) });
+    }
+  }
+
+  #outEdges(id: number): EdgeRow[] {
+    if (!this.#edges.has(id)) this.#loadEdges([id]);
+    return this.#edges.get(id)!;
+  }
+
+  #loadEdges(ids: readonly number[]): void {
+    const missing = ids.filter((n) => !this.#edges.has(n));
+    for (const n of missing) this.#edges.set(n, []);
+    for (let i = 0; i < missing.length; i += BATCH) {
+      const part = missing.slice(i, i + BATCH);
+      const rows = sql(this.db, `SELECT * FROM edges WHERE src_type = 'trace' AND src_id IN (${part.map(() => "?").join(",")}) ORDER BY id`).all(...part) as EdgeRow[];
+      for (const e of rows) this.#edges.get(e.src_id)!.push(e);
+    }
   }
 }

@@ -106,6 +106,7 @@ export function createTracesApi(core: Core, access: Access, guard: (method: stri
       const rows = (everything ? listTraces(core.db, core.context, filter) : listWithinGrants(core, o.principal!, filter)).filter((row) => visible(o, row));
       const page = rows.slice(0, o.limit);
       const cutter = new TraceCutter(core.db, core.context, o.principal, (row) => visible(o, row));
+      cutter.prepare(page);
       const traces = page.map((row) => {
         const { payload, redacted } = cutter.cut(row);
         return toTrace(row, payload, redacted);
