@@ -116,7 +116,8 @@ export class TraceCutter {
       out[field] = c.tainted ? null : c.value;
       redacted ||= c.tainted || c.changed;
     }
-    if (!this.#inputsReadable(row.id, 0, new Set())) {
+    // Only text written from the inputs depends on them (retrieval traces have none).
+    if (DERIVED.some((field) => out[field] !== undefined && out[field] !== null) && !this.#inputsReadable(row.id, 0, new Set())) {
       for (const field of DERIVED) {
         if (out[field] !== undefined && out[field] !== null) {
           out[field] = null;
