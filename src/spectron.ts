@@ -47,7 +47,7 @@ import { createContext, indexModelAfterChange, readContext, updateContext } from
 import { flushCache } from "./store/cache.js";
 import { openDatabase } from "./store/database.js";
 import { toId } from "./store/ids.js";
-import { scopeKey, visibleScopeKeys } from "./store/scope.js";
+import { parseScopeKey, scopeKey, visibleScopeKeys } from "./store/scope.js";
 import { getTurn, insertTurn, listTurns, type TurnRow } from "./store/turns.js";
 import { populatedScopeKeys } from "./store/records.js";
 import { createStateApi } from "./state/state-api.js";
@@ -174,7 +174,7 @@ export class Spectron {
           id: toId("turn", t.id),
           role: t.role,
           content: t.content,
-          scope: JSON.parse(t.scope_key) as Record<string, string>,
+          scope: { ...parseScopeKey(t.scope_key) },
           status: t.status,
           attempts: t.attempts,
           error: t.error,

@@ -124,6 +124,9 @@ describe("access property", () => {
       "SELECT (SELECT COUNT(*) FROM turns) AS turns, (SELECT COUNT(*) FROM records) AS records, (SELECT COUNT(*) FROM traces) AS traces, (SELECT COUNT(*) FROM cache_entries) AS cache",
     );
     const statusStmt = peek.prepare("SELECT status FROM records WHERE id = ?");
+    const scopeStmt = Object.fromEntries(
+      Object.entries({ rec: "records", chk: "chunks", doc: "documents", turn: "turns", trc: "traces" }).map(([k, t]) => [k, peek.prepare(`SELECT scope_key FROM ${t} WHERE id = ?`)]),
+    ) as Record<"rec" | "chk" | "doc" | "turn" | "trc", Database.Statement>;
     const counts = () => countsStmt.get() as Record<string, number>;
 
     try {
@@ -259,6 +262,16 @@ describe("access property", () => {
             const sees = (scope: Scope | null) => manager || (scope !== null && allowed(p, "read", scope));
             for (const tr of out) expect(sees(tr.scope), `${label}: sees ${tr.id}`).toBe(true);
             if (i % 10 === 0) {
+              // Cut to its grants: every record, chunk, turn or trace a trace names is one it may read.
+              for (const tr of out) {
+                for (const id of new Set(JSON.stringify(tr).match(/\b(rec|chk|doc|turn|trc)_\d+\b/g))) {
+                  const [kind, n] = id.split("_") as [keyof typeof scopeStmt, string];
+                  const row = scopeStmt[kind].get(Number(n)) as { scope_key: string | null } | undefined;
+                  const scope = row?.scope_key == null ? null : (JSON.parse(row.scope_key) as Scope);
+                  const ok = kind === "trc" ? row !== undefined && sees(scope) : scope !== null && readsRecord(p, scope);
+                  expect(ok, `${label}: ${tr.id} names ${id} at ${JSON.stringify(scope)}`).toBe(true);
+                }
+              }
               // And nothing it may see is left out: the newest ten visible traces, from the file.
               const expected = (peek.prepare("SELECT id, scope_key FROM traces ORDER BY id DESC").all() as { id: number; scope_key: string | null }[])
                 .filter((x) => sees(x.scope_key === null ? null : (JSON.parse(x.scope_key) as Scope)))

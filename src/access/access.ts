@@ -1,7 +1,7 @@
 import type { CallContext, Principal } from "../config/schemas.js";
-import { AccessDeniedError } from "../errors.js";
+import { AccessDeniedError, NotFoundError } from "../errors.js";
 import { createHash } from "node:crypto";
-import { parseScopeKey, scopeContains, scopeKey, visibleScopeKeys, type Scope } from "../store/scope.js";
+import { parseScopeKey, scopeContains, scopeKey, visibleScopeKeys, withReaderDigest, type Scope } from "../store/scope.js";
 import type { TraceActor } from "../store/traces.js";
 
 export type Permission = "read" | "write" | "manage";
@@ -57,7 +57,7 @@ export function cacheScopeKey(principal: Principal | undefined, scope: Scope, po
   const readable = new Set(readableScopeKeys(principal, scope));
   const read = populated.filter((k) => readable.has(k));
   if (read.length === populated.length) return key;
-  return `${key}|${createHash("sha256").update(read.join("\n")).digest("base64url").slice(0, 16)}`;
+  return withReaderDigest(key, createHash("sha256").update(read.join("\n")).digest("base64url").slice(0, 16));
 }
 
 export class Access {
@@ -73,17 +73,30 @@ export class Access {
   }
 
   /**
+   * The one answer to a lookup by id: `row` when the caller may see it (`sees`), else NotFoundError exactly as
+   * for a missing id (same message, no scope named), so that walking ids reveals nothing about other scopes. An
+   * attempt on something that exists is counted as denied (`permission`).
+   */
+  find<T>(call: CallContext | undefined, permission: Permission, kind: string, id: string, row: T | undefined, sees: (row: T) => boolean): T {
+    if (row === undefined) throw new NotFoundError(kind, id);
+    if (sees(row)) return row;
+    if (call?.principal) this.count(call.principal, permission);
+    throw new NotFoundError(kind, id);
+  }
+
+  /**
    * Counts a denied attempt that is answered some other way than AccessDeniedError (a lookup by id of
    * something the caller may not see answers NotFoundError, so that ids cannot be used to probe scopes).
    */
   count(principal: Principal, permission: Permission): void {
-    const key = `${principal.id}\u0000${permission}`;
+    // A principal id may hold any character: the key is JSON, not a delimited string.
+    const key = JSON.stringify([principal.id, permission]);
     this.#denied.set(key, (this.#denied.get(key) ?? 0) + 1);
   }
 
   deniedCounts(): { principal: string; permission: Permission; count: number }[] {
     return [...this.#denied].map(([key, count]) => {
-      const [principal, permission] = key.split("\u0000") as [string, Permission];
+      const [principal, permission] = JSON.parse(key) as [string, Permission];
       return { principal, permission, count };
     });
   }

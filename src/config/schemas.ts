@@ -22,7 +22,18 @@ export const SCOPE_MAX_DIMENSIONS = 8;
 
 const RESERVED_DIMENSIONS = new Set(["__proto__", "constructor", "prototype"]);
 
-/** A scope: at most 8 dimensions, names of letters, digits and _, values non-empty strings. */
+/**
+ * What a scope value may not hold: NUL (C strings, and so other engines' text types, end there) and unpaired
+ * surrogates (not Unicode: SQLite's JSON functions decode each to U+FFFD, so a grant on one value would match
+ * traces of another). Every other string a user id can be is a valid value: any script, emoji, punctuation (`|`,
+ * quotes, backslashes, braces), spaces, other control characters.
+ */
+const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/**
+ * A scope: at most 8 dimensions, names of letters, digits and _, values non-empty strings of at most 256 UTF-16
+ * code units. Values are compared exactly, code unit for code unit: "é" and "e\u0301" are two scopes.
+ */
 export const scopeSchema = z
   .custom<unknown>(
     // z.record skips a `__proto__` key silently: a grant { "__proto__": "x" } would become {}, the whole Context.
@@ -33,7 +44,11 @@ export const scopeSchema = z
     z
       .record(
         z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, "a dimension name of letters, digits and _ (such as `user` or `org`)"),
-        z.string().min(1, "a non-empty string value").max(256, "a value of at most 256 characters"),
+        z
+          .string()
+          .min(1, "a non-empty string value")
+          .max(256, "a value of at most 256 characters")
+          .refine((v) => !UNSTORABLE.test(v), "a value without NUL characters or unpaired surrogates"),
       )
       .refine((s) => Object.keys(s).length <= SCOPE_MAX_DIMENSIONS, `a scope with at most ${SCOPE_MAX_DIMENSIONS} dimensions`),
   ) as unknown as z.ZodType<Record<string, string>, Record<string, string>>;

@@ -1,10 +1,9 @@
 import { sql } from "../store/database.js";
 import { z } from "zod";
 import type { Access } from "../access/access.js";
-import { actorOf, readableScopeKeys } from "../access/access.js";
+import { actorOf, can, canReadRecord, readableScopeKeys } from "../access/access.js";
 import type { Core } from "../core.js";
 import { callContextSchema, callContextShape, parseInput, scopeSchema, type CallContext } from "../config/schemas.js";
-import { NotFoundError } from "../errors.js";
 import { evictByChunks } from "../store/cache.js";
 import { getDocument, insertDocument, listDocuments, type DocumentRow, type DocumentStatus } from "../store/documents.js";
 import { parseId, toId } from "../store/ids.js";
@@ -135,8 +134,12 @@ export function createKnowledgeApi(core: Core, access: Access, guard: (method: s
       const id = parseId("document", documentId);
       const call = parseInput(callContextSchema, ctx ?? {}, "knowledge.remove(…, ctx)");
       const { db, context } = core;
-      const doc = sql(db, "SELECT scope_key FROM documents WHERE id = ? AND context = ?").get(id, context) as { scope_key: string } | undefined;
-      if (!doc) throw new NotFoundError("document", documentId);
+      const stored = sql(db, "SELECT scope_key FROM documents WHERE id = ? AND context = ?").get(id, context) as { scope_key: string } | undefined;
+      // A document the caller may neither read nor write is "not found", like a missing id; then write decides.
+      const doc = access.find(call, "write", "document", documentId, stored, (d) => {
+        const scope = parseScopeKey(d.scope_key);
+        return can(call.principal, "write", scope) || canReadRecord(call.principal, scope);
+      });
       access.assert(call, "write", parseScopeKey(doc.scope_key));
       const changes = core.transaction(() => {
         const chunks = sql(db, "SELECT id, embedding_model FROM chunks WHERE document_id = ?").all(id) as { id: number; embedding_model: string | null }[];

@@ -21,21 +21,15 @@ export interface StateList {
 
 export function createStateApi(core: Core, access: Access, guard: (method: string) => void) {
   const ctxOf = (ctx: unknown, method: string): CallContext => parseInput(callContextSchema, ctx ?? {}, `${method}(…, ctx)`);
-  const readable = (call: CallContext, row: RecordRow) => {
-    if (canReadRecord(call.principal, parseScopeKey(row.scope_key))) return true;
-    access.count(call.principal!, "read");
-    return false;
-  };
+  const readable = (call: CallContext, row: RecordRow) => canReadRecord(call.principal, parseScopeKey(row.scope_key));
   return {
     /** One record with importance, expiry, category, status and lineage. */
     async get(id: string, ctx?: CallContext): Promise<MemoryRecord> {
       guard("state.get");
       const n = parseId("record", id);
       const call = ctxOf(ctx, "state.get");
-      const row = getRecord(core.db, core.context, n);
       // A record the caller may not read is "not found": ids must not reveal other scopes.
-      if (!row || !readable(call, row)) throw new NotFoundError("record", id);
-      return toPublicRecord(row);
+      return toPublicRecord(access.find(call, "read", "record", id, getRecord(core.db, core.context, n), (row) => readable(call, row)));
     },
     /**
      * Records visible to `scope`, newest first. By default current and flagged ones that have not expired;
@@ -64,10 +58,9 @@ export function createStateApi(core: Core, access: Access, guard: (method: strin
       guard("state.forget");
       const n = parseId("record", id);
       const call = ctxOf(ctx, "state.forget");
-      const row = getRecord(core.db, core.context, n);
       // Hidden unless the caller may read it or write its scope; then write is what decides.
-      const visible = row && (can(call.principal, "write", parseScopeKey(row.scope_key)) || readable(call, row));
-      if (!row || !visible || row.status === "forgotten") throw new NotFoundError("record", id);
+      const row = access.find(call, "read", "record", id, getRecord(core.db, core.context, n), (r) => can(call.principal, "write", parseScopeKey(r.scope_key)) || readable(call, r));
+      if (row.status === "forgotten") throw new NotFoundError("record", id);
       access.assert(call, "write", parseScopeKey(row.scope_key));
       const now = core.now();
       const seq = core.transaction(() => {

@@ -3,12 +3,12 @@ import type { Access } from "../access/access.js";
 import { can } from "../access/access.js";
 import type { Core } from "../core.js";
 import { callContextSchema, parseInput, tracesListSchema, type CallContext, type Principal, type TracesListOptions } from "../config/schemas.js";
-import { NotFoundError } from "../errors.js";
 import { edgesFrom, edgesTo, type EdgeRow } from "../store/graph.js";
 import { ID_PREFIX, parseId, toId } from "../store/ids.js";
 import { parseScopeKey } from "../store/scope.js";
 import { getTrace, listTraces, type TraceKind, type TraceRow } from "../store/traces.js";
 import { iso } from "../state/public-record.js";
+import { TraceCutter } from "./cut-to-grants.js";
 
 export interface Trace {
   id: string;
@@ -19,6 +19,12 @@ export interface Trace {
   scope: Record<string, string> | null;
   created_at: string;
   payload: Record<string, unknown>;
+  /**
+   * True when parts of the trace were cut because they cite what the reader may not read (traces/cut-to-grants.ts):
+   * entries naming such records, chunks, documents, turns or traces are removed, and `prompt`, `answer`,
+   * `insights` and `extraction` are null when the trace drew on any of them. Always false for the application.
+   */
+  redacted: boolean;
 }
 
 export interface TraceEdge {
@@ -34,16 +40,17 @@ function nodeId(type: string, id: string | number): string {
   return kind ? toId(kind, Number(id)) : String(id);
 }
 
-function toTrace(row: TraceRow): Trace {
+function toTrace(row: TraceRow, payload: Record<string, unknown>, redacted: boolean): Trace {
   return {
     id: toId("trace", row.id),
     kind: row.kind,
     principal: row.principal,
     on_behalf_of: row.on_behalf_of,
     session: row.session,
-    scope: row.scope_key ? parseScopeKey(row.scope_key) : null,
+    scope: row.scope_key ? { ...parseScopeKey(row.scope_key) } : null,
     created_at: iso(row.created_at),
-    payload: JSON.parse(row.payload) as Record<string, unknown>,
+    payload,
+    redacted,
   };
 }
 
@@ -98,22 +105,24 @@ export function createTracesApi(core: Core, access: Access, guard: (method: stri
       // Context's traces it may see. `visible` re-checks every row with the one access rule.
       const rows = (everything ? listTraces(core.db, core.context, filter) : listWithinGrants(core, o.principal!, filter)).filter((row) => visible(o, row));
       const page = rows.slice(0, o.limit);
-      return { traces: page.map(toTrace), cursor: rows.length > o.limit ? String(page[page.length - 1]!.id) : null };
+      const cutter = new TraceCutter(core.db, core.context, o.principal, (row) => visible(o, row));
+      cutter.prepare(page);
+      const traces = page.map((row) => {
+        const { payload, redacted } = cutter.cut(row);
+        return toTrace(row, payload, redacted);
+      });
+      return { traces, cursor: rows.length > o.limit ? String(page[page.length - 1]!.id) : null };
     },
     /** One trace with its edges (out: what it considered, returned, created…; in: what points at it). */
     async get(id: string, ctx?: CallContext): Promise<Trace & { edges: TraceEdge[] }> {
       guard("traces.get");
       const n = parseId("trace", id);
       const call = parseInput(callContextSchema, ctx ?? {}, "traces.get(…, ctx)");
-      const row = getTrace(core.db, core.context, n);
-      if (!row) throw new NotFoundError("trace", id);
-      if (!visible(call, row)) {
-        // Counted as a denied attempt, but answered like a missing id: an error naming the trace's scope would
-        // let a caller enumerate the scopes (user ids, orgs) of a Context by walking trace ids.
-        access.count(call.principal!, row.scope_key === null ? "manage" : "read");
-        throw new NotFoundError("trace", id);
-      }
-      return { ...toTrace(row), edges: toEdges(edgesFrom(core.db, "trace", n), edgesTo(core.db, "trace", n)) };
+      const found = getTrace(core.db, core.context, n);
+      const row = access.find(call, found?.scope_key === null ? "manage" : "read", "trace", id, found, (r) => visible(call, r));
+      const cutter = new TraceCutter(core.db, core.context, call.principal, (r) => visible(call, r));
+      const { payload, edges, redacted } = cutter.cut(row, { out: edgesFrom(core.db, "trace", n), in: edgesTo(core.db, "trace", n) });
+      return { ...toTrace(row, payload, redacted), edges: toEdges(edges!.out, edges!.in) };
     },
   };
 }

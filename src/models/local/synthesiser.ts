@@ -7,7 +7,9 @@ import { consolidate } from "./consolidator.js";
  * observation joining them (what they show together, no more than they say).
  */
 export function synthesise(input: SynthesisInput): Synthesis {
-  const { answer, used } = composeResponse(input);
+  // No relevance gate: a synthesis question ("What matters to me?") is about everything retrieved for it, and
+  // shares few words with the records that answer it.
+  const { answer, used } = composeResponse(input, 0);
   const records = input.records.filter((r) => used.includes(r.id));
   if (records.length < 2) return { answer, used, insights: [] };
   const { observation, confidence } = consolidate({ records });
