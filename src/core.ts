@@ -1,7 +1,7 @@
 import PQueue from "p-queue";
 import type { Logger, Models, ProvidersInput } from "./config/schemas.js";
 import { readContext, type ContextSettings } from "./store/contexts.js";
-import { sql, type Db } from "./store/database.js";
+import { immediate, sql, toStoreError, type Db } from "./store/database.js";
 import { REINFORCEMENT } from "./config/defaults.js";
 import { createEmbeddingModel, createLanguageModel, embeddingDimensions, type ProviderConfigs, type ProviderOptions } from "./models/resolve.js";
 import type { EmbeddingModel, LanguageModel, ModelUsage, Stage } from "./models/types.js";
@@ -29,6 +29,15 @@ export function commitGroups(except?: Core): void {
 
 /** Priorities on the one scheduler queue: synchronous work never waits behind a sweep. */
 export const PRIORITY = { sync: 10, retry: 5, reflection: 3, sweep: 1, index: 0 } as const;
+
+/**
+ * What `close()` could not save. The database is closed in every case, and nothing it holds is lost: an index
+ * file listed here is rebuilt from the database on the next open (a background rebuild; exact search meanwhile).
+ */
+export interface CloseReport {
+  /** ANN index files that could not be written: the path, the error's code (`EISDIR`, `ENOSPC`, …) and message. */
+  unsaved: { path: string; code: string; message: string }[];
+}
 
 export interface StageUsage {
   calls: number;
@@ -118,11 +127,12 @@ export class Core {
 
   /**
    * A write transaction of its own, committed before it returns. Any open group of writes of reads is committed
-   * first, so that this transaction's durability never waits on the group.
+   * first, so that this transaction's durability never waits on the group. Immediate (see `immediate`): another
+   * process's writes make it wait, up to the busy timeout, then fail with a BusyError having written nothing.
    */
   transaction<T>(fn: () => T): T {
     commitGroups();
-    return this.db.transaction(fn)();
+    return immediate(this.db, fn);
   }
 
   /**
@@ -139,14 +149,18 @@ export class Core {
     if (this.grouped === 0) {
       if (db.inTransaction) {
         // Inside someone's transaction: join it, writing everything now.
-        return db.transaction(() => {
+        return immediate(db, () => {
           const result = fn();
           this.writeReinforcements();
           return result;
-        })();
+        });
       }
       commitGroups(this);
-      db.exec("BEGIN IMMEDIATE");
+      try {
+        db.exec("BEGIN IMMEDIATE");
+      } catch (error) {
+        throw toStoreError(error);
+      }
       openGroups.add(this);
     }
     try {
@@ -267,17 +281,42 @@ export class Core {
     this.timers.push(timer);
   }
 
-  async close(): Promise<void> {
+  async close(): Promise<CloseReport> {
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
     await this.queue.onIdle();
-    for (const index of this.indexes.values()) {
-      await index.flush();
-      index.close();
+    return this.closeStore();
+  }
+
+  /**
+   * Saves the ANN indexes and closes the database, which is closed whatever fails first. An index file that
+   * cannot be written (disk full, a directory at its path, …) is only a cache: it is reported, logged, and
+   * rebuilt from the database on the next open.
+   */
+  private async closeStore(): Promise<CloseReport> {
+    const unsaved: CloseReport["unsaved"] = [];
+    try {
+      for (const index of this.indexes.values()) {
+        try {
+          await index.flush();
+        } catch {
+          // A background batch failed; close() below still saves what hnswlib holds, up to the seq it holds.
+        }
+        try {
+          index.close();
+        } catch (error) {
+          const e = error as { code?: unknown; message?: unknown };
+          const entry = { path: index.path ?? "", code: typeof e?.code === "string" ? e.code : "unknown", message: String(e?.message ?? error) };
+          unsaved.push(entry);
+          this.logger.warn("ANN index not saved on close; it is rebuilt from the database on the next open", entry);
+        }
+      }
+    } finally {
+      this.indexes.clear();
+      this.commitGroup();
+      this.db.close();
     }
-    this.indexes.clear();
-    this.commitGroup();
-    this.db.close();
+    return { unsaved };
   }
 }
 

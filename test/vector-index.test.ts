@@ -4,7 +4,7 @@ import path from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
 import { ClosedError, SpectronValidationError } from "../src/errors.js";
 import { AnnIndex, DedupAnnIndex } from "../src/store/ann-index.js";
-import { VectorIndex, type VectorChange, type VectorSource } from "../src/store/vector-index.js";
+import { VectorIndex, type LoggedChange, type VectorChange, type VectorSource } from "../src/store/vector-index.js";
 import { mulberry32 } from "./helpers.js";
 
 // ---------- fixtures ----------
@@ -49,6 +49,15 @@ class FakeSource implements VectorSource {
   all(batchSize: number): Iterable<{ label: number; vector: Float32Array }[]> {
     this.calls.all++;
     return this.rows(batchSize);
+  }
+
+  changeAtOrBefore(seq: number): LoggedChange | undefined {
+    const change = this.log.filter((c) => c.seq <= seq).at(-1);
+    return change && { seq: change.seq, label: change.label, op: change.op };
+  }
+
+  vector(label: number): Float32Array | undefined {
+    return this.vectors.get(label);
   }
 
   changesSince(seq: number, limit: number): VectorChange[] {
@@ -321,7 +330,7 @@ describe("VectorIndex", () => {
     const first = VectorIndex.open({ source, path: file });
     await first.flush(); // a finished rebuild saves on its own
     const saved = JSON.parse(fs.readFileSync(`${file}.json`, "utf8")) as { lastSeq: number; count: number };
-    expect(saved).toMatchObject({ version: 2, dim: 32, space: "cosine", lastSeq: source.lastSeq(), count: 1000 });
+    expect(saved).toMatchObject({ version: 3, dim: 32, space: "cosine", lastSeq: source.lastSeq(), count: 1000 });
     first.close();
 
     const added = Array.from({ length: 30 }, (_, i) => ({ label: 5000 + i, vector: make() }));
@@ -633,7 +642,7 @@ describe("VectorIndex with duplicate vectors", () => {
     await first.flush();
     first.close();
     // The file holds one point per distinct vector; `count` in the sidecar counts points.
-    expect(JSON.parse(fs.readFileSync(`${file}.json`, "utf8"))).toMatchObject({ version: 2, count: 100 });
+    expect(JSON.parse(fs.readFileSync(`${file}.json`, "utf8"))).toMatchObject({ version: 3, count: 100 });
 
     source.resetCalls();
     const second = VectorIndex.open({ source, path: file });
@@ -694,8 +703,8 @@ describe("VectorIndex with duplicate vectors", () => {
     };
     const { groups: _groups, ...withoutGroups } = meta;
     fs.writeFileSync(`${file}.json`, JSON.stringify({ ...withoutGroups, version: 1 }));
-    expect(await reopen()).toEqual([expect.objectContaining({ reason: "sidecar is not a version 2 ANN sidecar" })]);
-    // The index was saved again as version 2; one that lost its groups is refused too.
+    expect(await reopen()).toEqual([expect.objectContaining({ reason: "sidecar is not a version 3 ANN sidecar" })]);
+    // The index was saved again as version 3; one that lost its groups is refused too.
     fs.writeFileSync(`${file}.json`, JSON.stringify(withoutGroups));
     expect(await reopen()).toEqual([expect.objectContaining({ reason: "sidecar has no groups" })]);
   });

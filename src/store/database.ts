@@ -1,20 +1,29 @@
 import Database from "better-sqlite3";
 import * as sqliteVec from "sqlite-vec";
+import { BusyError } from "../errors.js";
 import { MIGRATIONS } from "./migrations.js";
 
 export type Db = Database.Database;
 
 /**
+ * How long a statement waits for another connection's write lock before SQLite gives up (SQLITE_BUSY, then a
+ * BusyError). Writers take the lock up front (`immediate`), so waiting is the only way two of them meet.
+ */
+export const BUSY_TIMEOUT_MS = 5_000;
+
+/**
  * Opens (or creates) the database: WAL, foreign keys, synchronous=NORMAL, sqlite-vec loaded on this
- * connection, migrations applied. Synchronous, like every store function.
+ * connection, migrations applied. Synchronous, like every store function. Several processes may open one
+ * file at the same moment, a new one included (see `migrate`).
  */
 export function openDatabase(path: string): Db {
   const db = new Database(path);
   try {
+    // First: switching a new file to WAL and migrating it take locks another process may hold.
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     if (path !== ":memory:") db.pragma("journal_mode = WAL");
     db.pragma("synchronous = NORMAL");
     db.pragma("foreign_keys = ON");
-    db.pragma("busy_timeout = 5000");
     sqliteVec.load(db);
     // Integer powers for the decay sweep, independent of whether SQLite was built with math functions.
     db.function("spectron_pow", { deterministic: true }, (base, exp) => Math.pow(Number(base), Number(exp)));
@@ -22,27 +31,56 @@ export function openDatabase(path: string): Db {
     return db;
   } catch (error) {
     db.close();
-    throw error;
+    throw toStoreError(error);
   }
 }
 
+/**
+ * Applies the migrations this file lacks, all in one immediate transaction: the write lock is taken before the
+ * applied versions are read, so a second process opening a new file at the same moment waits for the first and
+ * then finds nothing left to do. A file that is up to date is only read.
+ */
 export function migrate(db: Db): void {
-  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
-    version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`);
-  const applied = new Set(
-    (db.prepare("SELECT version FROM schema_migrations").all() as { version: number }[]).map((r) => r.version),
-  );
-  for (const migration of MIGRATIONS) {
-    if (applied.has(migration.version)) continue;
-    db.transaction(() => {
+  if (pendingMigrations(db).length === 0) return;
+  immediate(db, () => {
+    db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+      version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`);
+    for (const migration of pendingMigrations(db)) {
       migration.up(db);
       db.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)").run(
         migration.version,
         migration.name,
         new Date().toISOString(),
       );
-    })();
+    }
+  });
+}
+
+function pendingMigrations(db: Db): typeof MIGRATIONS {
+  if (!db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").get()) return MIGRATIONS;
+  const applied = new Set(db.prepare("SELECT version FROM schema_migrations").pluck().all() as number[]);
+  return MIGRATIONS.filter((m) => !applied.has(m.version));
+}
+
+/**
+ * Runs `fn` in a write transaction that takes the write lock when it begins (BEGIN IMMEDIATE), or in a
+ * savepoint when one is already open. A deferred transaction would take it at its first write, and when
+ * another connection committed in between SQLite fails it at once (SQLITE_BUSY_SNAPSHOT) instead of waiting.
+ * A lock that stays taken past the busy timeout becomes a BusyError; the transaction is rolled back.
+ */
+export function immediate<T>(db: Db, fn: () => T): T {
+  try {
+    return db.transaction(fn).immediate();
+  } catch (error) {
+    throw toStoreError(error);
   }
+}
+
+/** SQLite's lock errors (SQLITE_BUSY*, SQLITE_LOCKED*) as a BusyError; any other error unchanged. */
+export function toStoreError(error: unknown): unknown {
+  const code = error instanceof Database.SqliteError ? error.code : undefined;
+  if (code && (code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED"))) return new BusyError(code, { cause: error });
+  return error;
 }
 
 const statements = new WeakMap<Db, Map<string, Database.Statement>>();
