@@ -6,7 +6,7 @@ type Command =
   | { op: "open"; path: string; context: string; at?: number }
   | { op: "ingest"; contents: string[]; scope: Record<string, string> }
   | { op: "query"; queries: string[]; scope: Record<string, string>; limit: number }
-  | { op: "close" };
+  | { op: "close"; at?: number };
 
 let memory: Spectron | undefined;
 
@@ -48,6 +48,7 @@ async function handle(command: Command): Promise<unknown> {
       return { results };
     }
     case "close": {
+      while (command.at !== undefined && Date.now() < command.at);
       const report = await memory!.close();
       return { closed: true, report: report ?? null };
     }
