@@ -25,6 +25,8 @@ class FakeSource implements VectorSource {
   readonly log: VectorChange[] = [];
   readonly calls = { all: 0, changesSince: [] as number[] };
   private seq = 0;
+  /** Set to stand for a store that other connections write to (SQLite's data_version). */
+  version?: () => number;
 
   constructor(readonly dim: number) {}
 
@@ -255,6 +257,36 @@ describe("VectorIndex", () => {
       found += hits.filter((hit) => truth.has(hit.label)).length;
     }
     expect(found / 1000).toBeGreaterThanOrEqual(0.95);
+    index.close();
+  });
+
+  test("changes another connection logged are read before the next search, and a later notify does not skip them", () => {
+    const { source, make } = seeded(16, 50, 41);
+    let version = 0;
+    source.version = () => version;
+    const scheduler = manualScheduler();
+    const index = VectorIndex.open({ source, schedule: scheduler.schedule });
+    scheduler.runAll();
+    expect(index.ready).toBe(true);
+    // Another connection commits a vector (the index is not told), then this one commits and notifies its own.
+    const theirs = make();
+    source.put(51, theirs);
+    version++;
+    const mine = make();
+    index.notify(source.put(52, mine));
+    expect(labels(index.search(theirs, 1))).toEqual([51]);
+    expect(labels(index.search(mine, 1))).toEqual([52]);
+    // Without a notify: the next search reads it.
+    const later = make();
+    source.put(53, later);
+    version++;
+    expect(labels(index.search(later, 1))).toEqual([53]);
+    source.del(51);
+    version++;
+    expect(labels(index.search(theirs, 3))).not.toContain(51);
+    scheduler.runAll();
+    expect(index.pendingCount).toBe(0);
+    for (const [label, vector] of [[52, mine], [53, later]] as const) expect(labels(index.search(vector, 1))).toEqual([label]);
     index.close();
   });
 
@@ -781,7 +813,27 @@ describe("AnnIndex", () => {
     fs.truncateSync(file, 100);
     expect(AnnIndex.load(file, { dim: 4 }, (r) => reasons.push(r))).toBeNull();
     expect(reasons).toHaveLength(3);
-    expect(fs.existsSync(`${file}.tmp`)).toBe(false);
+    expect(fs.readdirSync(path.dirname(file)).filter((f) => f.endsWith(".tmp"))).toEqual([]);
+  });
+
+  test("an index file of the same size from another save is refused by its checksum", () => {
+    // Two processes saving at once can leave one's sidecar beside the other's index file.
+    const file = tempPath();
+    const other = tempPath();
+    const make = vectorMaker(4, 9);
+    const [x, y] = [AnnIndex.create({ dim: 4 }), AnnIndex.create({ dim: 4 })];
+    for (let label = 1; label <= 20; label++) {
+      x.add(label, make());
+      y.add(label, make());
+    }
+    x.save(file, { lastSeq: 1 });
+    y.save(other, { lastSeq: 1 });
+    expect(fs.statSync(other).size).toBe(fs.statSync(file).size);
+    fs.copyFileSync(other, file);
+    const reasons: string[] = [];
+    expect(AnnIndex.load(file, { dim: 4 }, (r) => reasons.push(r))).toBeNull();
+    expect(reasons).toEqual(["index file checksum disagrees with sidecar"]);
+    expect(AnnIndex.load(other, { dim: 4 })).not.toBeNull();
   });
 
   test("DedupAnnIndex finds a point many labels share even where its graph search does not reach", () => {
