@@ -836,6 +836,16 @@ describe("AnnIndex", () => {
     expect(AnnIndex.load(other, { dim: 4 })).not.toBeNull();
   });
 
+  test("temporary files of saves by processes that no longer run are removed, others' are kept", () => {
+    const file = tempPath();
+    const dead = 2 ** 22 + 7; // above Linux's pid_max default: no such process
+    const stale = [`${file}.${dead}.0123456789ab.tmp`, `${file}.json.${dead}.0123456789ab.tmp`];
+    const live = [`${file}.${process.pid}.0123456789ab.tmp`, `${file}.other.${dead}.0123456789ab.tmp`];
+    for (const f of [...stale, ...live]) fs.writeFileSync(f, "x");
+    AnnIndex.removeStaleTemporaries(file);
+    expect([...stale, ...live].filter((f) => fs.existsSync(f))).toEqual(live);
+  });
+
   test("DedupAnnIndex finds a point many labels share even where its graph search does not reach", () => {
     // Sparse vectors like the hash embedder's: 8 signed features of 384, so unrelated vectors are orthogonal
     // and the graph has no gradient to follow. 40 facts are stated by 25 users each (heavy points).

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
 import fs from "node:fs";
+import nodePath from "node:path";
 // Default import: the named import type-checks but fails at run time under ESM (hnswlib-node is CommonJS).
 import hnswlib from "hnswlib-node";
 import type { BruteforceSearch, HierarchicalNSW } from "hnswlib-node";
@@ -237,6 +238,24 @@ export class AnnIndex {
           // Left behind: a leftover temporary file is never read.
         }
       }
+    }
+  }
+
+  /**
+   * Removes the temporary files of saves of `path` (and its sidecar) by processes that no longer run: a
+   * process killed while saving leaves a file as large as the index. Never throws.
+   */
+  static removeStaleTemporaries(path: string): void {
+    try {
+      const dir = nodePath.dirname(path);
+      const base = nodePath.basename(path);
+      for (const name of fs.readdirSync(dir)) {
+        if (!name.startsWith(base)) continue;
+        const match = /^(?:\.json)?\.(\d+)\.[0-9a-f]{12}\.tmp$/.exec(name.slice(base.length));
+        if (match && !processRuns(Number(match[1]))) fs.rmSync(nodePath.join(dir, name), { force: true });
+      }
+    } catch {
+      // Best effort: a leftover temporary file is never read.
     }
   }
 
@@ -722,6 +741,17 @@ function readHeader(fd: number): { elements: number; offsetData: number; labelOf
     offsetData: Number(buffer.readBigUInt64LE(40)),
     M: Number(buffer.readBigUInt64LE(72)),
   };
+}
+
+function processRuns(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it runs, as another user.
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
 }
 
 /** SHA-256 of a whole file, hex (~1.6 ms per MB here: a 100k-vector 384-d index, 170 MB, costs ~0.3 s). */

@@ -1,6 +1,6 @@
 import fs from "node:fs";
 import { ClosedError, SpectronValidationError } from "../errors.js";
-import { DedupAnnIndex, checkLabel, type AnnHit, type AnnIndexOptions } from "./ann-index.js";
+import { AnnIndex, DedupAnnIndex, checkLabel, type AnnHit, type AnnIndexOptions } from "./ann-index.js";
 
 /** One entry of the store's vector change log. `vector` is required for "add". */
 export interface VectorChange {
@@ -320,6 +320,7 @@ export class VectorIndex {
   private start(): void {
     if (this.path !== undefined) {
       const path = this.path;
+      AnnIndex.removeStaleTemporaries(path);
       const loaded = DedupAnnIndex.load(path, { dim: this.dim }, (reason) => {
         // A first run has no sidecar; anything else means a file was refused and a rebuild follows.
         const level = fs.existsSync(`${path}.json`) ? "warn" : "debug";
