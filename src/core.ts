@@ -1,7 +1,7 @@
 import PQueue from "p-queue";
 import type { Logger, Models, ProvidersInput } from "./config/schemas.js";
 import { readContext, type ContextSettings } from "./store/contexts.js";
-import { immediate, sql, toStoreError, type Db } from "./store/database.js";
+import { immediate, sql, sqlPluck, toStoreError, type Db } from "./store/database.js";
 import { REINFORCEMENT } from "./config/defaults.js";
 import { createEmbeddingModel, createLanguageModel, embeddingDimensions, type ProviderConfigs, type ProviderOptions } from "./models/resolve.js";
 import type { EmbeddingModel, LanguageModel, ModelUsage, Stage } from "./models/types.js";
@@ -55,6 +55,9 @@ export class Core {
   readonly queue = new PQueue({ concurrency: 1 });
   readonly usage = new Map<Stage, StageUsage>();
   private settingsCache: ContextSettings | undefined;
+  /** `PRAGMA data_version` when `settingsCache` was last checked, and whether it was this turn. */
+  private settingsVersion: number | undefined;
+  private settingsChecked = false;
   private readonly languageModels = new Map<string, LanguageModel>();
   private readonly embeddingModels = new Map<string, EmbeddingModel>();
   private readonly indexes = new Map<string, VectorIndex>();
@@ -77,6 +80,15 @@ export class Core {
   ) {}
 
   settings(): ContextSettings {
+    if (this.settingsCache && !this.settingsChecked) {
+      // Another process (or instance) may have changed them: re-read once it has committed anything, checked
+      // at most once per turn of the event loop (PRAGMA data_version, ~20 µs here).
+      this.settingsChecked = true;
+      setImmediate(() => (this.settingsChecked = false));
+      const version = sqlPluck(this.db, "PRAGMA data_version").get() as number;
+      if (version !== this.settingsVersion) this.settingsCache = undefined;
+      this.settingsVersion = version;
+    }
     this.settingsCache ??= readContext(this.db, this.context);
     if (!this.settingsCache) throw new SpectronError("internal", `Context \`${this.context}\` is missing from the database.`);
     return this.settingsCache;

@@ -163,6 +163,18 @@ describe("several processes on one file", () => {
   }, 120_000);
 });
 
+test("settings another connection (process or instance) changes are seen without reopening", async () => {
+  const t = tempDir();
+  const [one, two] = [0, 1].map(() => new Spectron({ context: "shared", path: t.path, providers: {}, schedule: OFF }));
+  expect((await two!.config.get()).retention).toEqual([]);
+  const rules = [{ scope: { org: "acme" }, memory_category: "context" as const, ttl: "30d" }];
+  await one!.config.retention(rules);
+  await new Promise((resolve) => setImmediate(resolve));
+  expect((await two!.config.get()).retention).toEqual((await one!.config.get()).retention);
+  await Promise.all([one!.close(), two!.close()]);
+  t.cleanup();
+});
+
 describe("the ANN sidecar", () => {
   test("one written for another database with as many vectors is refused, and recall stays exact", async () => {
     const mine = tempDir();
