@@ -129,6 +129,8 @@ export class VectorIndex {
   private ripeLeft = false;
   /** A loaded sidecar is checked against the database (`verify`) once caught up. */
   private verifyWhenCaughtUp = false;
+  /** Comparisons with the database made again because another connection committed meanwhile. */
+  private verifyRetries = 0;
   /** `source.version()` as of the last log read that reached the end of the log. */
   private syncedVersion: number | undefined;
   private saveWhenIdle = false;
@@ -461,8 +463,9 @@ export class VectorIndex {
     this.syncedVersion = version;
     if (!this.verifyWhenCaughtUp) return;
     const problem = this.verify();
-    if (this.source.version !== undefined && this.source.version() !== version) {
-      // Another connection committed while the database was being compared: read the log again, then compare.
+    if (problem && this.source.version !== undefined && this.source.version() !== version && this.verifyRetries++ < 3) {
+      // Another connection committed while the database was being compared: read the log again, then compare
+      // again (a few times: under a steady stream of writes, a rebuild is the way to a verified index).
       this.caughtUp = false;
       return;
     }
