@@ -1,6 +1,6 @@
 import type { Logger, Models, ProvidersInput } from "./config/schemas.js";
 import { readContext, type ContextSettings } from "./store/contexts.js";
-import { sql, type Db } from "./store/database.js";
+import { immediate, sql, sqlPluck, toStoreError, type Db } from "./store/database.js";
 import { REINFORCEMENT } from "./config/defaults.js";
 import { createEmbeddingModel, createLanguageModel, embeddingDimensions, type ProviderConfigs, type ProviderOptions } from "./models/resolve.js";
 import type { EmbeddingModel, LanguageModel, ModelUsage, Stage } from "./models/types.js";
@@ -29,6 +29,15 @@ export function commitGroups(except?: Core): void {
   for (const core of openGroups) if (core !== except) core.commitGroup();
 }
 
+/**
+ * What `close()` could not save. The database is closed in every case, and nothing it holds is lost: an index
+ * file listed here is rebuilt from the database on the next open (a background rebuild; exact search meanwhile).
+ */
+export interface CloseReport {
+  /** ANN index files that could not be written: the path, the error's code (`EISDIR`, `ENOSPC`, …) and message. */
+  unsaved: { path: string; code: string; message: string }[];
+}
+
 export interface StageUsage {
   calls: number;
   input_tokens: number;
@@ -46,6 +55,9 @@ export class Core {
   readonly queue: Scheduler;
   readonly usage = new Map<Stage, StageUsage>();
   private settingsCache: ContextSettings | undefined;
+  /** `PRAGMA data_version` when `settingsCache` was last checked, and whether it was this turn. */
+  private settingsVersion: number | undefined;
+  private settingsChecked = false;
   private readonly languageModels = new Map<string, LanguageModel>();
   private readonly embeddingModels = new Map<string, EmbeddingModel>();
   private readonly indexes = new Map<string, VectorIndex>();
@@ -69,6 +81,15 @@ export class Core {
   }
 
   settings(): ContextSettings {
+    if (this.settingsCache && !this.settingsChecked) {
+      // Another process (or instance) may have changed them: re-read once it has committed anything, checked
+      // at most once per turn of the event loop (PRAGMA data_version, ~20 µs here).
+      this.settingsChecked = true;
+      setImmediate(() => (this.settingsChecked = false));
+      const version = sqlPluck(this.db, "PRAGMA data_version").get() as number;
+      if (version !== this.settingsVersion) this.settingsCache = undefined;
+      this.settingsVersion = version;
+    }
     this.settingsCache ??= readContext(this.db, this.context);
     if (!this.settingsCache) throw new SpectronError("internal", `Context \`${this.context}\` is missing from the database.`);
     return this.settingsCache;
@@ -119,11 +140,12 @@ export class Core {
 
   /**
    * A write transaction of its own, committed before it returns. Any open group of writes of reads is committed
-   * first, so that this transaction's durability never waits on the group.
+   * first, so that this transaction's durability never waits on the group. Immediate (see `immediate`): another
+   * process's writes make it wait, up to the busy timeout, then fail with a BusyError having written nothing.
    */
   transaction<T>(fn: () => T): T {
     commitGroups();
-    return this.db.transaction(fn)();
+    return immediate(this.db, fn);
   }
 
   /**
@@ -140,14 +162,18 @@ export class Core {
     if (this.grouped === 0) {
       if (db.inTransaction) {
         // Inside someone's transaction: join it, writing everything now.
-        return db.transaction(() => {
+        return immediate(db, () => {
           const result = fn();
           this.writeReinforcements();
           return result;
-        })();
+        });
       }
       commitGroups(this);
-      db.exec("BEGIN IMMEDIATE");
+      try {
+        db.exec("BEGIN IMMEDIATE");
+      } catch (error) {
+        throw toStoreError(error);
+      }
       openGroups.add(this);
     }
     try {
@@ -257,15 +283,40 @@ export class Core {
     for (const index of this.indexes.values()) await index.flush();
   }
 
-  async close(): Promise<void> {
+  async close(): Promise<CloseReport> {
     await this.queue.stop();
-    for (const index of this.indexes.values()) {
-      await index.flush();
-      index.close();
+    return this.closeStore();
+  }
+
+  /**
+   * Saves the ANN indexes and closes the database, which is closed whatever fails first. An index file that
+   * cannot be written (disk full, a directory at its path, …) is only a cache: it is reported, logged, and
+   * rebuilt from the database on the next open.
+   */
+  private async closeStore(): Promise<CloseReport> {
+    const unsaved: CloseReport["unsaved"] = [];
+    try {
+      for (const index of this.indexes.values()) {
+        try {
+          await index.flush();
+        } catch {
+          // A background batch failed; close() below still saves what hnswlib holds, up to the seq it holds.
+        }
+        try {
+          index.close();
+        } catch (error) {
+          const e = error as { code?: unknown; message?: unknown };
+          const entry = { path: index.path ?? "", code: typeof e?.code === "string" ? e.code : "unknown", message: String(e?.message ?? error) };
+          unsaved.push(entry);
+          this.logger.warn("ANN index not saved on close; it is rebuilt from the database on the next open", entry);
+        }
+      }
+    } finally {
+      this.indexes.clear();
+      this.commitGroup();
+      this.db.close();
     }
-    this.indexes.clear();
-    this.commitGroup();
-    this.db.close();
+    return { unsaved };
   }
 }
 

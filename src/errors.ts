@@ -9,6 +9,7 @@ export type SpectronErrorCode =
   | "not_found"
   | "index_not_ready"
   | "closed"
+  | "busy"
   | "internal";
 
 export class SpectronError extends Error {
@@ -98,6 +99,28 @@ export class ClosedError extends SpectronError {
   override readonly name = "ClosedError";
   constructor(method: string) {
     super("closed", `Cannot call \`${method}\`: this Spectron instance is closed. Create a new \`Spectron\` to continue.`);
+  }
+}
+
+/**
+ * The database file stayed locked by another connection (another process, or another instance in this one) for
+ * longer than the busy timeout, or SQLite refused to wait (`sqliteCode`: `SQLITE_BUSY`, `SQLITE_BUSY_SNAPSHOT`,
+ * `SQLITE_LOCKED`, …). The call's transaction was rolled back: nothing it would have written was written.
+ * Always `retryable`: the same call can be made again.
+ */
+export class BusyError extends SpectronError {
+  override readonly name = "BusyError";
+  readonly retryable = true;
+  constructor(
+    readonly sqliteCode: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      "busy",
+      `The database is locked by another connection (${sqliteCode}); nothing was written. Retry the call. If it keeps ` +
+        "happening, another process holds a long write transaction on the same file.",
+      options,
+    );
   }
 }
 

@@ -9,6 +9,7 @@ export {
   NotFoundError,
   IndexNotReadyError,
   ClosedError,
+  BusyError,
 } from "./errors.js";
 export type { SpectronErrorCode } from "./errors.js";
 export type {
@@ -39,6 +40,6 @@ export type { MemoryRecord } from "./state/public-record.js";
 export type { StateList } from "./state/state-api.js";
 export type { Trace, TraceEdge } from "./traces/traces-api.js";
 export type { SweepResult } from "./lifecycle/lifecycle-api.js";
-export type { StageUsage } from "./core.js";
+export type { CloseReport, StageUsage } from "./core.js";
 export type { Stage, ModelUsage, LanguageModel, EmbeddingModel } from "./models/types.js";
 export type { Scope } from "./store/scope.js";

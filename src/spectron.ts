@@ -31,7 +31,7 @@ import {
 } from "./config/schemas.js";
 import type { KnowledgeAddInput } from "./knowledge/knowledge-api.js";
 import { unseal } from "./config/secrets.js";
-import { commitGroups, Core, toProviderConfigs, type StageUsage } from "./core.js";
+import { commitGroups, Core, toProviderConfigs, type CloseReport, type StageUsage } from "./core.js";
 import { ClosedError } from "./errors.js";
 import { createLifecycleApi } from "./lifecycle/lifecycle-api.js";
 import { createKnowledgeApi, type KnowledgeListOptions } from "./knowledge/knowledge-api.js";
@@ -45,7 +45,7 @@ import { recall, reinforceInGroup, writeRetrievalTrace, type RecallResult } from
 import { retrieve } from "./pipeline/recall/hybrid.js";
 import { createContext, indexModelAfterChange, readContext, updateContext } from "./store/contexts.js";
 import { flushCache } from "./store/cache.js";
-import { openDatabase } from "./store/database.js";
+import { immediate, openDatabase } from "./store/database.js";
 import { toId } from "./store/ids.js";
 import { parseScopeKey, scopeKey, visibleScopeKeys } from "./store/scope.js";
 import { getTurn, insertTurn, listTurns, type TurnRow } from "./store/turns.js";
@@ -102,7 +102,7 @@ export class Spectron {
   };
   readonly access = new Access();
   private readonly core: Core;
-  private closing: Promise<void> | undefined;
+  private closing: Promise<CloseReport> | undefined;
 
   constructor(options: SpectronOptions) {
     const o = parseInput(spectronOptionsSchema, options, "options");
@@ -112,30 +112,32 @@ export class Spectron {
     this.context = o.context;
     const db = openDatabase(o.path);
     try {
-      let providers: ProviderConfigs = toProviderConfigs(o.providers);
-      const stored = readContext(db, o.context);
-      if (!o.providers && stored?.providersSealed && o.secretKey) providers = JSON.parse(unseal(o.secretKey, stored.providersSealed)) as ProviderConfigs;
-      if (!o.providers && !stored?.providersSealed) {
-        // The environment is read once, here, and only when the caller passed no providers.
-        const env = process.env;
-        if (env.OPENAI_API_KEY) providers.openai = { apiKey: env.OPENAI_API_KEY };
-        if (env.ANTHROPIC_API_KEY) providers.anthropic = { apiKey: env.ANTHROPIC_API_KEY };
-      }
-      if (!stored) {
-        // Defaults are fixed when a Context is first created; later key changes never switch a stage.
-        const base = providers.openai ? OPENAI_MODELS : LOCAL_MODELS;
-        createContext(db, o.context, { models: { ...base, ...(o.models ?? {}) } as typeof base, cache: { ...DEFAULT_CACHE } }, clock());
-      } else if (o.models) {
-        const models = { ...stored.models, ...o.models } as typeof stored.models;
-        db.transaction(() => {
+      // One immediate transaction: another process may be creating the same Context at this moment.
+      const providers = immediate(db, () => {
+        let providers: ProviderConfigs = toProviderConfigs(o.providers);
+        const stored = readContext(db, o.context);
+        if (!o.providers && stored?.providersSealed && o.secretKey) providers = JSON.parse(unseal(o.secretKey, stored.providersSealed)) as ProviderConfigs;
+        if (!o.providers && !stored?.providersSealed) {
+          // The environment is read once, here, and only when the caller passed no providers.
+          const env = process.env;
+          if (env.OPENAI_API_KEY) providers.openai = { apiKey: env.OPENAI_API_KEY };
+          if (env.ANTHROPIC_API_KEY) providers.anthropic = { apiKey: env.ANTHROPIC_API_KEY };
+        }
+        if (!stored) {
+          // Defaults are fixed when a Context is first created; later key changes never switch a stage.
+          const base = providers.openai ? OPENAI_MODELS : LOCAL_MODELS;
+          createContext(db, o.context, { models: { ...base, ...(o.models ?? {}) } as typeof base, cache: { ...DEFAULT_CACHE } }, clock());
+        } else if (o.models) {
+          const models = { ...stored.models, ...o.models } as typeof stored.models;
           updateContext(db, o.context, { models });
           // As with config.models: a new embedding model is read only once knowledge.reindex() completes.
           if (models.embedding !== stored.models.embedding) {
             updateContext(db, o.context, { index_model: indexModelAfterChange(db, o.context, stored.indexModel, models.embedding) });
           }
-        })();
-      }
-      updateContext(db, o.context, { providers_configured: Object.keys(providers).sort() });
+        }
+        updateContext(db, o.context, { providers_configured: Object.keys(providers).sort() });
+        return providers;
+      });
       this.core = new Core(db, o.context, clock, logger, o.path, providers, o.provider ?? {}, o.feedback ?? true);
     } catch (error) {
       db.close();
@@ -211,7 +213,7 @@ export class Spectron {
     const core = this.core;
     const actor = actorOf(i);
     const now = core.now();
-    const id = insertTurn(core.db, {
+    const id = core.transaction(() => insertTurn(core.db, {
       context: core.context,
       scope_key: scopeKey(i.scope),
       role: i.role,
@@ -223,7 +225,7 @@ export class Spectron {
       principal: actor.principal,
       on_behalf_of: actor.onBehalfOf,
       created_at: now,
-    });
+    }));
     return extractTurn(core, getTurn(core.db, core.context, id)!, i.signal);
   }
 
@@ -357,8 +359,13 @@ export class Spectron {
     };
   }
 
-  /** Stops timers, drains background work, saves the ANN index and closes the database. Idempotent. */
-  close(): Promise<void> {
+  /**
+   * Stops timers, drains background work, saves the ANN indexes and closes the database. Idempotent. The
+   * database is always closed; the promise resolves with what could not be saved (`unsaved`: ANN index files
+   * that could not be written, e.g. a full disk — a cache, rebuilt from the database on the next open, so
+   * nothing is lost), each also logged as a warning.
+   */
+  close(): Promise<CloseReport> {
     this.closing ??= this.core.close();
     return this.closing;
   }

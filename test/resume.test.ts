@@ -43,7 +43,7 @@ function open(path: string, server: FakeProvider, clock: number, extra: Partial<
     schedule: { decay: false, expire: false, retry: false },
     ...extra,
   });
-  cleanups.push(() => memory.close());
+  cleanups.push(async () => void (await memory.close()));
   return memory;
 }
 
@@ -343,7 +343,7 @@ describe("documents whose embedding keeps failing", () => {
 
   it("knowledge.list takes only its options, and a pending document in flight is not retried beside its add", async () => {
     const { memory } = makeMemory();
-    cleanups.push(() => memory.close());
+    cleanups.push(async () => void (await memory.close()));
     await expect(memory.knowledge.list({ status: "done" } as never)).rejects.toThrow(/Invalid `options.status`/);
     await memory.knowledge.add({ title: "A", text: "The Porto office closes at 6pm.", scope: { user: "bob" } });
     expect(await memory.knowledge.retry()).toEqual({ indexed: 0, failed: 0 });
@@ -354,7 +354,7 @@ describe("documents whose embedding keeps failing", () => {
 describe("a reindex tells the open ANN index about the vectors it writes", () => {
   it("an instance that reindexes there and back finds its newest records through the vector channel", async () => {
     const { memory } = makeMemory();
-    cleanups.push(() => memory.close());
+    cleanups.push(async () => void (await memory.close()));
     const ORG = { org: "acme" };
     await bulkLoad(memory, (n) => ({ content: `Team note ${n}: the depot ${n} reported build ${n * 7} as green.`, scope: ORG }), { from: 0, to: 400 }, { now: () => T0 });
     await memory.config.models({ embedding: "local:hash-256" });
@@ -405,7 +405,7 @@ describe("migration 3 (documents gain attempts and a failed status)", () => {
     db.close();
 
     const memory = new Spectron({ context: CONTEXT, path, clock: () => T0 + HOUR, providers: {}, schedule: { decay: false, expire: false, retry: false } });
-    cleanups.push(() => memory.close());
+    cleanups.push(async () => void (await memory.close()));
     await memory.idle();
     expect((await memory.knowledge.list()).map((d) => [d.title, d.status, d.attempts, d.chunks])).toEqual([
       ["Old", "indexed", 1, 1],
@@ -424,7 +424,7 @@ describe("an embedding model changed by the constructor's options", () => {
     await before.ingest({ content: "I live in Lisbon.", scope: { user: "alice" } });
     await before.close();
     const memory = new Spectron({ ...options, models: { embedding: "local:hash-256" } });
-    cleanups.push(() => memory.close());
+    cleanups.push(async () => void (await memory.close()));
     await memory.knowledge.reindex();
     await memory.idle();
     expect(await memory.knowledge.reindexStatus()).toMatchObject({ status: "complete", done: 1, total: 1, model: "local:hash-256", from: "local:hash-384" });

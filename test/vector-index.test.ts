@@ -4,7 +4,7 @@ import path from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
 import { ClosedError, SpectronValidationError } from "../src/errors.js";
 import { AnnIndex, DedupAnnIndex } from "../src/store/ann-index.js";
-import { VectorIndex, type VectorChange, type VectorSource } from "../src/store/vector-index.js";
+import { VectorIndex, type LoggedChange, type VectorChange, type VectorSource } from "../src/store/vector-index.js";
 import { mulberry32 } from "./helpers.js";
 
 // ---------- fixtures ----------
@@ -25,6 +25,8 @@ class FakeSource implements VectorSource {
   readonly log: VectorChange[] = [];
   readonly calls = { all: 0, changesSince: [] as number[] };
   private seq = 0;
+  /** Set to stand for a store that other connections write to (SQLite's data_version). */
+  version?: () => number;
 
   constructor(readonly dim: number) {}
 
@@ -49,6 +51,15 @@ class FakeSource implements VectorSource {
   all(batchSize: number): Iterable<{ label: number; vector: Float32Array }[]> {
     this.calls.all++;
     return this.rows(batchSize);
+  }
+
+  changeAtOrBefore(seq: number): LoggedChange | undefined {
+    const change = this.log.filter((c) => c.seq <= seq).at(-1);
+    return change && { seq: change.seq, label: change.label, op: change.op };
+  }
+
+  vector(label: number): Float32Array | undefined {
+    return this.vectors.get(label);
   }
 
   changesSince(seq: number, limit: number): VectorChange[] {
@@ -249,6 +260,36 @@ describe("VectorIndex", () => {
     index.close();
   });
 
+  test("changes another connection logged are read before the next search, and a later notify does not skip them", () => {
+    const { source, make } = seeded(16, 50, 41);
+    let version = 0;
+    source.version = () => version;
+    const scheduler = manualScheduler();
+    const index = VectorIndex.open({ source, schedule: scheduler.schedule });
+    scheduler.runAll();
+    expect(index.ready).toBe(true);
+    // Another connection commits a vector (the index is not told), then this one commits and notifies its own.
+    const theirs = make();
+    source.put(51, theirs);
+    version++;
+    const mine = make();
+    index.notify(source.put(52, mine));
+    expect(labels(index.search(theirs, 1))).toEqual([51]);
+    expect(labels(index.search(mine, 1))).toEqual([52]);
+    // Without a notify: the next search reads it.
+    const later = make();
+    source.put(53, later);
+    version++;
+    expect(labels(index.search(later, 1))).toEqual([53]);
+    source.del(51);
+    version++;
+    expect(labels(index.search(theirs, 3))).not.toContain(51);
+    scheduler.runAll();
+    expect(index.pendingCount).toBe(0);
+    for (const [label, vector] of [[52, mine], [53, later]] as const) expect(labels(index.search(vector, 1))).toEqual([label]);
+    index.close();
+  });
+
   test("a notified vector is searchable at once, before any background batch", () => {
     const { source, make } = seeded(32, 300, 3);
     const scheduler = manualScheduler();
@@ -321,7 +362,7 @@ describe("VectorIndex", () => {
     const first = VectorIndex.open({ source, path: file });
     await first.flush(); // a finished rebuild saves on its own
     const saved = JSON.parse(fs.readFileSync(`${file}.json`, "utf8")) as { lastSeq: number; count: number };
-    expect(saved).toMatchObject({ version: 2, dim: 32, space: "cosine", lastSeq: source.lastSeq(), count: 1000 });
+    expect(saved).toMatchObject({ version: 3, dim: 32, space: "cosine", lastSeq: source.lastSeq(), count: 1000 });
     first.close();
 
     const added = Array.from({ length: 30 }, (_, i) => ({ label: 5000 + i, vector: make() }));
@@ -633,7 +674,7 @@ describe("VectorIndex with duplicate vectors", () => {
     await first.flush();
     first.close();
     // The file holds one point per distinct vector; `count` in the sidecar counts points.
-    expect(JSON.parse(fs.readFileSync(`${file}.json`, "utf8"))).toMatchObject({ version: 2, count: 100 });
+    expect(JSON.parse(fs.readFileSync(`${file}.json`, "utf8"))).toMatchObject({ version: 3, count: 100 });
 
     source.resetCalls();
     const second = VectorIndex.open({ source, path: file });
@@ -694,8 +735,8 @@ describe("VectorIndex with duplicate vectors", () => {
     };
     const { groups: _groups, ...withoutGroups } = meta;
     fs.writeFileSync(`${file}.json`, JSON.stringify({ ...withoutGroups, version: 1 }));
-    expect(await reopen()).toEqual([expect.objectContaining({ reason: "sidecar is not a version 2 ANN sidecar" })]);
-    // The index was saved again as version 2; one that lost its groups is refused too.
+    expect(await reopen()).toEqual([expect.objectContaining({ reason: "sidecar is not a version 3 ANN sidecar" })]);
+    // The index was saved again as version 3; one that lost its groups is refused too.
     fs.writeFileSync(`${file}.json`, JSON.stringify(withoutGroups));
     expect(await reopen()).toEqual([expect.objectContaining({ reason: "sidecar has no groups" })]);
   });
@@ -772,7 +813,37 @@ describe("AnnIndex", () => {
     fs.truncateSync(file, 100);
     expect(AnnIndex.load(file, { dim: 4 }, (r) => reasons.push(r))).toBeNull();
     expect(reasons).toHaveLength(3);
-    expect(fs.existsSync(`${file}.tmp`)).toBe(false);
+    expect(fs.readdirSync(path.dirname(file)).filter((f) => f.endsWith(".tmp"))).toEqual([]);
+  });
+
+  test("an index file of the same size from another save is refused by its checksum", () => {
+    // Two processes saving at once can leave one's sidecar beside the other's index file.
+    const file = tempPath();
+    const other = tempPath();
+    const make = vectorMaker(4, 9);
+    const [x, y] = [AnnIndex.create({ dim: 4 }), AnnIndex.create({ dim: 4 })];
+    for (let label = 1; label <= 20; label++) {
+      x.add(label, make());
+      y.add(label, make());
+    }
+    x.save(file, { lastSeq: 1 });
+    y.save(other, { lastSeq: 1 });
+    expect(fs.statSync(other).size).toBe(fs.statSync(file).size);
+    fs.copyFileSync(other, file);
+    const reasons: string[] = [];
+    expect(AnnIndex.load(file, { dim: 4 }, (r) => reasons.push(r))).toBeNull();
+    expect(reasons).toEqual(["index file checksum disagrees with sidecar"]);
+    expect(AnnIndex.load(other, { dim: 4 })).not.toBeNull();
+  });
+
+  test("temporary files of saves by processes that no longer run are removed, others' are kept", () => {
+    const file = tempPath();
+    const dead = 2 ** 22 + 7; // above Linux's pid_max default: no such process
+    const stale = [`${file}.${dead}.0123456789ab.tmp`, `${file}.json.${dead}.0123456789ab.tmp`];
+    const live = [`${file}.${process.pid}.0123456789ab.tmp`, `${file}.other.${dead}.0123456789ab.tmp`];
+    for (const f of [...stale, ...live]) fs.writeFileSync(f, "x");
+    AnnIndex.removeStaleTemporaries(file);
+    expect([...stale, ...live].filter((f) => fs.existsSync(f))).toEqual(live);
   });
 
   test("DedupAnnIndex finds a point many labels share even where its graph search does not reach", () => {

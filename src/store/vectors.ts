@@ -1,5 +1,5 @@
 import { sql, sqlPluck, type Db } from "./database.js";
-import type { VectorChange, VectorSource } from "./vector-index.js";
+import type { LoggedChange, VectorChange, VectorSource } from "./vector-index.js";
 
 /** What a vector belongs to. Each (space, model) pair has its own vec0 table: its dimension is fixed. */
 export type VectorSpace = "records" | "chunks" | "queries";
@@ -131,6 +131,7 @@ export function knnSearch(db: Db, context: string, space: VectorSpace, model: st
 /** The SQLite side of a VectorIndex: live vectors and the change log of one (context, space, model). */
 export function vectorSource(db: Db, context: string, space: VectorSpace, model: string, dim: number): VectorSource {
   const table = ensureVectorTable(db, space, model, dim);
+  const dataVersion = sqlPluck(db, "PRAGMA data_version");
   return {
     dim,
     lastSeq: () =>
@@ -158,6 +159,16 @@ export function vectorSource(db: Db, context: string, space: VectorSpace, model:
         if (batch.length > 0) yield batch;
       }
     },
+    changeAtOrBefore(seq: number): LoggedChange | undefined {
+      return sql(db, "SELECT seq, label, op FROM vector_changes WHERE context = ? AND space = ? AND model = ? AND seq <= ? ORDER BY seq DESC LIMIT 1")
+        .get(context, space, model, seq) as LoggedChange | undefined;
+    },
+    vector(label: number): Float32Array | undefined {
+      const blob = sqlPluck(db, `SELECT embedding FROM ${table} WHERE rowid = ?`).get(BigInt(label)) as Buffer | undefined;
+      return blob ? toFloat32(blob) : undefined;
+    },
+    // Changes with every commit of another connection to the file, never with this connection's own.
+    version: () => dataVersion.get() as number,
     changesSince(seq: number, limit: number): VectorChange[] {
       const rows = sql(db, 
           `SELECT c.seq, c.label, c.op, v.embedding FROM vector_changes c LEFT JOIN ${table} v ON v.rowid = c.label
