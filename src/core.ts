@@ -62,10 +62,22 @@ export class Core {
     readonly now: () => number,
     readonly logger: Logger,
     readonly path: string,
-    public providers: ProviderConfigs,
+    providers: ProviderConfigs,
     readonly providerOptions: ProviderOptions,
     readonly feedback: boolean,
-  ) {}
+  ) {
+    this.#providers = providers;
+  }
+
+  /**
+   * Provider keys, in a private field: `util.inspect`, `console.log` and `JSON.stringify` of an instance (the
+   * core hangs off every Spectron) never reach them.
+   */
+  #providers: ProviderConfigs;
+
+  get providers(): ProviderConfigs {
+    return this.#providers;
+  }
 
   settings(): ContextSettings {
     this.settingsCache ??= readContext(this.db, this.context);
@@ -79,7 +91,7 @@ export class Core {
   }
 
   setProviders(providers: ProviderConfigs): void {
-    this.providers = providers;
+    this.#providers = providers;
     this.languageModels.clear();
     this.embeddingModels.clear();
   }
