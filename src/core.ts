@@ -70,12 +70,13 @@ export class Core {
   }
 
   /**
-   * Provider keys, in a private field: `util.inspect`, `console.log` and `JSON.stringify` of an instance (the
-   * core hangs off every Spectron) never reach them.
+   * Provider keys, in a private field read through a method (not a getter: `util.inspect` with `getters: true`
+   * calls getters): `util.inspect`, `console.log` and `JSON.stringify` of an instance (the core hangs off every
+   * Spectron) never reach them.
    */
   #providers: ProviderConfigs;
 
-  get providers(): ProviderConfigs {
+  providerConfigs(): ProviderConfigs {
     return this.#providers;
   }
 
@@ -103,7 +104,7 @@ export class Core {
   model(stage: Exclude<Stage, "embedding">): LanguageModel {
     const id = this.models()[stage];
     let model = this.languageModels.get(id);
-    if (!model) this.languageModels.set(id, (model = createLanguageModel(id, this.providers, this.providerOptions)));
+    if (!model) this.languageModels.set(id, (model = createLanguageModel(id, this.#providers, this.providerOptions)));
     return model;
   }
 
@@ -114,7 +115,7 @@ export class Core {
 
   embedder(id = this.indexModel()): EmbeddingModel {
     let model = this.embeddingModels.get(id);
-    if (!model) this.embeddingModels.set(id, (model = createEmbeddingModel(id, this.providers, this.providerOptions)));
+    if (!model) this.embeddingModels.set(id, (model = createEmbeddingModel(id, this.#providers, this.providerOptions)));
     return model;
   }
 
