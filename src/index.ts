@@ -9,6 +9,7 @@ export {
   NotFoundError,
   IndexNotReadyError,
   ClosedError,
+  StorageError,
 } from "./errors.js";
 export type { SpectronErrorCode } from "./errors.js";
 export type {

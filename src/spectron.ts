@@ -33,7 +33,7 @@ import type { KnowledgeAddInput } from "./knowledge/knowledge-api.js";
 import { unseal } from "./config/secrets.js";
 import { commitGroups, Core, toProviderConfigs, type StageUsage } from "./core.js";
 import { ClosedError } from "./errors.js";
-import { guardOptions } from "./config/input-guard.js";
+import { guardInput, guardOptions } from "./config/input-guard.js";
 import { toSpectronError } from "./store/storage-errors.js";
 import { createLifecycleApi } from "./lifecycle/lifecycle-api.js";
 import { createKnowledgeApi } from "./knowledge/knowledge-api.js";
@@ -311,9 +311,12 @@ export class Spectron {
   as(principal: Principal, bound: { onBehalfOf?: string; session?: string } = {}) {
     // Checked before the spread: spreading a string or a Map would make an object of its characters or of nothing.
     guardOptions(bound, "as(principal, options)");
+    guardInput(bound, "as(principal, options)");
     const ctx = parseInput(boundContextSchema, { principal, ...bound }, "as(principal, options)");
     const withCtx = <T extends object>(o: T | undefined, field = "options") => {
+      // Walked before the spread, which would call its getters and read a proxy's traps unguarded.
       guardOptions(o, field);
+      guardInput(o, field);
       return { ...(o ?? {}), ...ctx } as T;
     };
     return {
@@ -330,6 +333,7 @@ export class Spectron {
       traces: {
         list: async (options?: TracesListOptions) => {
           guardOptions(options, "options");
+          guardInput(options, "options");
           return this.traces.list({ ...(options ?? {}), principal: ctx.principal });
         },
         get: (id: string) => this.traces.get(id, ctx),
