@@ -399,15 +399,22 @@ function signalOf(args: readonly unknown[]): AbortSignal | undefined {
   return undefined;
 }
 
-/** Wraps one function so that whatever escapes it, thrown or rejected, is a SpectronError (see toSpectronError). */
+/**
+ * Wraps one function so that whatever escapes it, thrown or rejected, is a SpectronError (see toSpectronError).
+ * A promise returned twice (close()) is wrapped once, so that callers still get one and the same promise.
+ */
 function withTypedErrors<F extends (...args: never[]) => unknown>(method: string, fn: F): F {
+  const wrapped = new WeakMap<Promise<unknown>, Promise<unknown>>();
   return function (this: unknown, ...args: Parameters<F>) {
     const fail = (error: unknown): never => {
       throw toSpectronError(error, method, signalOf(args));
     };
     try {
       const result = fn.apply(this, args);
-      return result instanceof Promise ? result.catch(fail) : result;
+      if (!(result instanceof Promise)) return result;
+      let typed = wrapped.get(result);
+      if (!typed) wrapped.set(result, (typed = result.catch(fail)));
+      return typed;
     } catch (error) {
       return fail(error);
     }
