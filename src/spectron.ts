@@ -33,7 +33,7 @@ import type { KnowledgeAddInput } from "./knowledge/knowledge-api.js";
 import { unseal } from "./config/secrets.js";
 import { commitGroups, Core, toProviderConfigs, type StageUsage } from "./core.js";
 import { ClosedError } from "./errors.js";
-import { guardInput, guardOptions } from "./config/input-guard.js";
+import { checkedClock, guardInput, guardOptions } from "./config/input-guard.js";
 import { toSpectronError } from "./store/storage-errors.js";
 import { createLifecycleApi } from "./lifecycle/lifecycle-api.js";
 import { createKnowledgeApi } from "./knowledge/knowledge-api.js";
@@ -108,7 +108,8 @@ export class Spectron {
   constructor(options: SpectronOptions) {
     const o = parseInput(spectronOptionsSchema, options, "options", OPAQUE_OPTIONS);
     if (o.models) validateModels(o.models, "options.models");
-    const clock = (o.clock as (() => number) | undefined) ?? Date.now;
+    const clock = o.clock ? checkedClock(o.clock as () => number) : Date.now;
+    clock();
     const logger = o.logger ?? NOOP_LOGGER;
     this.context = o.context;
     let db: ReturnType<typeof openDatabase>;

@@ -178,6 +178,8 @@ describe("finding 7: hostile input is bounded, typed and writes nothing", () => 
     await expectRejectedCleanly((m) => m.recall("plan?", { scope: alice, limit: NaN }), /options\.limit/);
     expect(() => new Spectron({ context: "c", path: "a\u0000b" })).toThrow(SpectronValidationError);
     expect(() => new Spectron({ context: "c", schedule: { decay: 2 ** 40 } })).toThrow(/schedule\.decay/);
+    expect(() => new Spectron({ context: "c", clock: () => NaN })).toThrow(/Invalid `clock`: expected a function returning epoch milliseconds/);
+    expect(() => new Spectron({ context: "c", clock: (() => "now") as never })).toThrow(SpectronValidationError);
   });
 });
 

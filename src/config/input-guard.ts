@@ -108,3 +108,17 @@ export function guardOptions(value: unknown, field: string): void {
   }
   if (!plain) throw new SpectronValidationError(field, "a plain object", value);
 }
+
+/**
+ * The injected clock, checked on every reading: a clock that returns NaN, a string or a time outside years
+ * 1970–9999 would write dates no reader can use. A bad reading throws SpectronValidationError (`clock`).
+ */
+export function checkedClock(clock: () => number): () => number {
+  return () => {
+    const now = clock();
+    if (typeof now !== "number" || !Number.isInteger(now) || now < 0 || now > 253_402_300_799_999) {
+      throw new SpectronValidationError("clock", "a function returning epoch milliseconds (an integer from 0 to year 9999)", now);
+    }
+    return now;
+  };
+}
