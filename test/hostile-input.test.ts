@@ -73,6 +73,7 @@ describe("finding 7: hostile input is bounded, typed and writes nothing", () => 
 
   it("metadata is bounded in bytes and depth", async () => {
     await expectRejectedCleanly((m) => m.ingest({ content: "I like tea.", scope: alice, metadata: { blob: "x".repeat(70_000) } }), /metadata of at most 64 KB/);
+    await expectRejectedCleanly((m) => m.knowledge.add({ title: "t", text: "Refunds take 14 days.", metadata: { blob: "x".repeat(70_000) } }), /input\.metadata.*64 KB/);
     let deep: unknown = 1;
     for (let i = 0; i < 20; i++) deep = { a: deep };
     await expectRejectedCleanly((m) => m.ingest({ content: "I like tea.", scope: alice, metadata: deep as never }), /metadata nested at most 16/);
