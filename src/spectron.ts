@@ -402,10 +402,11 @@ function signalOf(args: readonly unknown[]): AbortSignal | undefined {
 
 /**
  * Wraps one function so that whatever escapes it, thrown or rejected, is a SpectronError (see toSpectronError).
- * A promise returned twice (close()) is wrapped once, so that callers still get one and the same promise.
+ * A promise returned twice in a row (close()) is wrapped once, so that callers still get one and the same promise.
  */
 function withTypedErrors<F extends (...args: never[]) => unknown>(method: string, fn: F): F {
-  const wrapped = new WeakMap<Promise<unknown>, Promise<unknown>>();
+  // The last promise and its typed form: enough for close(), which hands out one promise again and again.
+  let last: { result: Promise<unknown>; typed: Promise<unknown> } | undefined;
   return function (this: unknown, ...args: Parameters<F>) {
     const fail = (error: unknown): never => {
       throw toSpectronError(error, method, signalOf(args));
@@ -413,9 +414,8 @@ function withTypedErrors<F extends (...args: never[]) => unknown>(method: string
     try {
       const result = fn.apply(this, args);
       if (!(result instanceof Promise)) return result;
-      let typed = wrapped.get(result);
-      if (!typed) wrapped.set(result, (typed = result.catch(fail)));
-      return typed;
+      if (last?.result !== result) last = { result, typed: result.catch(fail) };
+      return last.typed;
     } catch (error) {
       return fail(error);
     }

@@ -11,6 +11,9 @@ import { STAGES } from "../models/types.js";
  */
 export function parseInput<S extends z.ZodType>(schema: S, value: unknown, root: string, opaque?: ReadonlySet<string>): z.output<S> {
   guardInput(value, root, opaque);
+  const first = schema.safeParse(value);
+  if (first.success) return first.data;
+  // Parsed again for the messages: a per-parse error map costs on every call, and only failures need it.
   const result = schema.safeParse(value, { error: expectation });
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
