@@ -73,11 +73,23 @@ export class Core {
     readonly now: () => number,
     readonly logger: Logger,
     readonly path: string,
-    public providers: ProviderConfigs,
+    providers: ProviderConfigs,
     readonly providerOptions: ProviderOptions,
     readonly feedback: boolean,
   ) {
     this.queue = new Scheduler(logger);
+    this.#providers = providers;
+  }
+
+  /**
+   * Provider keys, in a private field read through a method (not a getter: `util.inspect` with `getters: true`
+   * calls getters): `util.inspect`, `console.log` and `JSON.stringify` of an instance (the core hangs off every
+   * Spectron) never reach them.
+   */
+  #providers: ProviderConfigs;
+
+  providerConfigs(): ProviderConfigs {
+    return this.#providers;
   }
 
   settings(): ContextSettings {
@@ -101,7 +113,7 @@ export class Core {
   }
 
   setProviders(providers: ProviderConfigs): void {
-    this.providers = providers;
+    this.#providers = providers;
     this.languageModels.clear();
     this.embeddingModels.clear();
   }
@@ -113,7 +125,7 @@ export class Core {
   model(stage: Exclude<Stage, "embedding">): LanguageModel {
     const id = this.models()[stage];
     let model = this.languageModels.get(id);
-    if (!model) this.languageModels.set(id, (model = createLanguageModel(id, this.providers, this.providerOptions)));
+    if (!model) this.languageModels.set(id, (model = createLanguageModel(id, this.#providers, this.providerOptions)));
     return model;
   }
 
@@ -124,7 +136,7 @@ export class Core {
 
   embedder(id = this.indexModel()): EmbeddingModel {
     let model = this.embeddingModels.get(id);
-    if (!model) this.embeddingModels.set(id, (model = createEmbeddingModel(id, this.providers, this.providerOptions)));
+    if (!model) this.embeddingModels.set(id, (model = createEmbeddingModel(id, this.#providers, this.providerOptions)));
     return model;
   }
 

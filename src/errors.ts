@@ -10,6 +10,7 @@ export type SpectronErrorCode =
   | "index_not_ready"
   | "closed"
   | "busy"
+  | "storage"
   | "internal";
 
 export class SpectronError extends Error {
@@ -124,15 +125,95 @@ export class BusyError extends SpectronError {
   }
 }
 
-export function preview(value: unknown): string {
-  if (value === undefined) return "undefined";
-  if (typeof value === "string") return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
-  if (typeof value === "function") return "a function";
-  try {
-    const text = JSON.stringify(value);
-    if (text === undefined) return String(value);
-    return text.length > 80 ? `${text.slice(0, 77)}...` : text;
-  } catch {
-    return Object.prototype.toString.call(value);
+/**
+ * The database failed underneath a call (disk full, I/O error, file locked by another process, not a database,
+ * cannot be opened). `sqliteCode` is SQLite's extended code (`SQLITE_FULL`, `SQLITE_IOERR_WRITE`, …);
+ * `retryable` is false: a lock is a BusyError instead. The failed call's
+ * transaction was rolled back.
+ */
+export class StorageError extends SpectronError {
+  override readonly name = "StorageError";
+  constructor(
+    readonly sqliteCode: string,
+    message: string,
+    readonly retryable: boolean,
+    options?: { cause?: unknown },
+  ) {
+    super("storage", message, options);
   }
+}
+
+const PREVIEW_CHARS = 80;
+
+/**
+ * A short, bounded rendering of a received value for an error message: never more than ~80 characters, built
+ * without reading more of the value than that (a 10 MB string or a 100,000-key object costs as little as a
+ * number), safe with cycles, getters that throw and proxies.
+ */
+export function preview(value: unknown): string {
+  try {
+    return previewOf(value, 0, { left: PREVIEW_CHARS });
+  } catch {
+    return "a value that cannot be read";
+  }
+}
+
+function clip(text: string, budget: { left: number }): string {
+  const out = text.length > budget.left ? `${text.slice(0, Math.max(0, budget.left - 3))}...` : text;
+  budget.left -= out.length;
+  return out;
+}
+
+function previewOf(value: unknown, depth: number, budget: { left: number }): string {
+  switch (typeof value) {
+    case "undefined":
+      return "undefined";
+    case "string": {
+      // Slice before quoting: JSON.stringify of the whole string would cost its full length. Escapes may
+      // lengthen the slice (up to 6 characters each): still bounded.
+      const quoted =
+        value.length + 2 <= budget.left ? JSON.stringify(value) : `${JSON.stringify(value.slice(0, Math.max(1, budget.left - 6))).slice(0, -1)}..."`;
+      budget.left -= quoted.length;
+      return quoted;
+    }
+    case "number":
+    case "boolean":
+      return clip(String(value), budget);
+    case "bigint":
+      return clip(`${value}n`, budget);
+    case "symbol":
+      return "a symbol";
+    case "function":
+      return "a function";
+  }
+  if (value === null) return "null";
+  const tag = Object.prototype.toString.call(value);
+  if (Array.isArray(value)) {
+    if (depth >= 2) return "[...]";
+    const parts: string[] = [];
+    for (let i = 0; i < value.length && budget.left > 0; i++) parts.push(previewOf(value[i], depth + 1, budget));
+    const more = parts.length < value.length ? ",..." : "";
+    return clip(`[${parts.join(",")}${more}]`, { left: PREVIEW_CHARS });
+  }
+  const proto = Object.getPrototypeOf(value) as unknown;
+  if (proto !== Object.prototype && proto !== null) {
+    if (value instanceof Date) return Number.isNaN(value.getTime()) ? "an invalid Date" : `a Date (${value.toISOString()})`;
+    const name = (proto as { constructor?: { name?: unknown } }).constructor?.name;
+    return typeof name === "string" && name ? `a ${name.slice(0, 40)}` : tag;
+  }
+  if (depth >= 2) return "{...}";
+  const parts: string[] = [];
+  let count = 0;
+  for (const key in value as object) {
+    if (!Object.prototype.hasOwnProperty.call(value, key)) continue;
+    if (budget.left <= 0) {
+      parts.push("...");
+      break;
+    }
+    count++;
+    const k = clip(JSON.stringify(key.length > 40 ? `${key.slice(0, 37)}...` : key), budget);
+    parts.push(`${k}:${previewOf((value as Record<string, unknown>)[key], depth + 1, budget)}`);
+    if (count > PREVIEW_CHARS) break;
+  }
+  return clip(`{${parts.join(",")}}`, { left: PREVIEW_CHARS });
 }

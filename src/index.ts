@@ -10,6 +10,7 @@ export {
   IndexNotReadyError,
   ClosedError,
   BusyError,
+  StorageError,
 } from "./errors.js";
 export type { SpectronErrorCode } from "./errors.js";
 export type {

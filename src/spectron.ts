@@ -33,6 +33,8 @@ import type { KnowledgeAddInput } from "./knowledge/knowledge-api.js";
 import { unseal } from "./config/secrets.js";
 import { commitGroups, Core, toProviderConfigs, type CloseReport, type StageUsage } from "./core.js";
 import { ClosedError } from "./errors.js";
+import { checkedClock, guardInput, guardOptions } from "./config/input-guard.js";
+import { toSpectronError } from "./store/storage-errors.js";
 import { createLifecycleApi } from "./lifecycle/lifecycle-api.js";
 import { createKnowledgeApi, type KnowledgeListOptions } from "./knowledge/knowledge-api.js";
 import { resumeInterrupted } from "./knowledge/resume.js";
@@ -105,12 +107,18 @@ export class Spectron {
   private closing: Promise<CloseReport> | undefined;
 
   constructor(options: SpectronOptions) {
-    const o = parseInput(spectronOptionsSchema, options, "options");
+    const o = parseInput(spectronOptionsSchema, options, "options", OPAQUE_OPTIONS);
     if (o.models) validateModels(o.models, "options.models");
-    const clock = (o.clock as (() => number) | undefined) ?? Date.now;
+    const clock = o.clock ? checkedClock(o.clock as () => number) : Date.now;
+    clock();
     const logger = o.logger ?? NOOP_LOGGER;
     this.context = o.context;
-    const db = openDatabase(o.path);
+    let db: ReturnType<typeof openDatabase>;
+    try {
+      db = openDatabase(o.path);
+    } catch (error) {
+      throw toSpectronError(error, "new Spectron");
+    }
     try {
       // One immediate transaction: another process may be creating the same Context at this moment.
       const providers = immediate(db, () => {
@@ -141,27 +149,27 @@ export class Spectron {
       this.core = new Core(db, o.context, clock, logger, o.path, providers, o.provider ?? {}, o.feedback ?? true);
     } catch (error) {
       db.close();
-      throw error;
+      throw toSpectronError(error, "new Spectron");
     }
     const core = this.core;
     const guard = (method: string) => this.guard(method);
-    this.config = createConfigApi(core, this.access, {
+    this.config = typedErrors("config", createConfigApi(core, this.access, {
       guard,
       secretKey: o.secretKey,
       onEmbeddingChange: (from, to) => logger.info("Embedding model changed; run knowledge.reindex()", { from, to }),
-    });
-    this.state = createStateApi(core, this.access, guard);
-    this.traces = createTracesApi(core, this.access, guard);
-    this.lifecycle = createLifecycleApi(core, this.access, guard);
-    this.knowledge = createKnowledgeApi(core, this.access, guard);
-    this.cache = {
+    }));
+    this.state = typedErrors("state", createStateApi(core, this.access, guard));
+    this.traces = typedErrors("traces", createTracesApi(core, this.access, guard));
+    this.lifecycle = typedErrors("lifecycle", createLifecycleApi(core, this.access, guard));
+    this.knowledge = typedErrors("knowledge", createKnowledgeApi(core, this.access, guard));
+    this.cache = typedErrors("cache", {
       flush: async (ctx?: CallContext) => {
         guard("cache.flush");
         this.access.assert(parseInput(callContextSchema, ctx ?? {}, "cache.flush(ctx)"), "manage", {});
         return { evicted: flushCache(core.db, core.context) };
       },
-    };
-    this.turns = {
+    });
+    this.turns = typedErrors("turns", {
       list: async (options: TurnsListOptions = {}) => {
         guard("turns.list");
         const opts = parseInput(turnsListSchema, options, "options");
@@ -188,7 +196,7 @@ export class Spectron {
         this.access.assert(parseInput(callContextSchema, ctx ?? {}, "turns.retry(ctx)"), "manage", {});
         return retryPending(core, 100, true);
       },
-    };
+    });
     // Open the ANN indexes now, against the state on disk: loading a sidecar (or starting a background
     // rebuild) here keeps later writes on the cheap notify path instead of a log replay.
     core.vectorIndex("records", core.indexModel());
@@ -315,29 +323,41 @@ export class Spectron {
    * await agent.recall("which plan am I on?", { scope: { org: "acme", user: "alice" } });
    */
   as(principal: Principal, bound: { onBehalfOf?: string; session?: string } = {}) {
+    // Checked before the spread: spreading a string or a Map would make an object of its characters or of nothing.
+    guardOptions(bound, "as(principal, options)");
+    guardInput(bound, "as(principal, options)");
     const ctx = parseInput(boundContextSchema, { principal, ...bound }, "as(principal, options)");
-    const withCtx = <T extends object>(o: T | undefined) => ({ ...(o ?? {}), ...ctx }) as T;
+    const withCtx = <T extends object>(o: T | undefined, field = "options") => {
+      // Walked before the spread, which would call its getters and read a proxy's traps unguarded.
+      guardOptions(o, field);
+      guardInput(o, field);
+      return { ...(o ?? {}), ...ctx } as T;
+    };
     return {
       principal: ctx.principal,
-      ingest: (input: IngestInput) => this.ingest(withCtx(input)),
-      recall: (query: string, options?: RecallOptions) => this.recall(query, withCtx(options)),
-      reflect: (question: string, options?: RecallOptions) => this.reflect(question, withCtx(options)),
-      query: (query: string, options?: QueryOptions) => this.query(query, withCtx(options)),
+      ingest: async (input: IngestInput) => this.ingest(withCtx(input, "input")),
+      recall: async (query: string, options?: RecallOptions) => this.recall(query, withCtx(options)),
+      reflect: async (question: string, options?: RecallOptions) => this.reflect(question, withCtx(options)),
+      query: async (query: string, options?: QueryOptions) => this.query(query, withCtx(options)),
       state: {
         get: (id: string) => this.state.get(id, ctx),
-        list: (options?: StateListOptions) => this.state.list(withCtx(options)),
+        list: async (options?: StateListOptions) => this.state.list(withCtx(options)),
         forget: (id: string) => this.state.forget(id, ctx),
       },
       traces: {
-        list: (options?: TracesListOptions) => this.traces.list({ ...(options ?? {}), principal: ctx.principal }),
+        list: async (options?: TracesListOptions) => {
+          guardOptions(options, "options");
+          guardInput(options, "options");
+          return this.traces.list({ ...(options ?? {}), principal: ctx.principal });
+        },
         get: (id: string) => this.traces.get(id, ctx),
       },
       turns: {
-        list: (options?: TurnsListOptions) => this.turns.list(withCtx(options)),
+        list: async (options?: TurnsListOptions) => this.turns.list(withCtx(options)),
         retry: () => this.turns.retry(ctx),
       },
       knowledge: {
-        add: (input: KnowledgeAddInput) => this.knowledge.add(withCtx(input)),
+        add: async (input: KnowledgeAddInput) => this.knowledge.add(withCtx(input, "input")),
         remove: (documentId: string) => this.knowledge.remove(documentId, ctx),
         list: (options?: KnowledgeListOptions) => this.knowledge.list(withCtx(options)),
         retry: () => this.knowledge.retry(ctx),
@@ -384,3 +404,56 @@ export class Spectron {
   }
 }
 
+/** Top-level option keys holding the caller's own objects, not walked by the input guard. */
+const OPAQUE_OPTIONS: ReadonlySet<string> = new Set(["logger"]);
+
+/** The AbortSignal a call was given, if any (read defensively: the argument may be anything). */
+function signalOf(args: readonly unknown[]): AbortSignal | undefined {
+  for (const arg of args) {
+    try {
+      const signal = typeof arg === "object" && arg !== null ? (arg as { signal?: unknown }).signal : undefined;
+      if (signal instanceof AbortSignal) return signal;
+    } catch {
+      // A getter that throws: the call itself rejects the argument.
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Wraps one function so that whatever escapes it, thrown or rejected, is a SpectronError (see toSpectronError).
+ * A promise returned twice in a row (close()) is wrapped once, so that callers still get one and the same promise.
+ */
+function withTypedErrors<F extends (...args: never[]) => unknown>(method: string, fn: F): F {
+  // The last promise and its typed form: enough for close(), which hands out one promise again and again.
+  let last: { result: Promise<unknown>; typed: Promise<unknown> } | undefined;
+  return function (this: unknown, ...args: Parameters<F>) {
+    const fail = (error: unknown): never => {
+      throw toSpectronError(error, method, signalOf(args));
+    };
+    try {
+      const result = fn.apply(this, args);
+      if (!(result instanceof Promise)) return result;
+      if (last?.result !== result) last = { result, typed: result.catch(fail) };
+      return last.typed;
+    } catch (error) {
+      return fail(error);
+    }
+  } as F;
+}
+
+/** A namespace whose every method fails only with SpectronErrors. */
+function typedErrors<T extends object>(prefix: string, api: T): T {
+  const out: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(api)) {
+    out[name] = typeof value === "function" ? withTypedErrors(`${prefix}.${name}`, value as (...args: never[]) => unknown) : value;
+  }
+  return out as T;
+}
+
+// The public boundary: every method of the instance fails only with SpectronErrors (storage failures typed, a
+// defect `internal` with its cause), never a raw SqliteError or TypeError.
+for (const name of ["ingest", "recall", "reflect", "query", "usage", "idle", "as", "close"] as const) {
+  const proto = Spectron.prototype as unknown as Record<string, (...args: never[]) => unknown>;
+  proto[name] = withTypedErrors(name, proto[name]!);
+}

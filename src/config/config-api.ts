@@ -77,7 +77,7 @@ export function createConfigApi(
       deps.guard("config.providers");
       const input = parseInput(providersSchema, providers, "providers");
       call(ctx, "config.providers");
-      const merged = { ...core.providers, ...toProviderConfigs(input) };
+      const merged = { ...core.providerConfigs(), ...toProviderConfigs(input) };
       core.setProviders(merged);
       const configured = Object.keys(merged).sort();
       updateContext(core.db, core.context, {
@@ -111,7 +111,7 @@ export function createConfigApi(
       const s = core.settings();
       return {
         models: { ...s.models },
-        providers_configured: Object.keys(core.providers).sort() as ("openai" | "anthropic")[],
+        providers_configured: Object.keys(core.providerConfigs()).sort() as ("openai" | "anthropic")[],
         retention: s.retention,
         cache: { ...s.cache },
       };

@@ -1,22 +1,118 @@
 import { z } from "zod";
 import { SpectronValidationError } from "../errors.js";
+import { guardInput } from "./input-guard.js";
 import { STAGES } from "../models/types.js";
 
-/** Runs a zod schema at the public boundary; the first issue becomes a SpectronValidationError naming the field. */
-export function parseInput<S extends z.ZodType>(schema: S, value: unknown, root: string): z.output<S> {
-  const result = schema.safeParse(value);
+/**
+ * Runs a zod schema at the public boundary, after `guardInput` has bounded the value (size, depth, cycles, plain
+ * objects, well-formed text). The first issue becomes a SpectronValidationError naming the field:
+ * "Invalid `options.limit`: expected an integer ≥ 1, received -1." `opaque` names top-level keys holding the
+ * caller's own objects (a logger), not walked.
+ */
+export function parseInput<S extends z.ZodType>(schema: S, value: unknown, root: string, opaque?: ReadonlySet<string>): z.output<S> {
+  guardInput(value, root, opaque);
+  const first = schema.safeParse(value);
+  if (first.success) return first.data;
+  // Parsed again for the messages: a per-parse error map costs on every call, and only failures need it.
+  const result = schema.safeParse(value, { error: expectation });
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
   const path = issue.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("");
   let received: unknown = value;
   for (const p of issue.path) received = received == null ? undefined : (received as Record<PropertyKey, unknown>)[p as PropertyKey];
   const field = `${root}${path}`.replace(/^\./, "");
-  let expected = issue.message.replace(/^Invalid input: /, "");
+  let expected = issue.message;
   if (issue.code === "unrecognized_keys") {
-    expected = `no unknown keys (${issue.keys.map((k) => `\`${k}\``).join(", ")} ${issue.keys.length === 1 ? "is" : "are"} not accepted)`;
+    const shown = issue.keys.slice(0, 5).map((k) => `\`${k.length > 40 ? `${k.slice(0, 37)}...` : k}\``);
+    const more = issue.keys.length > 5 ? ` and ${issue.keys.length - 5} more` : "";
+    expected = `no unknown keys (${shown.join(", ")}${more} ${issue.keys.length === 1 ? "is" : "are"} not accepted)`;
   }
   throw new SpectronValidationError(field || root, expected, received);
 }
+
+const A_TYPE: Record<string, string> = {
+  string: "a string",
+  number: "a number",
+  int: "an integer",
+  boolean: "true or false",
+  object: "an object",
+  array: "an array",
+  date: "a valid Date",
+  function: "a function",
+  nonoptional: "a value",
+};
+
+/**
+ * What was expected, in words, for the issues our schemas leave to zod's defaults (their own messages win).
+ * Only the expectation: parseInput adds the field and the received value, once.
+ */
+function expectation(issue: z.core.$ZodRawIssue): string {
+  const bound = (n: unknown) => (typeof n === "number" || typeof n === "bigint" ? n.toLocaleString("en-US") : String(n));
+  switch (issue.code) {
+    case "invalid_type":
+      return A_TYPE[issue.expected] ?? `a value of type ${issue.expected}`;
+    case "too_small": {
+      const min = bound(issue.minimum);
+      if (issue.origin === "string") return `a string of at least ${min} character${min === "1" ? "" : "s"}`;
+      if (issue.origin === "array" || issue.origin === "set") return `at least ${min} item${min === "1" ? "" : "s"}`;
+      return `a number ${issue.inclusive ? "≥" : ">"} ${min}`;
+    }
+    case "too_big": {
+      const max = bound(issue.maximum);
+      if (issue.origin === "string") return `a string of at most ${max} characters`;
+      if (issue.origin === "array" || issue.origin === "set") return `at most ${max} item${max === "1" ? "" : "s"}`;
+      return `a number ${issue.inclusive ? "≤" : "<"} ${max}`;
+    }
+    case "invalid_value":
+      return issue.values.length === 1 ? JSON.stringify(issue.values[0]) : `one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
+    case "invalid_format":
+      return issue.format === "url" ? "a URL" : issue.format === "datetime" ? "an ISO 8601 date-time with a time zone" : `a string in ${issue.format} format`;
+    case "not_multiple_of":
+      return `a multiple of ${bound(issue.divisor)}`;
+    case "invalid_key":
+      return "valid keys";
+    case "invalid_element":
+      return "valid elements";
+    case "invalid_union":
+      return "one of the accepted forms";
+    default:
+      return "a valid value";
+  }
+}
+
+/** An integer in [min, max], with messages that say so ("an integer ≥ 1"). */
+export function integer(min: number, max: number) {
+  const range = `an integer from ${min.toLocaleString("en-US")} to ${max.toLocaleString("en-US")}`;
+  return z
+    .number({ error: range })
+    .int({ error: range })
+    .min(min, { error: `an integer ≥ ${min.toLocaleString("en-US")}` })
+    .max(max, { error: `an integer ≤ ${max.toLocaleString("en-US")}` });
+}
+
+/** Epoch ms of 0001-01-01 and 9999-12-31T23:59:59.999Z: dates a person can mean, inside what Date and ISO 8601 hold. */
+export const DATE_MIN_MS = -62_135_596_800_000;
+export const DATE_MAX_MS = 253_402_300_799_999;
+
+/** Free-form JSON metadata: at most 64 KB as JSON, 16 levels deep, keys of at most 256 characters. */
+export const METADATA_MAX_BYTES = 65_536;
+export const METADATA_MAX_DEPTH = 16;
+
+function depthOf(value: unknown, depth = 0): number {
+  if (typeof value !== "object" || value === null) return depth;
+  let max = depth + 1;
+  for (const v of Object.values(value)) max = Math.max(max, depthOf(v, depth + 1));
+  return max;
+}
+
+/** Checked after guardInput: the value is acyclic and bounded, so serialising it is safe. */
+export const metadataSchema = z
+  .record(z.string().max(256, "metadata keys of at most 256 characters"), z.json())
+  .refine((m) => depthOf(m) <= METADATA_MAX_DEPTH, `metadata nested at most ${METADATA_MAX_DEPTH} levels deep`)
+  .refine((m) => Buffer.byteLength(JSON.stringify(m)) <= METADATA_MAX_BYTES, `metadata of at most ${METADATA_MAX_BYTES / 1024} KB as JSON`);
+
+/** The most grants a principal may carry: each one is a term in the SQL of a scoped read. */
+export const PRINCIPAL_MAX_GRANTS = 100;
 
 export const SCOPE_MAX_DIMENSIONS = 8;
 
@@ -69,7 +165,7 @@ export const memoryCategorySchema = z.enum(["identity", "knowledge", "context"])
 export const stageSchema = z.enum(STAGES);
 
 export const modelsSchema = z.strictObject(
-  Object.fromEntries(STAGES.map((s) => [s, z.string().min(1).optional()])) as Record<
+  Object.fromEntries(STAGES.map((s) => [s, z.string().min(1, "a model id").max(256, "a model id of at most 256 characters").optional()])) as Record<
     (typeof STAGES)[number],
     z.ZodOptional<z.ZodString>
   >,
@@ -77,10 +173,11 @@ export const modelsSchema = z.strictObject(
 export type ModelsInput = z.infer<typeof modelsSchema>;
 export type Models = Required<{ [K in keyof ModelsInput]: string }>;
 
-const providerValueSchema = z.union([
-  z.string().min(1, "a non-empty API key"),
-  z.strictObject({ apiKey: z.string().min(1, "a non-empty API key"), baseURL: z.url().optional() }),
-]);
+const apiKeySchema = z.string().min(1, "a non-empty API key").max(4096, "an API key of at most 4,096 characters");
+const providerValueSchema = z.union(
+  [apiKeySchema, z.strictObject({ apiKey: apiKeySchema, baseURL: z.url({ error: "a URL" }).max(2048, "a URL of at most 2,048 characters").optional() })],
+  { error: "an API key, or { apiKey, baseURL }" },
+);
 export const providersSchema = z.strictObject({ openai: providerValueSchema.optional(), anthropic: providerValueSchema.optional() });
 export type ProvidersInput = z.infer<typeof providersSchema>;
 
@@ -100,9 +197,9 @@ export type CacheConfig = { similarity: number; freshness: string | null; min_tr
 
 export const principalSchema = z.strictObject({
   id: z.string().min(1).max(256),
-  grants: z.array(
-    z.strictObject({ scope: scopeSchema, permissions: z.array(z.enum(["read", "write", "manage"])).min(1) }),
-  ),
+  grants: z
+    .array(z.strictObject({ scope: scopeSchema, permissions: z.array(z.enum(["read", "write", "manage"])).min(1).max(3) }))
+    .max(PRINCIPAL_MAX_GRANTS, `at most ${PRINCIPAL_MAX_GRANTS} grants (grant a broader scope instead of many narrow ones)`),
 });
 export type Principal = z.infer<typeof principalSchema>;
 
@@ -116,7 +213,13 @@ export const callContextShape = {
 export const callContextSchema = z.strictObject(callContextShape);
 export type CallContext = z.infer<typeof callContextSchema>;
 
-const dateInputSchema = z.union([z.iso.datetime({ offset: true }), z.date(), z.number().int().nonnegative()]);
+const DATE_FORMS = "an ISO 8601 date-time with a time zone, a Date or epoch milliseconds";
+const dateInputSchema = z
+  .union([z.iso.datetime({ offset: true }), z.date(), z.number().refine(Number.isInteger, DATE_FORMS)], { error: DATE_FORMS })
+  .refine((v) => {
+    const ms = toEpochMs(v);
+    return Number.isFinite(ms) && ms >= DATE_MIN_MS && ms <= DATE_MAX_MS;
+  }, `${DATE_FORMS}, between years 1 and 9999`);
 export function toEpochMs(value: string | Date | number): number {
   return typeof value === "number" ? value : typeof value === "string" ? Date.parse(value) : value.getTime();
 }
@@ -127,7 +230,7 @@ export const ingestSchema = z.strictObject({
   scope: scopeSchema.default({}),
   speaker: z.string().min(1).max(256).optional(),
   occurred_at: dateInputSchema.optional(),
-  metadata: z.record(z.string(), z.json()).optional(),
+  metadata: metadataSchema.optional(),
   ...callContextShape,
 });
 export type IngestInput = z.input<typeof ingestSchema>;
@@ -137,14 +240,14 @@ export const querySchema = z.string().trim().min(1, "a non-empty question").max(
 export const recallOptionsSchema = z.strictObject({
   scope: scopeSchema.default({}),
   /** How many records to retrieve for the answer. @default 8 */
-  limit: z.number().int().min(1).max(100).default(8),
+  limit: integer(1, 100).default(8),
   ...callContextShape,
 });
 export type RecallOptions = z.input<typeof recallOptionsSchema>;
 
 export const queryOptionsSchema = z.strictObject({
   scope: scopeSchema.default({}),
-  limit: z.number().int().min(1).max(1000).default(10),
+  limit: integer(1, 1000).default(10),
   ...callContextShape,
 });
 export type QueryOptions = z.input<typeof queryOptionsSchema>;
@@ -154,17 +257,17 @@ export const stateListSchema = z.strictObject({
   expires_before: dateInputSchema.optional(),
   memory_category: memoryCategorySchema.optional(),
   status: z.enum(["current", "superseded", "flagged", "expired", "forgotten"]).optional(),
-  limit: z.number().int().min(1).max(1000).default(100),
-  cursor: z.string().regex(/^\d+$/, "a cursor returned by a previous state.list call").optional(),
+  limit: integer(1, 1000).default(100),
+  cursor: z.string().regex(/^[1-9][0-9]{0,14}$/, "a cursor returned by a previous state.list call").optional(),
   ...callContextShape,
 });
 export type StateListOptions = z.input<typeof stateListSchema>;
 
 export const tracesListSchema = z.strictObject({
   kind: z.enum(["retrieval_trace", "decision_trace", "response_trace", "sweep_trace"]).optional(),
-  session: z.string().min(1).optional(),
-  limit: z.number().int().min(1).max(1000).default(50),
-  cursor: z.string().regex(/^\d+$/, "a cursor returned by a previous traces.list call").optional(),
+  session: z.string().min(1).max(256).optional(),
+  limit: integer(1, 1000).default(50),
+  cursor: z.string().regex(/^[1-9][0-9]{0,14}$/, "a cursor returned by a previous traces.list call").optional(),
   principal: callContextShape.principal,
   onBehalfOf: callContextShape.onBehalfOf,
   signal: callContextShape.signal,
@@ -174,7 +277,7 @@ export type TracesListOptions = z.input<typeof tracesListSchema>;
 export const turnsListSchema = z.strictObject({
   status: z.enum(["pending", "extracted", "failed"]).optional(),
   scope: scopeSchema.optional(),
-  limit: z.number().int().min(1).max(1000).default(100),
+  limit: integer(1, 1000).default(100),
   ...callContextShape,
 });
 export type TurnsListOptions = z.input<typeof turnsListSchema>;
@@ -190,17 +293,26 @@ export interface Logger {
   error(message: string, data?: Record<string, unknown>): void;
 }
 
-const intervalSchema = z.union([z.literal(false), z.number().int().min(100, "an interval of at least 100 ms, or false")]);
+const INTERVAL = "an interval in ms from 100 to 2,147,483,647, or false";
+const intervalSchema = z.union([z.literal(false), z.number().int().min(100).max(2_147_483_647)], { error: INTERVAL });
 
 export const spectronOptionsSchema = z.strictObject({
   context: z
     .string()
     .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, 'a Context name of letters, digits, ".", "_", ":" or "-" (such as "acme-prod")'),
-  path: z.string().min(1).default(":memory:"),
+  path: z
+    .string()
+    .min(1, "a file path or \":memory:\"")
+    .max(4096, "a file path of at most 4,096 characters")
+    .refine((p) => !p.includes("\u0000"), "a file path without NUL characters")
+    .default(":memory:"),
   clock: z.function().optional(),
   models: modelsSchema.optional(),
   providers: providersSchema.optional(),
-  secretKey: z.union([z.string().min(16, "at least 16 characters"), z.instanceof(Uint8Array)]).optional(),
+  secretKey: z
+    .union([z.string().min(16).max(4096), z.instanceof(Uint8Array)], { error: "a secret of 16 to 4,096 characters, or a Uint8Array" })
+    .refine((k) => typeof k === "string" || (k.length >= 16 && k.length <= 4096), "a secret of 16 to 4,096 bytes")
+    .optional(),
   logger: loggerSchema.optional(),
   /** Background sweep intervals; `false` turns every schedule off (sweeps stay callable by hand). */
   schedule: z
@@ -222,13 +334,13 @@ export const spectronOptionsSchema = z.strictObject({
   provider: z
     .strictObject({
       /** Per-call timeout in ms. @default 30000 */
-      timeoutMs: z.number().int().positive().optional(),
+      timeoutMs: integer(1, 2_147_483_647).optional(),
       /** Retries of 429, 5xx, timeouts and network errors. @default 3 */
-      maxRetries: z.number().int().min(0).max(10).optional(),
+      maxRetries: integer(0, 10).optional(),
       /** First backoff in ms (exponential, full jitter, honouring retry-after). @default 250 */
-      retryBaseMs: z.number().int().min(0).optional(),
+      retryBaseMs: integer(0, 3_600_000).optional(),
       /** Longest backoff in ms. @default 8000 */
-      retryCapMs: z.number().int().min(0).optional(),
+      retryCapMs: integer(0, 3_600_000).optional(),
     })
     .optional(),
 });

@@ -3,7 +3,7 @@ import { z } from "zod";
 import type { Access } from "../access/access.js";
 import { actorOf, can, canReadRecord, readableScopeKeys } from "../access/access.js";
 import type { Core } from "../core.js";
-import { callContextSchema, callContextShape, parseInput, scopeSchema, type CallContext } from "../config/schemas.js";
+import { callContextSchema, callContextShape, metadataSchema, parseInput, scopeSchema, type CallContext } from "../config/schemas.js";
 import { evictByChunks } from "../store/cache.js";
 import { getDocument, insertDocument, listDocuments, type DocumentRow, type DocumentStatus } from "../store/documents.js";
 import { parseId, toId } from "../store/ids.js";
@@ -20,7 +20,7 @@ export const knowledgeAddSchema = z.strictObject({
   title: z.string().trim().min(1, "a non-empty title").max(512),
   text: z.string().trim().min(1, "non-empty text").max(5_000_000, "at most 5,000,000 characters"),
   scope: scopeSchema.default({}),
-  metadata: z.record(z.string(), z.json()).optional(),
+  metadata: metadataSchema.optional(),
   ...callContextShape,
 });
 export type KnowledgeAddInput = z.input<typeof knowledgeAddSchema>;

@@ -14,19 +14,25 @@ export function toId(kind: IdKind, n: number | bigint): string {
   return `${ID_PREFIX[kind]}${n}`;
 }
 
+/**
+ * The number of a public id, or undefined: exactly the prefix and a positive decimal integer without sign,
+ * leading zero, exponent or fraction ("rec_2", never "rec_02", "rec_0x2", "rec_2.0" or "rec_+2"), at most 15
+ * digits. One id has one spelling.
+ */
+function numberOf(prefix: string, id: string): number | undefined {
+  if (id.length > prefix.length + 15 || !id.startsWith(prefix)) return undefined;
+  const digits = id.slice(prefix.length);
+  return /^[1-9][0-9]*$/.test(digits) ? Number(digits) : undefined;
+}
+
 export function parseId(kind: IdKind, id: unknown, field = "id"): number {
   const prefix = ID_PREFIX[kind];
-  if (typeof id === "string" && id.startsWith(prefix)) {
-    const n = Number(id.slice(prefix.length));
-    if (Number.isSafeInteger(n) && n > 0) return n;
-  }
-  throw new SpectronValidationError(field, `a ${kind} id such as "${prefix}42"`, id);
+  const n = typeof id === "string" ? numberOf(prefix, id) : undefined;
+  if (n === undefined) throw new SpectronValidationError(field, `a ${kind} id such as "${prefix}42"`, id);
+  return n;
 }
 
 /** Like parseId, but returns undefined for ids of another kind (used where several kinds are accepted). */
 export function tryParseId(kind: IdKind, id: string): number | undefined {
-  const prefix = ID_PREFIX[kind];
-  if (!id.startsWith(prefix)) return undefined;
-  const n = Number(id.slice(prefix.length));
-  return Number.isSafeInteger(n) && n > 0 ? n : undefined;
+  return numberOf(ID_PREFIX[kind], id);
 }
