@@ -1,5 +1,5 @@
 // `npm run bench` — LoCoMo retrieval quality, speed at scale and model economy; `-- --quick` for a sub-minute
-// smoke run. Options: --only=locomo,scale,economy  --sizes=10k,100k,1m  --out=<name> (bench/results/<name>.*).
+// smoke run. Options: --only=locomo,scale,economy,extraction  --sizes=10k,100k,1m  --out=<name> (bench/results/<name>.*).
 // Progress goes to stderr, the Markdown tables to stdout and bench/results/.
 
 import { fork } from "node:child_process";
@@ -7,6 +7,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { runEconomy } from "./economy.js";
+import { runExtraction } from "./extraction.js";
 import { runLocomo } from "./locomo.js";
 import { note } from "./progress.js";
 import { gitCommit, machine, renderMarkdown, type BenchResults } from "./report.js";
@@ -14,7 +15,7 @@ import type { ScaleReport } from "./scale.js";
 import { formatSize, parseSize } from "./stats.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const SECTIONS = ["locomo", "scale", "economy"] as const;
+const SECTIONS = ["locomo", "scale", "economy", "extraction"] as const;
 
 function parseArgs(argv: string[]) {
   const opts = { quick: false, only: [...SECTIONS] as string[], sizes: undefined as number[] | undefined, out: undefined as string | undefined };
@@ -25,7 +26,7 @@ function parseArgs(argv: string[]) {
     else if (key === "--sizes" && value) opts.sizes = value.split(",").map(parseSize);
     else if (key === "--out" && value) opts.out = value;
     else if (key === "--help" || key === "-h") {
-      console.log("npm run bench -- [--quick] [--only=locomo,scale,economy] [--sizes=10k,100k,1m] [--out=name]");
+      console.log("npm run bench -- [--quick] [--only=locomo,scale,economy,extraction] [--sizes=10k,100k,1m] [--out=name]");
       process.exit(0);
     } else throw new Error(`Unknown option ${arg} (try --help)`);
   }
@@ -78,6 +79,7 @@ async function main() {
     for (const size of sizes) results.scale.push(await timedSection(`scale ${formatSize(size)}`, () => scaleInChild(size, opts.quick)));
   }
   if (opts.only.includes("economy")) results.economy = await timedSection("economy", () => runEconomy({ quick: opts.quick }));
+  if (opts.only.includes("extraction")) results.extraction = await timedSection("extraction", () => runExtraction());
   wallSeconds.total = (performance.now() - started) / 1000;
 
   const markdown = renderMarkdown(results);
