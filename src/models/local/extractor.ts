@@ -88,7 +88,8 @@ export function extract(input: ExtractionInput): Extraction {
 }
 
 function isSocial(sentence: string): boolean {
-  return SOCIAL.test(sentence) || (GREETING.test(sentence) && words(sentence).length <= 3);
+  const body = sentence.replace(LEADING_FILLER, "");
+  return SOCIAL.test(sentence) || SOCIAL.test(body) || (GREETING.test(sentence) && words(sentence).length <= 3);
 }
 
 function userClause(clause: string, speaker: Speaker, question: boolean): ExtractedFact[] {

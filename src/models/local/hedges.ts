@@ -23,6 +23,7 @@ export function stripHedges(clause: string): string {
     .replace(/\bnot\s+sure\b(?:\s+(?:if|whether|that)\b)?\s*,?\s*/gi, "")
     .replace(/\b(?:maybe|perhaps|probably|possibly)\b\s*,?\s*/gi, "")
     .replace(/\bI(?:'m|\s+am)\s+(?:considering|thinking\s+(?:of|about))\s+/gi, "I'm ")
+    .replace(/\bI(?:'d|\s+(?:might|may|could|would|should))\s+not\s+be\s+/gi, "I'm not ")
     .replace(/\bI(?:'ll|'d|\s+(?:might|may|could|would|will|should))\s+be\s+/gi, "I'm ")
     .replace(/\bI(?:'ll|\s+(?:might|may|could|would|will|should))\s+/gi, "I ")
     .replace(/\bI(?:'m|\s+am)\s+(?:going|planning|hoping)\s+to\s+be\s+/gi, "I'm ")

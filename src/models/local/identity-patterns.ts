@@ -104,7 +104,7 @@ function place(
  */
 function occupation(raw: string): IdentityMatch[] {
   const phrase = takePhrase(raw, BREAKS.place, 4);
-  const tokens = words(phrase).map((w) => w.toLowerCase());
+  const tokens = [...words(phrase), ...phrase.split(/\s+/)].map((w) => w.toLowerCase());
   if (tokens.length === 0 || isEmptyPhrase(phrase) || !tokens.some((w) => isJobNoun(w))) return [];
   return [fact("occupation", phrase)];
 }

@@ -47,7 +47,8 @@ const STATES_RE = alternation(HEALTH_STATES);
 const MARITAL_RE = alternation(MARITAL);
 
 function re(source: string): RegExp {
-  return new RegExp(source, "iu");
+  // A pattern that reads a name must see capitals: only its opening word may be either case.
+  return new RegExp(source, /\\p\{Lu\}/.test(source) ? "u" : "iu");
 }
 
 function match(
@@ -92,7 +93,7 @@ interface Pattern {
 const PATTERNS: readonly Pattern[] = [
   // age
   {
-    re: re(String.raw`\b${IM}\s+(?:now\s+|almost\s+|nearly\s+|turning\s+|about\s+to\s+turn\s+)?(\d{1,3})(?:\s*(?:years?\s+old|yo|y/o))?(?![\d.,:%'])(?!\s*(?:percent|minutes?|mins?|hours?|km|miles?|kg|kilos?|lbs?|pounds|feet|ft|cm|dollars|euros|times|days?|weeks?|months?|th|st|nd|rd|am|pm|o'clock|%|in\b|on\b|of\b|out\b|for\b|\p{L}))`),
+    re: re(String.raw`\b${IM}\s+(?:now\s+|almost\s+|nearly\s+|turning\s+|about\s+to\s+turn\s+)?(\d{1,3})(?:\s*(?:years?\s+old|yo|y/o))?(?![\d,:%']|\.\d)(?!\s*(?:percent|minutes?|mins?|hours?|km|miles?|kg|kilos?|lbs?|pounds|feet|ft|cm|dollars|euros|times|days?|weeks?|months?|th|st|nd|rd|am|pm|a\.m|p\.m|o'clock|%|of\b|out\b|minutes|k\b|m\b)\b)`),
     build: (m) => (Number(g(m)) > 0 && Number(g(m)) < 120 ? match("age", g(m)) : []),
   },
   { re: re(String.raw`\bI\s+${ADV}turned\s+(\d{1,3})\b`), build: (m) => match("age", g(m)) },
@@ -101,7 +102,7 @@ const PATTERNS: readonly Pattern[] = [
   // diet
   { re: re(String.raw`\b${IM}\s+${ADV}(?:a\s+|an\s+)?(?:strict\s+|strictly\s+|fully\s+|full\s+|mostly\s+)?(${DIETS_RE})\b(?!\s+(?:food|restaurant|recipe|dish|meal|option)s?\b)`), build: (m) => match("diet", g(m).toLowerCase()) },
   {
-    re: re(String.raw`\b(?:I|we)\s+${ADV}(?:eat|follow|keep|have|stick\s+to|'m\s+on|am\s+on|do)\s+(?:a|an)\s+(?:(?:mostly|mainly|largely|strict|strictly|fully|very)\s+)?([\p{L}-]+(?:\s+[\p{L}-]+)?)\s+diet\b`),
+    re: re(String.raw`\b(?:I|[Ww]e)\s+${ADV}(?:eat|follow|keep|have|stick\s+to|'m\s+on|am\s+on|do)\s+(?:a|an)\s+(?:(?:mostly|mainly|largely|strict|strictly|fully|very)\s+)?([\p{L}-]+(?:\s+[\p{L}-]+)?)\s+diet\b`),
     build: (m) => match("diet", g(m).toLowerCase()),
   },
   { re: re(String.raw`\b${IM}\s+on\s+(?:a|an)\s+([\p{L}-]+(?:\s+[\p{L}-]+)?)\s+diet\b`), build: (m) => match("diet", g(m).toLowerCase()) },
@@ -115,18 +116,18 @@ const PATTERNS: readonly Pattern[] = [
   // allergies
   { re: re(String.raw`\b${IM}\s+(?:\p{L}+\s+){0,2}?allergic\s+to\s+(.+)`), build: (m) => splitList(takePhrase(g(m), BREAKS.place, 6)).flatMap((v) => match("allergy", v)) },
   {
-    re: re(String.raw`\bI\s+${ADV}${HAVE}\s+(?:a|an|some)\s+(?:(?:severe|mild|bad|serious|slight|terrible|life-threatening|minor)\s+)*(?:([\p{L}-]+)\s+)?allergy(?:\s+to\s+(.+))?`),
+    re: re(String.raw`\bI\s*${ADV}${HAVE}\s+(?:a|an|some)\s+(?:(?:severe|mild|bad|serious|slight|terrible|life-threatening|minor)\s+)*(?:([\p{L}-]+)\s+)?allergy(?:\s+to\s+(.+))?`),
     build: (m) => (g(m, 2) ? splitList(takePhrase(g(m, 2), BREAKS.place, 6)).flatMap((v) => match("allergy", v)) : match("allergy", g(m))),
   },
   // health
   {
-    re: re(String.raw`\bI\s+${ADV}(?:have|'ve\s+got|have\s+got|suffer\s+from|live\s+with|struggle\s+with|get|(?:was|got|'ve\s+been|have\s+been)\s+diagnosed\s+with|'ve\s+had|have\s+had|'ve\s+always\s+had)\s+(.+)`),
+    re: re(String.raw`\bI\s*${ADV}(?:have|'ve\s+got|have\s+got|suffer\s+from|live\s+with|struggle\s+with|get|(?:was|got|'ve\s+been|have\s+been)\s+diagnosed\s+with|'ve\s+had|have\s+had|'ve\s+always\s+had)\s+(.+)`),
     build: (m) => match("health", condition(g(m))),
   },
   { re: re(String.raw`\b${IM}\s+${ADV}((?:[\p{L}-]+\s+)?(?:${STATES_RE}))\b((?:\s+in\s+(?:one|both|my|the)\s+\p{L}+)?)`), build: (m) => match("health", `${g(m)}${g(m, 2)}`.replace(/^(?:very|so|pretty|quite|a\s+bit)\s+/i, "")) },
   // family
   {
-    re: re(String.raw`\b(?:I|we)\s+${ADV}(?:have|'ve\s+got|have\s+got)\s+(${COUNT}\s+(?:[\p{L}-]+\s+){0,2}?(?:${FAMILY_RE}))\b(?:\s+(?:named|called)\s+${NAME}|,\s+${NAME})?`),
+    re: re(String.raw`\b(?:I|[Ww]e)\s*${ADV}(?:have|'ve\s+got|have\s+got)\s+(${COUNT}\s+(?:[\p{L}-]+\s+){0,2}?(?:${FAMILY_RE}))\b(?:\s+(?:named|called)\s+${NAME}|,\s+${NAME})?`),
     build: (m) => match("family", counted(g(m), g(m, 2) || g(m, 3)), { kind: "relation" }),
   },
   { re: re(String.raw`\b${IM}\s+(?:happily\s+)?married\s+to\s+${NAME}`), build: (m) => [...match("family", `spouse ${g(m)}`, { kind: "relation" }), ...match("marital_status", "married")] },
@@ -138,11 +139,11 @@ const PATTERNS: readonly Pattern[] = [
   },
   // marital status
   { re: re(String.raw`\b${IM}\s+(?:happily\s+|recently\s+|newly\s+|now\s+)?(${MARITAL_RE})\b(?!\s+to\b)`), build: (m) => match("marital_status", g(m).toLowerCase()) },
-  { re: re(String.raw`\b(?:I|we)\s+${ADV}got\s+(married|divorced|engaged|separated)\b(?!\s+to\b)`), build: (m) => match("marital_status", g(m).toLowerCase()) },
+  { re: re(String.raw`\b(?:I|[Ww]e)\s+${ADV}got\s+(married|divorced|engaged|separated)\b(?!\s+to\b)`), build: (m) => match("marital_status", g(m).toLowerCase()) },
   { re: re(String.raw`\bwe(?:'ve|\s+have)\s+been\s+(married|together)\s+for\b`), build: (m) => match("marital_status", g(m).toLowerCase() === "together" ? "in a relationship" : "married") },
   // pets
   {
-    re: re(String.raw`\b(?:I|we)\s+${ADV}(?:${HAVE}|adopted|rescued|bought|took\s+in|brought\s+home)\s+(${COUNT}\s+(?:[\p{L}-]+\s+){0,2}?(?:${PETS_RE}))\b(?:\s+(?:named|called)\s+${NAME}|,\s+${NAME})?`),
+    re: re(String.raw`\b(?:I|[Ww]e)\s*${ADV}(?:${HAVE}|adopted|rescued|bought|took\s+in|brought\s+home)\s+(${COUNT}\s+(?:[\p{L}-]+\s+){0,2}?(?:${PETS_RE}))\b(?:\s+(?:named|called)\s+${NAME}|,\s+${NAME})?`),
     build: (m) => match("pet", counted(g(m), g(m, 2) || g(m, 3))),
   },
   // languages
@@ -157,7 +158,7 @@ const PATTERNS: readonly Pattern[] = [
   { re: re(String.raw`\b${IM}\s+${ADV}(?:studying|majoring\s+in|doing\s+(?:a|an|my)\s+(?:PhD|doctorate|masters?|master's|degree|bachelor's|MBA)\s+in)\s+(.+)`), build: (m) => match("education", takePhrase(g(m), BREAKS.place, 4), { clauseText: true }) },
   { re: re(String.raw`\bI\s+${ADV}graduated\s+from\s+(.+)`), build: (m) => match("education", takePhrase(g(m), BREAKS.place, 5), { clauseText: true }) },
   {
-    re: re(String.raw`\bI\s+${ADV}(?:have|'ve\s+got|hold|earned|got)\s+(?:a|an|my)\s+((?:PhD|doctorate|masters?|master's|MBA|MSc|BSc|BA|MA|degree|bachelor's|diploma|law\s+degree)(?:\s+degree)?(?:\s+in\s+[\p{L}\s]+)?)`),
+    re: re(String.raw`\bI\s*${ADV}(?:have|'ve\s+got|hold|earned|got)\s+(?:a|an|my)\s+((?:PhD|doctorate|masters?|master's|MBA|MSc|BSc|BA|MA|degree|bachelor's|diploma|law\s+degree)(?:\s+degree)?(?:\s+in\s+[\p{L}\s]+)?)`),
     build: (m) => match("education", takePhrase(g(m), new Set([...BREAKS.activity, "from", "at"]), 6), { clauseText: true }),
   },
   // how one works
