@@ -1,13 +1,12 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { Spectron, type MemoryRecord } from "../src/index.js";
+import { Spectron } from "../src/index.js";
 import { DAY, alice, makeMemory, manualClock, tempDir } from "./helpers.js";
 
 // Issue 12, "tried as a new user": each behaviour observed with the offline default models, through a real
 // Spectron (local:rules extraction, local embedder, the background reconciliation pass awaited).
 
 const live = async (memory: Spectron, scope = alice) => (await memory.state.list({ scope })).records;
-const byText = (records: readonly MemoryRecord[], re: RegExp) => records.find((r) => re.test(r.text));
 
 describe("lasting personal facts are identity, not 7-day context", () => {
   for (const storage of [":memory:", "file"] as const) {

@@ -73,6 +73,8 @@ export function extract(input: ExtractionInput): Extraction {
   for (const sentence of splitSentences(input.content)) {
     const question = sentence.endsWith("?");
     if (isSocial(sentence) || (question && input.role !== "user")) continue;
+    // "You told me you're allergic to shellfish, so I avoided seafood": the whole sentence restates the user.
+    if (input.role === "assistant" && RESTATES_USER.test(sentence)) continue;
     for (const raw of splitClauses(sentence.replace(ELIDED_I, "; I "))) {
       const clause = raw.replace(LEADING_FILLER, "").trim();
       if (!clause) continue;
@@ -145,7 +147,9 @@ function userClause(clause: string, speaker: Speaker, question: boolean): Extrac
   if (facts.length === 0) {
     const identity = matchIdentity(positive);
     const personal = matchPersonal(positive).filter((p) => !identity.some((i) => i.attribute === p.attribute));
-    facts.push(...identity.map((m) => identityFact(m, clause, hedged, negated, speaker)));
+    // "I'm not really into sports" is a dislike, not a negated like.
+    const flipped = identity.map((m) => (negated && m.attribute === "likes" ? { ...m, attribute: "dislikes", text: `User dislikes ${m.value}.`, hedgedText: `User may dislike ${m.value}.` } : m));
+    facts.push(...flipped.map((m) => identityFact(m, clause, hedged, negated && m.attribute !== "dislikes", speaker)));
     facts.push(...personal.map((m) => personalFact(m, clause, { hedged, negated: negated || m.negated }, speaker)));
   }
   for (const person of mentions.people) facts.push(...aboutPerson(person, clause, hedged, speaker));
@@ -232,15 +236,21 @@ function aboutPerson(person: NamedPerson, clause: string, hedged: boolean, speak
 /** Openings of an assistant sentence that address or cheer the user rather than state something. */
 const ASSISTANT_SMALL_TALK =
   /^(?:congratulations|congrats|sorry|I'm\s+sorry|I\s+hope|I'm\s+glad|glad|happy|great|wonderful|awesome|amazing|nice|good|sounds|that\s+sounds|that's|it\s+sounds|what\s+a|of\s+course|sure|absolutely|certainly|thanks|thank\s+you|you're\s+welcome|here\s+(?:are|is)|here's|let's|let\s+me|first|second|third|finally|also|next|lastly)\b/i;
+/** An assistant sentence that reports what the user said. */
+const RESTATES_USER = /\byou\s+(?:told|mentioned|said|shared|wrote|noted)\b|\bas\s+you\s+(?:said|mentioned)\b/i;
 /** An assistant turn is mostly about the user or advice to them; at most this many of its sentences are kept. */
 const MAX_ASSISTANT_RECORDS = 2;
 
 /**
- * Assistant sentences kept as records: statements about named things or figures ("The museum is closed on
- * Mondays"), never a restatement of what the user said (second person), small talk, advice or a question.
+ * Assistant sentences kept as records: what the assistant did ("I've updated your plan to Pro") and statements
+ * about named things or figures ("The museum is closed on Mondays"); never a restatement of what the user
+ * said (second person), small talk, advice or a question.
  */
 function assistantStatement(clause: string): boolean {
-  if (ASSISTANT_SMALL_TALK.test(clause) || /\b(?:you|your|yours|you're|you've|you'll|you'd|yourself)\b/i.test(clause)) return false;
+  if (ASSISTANT_SMALL_TALK.test(clause)) return false;
+  // Something the assistant did ("I've updated your plan to Pro", "I booked …") is news, even about the user.
+  if (/^I(?:'ve|\s+have)?\s+(?:just\s+|now\s+|already\s+)?\p{Ll}+ed\b/u.test(clause)) return true;
+  if (/\b(?:you|your|yours|you're|you've|you'll|you'd|yourself)\b/i.test(clause)) return false;
   const first = (words(clause)[0] ?? "").toLowerCase();
   // An imperative ("Try stretching daily") opens with a bare verb: a lower-case word that is no determiner or noun phrase.
   if (/^\p{Ll}/u.test(clause) || /^(?:try|drink|get|make|consider|remember|take|keep|avoid|use|check|start|go|add|eat|book|visit|bring|ask|look|call|contact|see)$/.test(first)) return false;
@@ -252,7 +262,9 @@ function otherClause(clause: string, role: ExtractionInput["role"], speaker: Spe
   if (QUESTION_START.test(clause) || contentWords(clause).length === 0) return [];
   if (role === "assistant") {
     if (!assistantStatement(clause)) return [];
-    return [contextFact(clause, role, asSentence(`The assistant said that ${lowerFirst(clause)}`), false, speaker)];
+    const text = toThirdPerson(clause, "Assistant", "User");
+    const attributed = /\bAssistant\b/.test(text) ? text : `Assistant said that ${/^(?:The|A|An|This|That|These|Those|It|There)\b/.test(text) ? lowerFirst(text) : text}`;
+    return [contextFact(clause, role, asSentence(attributed), false, speaker)];
   }
   const text = role === "system" ? toThirdPerson(clause, "System", "Assistant") : asSentence(clause);
   return [contextFact(clause, role, text, false, speaker)];

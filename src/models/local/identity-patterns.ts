@@ -183,7 +183,7 @@ const PATTERNS: readonly Pattern[] = [
   { re: re(String.raw`\b${IM}\s+${ADV}(?:living|based|located|settled)\s+(?:in|out\s+of)\s+(.+)`), build: (m) => place("location", group(m)) },
   { re: re(String.raw`\b(?:I|we)(?:\s+have|'ve)?\s+${ADV}${MOVE_VERBS}\b(.+)`), build: (m) => destination(group(m)) },
   { re: re(String.raw`\b(?:I|we)\s+${ADV}(?:was|were)\s+born\s+in\s+(.+)`), build: (m) => place("origin", group(m)) },
-  { re: re(String.raw`\b(?:I|we)\s+${ADV}grew\s+up\s+in\s+(.+)`), build: (m) => place("origin", group(m)) },
+  { re: re(String.raw`\b(?:I|we)\s+${ADV}(?:grew\s+up|was\s+raised|were\s+raised|was\s+brought\s+up)\s+in\s+(.+)`), build: (m) => place("origin", group(m)) },
   { re: re(String.raw`\b${IM}\s+${ADV}from\s+(.+)`), build: (m) => place("origin", group(m), { proper: true }) },
   { re: re(String.raw`\bI\s+${ADV}come\s+from\s+(.+)`), build: (m) => place("origin", group(m), { proper: true }) },
   { re: re(String.raw`\bmy\s+(?:home\s*town|home|city)\s+is\s+(.+)`), build: (m) => place("location", group(m)) },
@@ -204,7 +204,7 @@ const PATTERNS: readonly Pattern[] = [
   { re: re(String.raw`\b${IM}\s+${ADV}into\s+(.+)`), build: (m) => liking("likes", group(m)) },
   { re: re(String.raw`\b${IM}\s+${ADV}(?:obsessed\s+with|passionate\s+about|crazy\s+about|mad\s+about|hooked\s+on|addicted\s+to)\s+(.+)`), build: (m) => liking("likes", group(m)) },
   {
-    re: re(String.raw`\b${IM}\s+${ADV}(?:a|an)\s+(?:big\s+|huge\s+|massive\s+|real\s+|total\s+|bit\s+of\s+a\s+)?([\p{L}\p{N}-]+(?:\s+[\p{L}\p{N}-]+)?)\s+(?:fan|lover|nerd|geek|buff|enthusiast|addict|snob|fanatic|junkie)\b`),
+    re: re(String.raw`\b${IM}\s+${ADV}(?:a|an)\s+(?:big\s+|huge\s+|massive\s+|real\s+|total\s+|bit\s+of\s+a\s+)?([\p{L}\p{N}-]+(?:\s+[\p{L}\p{N}-]+)?)\s+(?:fan|lover|nerd|geek|buff|enthusiast|addict|snob|fanatic|junkie)\b(?!\s+of\b)`),
     build: (m) => liking("likes", group(m)),
   },
   { re: re(String.raw`^(.+?)\s+(?:is|are)\s+my\s+(?:all[\s-]time\s+)?favou?rite\b`), build: (m) => liking("likes", group(m)) },

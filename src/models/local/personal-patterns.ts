@@ -106,6 +106,7 @@ const PATTERNS: readonly Pattern[] = [
     build: (m) => match("diet", g(m).toLowerCase()),
   },
   { re: re(String.raw`\b${IM}\s+on\s+(?:a|an)\s+([\p{L}-]+(?:\s+[\p{L}-]+)?)\s+diet\b`), build: (m) => match("diet", g(m).toLowerCase()) },
+  { re: re(String.raw`\bI(?:'ve|\s+have)?\s+${ADV}(?:gone|become|became|went|turned)\s+(?:fully\s+|completely\s+)?(${DIETS_RE})\b`), build: (m) => match("diet", g(m).toLowerCase()) },
   // food avoided
   { re: re(String.raw`\bI\s+${ADV}(?:don't|do\s+not|never|no\s+longer|can't|cannot)\s+(?:eat|drink|touch)\s+(.+)`), build: (m) => splitList(takePhrase(g(m), BREAKS.place, 4)).flatMap((v) => match("avoids", v)) },
   {
@@ -124,6 +125,7 @@ const PATTERNS: readonly Pattern[] = [
     re: re(String.raw`\bI\s*${ADV}(?:have|'ve\s+got|have\s+got|suffer\s+from|live\s+with|struggle\s+with|get|(?:was|got|'ve\s+been|have\s+been)\s+diagnosed\s+with|'ve\s+had|have\s+had|'ve\s+always\s+had)\s+(.+)`),
     build: (m) => match("health", condition(g(m))),
   },
+  { re: re(String.raw`\b(?:${IM}|we(?:'re|\s+are))\s+${ADV}expecting\s+(?:a\s+baby|a\s+child|twins|triplets|our\s+first|a\s+little|a\s+boy|a\s+girl|baby)`), build: () => match("health", "pregnant") },
   { re: re(String.raw`\b${IM}\s+${ADV}((?:[\p{L}-]+\s+)?(?:${STATES_RE}))\b((?:\s+in\s+(?:one|both|my|the)\s+\p{L}+)?)`), build: (m) => match("health", `${g(m)}${g(m, 2)}`.replace(/^(?:very|so|pretty|quite|a\s+bit)\s+/i, "")) },
   // family
   {
@@ -183,6 +185,8 @@ const PATTERNS: readonly Pattern[] = [
     build: (m) => match("employer", takePhrase(g(m), BREAKS.place, 5)),
   },
   { re: re(String.raw`\bI\s+${ADV}started\s+working\s+(?:at|for)\s+(.+)`), build: (m) => match("employer", takePhrase(g(m), BREAKS.place, 5)) },
+  { re: re(String.raw`\bI\s+(?:was|got|'ve\s+been|have\s+been)\s+(?:just\s+)?(?:hired|recruited|headhunted|taken\s+on)\s+(?:by|at)\s+${NAME}`), build: (m) => match("employer", g(m)) },
+  { re: re(String.raw`\bI\s+(?:work|worked)\s+(?:in|on)\s+[\p{Ll}\s-]{2,40}?\s+(?:at|for)\s+${NAME}`), build: (m) => match("employer", g(m)) },
   { re: re(String.raw`\b${IM}\s+(?:now\s+|currently\s+)?at\s+${NAME}\s*(?:now|these\s+days|nowadays)?\s*[.!]?$`), build: (m) => match("employer", g(m)) },
   {
     re: re(String.raw`\bI\s+${ADV}(?:quit|left|resigned\s+from|was\s+(?:laid\s+off|fired|let\s+go|made\s+redundant)\s+(?:from|by|at)|got\s+(?:laid\s+off|fired)\s+(?:from|at))\s+(my\s+(?:job|position|role)\s+(?:at|with)\s+(.+)|${NAME})`),
@@ -194,6 +198,10 @@ const PATTERNS: readonly Pattern[] = [
   {
     re: re(String.raw`\bI(?:'ve|\s+have)\s+been\s+${ADV}(\p{L}+ing)\s+(.+?)(?:\s+(?:for|since)\s+.+)?$`),
     build: (m) => (HOBBY_VERBS.has(toBare(g(m)).toLowerCase()) ? match("hobby", `${g(m)} ${takePhrase(g(m, 2), BREAKS.place, 4)}`, { clauseText: true }) : []),
+  },
+  {
+    re: re(String.raw`\bI\s+${ADV}do\s+(yoga|pilates|karate|judo|taekwondo|kung\s+fu|jiu[\s-]jitsu|crossfit|tai\s+chi|martial\s+arts|gymnastics|aerobics|zumba|ballet|archery|parkour|triathlons?|marathons?|woodwork|pottery|calligraphy|photography|embroidery|origami)\b`),
+    build: (m) => match("hobby", g(m).toLowerCase(), { clauseText: true }),
   },
   { re: re(String.raw`\bI\s+${ADV}joined\s+(?:a|an|the)\s+(?:local\s+)?([\p{L}-]+(?:\s+[\p{L}-]+)?)\s+(?:gym|club|team|class|group|choir|band|league|society)\b`), build: (m) => match("hobby", g(m), { clauseText: true }) },
   {
