@@ -11,7 +11,7 @@ import { polarity } from "./negation.js";
 import { matchPersonal, type PersonalMatch } from "./personal-patterns.js";
 import { matchPlan } from "./plans.js";
 import { toThirdPerson } from "./third-person.js";
-import { asSentence, contentWords, lowerFirst, normaliseForComparison, splitSentences, words } from "./text.js";
+import { asSentence, contentWords, lowerFirst, normaliseForComparison, splitSentences, stem, words } from "./text.js";
 
 /** Confidence by how the statement was made. Hedges stay below the 0.6 the extraction prompt asks for. */
 const CONFIDENCE = { plain: 0.9, instruction: 0.9, tentative: 0.5, hedged: 0.4, context: 0.7 } as const;
@@ -128,7 +128,8 @@ function userClause(clause: string, speaker: Speaker, question: boolean): Extrac
         attribute: "intends",
         value: plan.value,
         cardinality: "many",
-        text: factText("User", "intends", plan.value, mode) ?? toThirdPerson(clause, "User"),
+        // The clause itself, in the third person: "User might move to Berlin.", with whatever else it says.
+        text: toThirdPerson(clause, "User"),
         confidence: plan.tentative ? CONFIDENCE.hedged : CONFIDENCE.plain,
         entities: entitiesOf(clause, speaker),
       },
@@ -157,8 +158,23 @@ function userClause(clause: string, speaker: Speaker, question: boolean): Extrac
   const mentioned = mentions.facts
     .filter((m) => !known.has(`${m.attribute}|${m.value.toLowerCase()}`))
     .map((m) => personalFact(m, clause, { hedged, negated: false }, speaker));
-  if (facts.length === 0) facts.push(contextFact(clause, "user", toThirdPerson(clause, "User"), hedged, speaker));
+  // Nothing said is lost: a clause that says more than its identity facts is also kept as context.
+  if (facts.length === 0 || uncovered(clause, [...facts, ...mentioned]) >= LEFT_OVER) {
+    facts.push(contextFact(clause, "user", toThirdPerson(clause, "User"), hedged, speaker));
+  }
   return [...facts, ...mentioned];
+}
+
+/** Content words a clause may have beyond its facts' texts before the clause is kept as context too. */
+const LEFT_OVER = 4;
+/** Time words say when, not what: "I moved to Porto last year" says nothing the location fact lacks. */
+const WHEN_WORDS = new Set(
+  "last next year years month months week weeks day days ago today yesterday tomorrow tonight morning evening night weekend soon recently lately new".split(" "),
+);
+
+function uncovered(clause: string, facts: readonly ExtractedFact[]): number {
+  const said = new Set(facts.flatMap((f) => contentWords(f.text).map(stem)));
+  return contentWords(clause).filter((w) => !WHEN_WORDS.has(w) && !said.has(stem(w))).length;
 }
 
 /** "I've been vegetarian for years" → "I'm vegetarian for years"; "I'll be 40 in May" → "I'm 40 in May". */

@@ -14,6 +14,18 @@ export interface Plan {
   tentative: boolean;
 }
 
+/**
+ * After a bare "will"/"'ll" only actions that change something are plans: "I'll move to Lyon", not "I'll never
+ * forget it" or "I'll keep you posted".
+ */
+const PLAN_VERBS = new Set(
+  (
+    "move relocate emigrate start begin join leave quit retire switch change buy sell get adopt visit travel go fly " +
+    "learn study apply enrol enroll take marry propose open launch found build renovate try sign register book " +
+    "run train compete finish transfer resign"
+  ).split(" "),
+);
+
 const ADV = String.raw`(?:(?:really|also|actually|definitely|probably|possibly|maybe|perhaps|seriously|finally|still|just|now|soon|even)\s+)*`;
 const WE_OR_I = String.raw`\b(?:I|we)`;
 const BE = String.raw`(?:'m|'re|\s+am|\s+are)`;
@@ -70,7 +82,9 @@ export function matchPlan(clause: string): Plan | undefined {
     const isState = /^(?:be|have\s+been|not\b)/i.test(rest) && !(progressive && PLAN_PROGRESSIVES.has((progressive[1] ?? "").toLowerCase()));
     // "going to the gym" is a destination, not an intention.
     const isDestination = /^going\s+to$/i.test(word) && /^(?:the|a|an|my|our|bed|work|school|church|class|sleep|town|\p{Lu})/u.test(rest);
-    if (!isState && !isDestination) {
+    const modal = /^(?:will|'ll)$/i.test(word);
+    const firstVerb = toBare((progressive ? progressive[1] : rest.split(/\s+/)[0]) ?? "").toLowerCase();
+    if (!isState && !isDestination && (!modal || PLAN_VERBS.has(firstVerb))) {
       const value = action(progressive ? `${progressive[1]}${progressive[2]}` : rest);
       if (value && !/^(?:do\s+(?:it|that|this)|it|that|this)$/i.test(value)) {
         return { value, tentative: TENTATIVE.test(word.replace(/^'/, "'")) || /^'d/.test(word) || HEDGE_AROUND.test(clause.slice(0, intent.index + intent[0].length - rest.length)) };
