@@ -1,6 +1,7 @@
 import type { ExtractedFact, Extraction, ExtractionInput } from "../prompts/extraction.js";
 import { extractDocument } from "./document-extractor.js";
 import { negateValue } from "../attributes.js";
+import { assistantStatement, MAX_ASSISTANT_RECORDS, RESTATES_USER } from "./assistant-statements.js";
 import { findEntities, isProperNoun, unique } from "./entities.js";
 import { factText, type Mode } from "./fact-text.js";
 import { isHedged, stripHedges } from "./hedges.js";
@@ -247,30 +248,6 @@ function aboutPerson(person: NamedPerson, clause: string, hedged: boolean, speak
         person.name,
       ),
     );
-}
-
-/** Openings of an assistant sentence that address or cheer the user rather than state something. */
-const ASSISTANT_SMALL_TALK =
-  /^(?:congratulations|congrats|sorry|I'm\s+sorry|I\s+hope|I'm\s+glad|glad|happy|great|wonderful|awesome|amazing|nice|good|sounds|that\s+sounds|that's|it\s+sounds|what\s+a|of\s+course|sure|absolutely|certainly|thanks|thank\s+you|you're\s+welcome|here\s+(?:are|is)|here's|let's|let\s+me|first|second|third|finally|also|next|lastly)\b/i;
-/** An assistant sentence that reports what the user said. */
-const RESTATES_USER = /\byou\s+(?:told|mentioned|said|shared|wrote|noted)\b|\bas\s+you\s+(?:said|mentioned)\b/i;
-/** An assistant turn is mostly about the user or advice to them; at most this many of its sentences are kept. */
-const MAX_ASSISTANT_RECORDS = 2;
-
-/**
- * Assistant sentences kept as records: what the assistant did ("I've updated your plan to Pro") and statements
- * about named things or figures ("The museum is closed on Mondays"); never a restatement of what the user
- * said (second person), small talk, advice or a question.
- */
-function assistantStatement(clause: string): boolean {
-  if (ASSISTANT_SMALL_TALK.test(clause)) return false;
-  // Something the assistant did ("I've updated your plan to Pro", "I booked …") is news, even about the user.
-  if (/^I(?:'ve|\s+have)?\s+(?:just\s+|now\s+|already\s+)?\p{Ll}+ed\b/u.test(clause)) return true;
-  if (/\b(?:you|your|yours|you're|you've|you'll|you'd|yourself)\b/i.test(clause)) return false;
-  const first = (words(clause)[0] ?? "").toLowerCase();
-  // An imperative ("Try stretching daily") opens with a bare verb: a lower-case word that is no determiner or noun phrase.
-  if (/^\p{Ll}/u.test(clause) || /^(?:try|drink|get|make|consider|remember|take|keep|avoid|use|check|start|go|add|eat|book|visit|bring|ask|look|call|contact|see)$/.test(first)) return false;
-  return findEntities(clause).length > 0 || /\d/.test(clause);
 }
 
 /** Assistant, system and tool turns: context only, never identity (the speaker is not the user). */

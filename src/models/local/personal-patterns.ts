@@ -3,13 +3,11 @@ import {
   CONDITIONS,
   DIETS,
   FAMILY,
-  FAMILY_MODIFIERS,
   HEALTH_STATES,
   HOBBY_VERBS,
   LANGUAGES,
   MARITAL,
   PETS,
-  isJobNoun,
 } from "./lexicon.js";
 import { BREAKS, isEmptyPhrase, isReferring, possessiveToThird, splitList, takePhrase } from "./phrases.js";
 import { toBare } from "./plans.js";
@@ -235,10 +233,3 @@ export function matchPersonal(clause: string): PersonalMatch[] {
   }
   return out;
 }
-
-/** True for a family word ("sister", "kids"); used by mentions and by the third-party rules. */
-export function isFamilyWord(word: string): boolean {
-  return FAMILY.has(word.toLowerCase()) || FAMILY_MODIFIERS.has(word.toLowerCase());
-}
-
-export { isJobNoun };
