@@ -112,6 +112,11 @@ function userClause(clause: string, speaker: Speaker, question: boolean): Extrac
       },
     ];
   }
+  // Every personal pattern needs the speaker in the clause; a clause without one is context, at no pattern's cost.
+  if (!FIRST_PERSON_WORD.test(clause)) {
+    if (question || QUESTION_START.test(clause) || contentWords(clause).length === 0) return [];
+    return [contextFact(clause, "user", toThirdPerson(clause, "User"), isHedged(clause), speaker)];
+  }
   const hedged = isHedged(clause);
   const mentions = findMentions(clause);
   // A question states nothing, but what it mentions in passing is still so: "…for my cat Luna?".
@@ -165,6 +170,8 @@ function userClause(clause: string, speaker: Speaker, question: boolean): Extrac
   }
   return [...facts, ...mentioned];
 }
+
+const FIRST_PERSON_WORD = /\b(?:I|[Ww]e|[Mm]y|[Oo]ur|[Mm]e|[Uu]s)\b/;
 
 /** Content words a clause may have beyond its facts' texts before the clause is kept as context too. */
 const LEFT_OVER = 4;
