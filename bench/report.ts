@@ -4,6 +4,7 @@
 import { execFileSync } from "node:child_process";
 import os from "node:os";
 import type { EconomyReport } from "./economy.js";
+import type { ExtractionReport } from "./extraction.js";
 import { CATEGORY_NAMES, SYSTEMS, type LocomoReport } from "./locomo.js";
 import { CHANNELS, type Channel } from "./locomo-channels.js";
 import { METRIC_LABELS, METRICS } from "./metrics.js";
@@ -21,6 +22,7 @@ export interface BenchResults {
   soak?: SoakReport;
   tier2?: Tier2Report;
   answers?: AnswersReport;
+  extraction?: ExtractionReport;
 }
 
 export function machine() {
@@ -80,6 +82,7 @@ export function renderMarkdown(r: BenchResults): string {
   if (r.soak) out.push("", ...renderSoak(r.soak));
   if (r.tier2) out.push("", ...renderTier2(r.tier2));
   if (r.answers) out.push("", ...renderAnswers(r.answers));
+  if (r.extraction) out.push("", ...renderExtraction(r.extraction));
   return out.join("\n") + "\n";
 }
 
@@ -268,5 +271,26 @@ function renderSoak(s: SoakReport): string[] {
     `| Errors (this process) | ${errors(s.errors)} |`,
     `| Errors (second process) | ${errors(s.writerErrors)} |`,
     `| close() | ${ms(s.closeMs)} |`,
+  ];
+}
+
+function renderExtraction(e: ExtractionReport): string[] {
+  const label = { dev: "dev (looked at while writing the rules)", heldout: "held-out (written before tuning, never tuned on)" } as const;
+  return [
+    "## Offline extraction (local:rules, `bench/extraction-set.json`)",
+    "",
+    "Each hand-written sentence goes through a real Spectron with the local models, after the turns said before it, in a scope of its own; " +
+      "the record it leaves (the one with the expected attribute, else the first) and what it did to the earlier records are compared with the labels. " +
+      "Outcome: superseded or flagged when an earlier record was, else updated (a restatement), created, or none (no record).",
+    "",
+    table(
+      ["Part", "n", "Category + kind", "Attribute", "Subject", "Value (loose)", "Outcome", "Identity facts kept as identity", "Records per turn"],
+      (["dev", "heldout"] as const).map((k) => {
+        const s = e.scores[k];
+        return [label[k], s.n, pct(s.categoryKind), pct(s.attribute), pct(s.subject), pct(s.value), pct(s.outcome), pct(s.identityRecall), f(s.recordsPerTurn)];
+      }),
+    ),
+    "",
+    "Targets (issue 12): category + kind ≥ 95%, outcome ≥ 90%.",
   ];
 }

@@ -1,5 +1,5 @@
 // `npm run bench` — LoCoMo retrieval quality, speed at scale and model economy; `-- --quick` for a sub-minute
-// smoke run. Options: --only=locomo,scale,economy,tier2,answers,soak  --sizes=10k,100k,1m  --minutes=10 (soak)
+// smoke run. Options: --only=locomo,scale,economy,tier2,answers,extraction,soak  --sizes=10k,100k,1m  --minutes=10 (soak)
 // --out=<name> (bench/results/<name>.*). The soak section runs only when named (it takes `minutes`).
 // Progress goes to stderr, the Markdown tables to stdout and bench/results/.
 
@@ -8,6 +8,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { runEconomy } from "./economy.js";
+import { runExtraction } from "./extraction.js";
 import { runLocomo } from "./locomo.js";
 import { runSoak } from "./soak.js";
 import { runTier2 } from "./tier2.js";
@@ -18,8 +19,8 @@ import type { ScaleReport } from "./scale.js";
 import { formatSize, parseSize } from "./stats.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const SECTIONS = ["locomo", "scale", "economy", "tier2", "answers", "soak"] as const;
-const DEFAULT_SECTIONS = ["locomo", "scale", "economy", "tier2", "answers"];
+const SECTIONS = ["locomo", "scale", "economy", "tier2", "answers", "extraction", "soak"] as const;
+const DEFAULT_SECTIONS = ["locomo", "scale", "economy", "tier2", "answers", "extraction"];
 
 function parseArgs(argv: string[]) {
   const opts = { quick: false, only: DEFAULT_SECTIONS, sizes: undefined as number[] | undefined, out: undefined as string | undefined, minutes: 10 };
@@ -31,7 +32,7 @@ function parseArgs(argv: string[]) {
     else if (key === "--out" && value) opts.out = value;
     else if (key === "--minutes" && value && Number(value) > 0) opts.minutes = Number(value);
     else if (key === "--help" || key === "-h") {
-      console.log("npm run bench -- [--quick] [--only=locomo,scale,economy,tier2,answers,soak] [--sizes=10k,100k,1m] [--minutes=10] [--out=name]");
+      console.log("npm run bench -- [--quick] [--only=locomo,scale,economy,tier2,answers,extraction,soak] [--sizes=10k,100k,1m] [--minutes=10] [--out=name]");
       process.exit(0);
     } else throw new Error(`Unknown option ${arg} (try --help)`);
   }
@@ -84,6 +85,7 @@ async function main() {
     for (const size of sizes) results.scale.push(await timedSection(`scale ${formatSize(size)}`, () => scaleInChild(size, opts.quick)));
   }
   if (opts.only.includes("economy")) results.economy = await timedSection("economy", () => runEconomy({ quick: opts.quick }));
+  if (opts.only.includes("extraction")) results.extraction = await timedSection("extraction", () => runExtraction());
   if (opts.only.includes("tier2")) results.tier2 = await timedSection("tier2", () => runTier2({ quick: opts.quick }));
   if (opts.only.includes("answers")) {
     const file = path.resolve(here, "..", "..", "shared", "data", "locomo", "locomo10.json");

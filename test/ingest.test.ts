@@ -87,14 +87,14 @@ describe("ingest → reconcile", () => {
 
   it("flags a hedged contradiction it cannot decide, with an uncertainty record", async () => {
     const { memory } = makeMemory();
-    const first = await memory.ingest({ content: "I live in Lisbon.", scope: bob });
-    const hedge = await memory.ingest({ content: "I think I might move to Berlin.", scope: bob });
+    const first = await memory.ingest({ content: "I'm vegetarian.", scope: bob });
+    const hedge = await memory.ingest({ content: "I think I might be vegan now.", scope: bob });
     const flagged = hedge.records.find((r) => r.outcome === "flagged")!;
     const uncertainty = hedge.records.find((r) => r.outcome === "created")!;
     expect(flagged.id).toBe(first.records[0]!.id);
     expect(flagged.status).toBe("flagged");
     expect(uncertainty.kind).toBe("uncertainty");
-    expect(uncertainty.value).toBe("Berlin");
+    expect(uncertainty.value).toBe("vegan");
     // Both stay visible: the disputed fact is marked, not lost.
     expect((await memory.state.list({ scope: bob })).records.map((r) => r.status).sort()).toEqual(["current", "flagged"]);
     await memory.close();

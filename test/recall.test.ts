@@ -101,7 +101,8 @@ describe("recall: the three tiers", () => {
     const { memory } = makeMemory();
     await memory.ingest({ content: "I live in Lisbon.", scope: alice });
     await memory.recall("Where do I live?", { scope: alice });
-    await memory.ingest({ content: "I think I might move to Berlin.", scope: alice });
+    // A hedged other city disputes the fact ("might move to Berlin" would be a plan, and dispute nothing).
+    await memory.ingest({ content: "I think I live in Porto now.", scope: alice });
     const after = await memory.recall("Where do I live?", { scope: alice });
     expect(after.tier).toBe(3);
     expect(after.records.map((r) => r.status)).toContain("flagged");

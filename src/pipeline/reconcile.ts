@@ -2,6 +2,7 @@ import { INITIAL_IMPORTANCE } from "../config/defaults.js";
 import type { RetentionRule } from "../config/schemas.js";
 import { expiresAt } from "../lifecycle/retention.js";
 import { noteAsserted, noteCorrected, sourceTrust, type Correction } from "./calibration.js";
+import { oppositeAttribute, valueRelation } from "../models/attributes.js";
 import type { ExtractedFact } from "../models/prompts/extraction.js";
 import { cacheByTopics, deleteEntries, evictByRecords } from "../store/cache.js";
 import { sql, type Db } from "../store/database.js";
@@ -68,7 +69,8 @@ export function recordTopics(record: Pick<RecordRow, "subject" | "attribute">, e
  * The one write path for memory (turns, documents, reflection, elaboration, consolidation). Synchronous: call
  * it inside a transaction. Exact duplicates reinforce; a new value of a single-valued attribute supersedes;
  * a hedge against a confident fact flags it with an uncertainty record. Every call writes a decision_trace and
- * evicts cached answers that cited a changed record or are about a topic a new record touches.
+ * evicts cached answers that cited a changed record or are about a topic a new record touches. A negated value
+ * ("not peanuts") retires the record it negates the same way, whatever the attribute's cardinality.
  */
 export function reconcile(db: Db, input: ReconcileInput): ReconcileResult {
   const { context, scopeKey, now } = input;
@@ -128,7 +130,15 @@ export function reconcile(db: Db, input: ReconcileInput): ReconcileResult {
     }
 
     const hedged = fact.kind === "uncertainty" || fact.confidence < HEDGE_CONFIDENCE;
-    const rivals = fact.cardinality === "one" ? competitors : [];
+    // Rivals: another value of a single-valued attribute, or the value this one negates ("not peanuts" against
+    // "peanuts", dislikes X against likes X; see models/attributes.ts).
+    const opposite = oppositeAttribute(fact.attribute);
+    const opponents = opposite ? liveByAttribute(db, context, scopeKey, fact.subject, opposite) : [];
+    opponents.forEach((c) => considered.add(c.id));
+    const rivals = [...competitors, ...opponents].filter((c) => {
+      const relation = valueRelation(fact, c);
+      return relation === "opposes" || (relation === "replaces" && fact.cardinality === "one");
+    });
     // A claim from a source corrected again and again (low trust) cannot overturn a confident, trusted fact
     // either: like a hedge, it disputes it.
     const weak = hedged || fact.confidence * trust < HEDGE_CONFIDENCE;

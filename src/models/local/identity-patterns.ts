@@ -1,4 +1,5 @@
 import { isProperNoun } from "./entities.js";
+import { MOVE_VERBS, isJobNoun } from "./lexicon.js";
 import {
   BREAKS,
   isEmptyPhrase,
@@ -94,23 +95,30 @@ function place(
   if (options.proper && !isProperNoun(toValue(phrase))) return [];
   if (new RegExp(String.raw`\b${PLAN_WORD}\b`, "i").test(phrase)) return [];
   if (attribute === "employer" && /^(?:myself|home|free|remote(?:ly)?)\b/i.test(phrase)) return [];
-  return [fact(attribute, phrase, { as: attribute === "origin" ? "location" : attribute, tentative: options.tentative ?? false })];
+  return [fact(attribute, phrase, { tentative: options.tentative ?? false })];
 }
 
-/** Nouns after "I'm a" that are not jobs: "I'm a bit tired", "I'm a big fan", "I'm a vegetarian". */
-const NOT_A_JOB = new Set(
-  (
-    "bit little lot big huge great fan kind sort very really pretty real total complete fast slow good bad " +
-    "terrible vegetarian vegan mother father mom mum dad parent wife husband member person few couple " +
-    "morning night early late regular new first second human"
-  ).split(" "),
-);
-
+/**
+ * "nurse", "software engineer", "stay-at-home dad": an occupation is a phrase with a job noun in it (see
+ * lexicon.ts), so "I'm a bit tired", "I'm a big fan" and "I'm a vegetarian" are not jobs.
+ */
 function occupation(raw: string): IdentityMatch[] {
   const phrase = takePhrase(raw, BREAKS.place, 4);
-  const tokens = words(phrase).map((w) => w.toLowerCase());
-  if (tokens.length === 0 || tokens.some((w) => NOT_A_JOB.has(w)) || isEmptyPhrase(phrase)) return [];
+  const tokens = [...words(phrase), ...phrase.split(/\s+/)].map((w) => w.toLowerCase());
+  if (tokens.length === 0 || isEmptyPhrase(phrase) || !tokens.some((w) => isJobNoun(w))) return [];
   return [fact("occupation", phrase)];
+}
+
+/** Where a move ended: the last place after "to", "into" or "in" that is not after "from" or "out of". */
+function destination(rest: string): IdentityMatch[] {
+  const clause = rest.split(/[;:()!?]|\.(?:\s|$)/)[0] ?? "";
+  const PLACE = /\b(to|into|in|from|out\s+of)\s+((?:(?:a|an|the|our|my|new|small|big|little|tiny|nice|lovely|flat|house|apartment|place|home|village|town|city|suburb|part)\s+)*)(\p{Lu}[\p{L}'.-]*(?:\s+(?:\p{Lu}[\p{L}'.-]*|de|do|da|del|upon|on))*)/gu;
+  let last: string | undefined;
+  for (const m of clause.matchAll(PLACE)) {
+    if (m[1] !== "from" && !/^out/.test(m[1] ?? "")) last = m[3];
+  }
+  if (last === undefined) return [];
+  return place("location", last.replace(/\s+(?:de|do|da|del|upon|on)$/, ""), { proper: true });
 }
 
 function liking(attribute: "likes" | "dislikes", raw: string, breaks: ReadonlySet<string> = BREAKS.activity): IdentityMatch[] {
@@ -170,10 +178,12 @@ const PATTERNS: readonly Pattern[] = [
   { re: re(String.raw`\b(?:my|our)\s+(?:current\s+)?${PLAN_WORD}\s+is\s+(?:now\s+)?(.+)`), build: (m) => plan(takePhrase(group(m), BREAKS.place, 4)) },
   { re: re(String.raw`\b(?:I|we)\s+(?:have|'ve\s+got|have\s+got|use|pay\s+for)\s+${SHORT}\s+${PLAN_WORD}\b`), build: (m) => plan(group(m)) },
   // location
-  { re: re(String.raw`\bI\s+${ADV}(?:live|reside)\s+in\s+(.+)`), build: (m) => place("location", group(m)) },
+  { re: re(String.raw`\b(?:I|we)\s+${ADV}(?:live|reside)\s+in\s+(.+)`), build: (m) => place("location", group(m)) },
+  { re: re(String.raw`\b(?:I|we)(?:'ve|\s+have)\s+${ADV}(?:lived|been\s+living|been\s+based)\s+in\s+(.+)`), build: (m) => place("location", group(m)) },
   { re: re(String.raw`\b${IM}\s+${ADV}(?:living|based|located|settled)\s+(?:in|out\s+of)\s+(.+)`), build: (m) => place("location", group(m)) },
-  { re: re(String.raw`\bI(?:\s+have|'ve)?\s+${ADV}(?:moved|relocated|move|relocate)\s+(?:to|into)\s+(.+)`), build: (m) => place("location", group(m), { proper: true }) },
-  { re: re(String.raw`\b${IM}\s+${ADV}(?:moving|relocating)\s+to\s+(.+)`), build: (m) => place("location", group(m), { proper: true, tentative: true }) },
+  { re: re(String.raw`\b(?:I|we)(?:\s+have|'ve)?\s+${ADV}${MOVE_VERBS}\b(.+)`), build: (m) => destination(group(m)) },
+  { re: re(String.raw`\b(?:I|we)\s+${ADV}(?:was|were)\s+born\s+in\s+(.+)`), build: (m) => place("origin", group(m)) },
+  { re: re(String.raw`\b(?:I|we)\s+${ADV}(?:grew\s+up|was\s+raised|were\s+raised|was\s+brought\s+up)\s+in\s+(.+)`), build: (m) => place("origin", group(m)) },
   { re: re(String.raw`\b${IM}\s+${ADV}from\s+(.+)`), build: (m) => place("origin", group(m), { proper: true }) },
   { re: re(String.raw`\bI\s+${ADV}come\s+from\s+(.+)`), build: (m) => place("origin", group(m), { proper: true }) },
   { re: re(String.raw`\bmy\s+(?:home\s*town|home|city)\s+is\s+(.+)`), build: (m) => place("location", group(m)) },
@@ -192,6 +202,12 @@ const PATTERNS: readonly Pattern[] = [
   { re: re(String.raw`\bI\s+${ADV}prefer\s+(.+)`), build: (m) => liking("likes", group(m), BREAKS.place) },
   { re: re(String.raw`\b${IM}\s+${ADV}(?:an?\s+)?(?:big\s+|huge\s+|great\s+)?fan\s+of\s+(.+)`), build: (m) => liking("likes", group(m)) },
   { re: re(String.raw`\b${IM}\s+${ADV}into\s+(.+)`), build: (m) => liking("likes", group(m)) },
+  { re: re(String.raw`\b${IM}\s+${ADV}(?:obsessed\s+with|passionate\s+about|crazy\s+about|mad\s+about|hooked\s+on|addicted\s+to)\s+(.+)`), build: (m) => liking("likes", group(m)) },
+  {
+    re: re(String.raw`\b${IM}\s+${ADV}(?:a|an)\s+(?:big\s+|huge\s+|massive\s+|real\s+|total\s+|bit\s+of\s+a\s+)?([\p{L}\p{N}-]+(?:\s+[\p{L}\p{N}-]+)?)\s+(?:fan|lover|nerd|geek|buff|enthusiast|addict|snob|fanatic|junkie)\b(?!\s+of\b)`),
+    build: (m) => liking("likes", group(m)),
+  },
+  { re: re(String.raw`^(.+?)\s+(?:is|are)\s+my\s+(?:all[\s-]time\s+)?favou?rite\b`), build: (m) => liking("likes", group(m)) },
   {
     re: re(String.raw`\bmy\s+favou?rite\s+([\p{L}]+(?:\s+[\p{L}]+)?)\s+(?:is|are)\s+(.+)`),
     build: (m) => {

@@ -1,10 +1,8 @@
 import type { Reflection, ReflectionInput, ReflectionRecord } from "../prompts/reflection.js";
+import { valueRelation } from "../attributes.js";
 import { normaliseForComparison } from "./text.js";
 
 type Decision = Reflection["decisions"][number];
-
-/** Attributes that accumulate values, so a different value is an addition, never a contradiction. */
-const MANY_VALUED = new Set(["likes", "dislikes", "instruction"]);
 
 function same(a: string | null, b: string | null): boolean {
   return a !== null && b !== null && a.trim().toLowerCase() === b.trim().toLowerCase();
@@ -12,8 +10,9 @@ function same(a: string | null, b: string | null): boolean {
 
 /**
  * The rule-based reconciliation task: each neighbour is a duplicate (same subject, attribute and value, or
- * the same text), a contradiction the new record wins (same single-valued attribute, different value, at
- * least the neighbour's confidence), a conflict (the same, but the new record is less sure), or unrelated.
+ * the same text), a contradiction the new record wins (same single-valued attribute with a different value, or
+ * one value negating the other, at least the neighbour's confidence), a conflict (the same, but the new record is
+ * less sure), or unrelated.
  */
 export function reflect(input: ReflectionInput): Reflection {
   return { decisions: input.neighbours.map((neighbour) => decide(input.record, neighbour)) };
@@ -30,12 +29,13 @@ function decide(record: ReflectionRecord, neighbour: ReflectionRecord): Decision
   if (normaliseForComparison(record.text) === normaliseForComparison(neighbour.text)) {
     return { neighbour_id: id, relation: "duplicate", reason: "Both records state the same text." };
   }
-  const attribute = (record.attribute ?? "").toLowerCase();
-  if (sameSlot && !MANY_VALUED.has(attribute) && newValue !== null && oldValue !== null) {
+  const relation = same(record.subject, neighbour.subject) ? valueRelation(record, neighbour) : "unrelated";
+  if (relation === "opposes" || relation === "replaces") {
     const change = `${record.attribute} of ${record.subject}: "${neighbour.value}" vs "${record.value}"`;
+    const what = relation === "opposes" ? "One negates the other" : "New value for a single-valued attribute";
     return record.confidence >= neighbour.confidence
-      ? { neighbour_id: id, relation: "contradicts", reason: `New value for the single-valued ${change}; the new record is at least as confident.` }
-      : { neighbour_id: id, relation: "conflict", reason: `Different values for the single-valued ${change}; the new record is less confident.` };
+      ? { neighbour_id: id, relation: "contradicts", reason: `${what} (${change}); the new record is at least as confident.` }
+      : { neighbour_id: id, relation: "conflict", reason: `${what} (${change}); the new record is less confident.` };
   }
   return { neighbour_id: id, relation: "unrelated", reason: sameSlot ? `Values accumulate for ${record.attribute}.` : "Different subject or attribute." };
 }

@@ -39,12 +39,13 @@ export interface ExtractionInput {
 
 export const extractionPrompt: Prompt<ExtractionInput, Extraction> = {
   name: "extraction",
-  version: 1,
+  version: 2,
   system: [
     "You extract durable, structured memory from one message of a conversation between a user and an AI agent, or from a document passage.",
     "Return JSON matching the schema. Each fact has:",
     '- kind: "attribute" for a property of the subject (plan, name, location, employer, likes), "relation" for a link between two entities, "entity" for a named thing worth remembering, "instruction" for a standing order to the agent ("always", "never", "from now on"), "uncertainty" for hedged statements ("I think", "maybe", "might").',
-    '- memory_category: "identity" for lasting facts about the user (name, plan, location, employer, preferences, instructions), "knowledge" for facts from documents, "context" for ephemeral details of the current conversation.',
+    '- memory_category: "identity" for lasting facts about the user (name, age, location, origin, employer, occupation, family, pets, health, allergies, diet, preferences, hobbies, languages, plans, instructions), "knowledge" for facts from documents, "context" for ephemeral details of the current conversation (moods, errands, one-off events).',
+    '- A plan or intention ("I might move to Berlin") is attribute "intends" with the action as value ("move to Berlin"), never the fact it aims at. A negated statement keeps its attribute and prefixes the value with "not " ("I\'m not allergic to peanuts" → allergy = "not peanuts").',
     '- subject: "user" for the speaker of a user message; otherwise the lower-case name of who or what the fact is about.',
     '- attribute (snake_case) and value, or null; cardinality "one" when a new value replaces the old (plan, location, employer, name) and "many" when values accumulate (likes, dislikes).',
     "- text: one self-contained third-person sentence. confidence: 0..1 (hedged statements below 0.6). entities: named entities mentioned.",
