@@ -6,6 +6,7 @@ import { Bm25Baseline, VectorBaseline } from "./baselines.js";
 import { channelRankings, CHANNELS, recordSources, type Channel } from "./locomo-channels.js";
 import { CATEGORY_NAMES, loadLocomo, type LocomoConversation, type LocomoStats } from "./locomo-data.js";
 import { dedupe, scoreRanking, ScoreTable, type RankScore } from "./metrics.js";
+import { runIngestGrowth, type IngestGrowth } from "./ingest-growth.js";
 import { Progress } from "./progress.js";
 import { latency, round, type Latency } from "./stats.js";
 
@@ -39,6 +40,8 @@ export interface LocomoReport {
   /** Development split only: each retrieval channel of Spectron scored alone, and fused (a tuning aid). */
   channels?: Record<Channel, Record<string, RankScore & { n: number }>>;
   conversations?: ConversationReport[];
+  /** Every conversation into one shared store, one scope each: time per turn as the store grows. */
+  growth?: IngestGrowth;
 }
 
 export async function runLocomo(path: string, options: { quick: boolean }): Promise<LocomoReport> {
@@ -58,6 +61,10 @@ export async function runLocomo(path: string, options: { quick: boolean }): Prom
     conversations.push(await runConversation(conv, tables[conv.split], times, diagnose, (n) => progress.tick((done += n), conv.sampleId)));
   }
   progress.done(`${chosen.length} conversations`);
+  const growthProgress = new Progress("locomo ingest, one store", chosen.reduce((s, c) => s + c.turns.length, 0));
+  let grown = 0;
+  const growth = await runIngestGrowth(chosen, (n) => growthProgress.tick((grown += n)));
+  growthProgress.done(`${chosen.length} conversations in one store`);
 
   const coverage = Object.fromEntries(
     (["dev", "test"] as const).map((split) => {
@@ -77,6 +84,7 @@ export async function runLocomo(path: string, options: { quick: boolean }): Prom
     latencyMs: mapSystems((s) => latency(times[s])),
     channels: Object.fromEntries(CHANNELS.map((c) => [c, channels[c].summary()])) as Record<Channel, Record<string, RankScore & { n: number }>>,
     conversations,
+    growth,
   };
 }
 

@@ -132,6 +132,19 @@ function renderLocomo(l: LocomoReport): string[] {
     "",
     `Ingest, local models: ${(l.conversations ?? []).map((c) => `${c.sampleId} ${c.ingestTurnsPerSec.toFixed(0)}`).join(", ")} turns/s (incl. the background pass).`,
   );
+  if (l.growth && l.growth.conversations.length > 0) {
+    const g = l.growth;
+    out.push(
+      "",
+      `**Ingest as the store grows**: every conversation into one store and Context, one scope each, in order; ms per turn including the background pass. ` +
+        `Last conversation over first: **${f(g.lastOverFirst, 2)}×**.`,
+      "",
+      table(
+        ["Conversation", "Turns", "Records in the store before", "ms/turn"],
+        g.conversations.map((c) => [c.sampleId, c.turns, c.storeRecordsBefore, f(c.msPerTurn, 2)]),
+      ),
+    );
+  }
   return out;
 }
 

@@ -12,6 +12,14 @@ import { applyReflection, type ReflectionDecision } from "./reconcile.js";
 const NEIGHBOURS = 5;
 /** Neighbours less similar than this are not worth a model call. */
 const MIN_SIMILARITY = 0.35;
+/**
+ * Up to this many live records in the record's scope, its neighbours are found by an exact scan of that scope
+ * (~0.3 µs a vector already in memory) rather than hnswlib filtered to it: a filter that passes one scope's
+ * share of a large Context makes hnswlib visit most of the graph, so ingest slowed as other users' data grew
+ * (LoCoMo: 4.2 ms a turn for the first conversation in a shared store, 26.6 ms for the tenth). The same bound
+ * as exactSearch's point lookups: above it, it scans the whole Context partition.
+ */
+const SCOPE_EXACT_LIMIT = 2_000;
 
 const view = (r: RecordRow): ReflectionRecord => ({
   id: toId("record", r.id),
@@ -51,6 +59,10 @@ async function reflect(core: Core, recordIds: readonly number[], actor: TraceAct
       vector,
       NEIGHBOURS,
       visibleWhere("context = ? AND scope_key = ? AND id != ? AND status IN ('current', 'flagged')", [context, record.scope_key, id]),
+      NEIGHBOURS,
+      undefined,
+      undefined,
+      SCOPE_EXACT_LIMIT,
     ).hits.filter((h) => 1 - h.distance >= MIN_SIMILARITY);
     if (near.length === 0) continue;
     const neighbours = near.map((h) => getRecord(db, context, h.label)).filter((r): r is RecordRow => !!r);

@@ -158,7 +158,9 @@ export class IdSet {
 /**
  * The `k` nearest records among those `visible` selects: exact search when few are visible (vectors read from
  * the ANN index's memory), else hnswlib filtered to the visible ids; above FILTER_SCOPE_LIMIT the index is
- * over-fetched first. Exact search also when the index is not ready.
+ * over-fetched first. Exact search also when the index is not ready. `exactLimit` moves the line between the
+ * two: a caller whose `visible` is one scope of a large Context (the background pass) raises it, because
+ * hnswlib's filtered search walks the whole graph when the filter passes a small share of it.
  */
 export function nearestRecords(
   core: Core,
@@ -169,8 +171,9 @@ export function nearestRecords(
   enough = k,
   ids = visibleIds(core, visible),
   allowed = ids.length <= FILTER_SCOPE_LIMIT ? new IdSet(ids) : undefined,
+  exactLimit = EXACT_SCOPE_LIMIT,
 ): { hits: { label: number; distance: number }[]; path: "exact" | "ann" } {
-  if (ids.length > EXACT_SCOPE_LIMIT) {
+  if (ids.length > exactLimit) {
     const index = core.vectorIndex("records", model);
     if (!allowed) {
       // Too many visible records to read their ids first: the Context's nearest, over-fetched, usually hold
