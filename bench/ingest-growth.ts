@@ -9,9 +9,11 @@ import { round } from "./stats.js";
 
 export interface IngestGrowth {
   /** Conversations in ingest order, with the records already in the store when each started. */
-  conversations: { sampleId: string; turns: number; storeRecordsBefore: number; msPerTurn: number }[];
+  conversations: { sampleId: string; turns: number; storeRecordsBefore: number; msPerTurn: number; cpuMsPerTurn: number }[];
   /** Time per turn of the last conversation over the first's. */
   lastOverFirst: number;
+  /** The same for this process's CPU time per turn (user + system): steadier than wall time on a shared machine. */
+  cpuLastOverFirst: number;
 }
 
 export async function runIngestGrowth(conversations: readonly LocomoConversation[], tick: (n: number) => void): Promise<IngestGrowth> {
@@ -24,6 +26,7 @@ export async function runIngestGrowth(conversations: readonly LocomoConversation
     for (const conv of conversations) {
       const scope = { user: conv.sampleId };
       const started = performance.now();
+      const cpu = process.cpuUsage();
       for (const [i, turn] of conv.turns.entries()) {
         now = turn.at + i * 1000;
         const r = await memory.ingest({ role: "user", content: turn.text, scope, speaker: turn.speaker, occurred_at: turn.at });
@@ -37,6 +40,7 @@ export async function runIngestGrowth(conversations: readonly LocomoConversation
         turns: conv.turns.length,
         storeRecordsBefore: records,
         msPerTurn: round((performance.now() - started) / conv.turns.length),
+        cpuMsPerTurn: round(cpuMs(process.cpuUsage(cpu)) / conv.turns.length),
       });
     }
   } finally {
@@ -45,5 +49,8 @@ export async function runIngestGrowth(conversations: readonly LocomoConversation
   // storeRecordsBefore: shift so that each entry holds the count before its conversation.
   const before = [0, ...out.map((c) => c.storeRecordsBefore)];
   out.forEach((c, i) => (c.storeRecordsBefore = before[i]!));
-  return { conversations: out, lastOverFirst: out.length > 1 ? round(out[out.length - 1]!.msPerTurn / out[0]!.msPerTurn) : Number.NaN };
+  const ratio = (f: (c: IngestGrowth["conversations"][number]) => number) => (out.length > 1 ? round(f(out[out.length - 1]!) / f(out[0]!)) : Number.NaN);
+  return { conversations: out, lastOverFirst: ratio((c) => c.msPerTurn), cpuLastOverFirst: ratio((c) => c.cpuMsPerTurn) };
 }
+
+const cpuMs = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1000;

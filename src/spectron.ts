@@ -42,6 +42,9 @@ import type { Stage } from "./models/types.js";
 import { extractTurn, retryPending, type IngestResult } from "./pipeline/ingest.js";
 import { recall, reinforceInGroup, writeRetrievalTrace, type RecallResult } from "./pipeline/recall/recall.js";
 import { retrieve } from "./pipeline/recall/hybrid.js";
+import { setPassageExpiry } from "./store/passages.js";
+import { toSearchResults, type SearchResult } from "./state/public-passage.js";
+import { expiresAt } from "./lifecycle/retention.js";
 import { createContext, readContext, updateContext } from "./store/contexts.js";
 import { flushCache } from "./store/cache.js";
 import { openDatabase } from "./store/database.js";
@@ -213,6 +216,8 @@ export class Spectron {
       on_behalf_of: actor.onBehalfOf,
       created_at: now,
     });
+    // Until extraction writes records from it, the turn is a passage for as long as a context fact would be.
+    setPassageExpiry(core.db, id, expiresAt(core.settings().retention, i.scope, "context", now));
     return extractTurn(core, getTurn(core.db, core.context, id)!, i.signal);
   }
 
@@ -254,9 +259,35 @@ export class Spectron {
     });
   }
 
-  /** Ranked records for a query, with no language-model call (rule-based query understanding). */
+  /**
+   * Ranked records for a query, with no language-model call (rule-based query understanding). Passages (the
+   * turns records came from) count in the ranking; `search` returns them too.
+   */
   async query(query: string, options: QueryOptions = {}): Promise<MemoryRecord[]> {
     this.guard("query", { read: true });
+    const { retrieval, run } = await this.rankedRead(query, options);
+    return run(retrieval.records.map((r) => r.id));
+  }
+
+  /**
+   * Records and passages for a query, fused and ranked, with no language-model call: each record with the turn
+   * it was extracted from, and turns that extraction wrote nothing for (or nothing that matched) as passages of
+   * their own. One result per turn. Passages follow their records' lifecycle: a turn whose records have all
+   * expired or been forgotten is not found; one that yielded none is found for the context TTL.
+   *
+   * @example
+   * const results = await memory.search("what is my cat called?", { scope: { user: "alice" } });
+   * for (const r of results) console.log(r.kind, r.kind === "record" ? r.record.text : r.passage.text);
+   */
+  async search(query: string, options: QueryOptions = {}): Promise<SearchResult[]> {
+    this.guard("search", { read: true });
+    const { retrieval, run } = await this.rankedRead(query, options);
+    const ids = retrieval.results.flatMap((r) => (r.kind === "record" ? [r.row.id] : []));
+    const records = new Map(run(ids).map((r) => [r.id, r]));
+    return toSearchResults(retrieval.results, records);
+  }
+
+  private async rankedRead(query: string, options: QueryOptions) {
     const q = parseInput(querySchema, query, "query");
     const o = parseInput(queryOptionsSchema, options, "options");
     this.access.assert(o, "read", o.scope);
@@ -276,10 +307,12 @@ export class Spectron {
     });
     // A ranked read leaves its retrieval_trace (spec: "every /query and ranked read") and reinforces what it
     // returned: writes about a read, group-committed like a cached answer's (Core.groupWrite).
-    return core.groupWrite(() => {
-      writeRetrievalTrace(core, actorOf(o), scopeKey(o.scope), q, understanding, retrieval, { query_understanding: "local:rules", embedding: embedder.id });
-      return reinforceInGroup(core, retrieval.records.map((r) => r.id));
-    });
+    const run = (returned: number[]) =>
+      core.groupWrite(() => {
+        writeRetrievalTrace(core, actorOf(o), scopeKey(o.scope), q, understanding, retrieval, { query_understanding: "local:rules", embedding: embedder.id });
+        return reinforceInGroup(core, returned);
+      });
+    return { retrieval, run };
   }
 
   /** Tokens, latency and estimated cost of model calls so far, per stage (this process). */
@@ -310,6 +343,7 @@ export class Spectron {
       recall: (query: string, options?: RecallOptions) => this.recall(query, withCtx(options)),
       reflect: (question: string, options?: RecallOptions) => this.reflect(question, withCtx(options)),
       query: (query: string, options?: QueryOptions) => this.query(query, withCtx(options)),
+      search: (query: string, options?: QueryOptions) => this.search(query, withCtx(options)),
       state: {
         get: (id: string) => this.state.get(id, ctx),
         list: (options?: StateListOptions) => this.state.list(withCtx(options)),
