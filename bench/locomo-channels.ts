@@ -20,6 +20,9 @@ export function recordSources(memory: Spectron): Map<number, string> {
   return new Map(rows.map((r) => [r.id, r.source_id]));
 }
 
+/** Read once per store: the questions are asked after the last ingest. */
+const sourcesOf = new WeakMap<Spectron, Map<number, string>>();
+
 /**
  * Source turn ids per channel, in each channel's own rank order: the record channels (vector, FTS5, graph),
  * the passage channel (BM25 over the turns), "records": the fused records alone (= `memory.query`), and
@@ -27,7 +30,7 @@ export function recordSources(memory: Spectron): Map<number, string> {
  */
 export async function channelRankings(memory: Spectron, question: string, scope: Record<string, string>, limit: number): Promise<Record<Channel, string[]>> {
   const core = coreOf(memory);
-  const sources = recordSources(memory);
+  const sources = sourcesOf.get(memory) ?? sourcesOf.set(memory, recordSources(memory)).get(memory)!;
   const embedder = core.embedder();
   const vector = (await embedder.embed([question])).vectors[0];
   const understanding = (await createLocalLanguageModel("local:rules").generate(queryUnderstandingPrompt, { query: question })).value;

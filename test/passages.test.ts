@@ -24,9 +24,9 @@ describe("passages beside facts", () => {
     expect(turn.records.length).toBeGreaterThan(0);
     const results = await memory.search("Where did I move?", { scope: alice });
     expect(results).toHaveLength(1);
-    const [hit] = results;
-    expect(hit!.kind).toBe("record");
-    if (hit!.kind !== "record") return;
+    const hit = results[0]!;
+    expect(hit.kind).toBe("record");
+    if (hit.kind !== "record") return;
     expect(hit.record.source.id).toBe(turn.turnId);
     expect(hit.passage).toMatchObject({ id: turn.turnId, text: "I moved to Porto last year and I work as a nurse.", scope: alice });
     // query returns records only, ranked with the same evidence.

@@ -171,12 +171,15 @@ function weigh(row: RecordRow, fused: number, boost: number, now: number): numbe
 }
 
 /**
- * RRF weight of each candidate list. The entity graph is a weaker signal than text and vector similarity; so
- * is the offline hash embedder, which matches shared words only (tuned on the LoCoMo development split: with
- * weight 1 it pulled fused recall@10 below BM25's alone).
+ * CombSUM weight of each channel's normalised scores (fuse.ts), tuned on the LoCoMo development split only
+ * (bench/tune-fusion.ts). The entity graph is a weaker signal than text and vector similarity; so is the
+ * offline hash embedder, which matches shared words only. `hashVector` stands in for `vector` then.
  */
+export const FUSION_WEIGHTS = { vector: 1, hashVector: 0.5, fts: 1, graph: 0.2, passage: 1 };
+
 function channelWeights(embeddingModel: string) {
-  return { vector: embeddingModel.startsWith("local:hash") ? 0.5 : 1, fts: 1, graph: 0.2, passage: 1 };
+  const w = FUSION_WEIGHTS;
+  return { vector: embeddingModel.startsWith("local:hash") ? w.hashVector : w.vector, fts: w.fts, graph: w.graph, passage: w.passage };
 }
 
 function vectorCandidates(
