@@ -1,13 +1,17 @@
 // Tuning aid, development split ONLY (LoCoMo samples 0–4): ingests those conversations once, then scores
 // `retrieve`'s fused results (= memory.search) for each setting of the fusion weights given on the command
-// line. `npx tsx bench/tune-fusion.ts 'passage=1,fts=0.5' 'passage=1,fts=1' …`. Never run on the test split.
+// line (FUSION_WEIGHTS keys; PASSAGE_SCORING keys prefixed "p."):
+// `npx tsx bench/tune-fusion.ts 'passage=1,fts=0.5' 'p.speaker=0,p.feedbackDocs=0' …`. Never run on the test split.
 
+import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Spectron } from "../src/index.js";
 import { createLocalLanguageModel } from "../src/models/local/index.js";
 import { queryUnderstandingPrompt } from "../src/models/prompts/query-understanding.js";
 import { FUSION_WEIGHTS, retrieve } from "../src/pipeline/recall/hybrid.js";
+import { PASSAGE_SCORING } from "../src/pipeline/recall/passages.js";
 import { visibleScopeKeys } from "../src/store/scope.js";
 import { coreOf } from "./bulk.js";
 import { loadLocomo } from "./locomo-data.js";
@@ -21,21 +25,30 @@ const dev = data.conversations.filter((c) => c.split === "dev");
 const settings = process.argv.slice(2).map((arg) => Object.fromEntries(arg.split(",").map((kv) => [kv.split("=")[0]!, Number(kv.split("=")[1])])));
 if (settings.length === 0) settings.push({});
 const defaults = { ...FUSION_WEIGHTS };
+const passageDefaults = { ...PASSAGE_SCORING };
 const tables = settings.map(() => new ScoreTable());
 const bm25Table = new ScoreTable();
 
+// Each conversation's store is kept in a file (TUNE_CACHE, default the OS temp dir) and reopened by later runs:
+// ingest is most of the time, and tuning changes only retrieval. Delete the files after changing ingest.
+const cacheDir = process.env.TUNE_CACHE ?? os.tmpdir();
 for (const conv of dev) {
   let now = conv.turns[0]!.at;
-  const memory = new Spectron({ context: "tune", clock: () => now, providers: {}, schedule: { decay: false, expire: false, retry: false } });
-  await memory.config.retention([{ scope: {}, memory_category: "context", ttl: "36500d" }]);
+  const file = path.join(cacheDir, `spectron-tune-${conv.sampleId}.db`);
+  const cached = fs.existsSync(file);
+  const memory = new Spectron({ context: "tune", path: file, clock: () => now, providers: {}, schedule: { decay: false, expire: false, retry: false } });
   const scope = { conversation: conv.sampleId };
-  const dia = new Map<string, string>();
-  for (const [i, turn] of conv.turns.entries()) {
-    now = turn.at + i * 1000;
-    const r = await memory.ingest({ role: "user", content: turn.text, scope, speaker: turn.speaker, occurred_at: turn.at });
-    dia.set(r.turnId, turn.diaId);
+  if (!cached) {
+    await memory.config.retention([{ scope: {}, memory_category: "context", ttl: "36500d" }]);
+    for (const [i, turn] of conv.turns.entries()) {
+      now = turn.at + i * 1000;
+      await memory.ingest({ role: "user", content: turn.text, scope, speaker: turn.speaker, occurred_at: turn.at, metadata: { dia_id: turn.diaId } });
+    }
+    await memory.idle();
   }
-  await memory.idle();
+  const dia = new Map(
+    (coreOf(memory).db.prepare("SELECT id, metadata FROM turns").all() as { id: number; metadata: string }[]).map((t) => [`turn_${t.id}`, JSON.parse(t.metadata).dia_id as string]),
+  );
   now = conv.turns[conv.turns.length - 1]!.at + 86_400_000;
   const core = coreOf(memory);
   const embedder = core.embedder();
@@ -46,7 +59,9 @@ for (const conv of dev) {
     const understanding = (await rules.generate(queryUnderstandingPrompt, { query: q.question })).value;
     bm25Table.add(String(q.category), scoreRanking(dedupe(bm25.query(q.question, 20).map((i) => conv.turns[i]!.diaId)), q.evidence));
     settings.forEach((s, i) => {
-      Object.assign(FUSION_WEIGHTS, defaults, s);
+      const pick = (p: boolean) => Object.fromEntries(Object.entries(s).filter(([k]) => k.startsWith("p.") === p).map(([k, v]) => [k.replace(/^p\./, ""), v]));
+      Object.assign(FUSION_WEIGHTS, defaults, pick(false));
+      Object.assign(PASSAGE_SCORING, passageDefaults, pick(true));
       const r = retrieve(core, { query: q.question, vector, embeddingModel: embedder.id, understanding, scopeKeys: visibleScopeKeys(scope), limit: 20, now: core.now() });
       const turns = r.results.map((x) => (x.kind === "record" ? x.row.source_id ?? "" : `turn_${x.passage.id}`));
       tables[i]!.add(String(q.category), scoreRanking(dedupe(turns.map((t) => dia.get(t))), q.evidence));
