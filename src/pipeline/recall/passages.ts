@@ -43,7 +43,9 @@ export function passageCandidates(core: Core, input: RetrievalInput): Candidate[
   // Terms in more than a fifth of the file's turns (or 5,000) say little and cost much; FTS5 stems the rest.
   const limit = Math.max(50, Math.min(passageIndexSize(db) * 0.2, 5_000));
   const common = sql(db, "SELECT doc FROM turns_fts_vocab WHERE term = ?");
-  const kept = terms.filter((t) => ((common.get(stem(t)) as { doc: number } | undefined)?.doc ?? 0) <= limit);
+  // The vocabulary holds Porter stems; the word itself or its light stem is usually one of them.
+  const docs = (term: string) => (common.get(term) as { doc: number } | undefined)?.doc ?? 0;
+  const kept = terms.filter((t) => Math.max(docs(t), docs(stem(t))) <= limit);
   const match = ftsQuery(kept.join(" "));
   if (!match) return [];
   const rows = sql(
