@@ -36,6 +36,7 @@ for (const conv of dev) {
   let now = conv.turns[0]!.at;
   const file = path.join(cacheDir, `spectron-tune-${conv.sampleId}.db`);
   const cached = fs.existsSync(file);
+  if (!cached && process.env.TUNE_CACHED_ONLY) continue;
   const memory = new Spectron({ context: "tune", path: file, clock: () => now, providers: {}, schedule: { decay: false, expire: false, retry: false } });
   const scope = { conversation: conv.sampleId };
   if (!cached) {

@@ -37,7 +37,7 @@ export function passageCandidates(core: Core, input: RetrievalInput): Candidate[
       db,
       `SELECT t.id, t.content, t.speaker FROM turns t WHERE t.context = ? AND t.scope_key IN (${marks}) AND ${LIVE_PASSAGE}`,
     ).all(context, ...input.scopeKeys, input.now, input.now) as { id: number; content: string; speaker: string | null }[];
-    const docs = rows.map((r) => ({ id: r.id, words: stemmedWords(r.content), field: r.speaker ? stemmedWords(r.speaker) : [] }));
+    const docs = rows.map((r) => tokenized(db, r));
     return withFeedback(docs, [...new Set(terms.map(stem))]);
   }
   // Terms in more than a fifth of the file's turns (or 5,000) say little and cost much; FTS5 stems the rest.
@@ -55,6 +55,22 @@ export function passageCandidates(core: Core, input: RetrievalInput): Candidate[
       ORDER BY score LIMIT ?`,
   ).all(match, context, ...input.scopeKeys, input.now, input.now, CANDIDATES) as { id: number; score: number }[];
   return rows.map((r) => ({ id: r.id, score: round(-r.score) }));
+}
+
+/** Turns as stemmed words, per database, the most recent TOKENIZED_TURNS: a turn's content never changes. */
+const tokens = new WeakMap<object, Map<number, Doc>>();
+const TOKENIZED_TURNS = 50_000;
+
+function tokenized(db: object, r: { id: number; content: string; speaker: string | null }): Doc {
+  let cache = tokens.get(db);
+  if (!cache) tokens.set(db, (cache = new Map()));
+  let doc = cache.get(r.id);
+  if (!doc) {
+    doc = { id: r.id, words: stemmedWords(r.content), field: r.speaker ? stemmedWords(r.speaker) : [] };
+    if (cache.size >= TOKENIZED_TURNS) cache.delete(cache.keys().next().value!);
+    cache.set(r.id, doc);
+  }
+  return doc;
 }
 
 interface Doc {
