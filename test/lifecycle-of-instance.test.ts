@@ -76,6 +76,7 @@ describe("the Spectron instance", () => {
     expect(db.prepare("SELECT version, name FROM schema_migrations").all()).toEqual([
       { version: 1, name: "initial schema" },
       { version: 2, name: "source trust calibration" },
+      { version: 3, name: "turns as passages" },
     ]);
     db.close();
     t.cleanup();
