@@ -15,6 +15,8 @@ import { turnSourceKey } from "../src/pipeline/calibration.js";
 import { reconcile } from "../src/pipeline/reconcile.js";
 import { scopeKey } from "../src/store/scope.js";
 import { insertTurn, markTurn } from "../src/store/turns.js";
+import { countPassageFacts, setPassageExpiry } from "../src/store/passages.js";
+import { expiresAt } from "../src/lifecycle/retention.js";
 import type { CorpusTurn } from "./corpus.js";
 
 /** The instance's internals: bench may read them (ANN recall, bulk load); the public API never exposes them. */
@@ -83,6 +85,8 @@ export async function bulkLoad(
           now,
         });
         markTurn(db, id, "extracted", now);
+        setPassageExpiry(db, id, expiresAt(core.settings().retention, p.turn.scope, "context", now));
+        countPassageFacts(db, id);
         for (const o of r.outcomes) outcomes[o.outcome] = (outcomes[o.outcome] ?? 0) + 1;
         out.push(...r.vectorChanges);
       }

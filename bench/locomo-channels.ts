@@ -6,12 +6,11 @@
 import type { Spectron } from "../src/index.js";
 import { createLocalLanguageModel } from "../src/models/local/index.js";
 import { queryUnderstandingPrompt } from "../src/models/prompts/query-understanding.js";
-import { reciprocalRankFusion } from "../src/pipeline/recall/fuse.js";
 import { retrieve } from "../src/pipeline/recall/hybrid.js";
 import { visibleScopeKeys } from "../src/store/scope.js";
 import { coreOf } from "./bulk.js";
 
-export const CHANNELS = ["vector", "fts", "graph", "rrfVectorFts", "rrfAll", "fused"] as const;
+export const CHANNELS = ["vector", "fts", "graph", "passages", "records", "fused"] as const;
 export type Channel = (typeof CHANNELS)[number];
 
 /** Record id → the turn id it was extracted from (the `source.id` that `memory.query` returns). */
@@ -21,27 +20,28 @@ export function recordSources(memory: Spectron): Map<number, string> {
   return new Map(rows.map((r) => [r.id, r.source_id]));
 }
 
+/** Read once per store: the questions are asked after the last ingest. */
+const sourcesOf = new WeakMap<Spectron, Map<number, string>>();
+
 /**
- * Record ids per channel, in each channel's own rank order. "rrfVectorFts" and "rrfAll": plain reciprocal-rank
- * fusion of two and of all three channels, without the importance/recency/feedback weighting; "fused" is the
- * final weighted order `memory.query` returns.
+ * Source turn ids per channel, in each channel's own rank order: the record channels (vector, FTS5, graph),
+ * the passage channel (BM25 over the turns), "records": the fused records alone (= `memory.query`), and
+ * "fused": records and passages fused (= `memory.search`).
  */
-export async function channelRankings(memory: Spectron, question: string, scope: Record<string, string>, limit: number): Promise<Record<Channel, number[]>> {
+export async function channelRankings(memory: Spectron, question: string, scope: Record<string, string>, limit: number): Promise<Record<Channel, string[]>> {
   const core = coreOf(memory);
+  const sources = sourcesOf.get(memory) ?? sourcesOf.set(memory, recordSources(memory)).get(memory)!;
   const embedder = core.embedder();
   const vector = (await embedder.embed([question])).vectors[0];
   const understanding = (await createLocalLanguageModel("local:rules").generate(queryUnderstandingPrompt, { query: question })).value;
   const r = retrieve(core, { query: question, vector, embeddingModel: embedder.id, understanding, scopeKeys: visibleScopeKeys(scope), limit, now: core.now() });
-  const vectorIds = r.candidates.vector.map((c) => c.id);
-  const ftsIds = r.candidates.fts.map((c) => c.id);
-  const graphIds = r.candidates.graph.map((c) => c.id);
-  const order = (scores: Map<number, number>) => [...scores].sort((a, b) => b[1] - a[1] || b[0] - a[0]).map(([id]) => id);
+  const turns = (ids: number[]) => ids.map((id) => sources.get(id) ?? "");
   return {
-    vector: vectorIds,
-    fts: ftsIds,
-    graph: graphIds,
-    rrfVectorFts: order(reciprocalRankFusion([vectorIds, ftsIds])),
-    rrfAll: order(reciprocalRankFusion([vectorIds, ftsIds, graphIds])),
-    fused: r.fused.map((c) => c.id),
+    vector: turns(r.candidates.vector.map((c) => c.id)),
+    fts: turns(r.candidates.fts.map((c) => c.id)),
+    graph: turns(r.candidates.graph.map((c) => c.id)),
+    passages: r.passages.map((c) => `turn_${c.id}`),
+    records: turns(r.fused.map((c) => c.id)),
+    fused: r.results.map((x) => (x.kind === "record" ? sources.get(x.row.id) ?? "" : `turn_${x.passage.id}`)),
   };
 }

@@ -3,9 +3,10 @@
 
 import { Spectron } from "../src/index.js";
 import { Bm25Baseline, VectorBaseline } from "./baselines.js";
-import { channelRankings, CHANNELS, recordSources, type Channel } from "./locomo-channels.js";
+import { channelRankings, CHANNELS, type Channel } from "./locomo-channels.js";
 import { CATEGORY_NAMES, loadLocomo, type LocomoConversation, type LocomoStats } from "./locomo-data.js";
 import { dedupe, scoreRanking, ScoreTable, type RankScore } from "./metrics.js";
+import { runIngestGrowth, type IngestGrowth } from "./ingest-growth.js";
 import { Progress } from "./progress.js";
 import { latency, round, type Latency } from "./stats.js";
 
@@ -39,6 +40,8 @@ export interface LocomoReport {
   /** Development split only: each retrieval channel of Spectron scored alone, and fused (a tuning aid). */
   channels?: Record<Channel, Record<string, RankScore & { n: number }>>;
   conversations?: ConversationReport[];
+  /** Every conversation into one shared store, one scope each: time per turn as the store grows. */
+  growth?: IngestGrowth;
 }
 
 export async function runLocomo(path: string, options: { quick: boolean }): Promise<LocomoReport> {
@@ -58,6 +61,10 @@ export async function runLocomo(path: string, options: { quick: boolean }): Prom
     conversations.push(await runConversation(conv, tables[conv.split], times, diagnose, (n) => progress.tick((done += n), conv.sampleId)));
   }
   progress.done(`${chosen.length} conversations`);
+  const growthProgress = new Progress("locomo ingest, one store", chosen.reduce((s, c) => s + c.turns.length, 0));
+  let grown = 0;
+  const growth = await runIngestGrowth(chosen, (n) => growthProgress.tick((grown += n)));
+  growthProgress.done(`${chosen.length} conversations in one store`);
 
   const coverage = Object.fromEntries(
     (["dev", "test"] as const).map((split) => {
@@ -77,6 +84,7 @@ export async function runLocomo(path: string, options: { quick: boolean }): Prom
     latencyMs: mapSystems((s) => latency(times[s])),
     channels: Object.fromEntries(CHANNELS.map((c) => [c, channels[c].summary()])) as Record<Channel, Record<string, RankScore & { n: number }>>,
     conversations,
+    growth,
   };
 }
 
@@ -124,18 +132,18 @@ async function runConversation(
     const toDia = (indexes: number[]) => indexes.map((i) => conv.turns[i]!.diaId);
     let evidenceTotal = 0;
     let evidenceLive = 0;
-    const sources = channels ? recordSources(memory) : new Map<number, string>();
     for (const q of conv.questions) {
       const cat = String(q.category);
       if (channels) {
         // Before memory.query, which reinforces what it returns: the same state the query then sees.
         const ranked = await channelRankings(memory, q.question, scope, K);
-        for (const c of CHANNELS) channels[c].add(cat, scoreRanking(dedupe(ranked[c].map((id) => diaByTurn.get(sources.get(id) ?? ""))), q.evidence));
+        for (const c of CHANNELS) channels[c].add(cat, scoreRanking(dedupe(ranked[c].map((turn) => diaByTurn.get(turn))), q.evidence));
       }
       let t = performance.now();
-      const records = await memory.query(q.question, { scope, limit: K });
+      const results = await memory.search(q.question, { scope, limit: K });
       times.spectron.push(performance.now() - t);
-      tables.spectron.add(cat, scoreRanking(dedupe(records.map((r) => diaByTurn.get(r.source.id ?? ""))), q.evidence));
+      const turnOf = (r: (typeof results)[number]) => (r.kind === "passage" ? r.passage.id : r.record.source.id ?? "");
+      tables.spectron.add(cat, scoreRanking(dedupe(results.map((r) => diaByTurn.get(turnOf(r)))), q.evidence));
       t = performance.now();
       const lexical = bm25.query(q.question, K);
       times.bm25.push(performance.now() - t);

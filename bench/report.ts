@@ -58,9 +58,9 @@ const CHANNEL_LABELS: Record<Channel, string> = {
   vector: "vector (records)",
   fts: "FTS5 BM25 (records)",
   graph: "entity graph",
-  rrfVectorFts: "RRF of vector + FTS, unweighted",
-  rrfAll: "RRF of all three, unweighted",
-  fused: "RRF of all three, weighted (= `query`)",
+  passages: "BM25 (passages: the turns)",
+  records: "records fused (= `query`)",
+  fused: "records + passages fused (= `search`)",
 };
 
 const lat = (l: Latency) => [l.n, ms(l.p50), ms(l.p95), ms(l.p99)];
@@ -93,7 +93,7 @@ function renderLocomo(l: LocomoReport): string[] {
   out.push(
     `Questions of categories 1–4 scored: **${s.scoredHere}** (of ${s.scoredCat1to4 + s.droppedCat1to4} in the file; ${s.droppedCat1to4} dropped because their evidence does not resolve; ` +
       `${s.resolvedAll} of ${s.questionsAll} questions resolve after normalisation). Conversations: ${s.conversationsHere.join(", ")}. ` +
-      `Spectron: \`memory.query(question, { scope, limit: 20 })\` over the records extracted from every turn, each record mapped to its turn's dia_id; ` +
+      `Spectron: \`memory.search(question, { scope, limit: 20 })\`: the records extracted from every turn and the turns themselves as passages, fused; each result mapped to its turn's dia_id; ` +
       `baselines over the raw turn texts: BM25 (FTS5) and exact cosine with the same embedder (local:hash-384).`,
     "",
   );
@@ -130,6 +130,13 @@ function renderLocomo(l: LocomoReport): string[] {
         CHANNELS.map((c) => [CHANNEL_LABELS[c], ch[c].all?.n ?? 0, ...METRICS.map((k) => f(ch[c].all?.[k], 3))]),
       ),
       "",
+      "R@10 per category, development split (the fusion should be no worse than its best channel in each):",
+      "",
+      table(
+        ["Channel", ...Object.keys(ch.fused).filter((k) => k !== "all").map((k) => `${k} ${CATEGORY_NAMES[Number(k)]}`)],
+        CHANNELS.map((c) => [CHANNEL_LABELS[c], ...Object.keys(ch.fused).filter((k) => k !== "all").map((k) => f(ch[c][k]?.r10, 3))]),
+      ),
+      "",
     );
   }
   out.push(
@@ -144,6 +151,19 @@ function renderLocomo(l: LocomoReport): string[] {
     "",
     `Ingest, local models: ${(l.conversations ?? []).map((c) => `${c.sampleId} ${c.ingestTurnsPerSec.toFixed(0)}`).join(", ")} turns/s (incl. the background pass).`,
   );
+  if (l.growth && l.growth.conversations.length > 0) {
+    const g = l.growth;
+    out.push(
+      "",
+      `**Ingest as the store grows**: every conversation into one store and Context, one scope each, in order; ms per turn including the background pass. ` +
+        `Last conversation over first: **${f(g.lastOverFirst, 2)}×** wall time, **${f(g.cpuLastOverFirst, 2)}×** CPU time (steadier on a shared machine).`,
+      "",
+      table(
+        ["Conversation", "Turns", "Records in the store before", "ms/turn (wall)", "CPU ms/turn"],
+        g.conversations.map((c) => [c.sampleId, c.turns, c.storeRecordsBefore, f(c.msPerTurn, 2), f(c.cpuMsPerTurn, 2)]),
+      ),
+    );
+  }
   return out;
 }
 

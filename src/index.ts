@@ -38,6 +38,7 @@ export type { KnowledgeAddInput, KnowledgeAddResult, KnowledgeDocument, Knowledg
 export type { ReindexState } from "./store/contexts.js";
 export type { Outcome } from "./pipeline/reconcile.js";
 export type { MemoryRecord } from "./state/public-record.js";
+export type { MemoryPassage, SearchResult } from "./state/public-passage.js";
 export type { StateList } from "./state/state-api.js";
 export type { Trace, TraceEdge } from "./traces/traces-api.js";
 export type { SweepResult } from "./lifecycle/lifecycle-api.js";

@@ -45,6 +45,9 @@ import type { Stage } from "./models/types.js";
 import { extractTurn, retryPending, type IngestResult } from "./pipeline/ingest.js";
 import { recall, reinforceInGroup, writeRetrievalTrace, type RecallResult } from "./pipeline/recall/recall.js";
 import { retrieve } from "./pipeline/recall/hybrid.js";
+import { setPassageExpiry } from "./store/passages.js";
+import { toSearchResults, type SearchResult } from "./state/public-passage.js";
+import { expiresAt } from "./lifecycle/retention.js";
 import { createContext, indexModelAfterChange, readContext, updateContext } from "./store/contexts.js";
 import { flushCache } from "./store/cache.js";
 import { immediate, openDatabase } from "./store/database.js";
@@ -221,19 +224,24 @@ export class Spectron {
     const core = this.core;
     const actor = actorOf(i);
     const now = core.now();
-    const id = core.transaction(() => insertTurn(core.db, {
-      context: core.context,
-      scope_key: scopeKey(i.scope),
-      role: i.role,
-      content: i.content,
-      speaker: i.speaker ?? null,
-      occurred_at: i.occurred_at !== undefined ? toEpochMs(i.occurred_at) : null,
-      metadata: i.metadata ? JSON.stringify(i.metadata) : null,
-      session: actor.session,
-      principal: actor.principal,
-      on_behalf_of: actor.onBehalfOf,
-      created_at: now,
-    }));
+    const id = core.transaction(() => {
+      const turnId = insertTurn(core.db, {
+        context: core.context,
+        scope_key: scopeKey(i.scope),
+        role: i.role,
+        content: i.content,
+        speaker: i.speaker ?? null,
+        occurred_at: i.occurred_at !== undefined ? toEpochMs(i.occurred_at) : null,
+        metadata: i.metadata ? JSON.stringify(i.metadata) : null,
+        session: actor.session,
+        principal: actor.principal,
+        on_behalf_of: actor.onBehalfOf,
+        created_at: now,
+      });
+      // Until extraction writes records from it, the turn is a passage for as long as a context fact would be.
+      setPassageExpiry(core.db, turnId, expiresAt(core.settings().retention, i.scope, "context", now));
+      return turnId;
+    });
     return extractTurn(core, getTurn(core.db, core.context, id)!, i.signal);
   }
 
@@ -275,9 +283,35 @@ export class Spectron {
     });
   }
 
-  /** Ranked records for a query, with no language-model call (rule-based query understanding). */
+  /**
+   * Ranked records for a query, with no language-model call (rule-based query understanding). Passages (the
+   * turns records came from) count in the ranking; `search` returns them too.
+   */
   async query(query: string, options: QueryOptions = {}): Promise<MemoryRecord[]> {
     this.guard("query", { read: true });
+    const { retrieval, run } = await this.rankedRead(query, options);
+    return run(retrieval.records.map((r) => r.id));
+  }
+
+  /**
+   * Records and passages for a query, fused and ranked, with no language-model call: each record with the turn
+   * it was extracted from, and turns that extraction wrote nothing for (or nothing that matched) as passages of
+   * their own. One result per turn. Passages follow their records' lifecycle: a turn whose records have all
+   * expired or been forgotten is not found; one that yielded none is found for the context TTL.
+   *
+   * @example
+   * const results = await memory.search("what is my cat called?", { scope: { user: "alice" } });
+   * for (const r of results) console.log(r.kind, r.kind === "record" ? r.record.text : r.passage.text);
+   */
+  async search(query: string, options: QueryOptions = {}): Promise<SearchResult[]> {
+    this.guard("search", { read: true });
+    const { retrieval, run } = await this.rankedRead(query, options);
+    const ids = retrieval.results.flatMap((r) => (r.kind === "record" ? [r.row.id] : []));
+    const records = new Map(run(ids).map((r) => [r.id, r]));
+    return toSearchResults(retrieval.results, records);
+  }
+
+  private async rankedRead(query: string, options: QueryOptions) {
     const q = parseInput(querySchema, query, "query");
     const o = parseInput(queryOptionsSchema, options, "options");
     this.access.assert(o, "read", o.scope);
@@ -297,10 +331,12 @@ export class Spectron {
     });
     // A ranked read leaves its retrieval_trace (spec: "every /query and ranked read") and reinforces what it
     // returned: writes about a read, group-committed like a cached answer's (Core.groupWrite).
-    return core.groupWrite(() => {
-      writeRetrievalTrace(core, actorOf(o), scopeKey(o.scope), q, understanding, retrieval, { query_understanding: "local:rules", embedding: embedder.id });
-      return reinforceInGroup(core, retrieval.records.map((r) => r.id));
-    });
+    const run = (returned: number[]) =>
+      core.groupWrite(() => {
+        writeRetrievalTrace(core, actorOf(o), scopeKey(o.scope), q, understanding, retrieval, { query_understanding: "local:rules", embedding: embedder.id });
+        return reinforceInGroup(core, returned);
+      });
+    return { retrieval, run };
   }
 
   /** Tokens, latency and estimated cost of model calls so far, per stage (this process). */
@@ -339,6 +375,7 @@ export class Spectron {
       recall: async (query: string, options?: RecallOptions) => this.recall(query, withCtx(options)),
       reflect: async (question: string, options?: RecallOptions) => this.reflect(question, withCtx(options)),
       query: async (query: string, options?: QueryOptions) => this.query(query, withCtx(options)),
+      search: async (query: string, options?: QueryOptions) => this.search(query, withCtx(options)),
       state: {
         get: (id: string) => this.state.get(id, ctx),
         list: async (options?: StateListOptions) => this.state.list(withCtx(options)),
@@ -453,7 +490,7 @@ function typedErrors<T extends object>(prefix: string, api: T): T {
 
 // The public boundary: every method of the instance fails only with SpectronErrors (storage failures typed, a
 // defect `internal` with its cause), never a raw SqliteError or TypeError.
-for (const name of ["ingest", "recall", "reflect", "query", "usage", "idle", "as", "close"] as const) {
+for (const name of ["ingest", "recall", "reflect", "query", "search", "usage", "idle", "as", "close"] as const) {
   const proto = Spectron.prototype as unknown as Record<string, (...args: never[]) => unknown>;
   proto[name] = withTypedErrors(name, proto[name]!);
 }

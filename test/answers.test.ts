@@ -49,7 +49,7 @@ describe("answers that answer (local composer, through recall)", () => {
       expect(r.answer, question).toBe(NO_ANSWER);
     }
     // …and still answers what memory holds.
-    expect((await memory.recall("What do I love?", { scope: ana })).answer).toBe("You like hiking and jazz.");
+    expect((await memory.recall("What do I love?", { scope: ana })).answer).toMatch(/^You like (hiking and jazz|jazz and hiking)\.$/);
     expect((await memory.recall("What book am I reading?", { scope: ana })).answer).toBe("User is reading a book about volcanoes.");
     await memory.close();
   });

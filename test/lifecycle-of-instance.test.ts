@@ -78,6 +78,7 @@ describe("the Spectron instance", () => {
       { version: 2, name: "source trust calibration" },
       { version: 3, name: "documents: attempts, failed status, author" },
       { version: 4, name: "question signatures on cached answers" },
+      { version: 5, name: "turns as passages" },
     ]);
     db.close();
     t.cleanup();

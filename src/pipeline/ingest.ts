@@ -4,6 +4,7 @@ import { ProviderError, SpectronError } from "../errors.js";
 import { extractionPrompt } from "../models/prompts/extraction.js";
 import { toId } from "../store/ids.js";
 import { parseScopeKey } from "../store/scope.js";
+import { countPassageFacts } from "../store/passages.js";
 import { getTurn, listTurns, markAttemptFailed, markTurn, type TurnRow } from "../store/turns.js";
 import { toPublicRecord, type MemoryRecord } from "../state/public-record.js";
 import { turnSourceKey } from "./calibration.js";
@@ -100,6 +101,7 @@ export async function extractTurn(core: Core, turn: TurnRow, signal?: AbortSigna
       metadata: turn.metadata ? (JSON.parse(turn.metadata) as Record<string, unknown>) : undefined,
     });
     markTurn(db, turn.id, "extracted", core.now());
+    countPassageFacts(db, turn.id);
     return r;
   });
   if (!result) throw new SpectronError("internal", `Turn ${toId("turn", turn.id)} was extracted concurrently.`);

@@ -314,4 +314,36 @@ export const MIGRATIONS: ReadonlyArray<{
         CREATE INDEX cache_by_signature ON cache_entries (context, scope_key, signature) WHERE signature IS NOT NULL;
       `),
   },
+  {
+    version: 5,
+    name: "turns as passages",
+    up: (db) =>
+      db.exec(`
+        -- A turn is also a passage (pipeline/recall/passages.ts): searchable beside the records extracted from it.
+        -- facts: records its extraction created; passage_expires_at: the longest-lived of them (NULL: one never
+        -- expires), or the context TTL when there are none. See store/passages.ts for the visibility rule.
+        ALTER TABLE turns ADD COLUMN facts INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE turns ADD COLUMN passage_expires_at INTEGER;
+        CREATE INDEX turns_by_scope ON turns (context, scope_key, id);
+        CREATE INDEX records_by_source_id ON records (source_id, status) WHERE source_kind = 'turn';
+        -- Porter stemming ("moved", "moving" → "move") and Unicode folding: passages are raw speech.
+        CREATE VIRTUAL TABLE turns_fts USING fts5 (content, content = 'turns', content_rowid = 'id', tokenize = 'porter unicode61');
+        CREATE TRIGGER turns_fts_insert AFTER INSERT ON turns BEGIN
+          INSERT INTO turns_fts (rowid, content) VALUES (new.id, new.content);
+        END;
+        CREATE TRIGGER turns_fts_delete AFTER DELETE ON turns BEGIN
+          INSERT INTO turns_fts (turns_fts, rowid, content) VALUES ('delete', old.id, old.content);
+        END;
+        CREATE TRIGGER turns_fts_update AFTER UPDATE OF content ON turns BEGIN
+          INSERT INTO turns_fts (turns_fts, rowid, content) VALUES ('delete', old.id, old.content);
+          INSERT INTO turns_fts (rowid, content) VALUES (new.id, new.content);
+        END;
+        CREATE VIRTUAL TABLE turns_fts_vocab USING fts5vocab ('turns_fts', 'row');
+        INSERT INTO turns_fts (turns_fts) VALUES ('rebuild');
+        -- Turns written before this migration: a passage for as long as any record extracted from them lives;
+        -- with none, for the default context TTL (7 days) from when they were written.
+        UPDATE turns SET facts = (SELECT COUNT(*) FROM records r WHERE r.source_kind = 'turn' AND r.source_id = 'turn_' || turns.id);
+        UPDATE turns SET passage_expires_at = created_at + 604800000 WHERE facts = 0;
+      `),
+  },
 ];

@@ -3,7 +3,10 @@ import type { Core } from "../../core.js";
 import type { QueryUnderstanding } from "../../models/prompts/query-understanding.js";
 import { getRecords, visibleRecordsSql, type RecordRow, type Visible } from "../../store/records.js";
 import { exactSearch } from "../../store/vectors.js";
-import { reciprocalRankFusion } from "./fuse.js";
+import { combSum, normalizeScores } from "./fuse.js";
+import { passageCandidates } from "./passages.js";
+import { getLivePassages, type PassageRow } from "../../store/passages.js";
+import { toId, tryParseId } from "../../store/ids.js";
 import { ftsQuery, queryTerms } from "./normalize.js";
 import { feedbackBoosts } from "./feedback.js";
 import { chunkCandidates, type ChunkRow } from "./chunks.js";
@@ -29,12 +32,23 @@ export interface Candidate {
 
 export interface Retrieval {
   records: RecordRow[];
+  /**
+   * What was found, best first, at most `limit`: a record (with the turn it came from) or, for a turn none of
+   * whose records ranks, the passage itself. One result per turn: its best record stands for it.
+   */
+  results: RetrievalResult[];
   chunks: { row: ChunkRow; score: number }[];
   candidates: { vector: Candidate[]; fts: Candidate[]; graph: Candidate[] };
+  /** Passage (turn id) candidates with their BM25 scores. */
+  passages: Candidate[];
   fused: Candidate[];
   feedback: Candidate[];
   vectorPath: "exact" | "ann" | "none";
 }
+
+export type RetrievalResult =
+  | { kind: "record"; row: RecordRow; passage: PassageRow | undefined; score: number }
+  | { kind: "passage"; passage: PassageRow; score: number };
 
 export interface RetrievalInput {
   query: string;
@@ -47,8 +61,9 @@ export interface RetrievalInput {
 }
 
 /**
- * Tier-3 retrieval: vector (ANN, or exact for small scopes), FTS5 BM25 and entity-graph candidates, fused
- * with RRF and weighted by importance, recency and trace feedback. No model call.
+ * Tier-3 retrieval: vector (ANN, or exact for small scopes), FTS5 BM25 and entity-graph candidates over the
+ * records, and BM25 over the passages (the turns they were extracted from), fused by score (fuse.ts) and
+ * weighted by importance, recency and trace feedback. No model call.
  */
 export function retrieve(core: Core, input: RetrievalInput): Retrieval {
   const { db, context } = core;
@@ -59,26 +74,79 @@ export function retrieve(core: Core, input: RetrievalInput): Retrieval {
   const vector = input.vector ? vectorCandidates(core, input, visible, ids, allowed) : { list: [], path: "none" as const };
   const fts = ids.length <= EXACT_SCOPE_LIMIT ? lexicalCandidates(core, input, ids) : ftsCandidates(core, input, visible, allowed);
   const graph = graphCandidates(core, input, visible, ids, allowed);
+  const passageHits = passageCandidates(core, input);
 
   const weights = channelWeights(input.embeddingModel);
-  const fusedScores = reciprocalRankFusion(
-    [vector.list.map((c) => c.id), fts.map((c) => c.id), graph.map((c) => c.id)],
-    60,
+  const recordScores = combSum(
+    [normalizeScores(vector.list, "absolute"), normalizeScores(fts, "max"), normalizeScores(graph, "max")],
     [weights.vector, weights.fts, weights.graph],
   );
+  const passageScores = normalizeScores(passageHits, "max");
+  // The records extracted from a matching passage are candidates too: what the turn says, they say.
+  const bySource = recordsOfTurns(core, passageHits.map((p) => p.id), allowed, visible);
+  for (const recordIds of bySource.values()) for (const id of recordIds) if (!recordScores.has(id)) recordScores.set(id, 0);
   // Importance as the caller last saw it: with the reinforcements of reads not yet committed (Core.groupWrite).
-  const rows = core.withPendingReinforcement(getRecords(db, context, [...fusedScores.keys()]));
+  const rows = core.withPendingReinforcement(getRecords(db, context, [...recordScores.keys()]));
+  const passages = new Map(getLivePassages(db, context, [...new Set([...passageHits.map((p) => p.id), ...rows.map(turnOf).filter((t): t is number => t !== undefined)])], input.scopeKeys, input.now).map((p) => [p.id, p]));
   const boosts = core.feedback && input.vector ? feedbackBoosts(core, input.vector, input.embeddingModel, input.scopeKeys) : new Map<number, number>();
-  const weighted = rows.map((row) => ({ row, score: weigh(row, fusedScores.get(row.id)!, boosts.get(row.id) ?? 0, input.now) }));
+  const passageOf = (row: RecordRow) => passageScores.get(turnOf(row) ?? -1) ?? 0;
+  const weighted = rows.map((row) => ({
+    row,
+    score: weigh(row, recordScores.get(row.id)! + weights.passage * passageOf(row), boosts.get(row.id) ?? 0, input.now),
+  }));
   weighted.sort((a, b) => b.score - a.score || b.row.id - a.row.id);
+
+  const results: RetrievalResult[] = [];
+  const turnsTaken = new Set<number>();
+  for (const w of weighted) {
+    const turn = turnOf(w.row);
+    if (turn !== undefined) {
+      if (turnsTaken.has(turn)) continue;
+      turnsTaken.add(turn);
+    }
+    results.push({ kind: "record", row: w.row, passage: turn === undefined ? undefined : passages.get(turn), score: round(w.score) });
+  }
+  for (const [turn, score] of passageScores) {
+    const passage = passages.get(turn);
+    if (turnsTaken.has(turn) || !passage) continue;
+    results.push({ kind: "passage", passage, score: round(weights.passage * score) });
+  }
+  results.sort((a, b) => b.score - a.score || resultOrder(b) - resultOrder(a));
   return {
     records: weighted.slice(0, input.limit).map((w) => w.row),
+    results: results.slice(0, input.limit),
     chunks: chunkCandidates(core, input),
     candidates: { vector: vector.list, fts, graph },
+    passages: passageHits,
     fused: weighted.map((w) => ({ id: w.row.id, score: round(w.score) })),
     feedback: [...boosts].map(([id, score]) => ({ id, score: round(score) })),
     vectorPath: vector.path,
   };
+}
+
+/** Newer first among equal scores, records before passages of the same id. */
+const resultOrder = (r: RetrievalResult) => (r.kind === "record" ? r.row.id * 2 + 1 : r.passage.id * 2);
+
+/** The turn a record was extracted from, if it came from one. */
+function turnOf(row: RecordRow): number | undefined {
+  return row.source_kind === "turn" ? tryParseId("turn", row.source_id ?? "") : undefined;
+}
+
+/** Visible records extracted from each of `turnIds`. */
+function recordsOfTurns(core: Core, turnIds: readonly number[], allowed: IdSet | undefined, visible: Visible): Map<number, number[]> {
+  const out = new Map<number, number[]>();
+  if (turnIds.length === 0) return out;
+  const rows = sql(
+    core.db,
+    `SELECT id, source_id FROM records WHERE source_kind = 'turn' AND source_id IN (${turnIds.map(() => "?").join(",")}) AND status IN ('current', 'flagged')`,
+  ).all(...turnIds.map((t) => toId("turn", t))) as { id: number; source_id: string }[];
+  const keep = allowed ?? filterVisible(core, rows.map((r) => r.id), visible);
+  for (const r of rows) {
+    if (!keep.has(r.id)) continue;
+    const turn = tryParseId("turn", r.source_id)!;
+    out.set(turn, [...(out.get(turn) ?? []), r.id]);
+  }
+  return out;
 }
 
 const DAY = 86_400_000;
@@ -103,12 +171,17 @@ function weigh(row: RecordRow, fused: number, boost: number, now: number): numbe
 }
 
 /**
- * RRF weight of each candidate list. The entity graph is a weaker signal than text and vector similarity; so
- * is the offline hash embedder, which matches shared words only (tuned on the LoCoMo development split: with
- * weight 1 it pulled fused recall@10 below BM25's alone).
+ * CombSUM weight of each channel's normalised scores (fuse.ts), tuned on the LoCoMo development split only
+ * (bench/tune-fusion.ts). The entity graph is a weaker signal than text and vector similarity; so is the
+ * offline hash embedder, which matches shared words only. `hashVector` stands in for `vector` then. Passages
+ * weigh most: BM25 over the turns alone beat every record channel (dev R@10 0.613 vs 0.494 for records' FTS);
+ * on dev samples 0–1 fused R@10 was 0.564 / 0.576 / 0.592 / 0.617 with passage weight 1 / 2 / 3 / 5.
  */
+export const FUSION_WEIGHTS = { vector: 1, hashVector: 0.5, fts: 1, graph: 0.2, passage: 3 };
+
 function channelWeights(embeddingModel: string) {
-  return { vector: embeddingModel.startsWith("local:hash") ? 0.5 : 1, fts: 1, graph: 0.2 };
+  const w = FUSION_WEIGHTS;
+  return { vector: embeddingModel.startsWith("local:hash") ? w.hashVector : w.vector, fts: w.fts, graph: w.graph, passage: w.passage };
 }
 
 function vectorCandidates(
@@ -158,7 +231,9 @@ export class IdSet {
 /**
  * The `k` nearest records among those `visible` selects: exact search when few are visible (vectors read from
  * the ANN index's memory), else hnswlib filtered to the visible ids; above FILTER_SCOPE_LIMIT the index is
- * over-fetched first. Exact search also when the index is not ready.
+ * over-fetched first. Exact search also when the index is not ready. `exactLimit` moves the line between the
+ * two: a caller whose `visible` is one scope of a large Context (the background pass) raises it, because
+ * hnswlib's filtered search walks the whole graph when the filter passes a small share of it.
  */
 export function nearestRecords(
   core: Core,
@@ -169,8 +244,9 @@ export function nearestRecords(
   enough = k,
   ids = visibleIds(core, visible),
   allowed = ids.length <= FILTER_SCOPE_LIMIT ? new IdSet(ids) : undefined,
+  exactLimit = EXACT_SCOPE_LIMIT,
 ): { hits: { label: number; distance: number }[]; path: "exact" | "ann" } {
-  if (ids.length > EXACT_SCOPE_LIMIT) {
+  if (ids.length > exactLimit) {
     const index = core.vectorIndex("records", model);
     if (!allowed) {
       // Too many visible records to read their ids first: the Context's nearest, over-fetched, usually hold

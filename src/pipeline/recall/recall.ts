@@ -263,6 +263,7 @@ export function writeRetrievalTrace(
       fused: retrieval.fused.map((c) => ({ id: toId("record", c.id), score: c.score })),
       returned: returned.map((r) => toId("record", r)),
       chunks: retrieval.chunks.map((c) => ({ id: toId("chunk", c.row.id), score: c.score })),
+      passages: retrieval.passages.map((c) => ({ id: toId("turn", c.id), score: c.score })),
       model: models,
     },
     now,
