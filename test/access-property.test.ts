@@ -330,7 +330,8 @@ describe("access property", () => {
         expect(stats.get(k)!.ok, `${k}: ${JSON.stringify(summary)}`).toBeGreaterThan(5);
         expect(stats.get(k)!.denied, `${k}: ${JSON.stringify(summary)}`).toBeGreaterThan(5);
       }
-      expect(cachedHits).toBeGreaterThan(50);
+      // The cache path is exercised (fewer answers are cached since a "don't know" is not, and tier 2 needs the same question signature).
+      expect(cachedHits).toBeGreaterThan(20);
       // Every denial was counted.
       const deniedTotal = [...stats.values()].reduce((s, x) => s + x.denied, 0);
       expect(memory.access.deniedCounts().reduce((s, x) => s + x.count, 0)).toBe(deniedTotal);
