@@ -111,7 +111,7 @@ export class Scheduler {
   /**
    * Stops the timers, ends sweeps and retries at their next step (their progress is durable: a partial decay
    * or expiry is finished by the next sweep, a pending turn stays pending), aborts `signal` for the model
-   * calls of background jobs, and waits for what is queued to finish.
+   * calls of retries, and waits for what is queued to finish.
    */
   async stop(): Promise<void> {
     for (const timer of this.timers) clearInterval(timer);

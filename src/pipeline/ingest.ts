@@ -134,7 +134,7 @@ export async function retryPending(core: Core, limit = 100, includeFailed = fals
   for (const turn of pending) {
     if (core.queue.stopped) break;
     try {
-      await core.queue.add(() => extractTurn(core, turn), { priority: PRIORITY.retry });
+      await core.queue.add(() => extractTurn(core, turn, core.queue.signal), { priority: PRIORITY.retry });
       extracted += 1;
     } catch {
       failed += 1;
