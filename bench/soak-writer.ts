@@ -16,6 +16,10 @@ for (let i = 0; Date.now() < origin + duration; i++) {
     ingested++;
   } catch (error) {
     const code = String((error as { code?: unknown }).code ?? (error instanceof Error ? error.name : "unknown"));
+    if (!errors[code]) {
+      const cause = (error as { cause?: unknown }).cause;
+      console.error(`soak writer: first ${code} error: ${error instanceof Error ? error.message : String(error)}${cause instanceof Error ? ` (cause: ${cause.stack ?? cause.message})` : ""}`.slice(0, 1_500));
+    }
     errors[code] = (errors[code] ?? 0) + 1;
   }
   if (i % 3 === 0) await new Promise((resolve) => setTimeout(resolve, 10));

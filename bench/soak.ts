@@ -66,7 +66,16 @@ export async function runSoak({ minutes }: { minutes: number }): Promise<SoakRep
   });
 
   const errors: Record<string, number> = {};
-  const count = (error: unknown) => void (errors[codeOf(error)] = (errors[codeOf(error)] ?? 0) + 1);
+  const samples: Record<string, string> = {};
+  const count = (error: unknown) => {
+    const code = codeOf(error);
+    errors[code] = (errors[code] ?? 0) + 1;
+    if (!samples[code]) {
+      const cause = (error as { cause?: unknown }).cause;
+      samples[code] = `${error instanceof Error ? error.message : String(error)}${cause instanceof Error ? ` (cause: ${cause.stack ?? cause.message})` : ""}`.slice(0, 1_500);
+      note(`soak: first ${code} error: ${samples[code]}`);
+    }
+  };
   const ingestMs: number[] = [];
   const recallMs: number[] = [];
   const idleMs: number[] = [];
