@@ -60,9 +60,11 @@ describe("the scheduler, with timers firing", () => {
   it("retries a pending turn on the schedule and finishes: idle() and close() resolve", async () => {
     const server: FakeProvider = await startFakeProvider([{ status: 500 }]);
     try {
+      const clock = manualClock();
       const memory = new Spectron({
         context: "retry",
         path: ":memory:",
+        clock: clock.now,
         providers: { openai: { apiKey: "sk-test", baseURL: server.openaiURL } },
         models: { extraction: "gpt-4o-mini" },
         provider: { maxRetries: 0, retryBaseMs: 1, retryCapMs: 1, timeoutMs: 2_000 },
@@ -70,6 +72,8 @@ describe("the scheduler, with timers firing", () => {
       });
       await expect(memory.ingest({ content: "I live in Lisbon.", scope: alice })).rejects.toThrow();
       expect((await memory.turns.list({ status: "pending" })).length).toBe(1);
+      // The background retry leaves a turn stored in the last minute to its own ingest.
+      clock.advance(61_000);
       const deadline = Date.now() + 3_000;
       while (Date.now() < deadline && (await memory.turns.list({ status: "pending" })).length > 0) await sleep(25);
       expect(await memory.turns.list({ status: "pending" })).toHaveLength(0);
@@ -84,15 +88,18 @@ describe("the scheduler, with timers firing", () => {
   it("a turn that keeps failing is retried on the schedule without stalling the queue", async () => {
     // Nothing listens on the discard port: every extraction fails at once.
     {
+      const clock = manualClock();
       const memory = new Spectron({
         context: "retry",
         path: ":memory:",
+        clock: clock.now,
         providers: { openai: { apiKey: "sk-test", baseURL: "http://127.0.0.1:9/v1" } },
         models: { extraction: "gpt-4o-mini" },
         provider: { maxRetries: 0, retryBaseMs: 1, retryCapMs: 1, timeoutMs: 500 },
         schedule: { decay: false, expire: false, retry: 100 },
       });
       await expect(memory.ingest({ content: "I live in Lisbon.", scope: alice })).rejects.toThrow();
+      clock.advance(61_000);
       await sleep(450);
       // Retried on the schedule (five failed attempts mark it failed; the background retry stops there).
       const [turn] = await memory.turns.list();
@@ -101,6 +108,33 @@ describe("the scheduler, with timers firing", () => {
       await within(memory.lifecycle.expire(), 3_000, "expire()");
       await within(memory.idle(), 3_000, "idle()");
       await within(memory.close(), 3_000, "close()");
+    }
+  });
+
+  it("an ingest whose turn another caller extracted meanwhile answers with that extraction, not an error", async () => {
+    // The first extraction call is slow; turns.retry() extracts the same turn while it waits (in production: the
+    // background retry, or another process on the same file).
+    const server: FakeProvider = await startFakeProvider({ steps: [{ delayMs: 400 }] });
+    try {
+      const memory = new Spectron({
+        context: "race",
+        path: ":memory:",
+        providers: { openai: { apiKey: "sk-test", baseURL: server.openaiURL } },
+        models: { extraction: "gpt-4o-mini" },
+        provider: { maxRetries: 0, retryBaseMs: 1, retryCapMs: 1, timeoutMs: 5_000 },
+        schedule: false,
+      });
+      const ingest = memory.ingest({ content: "I'm on the Enterprise plan.", scope: alice });
+      await sleep(100);
+      expect(await memory.turns.retry()).toEqual({ extracted: 1, failed: 0 });
+      const result = await ingest;
+      const decision = (await memory.traces.list({ kind: "decision_trace" })).traces;
+      expect(decision).toHaveLength(1);
+      expect(result.traceId).toBe(decision[0]!.id);
+      expect(result.records.map((r) => [r.text, r.outcome])).toEqual([["The user is on the Enterprise plan.", "created"]]);
+      await memory.close();
+    } finally {
+      await server.close();
     }
   });
 

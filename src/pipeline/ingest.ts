@@ -2,9 +2,11 @@ import type { Core } from "../core.js";
 import { PRIORITY } from "../core.js";
 import { ProviderError, SpectronError } from "../errors.js";
 import { extractionPrompt } from "../models/prompts/extraction.js";
-import { toId } from "../store/ids.js";
+import { parseId, toId } from "../store/ids.js";
 import { parseScopeKey } from "../store/scope.js";
 import { countPassageFacts } from "../store/passages.js";
+import { getRecord } from "../store/records.js";
+import { extractionOfTurn } from "../store/traces.js";
 import { getTurn, listTurns, markAttemptFailed, markTurn, type TurnRow } from "../store/turns.js";
 import { toPublicRecord, type MemoryRecord } from "../state/public-record.js";
 import { turnSourceKey } from "./calibration.js";
@@ -104,7 +106,7 @@ export async function extractTurn(core: Core, turn: TurnRow, signal?: AbortSigna
     countPassageFacts(db, turn.id);
     return r;
   });
-  if (!result) throw new SpectronError("internal", `Turn ${toId("turn", turn.id)} was extracted concurrently.`);
+  if (!result) return extractedElsewhere(core, turn);
   applyVectorChanges(core, embeddingModel, result.vectorChanges);
   await core.drainIfBacklogged("records", embeddingModel);
   scheduleReflection(
@@ -121,12 +123,33 @@ export async function extractTurn(core: Core, turn: TurnRow, signal?: AbortSigna
 }
 
 /**
+ * The turn was extracted by someone else while this extraction's model calls ran (the background retry, or
+ * another process on the same file): the caller gets that extraction's outcome, as if it had been its own.
+ */
+function extractedElsewhere(core: Core, turn: TurnRow): IngestResult {
+  const turnId = toId("turn", turn.id);
+  const done = extractionOfTurn(core.db, core.context, turnId);
+  if (!done) throw new SpectronError("internal", `Turn ${turnId} is marked extracted but no decision trace records its extraction.`);
+  const records: IngestResult["records"] = [];
+  for (const { record_id, outcome } of done.outcomes) {
+    const row = getRecord(core.db, core.context, parseId("record", record_id));
+    if (row) records.push({ ...toPublicRecord(row), outcome: outcome as Outcome });
+  }
+  return { turnId, records, traceId: toId("trace", done.traceId) };
+}
+
+/** The background retry leaves a turn alone this long after it was stored: its own ingest is extracting it. */
+const RETRY_GRACE_MS = 60_000;
+
+/**
  * Retries pending turns, oldest first (at most `limit`), and with `includeFailed` (`turns.retry()`) the failed
  * ones too; the background retry passes none. `failed` in the result counts the attempts that failed this time.
  */
 export async function retryPending(core: Core, limit = 100, includeFailed = false): Promise<{ extracted: number; failed: number }> {
+  // The background retry (includeFailed false) leaves the turns just stored to the ingest extracting them.
+  const settled = core.now() - RETRY_GRACE_MS;
   const pending = [
-    ...listTurns(core.db, core.context, { status: "pending", limit }),
+    ...listTurns(core.db, core.context, { status: "pending", limit }).filter((t) => includeFailed || t.created_at <= settled),
     ...(includeFailed ? listTurns(core.db, core.context, { status: "failed", limit }) : []),
   ].slice(0, limit);
   let extracted = 0;

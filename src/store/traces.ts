@@ -61,3 +61,18 @@ export function listTraces(
   return sql(db, `SELECT * FROM traces WHERE ${where.join(" AND ")} ORDER BY id DESC LIMIT ?`)
     .all(...params, filter.limit) as TraceRow[];
 }
+
+/**
+ * The decision trace that extracted a turn (`turn_<n>`), with its outcomes: what a caller whose own extraction
+ * of the turn lost the race to another (a background retry, another process) is answered with.
+ */
+export function extractionOfTurn(db: Db, context: string, turnId: string): { traceId: number; outcomes: { record_id: string; outcome: string }[] } | undefined {
+  const row = sql(
+    db,
+    `SELECT id, payload FROM traces WHERE context = ? AND kind = 'decision_trace'
+       AND json_extract(payload, '$.source.kind') = 'turn' AND json_extract(payload, '$.source.id') = ? ORDER BY id DESC LIMIT 1`,
+  ).get(context, turnId) as { id: number; payload: string } | undefined;
+  if (!row) return undefined;
+  const payload = JSON.parse(row.payload) as { outcomes?: { record_id: string; outcome: string }[] };
+  return { traceId: row.id, outcomes: payload.outcomes ?? [] };
+}
