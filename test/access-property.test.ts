@@ -340,7 +340,7 @@ describe("access property", () => {
       await memory.close();
       t.cleanup();
     }
-  }, 60_000);
+  }, 180_000);
 
   // Known hole (src/access/access.ts can() with src/store/scope.ts visibleScopeKeys()): a grant is a floor the
   // request scope must contain, so a caller may add dimensions to its request and see records of scopes unrelated

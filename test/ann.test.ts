@@ -58,7 +58,7 @@ describe("the ANN index beside the database", () => {
     await rebuilt.close();
     expect(existsSync(t.path)).toBe(true);
     t.cleanup();
-  });
+  }, 120_000); // 2,100 ingests: about 20 s on a quiet 2-core machine, more on a shared one
 });
 
 describe("a scope too large to hold its ids", () => {
@@ -80,7 +80,7 @@ describe("a scope too large to hold its ids", () => {
     for (const c of candidates) expect((await memory.state.get(c.id)).scope).toEqual(ORG);
     await memory.close();
     t.cleanup();
-  }, 30_000);
+  }, 120_000);
 });
 
 describe("IdSet (the visible-id filter of large scopes)", () => {
