@@ -113,7 +113,7 @@ export class Spectron {
     const o = parseInput(spectronOptionsSchema, options, "options", OPAQUE_OPTIONS);
     if (o.models) validateModels(o.models, "options.models");
     const clock = o.clock ? checkedClock(o.clock as () => number) : Date.now;
-    clock();
+    clock(); // a clock that returns garbage fails here, before anything is opened
     const logger = o.logger ?? NOOP_LOGGER;
     this.context = o.context;
     let db: ReturnType<typeof openDatabase>;
@@ -207,10 +207,13 @@ export class Spectron {
     const schedule = o.schedule === false ? ({ decay: false, expire: false, retry: false } as const) : { ...DEFAULT_SCHEDULE, ...(o.schedule ?? {}) };
     core.queue.every(schedule.decay, "decay", () => this.lifecycle.decay());
     core.queue.every(schedule.expire, "expiry", () => this.lifecycle.expire());
-    core.queue.every(schedule.retry, "retry of pending turns", () => retryPending(core));
-    // Jobs a crash interrupted (a reindex, documents left pending) resume now and on the retry schedule.
+    // Jobs a crash interrupted (a reindex, documents left pending) resume now, and on the retry schedule with
+    // the pending turns.
     resumeInterrupted(core);
-    core.queue.every(schedule.retry, "resume of interrupted jobs", async () => resumeInterrupted(core));
+    core.queue.every(schedule.retry, "retry of pending turns and interrupted jobs", async () => {
+      resumeInterrupted(core);
+      await retryPending(core);
+    });
   }
 
   /**
@@ -359,16 +362,15 @@ export class Spectron {
    * await agent.recall("which plan am I on?", { scope: { org: "acme", user: "alice" } });
    */
   as(principal: Principal, bound: { onBehalfOf?: string; session?: string } = {}) {
-    // Checked before the spread: spreading a string or a Map would make an object of its characters or of nothing.
-    guardOptions(bound, "as(principal, options)");
-    guardInput(bound, "as(principal, options)");
-    const ctx = parseInput(boundContextSchema, { principal, ...bound }, "as(principal, options)");
-    const withCtx = <T extends object>(o: T | undefined, field = "options") => {
-      // Walked before the spread, which would call its getters and read a proxy's traps unguarded.
+    // Options are checked before they are spread: spreading a string or a Map would make an object of its
+    // characters or of nothing, and would call getters and read a proxy's traps unguarded.
+    const checked = <T,>(o: T, field: string): T => {
       guardOptions(o, field);
       guardInput(o, field);
-      return { ...(o ?? {}), ...ctx } as T;
+      return o;
     };
+    const ctx = parseInput(boundContextSchema, { principal, ...checked(bound, "as(principal, options)") }, "as(principal, options)");
+    const withCtx = <T extends object>(o: T | undefined, field = "options") => ({ ...(checked(o, field) ?? {}), ...ctx }) as T;
     return {
       principal: ctx.principal,
       ingest: async (input: IngestInput) => this.ingest(withCtx(input, "input")),
@@ -382,11 +384,7 @@ export class Spectron {
         forget: (id: string) => this.state.forget(id, ctx),
       },
       traces: {
-        list: async (options?: TracesListOptions) => {
-          guardOptions(options, "options");
-          guardInput(options, "options");
-          return this.traces.list({ ...(options ?? {}), principal: ctx.principal });
-        },
+        list: async (options?: TracesListOptions) => this.traces.list({ ...(checked(options, "options") ?? {}), principal: ctx.principal }),
         get: (id: string) => this.traces.get(id, ctx),
       },
       turns: {
