@@ -83,8 +83,7 @@ export function retrieve(core: Core, input: RetrievalInput): Retrieval {
   );
   const passageScores = normalizeScores(passageHits, "max");
   // The records extracted from a matching passage are candidates too: what the turn says, they say.
-  const bySource = recordsOfTurns(core, passageHits.map((p) => p.id), allowed, visible);
-  for (const recordIds of bySource.values()) for (const id of recordIds) if (!recordScores.has(id)) recordScores.set(id, 0);
+  for (const id of recordsOfTurns(core, passageHits.map((p) => p.id), allowed, visible)) if (!recordScores.has(id)) recordScores.set(id, 0);
   // Importance as the caller last saw it: with the reinforcements of reads not yet committed (Core.groupWrite).
   const rows = core.withPendingReinforcement(getRecords(db, context, [...recordScores.keys()]));
   const passages = new Map(getLivePassages(db, context, [...new Set([...passageHits.map((p) => p.id), ...rows.map(turnOf).filter((t): t is number => t !== undefined)])], input.scopeKeys, input.now).map((p) => [p.id, p]));
@@ -132,21 +131,17 @@ function turnOf(row: RecordRow): number | undefined {
   return row.source_kind === "turn" ? tryParseId("turn", row.source_id ?? "") : undefined;
 }
 
-/** Visible records extracted from each of `turnIds`. */
-function recordsOfTurns(core: Core, turnIds: readonly number[], allowed: IdSet | undefined, visible: Visible): Map<number, number[]> {
-  const out = new Map<number, number[]>();
-  if (turnIds.length === 0) return out;
-  const rows = sql(
+/** Visible live records extracted from any of `turnIds`. */
+function recordsOfTurns(core: Core, turnIds: readonly number[], allowed: IdSet | undefined, visible: Visible): number[] {
+  if (turnIds.length === 0) return [];
+  const ids = sql(
     core.db,
-    `SELECT id, source_id FROM records WHERE source_kind = 'turn' AND source_id IN (${turnIds.map(() => "?").join(",")}) AND status IN ('current', 'flagged')`,
-  ).all(...turnIds.map((t) => toId("turn", t))) as { id: number; source_id: string }[];
-  const keep = allowed ?? filterVisible(core, rows.map((r) => r.id), visible);
-  for (const r of rows) {
-    if (!keep.has(r.id)) continue;
-    const turn = tryParseId("turn", r.source_id)!;
-    out.set(turn, [...(out.get(turn) ?? []), r.id]);
-  }
-  return out;
+    `SELECT id FROM records WHERE source_kind = 'turn' AND source_id IN (${turnIds.map(() => "?").join(",")}) AND status IN ('current', 'flagged')`,
+  )
+    .all(...turnIds.map((t) => toId("turn", t)))
+    .map((r) => (r as { id: number }).id);
+  const keep = allowed ?? filterVisible(core, ids, visible);
+  return ids.filter((id) => keep.has(id));
 }
 
 const DAY = 86_400_000;
