@@ -3,14 +3,13 @@
 // — the local extraction model, the local embedder and the reconciler (`reconcile`, the one write path: dedupe,
 // supersession, entity links, FTS trigger, vec0 rows, the vector change log, decision traces) — but many turns
 // per transaction and without the background reflection pass. Vector changes go to the ANN index exactly as
-// ingest hands them over (`applyVectorChanges`); hnswlib insertion then runs in the index's background slices,
+// the store's writer hands them over after commit; hnswlib insertion then runs in the index's background slices,
 // which the caller times by awaiting the index's flush. The report labels these stores "bulk-loaded"; ingest
 // itself is measured separately through `memory.ingest`.
 
 import type { Core } from "../src/core.js";
 import type { Spectron } from "../src/index.js";
 import { extractionPrompt, type ExtractedFact } from "../src/models/prompts/extraction.js";
-import { applyVectorChanges } from "../src/pipeline/ingest.js";
 import { turnSourceKey } from "../src/pipeline/calibration.js";
 import { reconcile } from "../src/pipeline/reconcile.js";
 import { scopeKey } from "../src/store/scope.js";
@@ -38,7 +37,8 @@ export async function bulkLoad(
   hooks: { now: () => number; progress?: (done: number) => void; until?: (outcomes: Record<string, number>) => boolean },
 ): Promise<BulkResult> {
   const core = coreOf(memory);
-  const { db, context } = core;
+  const { db } = core.store;
+  const { context } = core;
   const model = core.model("extraction");
   const embedder = core.embedder();
   const batch = range.batch ?? 2000;
@@ -55,8 +55,7 @@ export async function bulkLoad(
       prepared.push({ turn, facts: value.facts, vectors });
     }
     const now = hooks.now();
-    const changes = db.transaction(() => {
-      const out = [];
+    core.store.writer.transaction(() => {
       for (const p of prepared) {
         const key = scopeKey(p.turn.scope);
         const id = insertTurn(db, {
@@ -88,11 +87,8 @@ export async function bulkLoad(
         setPassageExpiry(db, id, expiresAt(core.settings().retention, p.turn.scope, "context", now));
         countPassageFacts(db, id);
         for (const o of r.outcomes) outcomes[o.outcome] = (outcomes[o.outcome] ?? 0) + 1;
-        out.push(...r.vectorChanges);
       }
-      return out;
-    })();
-    applyVectorChanges(core, embedder.id, changes);
+    });
     i = end;
     hooks.progress?.(i - range.from);
   }

@@ -16,7 +16,7 @@ export type Channel = (typeof CHANNELS)[number];
 /** Record id → the turn id it was extracted from (the `source.id` that `memory.query` returns). */
 export function recordSources(memory: Spectron): Map<number, string> {
   const core = coreOf(memory);
-  const rows = core.db.prepare("SELECT id, source_id FROM records WHERE context = ? AND source_kind = 'turn'").all(core.context) as { id: number; source_id: string }[];
+  const rows = core.store.db.prepare("SELECT id, source_id FROM records WHERE context = ? AND source_kind = 'turn'").all(core.context) as { id: number; source_id: string }[];
   return new Map(rows.map((r) => [r.id, r.source_id]));
 }
 
@@ -34,7 +34,7 @@ export async function channelRankings(memory: Spectron, question: string, scope:
   const embedder = core.embedder();
   const vector = (await embedder.embed([question])).vectors[0];
   const understanding = (await createLocalLanguageModel("local:rules").generate(queryUnderstandingPrompt, { query: question })).value;
-  const r = retrieve(core, { query: question, vector, embeddingModel: embedder.id, understanding, scopeKeys: visibleScopeKeys(scope), limit, now: core.now() });
+  const r = await retrieve(core, { query: question, vector, embeddingModel: embedder.id, understanding, scopeKeys: visibleScopeKeys(scope), limit, now: core.now() });
   const turns = (ids: number[]) => ids.map((id) => sources.get(id) ?? "");
   return {
     vector: turns(r.candidates.vector.map((c) => c.id)),

@@ -48,7 +48,7 @@ for (const conv of dev) {
     await memory.idle();
   }
   const dia = new Map(
-    (coreOf(memory).db.prepare("SELECT id, metadata FROM turns").all() as { id: number; metadata: string }[]).map((t) => [`turn_${t.id}`, JSON.parse(t.metadata).dia_id as string]),
+    (coreOf(memory).store.db.prepare("SELECT id, metadata FROM turns").all() as { id: number; metadata: string }[]).map((t) => [`turn_${t.id}`, JSON.parse(t.metadata).dia_id as string]),
   );
   now = conv.turns[conv.turns.length - 1]!.at + 86_400_000;
   const core = coreOf(memory);
@@ -59,14 +59,14 @@ for (const conv of dev) {
     const vector = (await embedder.embed([q.question])).vectors[0];
     const understanding = (await rules.generate(queryUnderstandingPrompt, { query: q.question })).value;
     bm25Table.add(String(q.category), scoreRanking(dedupe(bm25.query(q.question, 20).map((i) => conv.turns[i]!.diaId)), q.evidence));
-    settings.forEach((s, i) => {
+    for (const [i, s] of settings.entries()) {
       const pick = (p: boolean) => Object.fromEntries(Object.entries(s).filter(([k]) => k.startsWith("p.") === p).map(([k, v]) => [k.replace(/^p\./, ""), v]));
       Object.assign(FUSION_WEIGHTS, defaults, pick(false));
       Object.assign(PASSAGE_SCORING, passageDefaults, pick(true));
-      const r = retrieve(core, { query: q.question, vector, embeddingModel: embedder.id, understanding, scopeKeys: visibleScopeKeys(scope), limit: 20, now: core.now() });
+      const r = await retrieve(core, { query: q.question, vector, embeddingModel: embedder.id, understanding, scopeKeys: visibleScopeKeys(scope), limit: 20, now: core.now() });
       const turns = r.results.map((x) => (x.kind === "record" ? x.row.source_id ?? "" : `turn_${x.passage.id}`));
       tables[i]!.add(String(q.category), scoreRanking(dedupe(turns.map((t) => dia.get(t))), q.evidence));
-    });
+    }
   }
   bm25.close();
   await memory.close();

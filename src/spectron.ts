@@ -4,7 +4,6 @@ import { reflect, type ReflectResult } from "./pipeline/reflect.js";
 import { createConfigApi, validateModels } from "./config/config-api.js";
 import { DEFAULT_CACHE, DEFAULT_SCHEDULE, LOCAL_MODELS, OPENAI_MODELS } from "./config/defaults.js";
 import {
-  callContextSchema,
   ingestSchema,
   parseInput,
   queryOptionsSchema,
@@ -12,7 +11,6 @@ import {
   recallOptionsSchema,
   spectronOptionsSchema,
   toEpochMs,
-  turnsListSchema,
   type CallContext,
   type IngestInput,
   type Logger,
@@ -31,7 +29,11 @@ import {
 } from "./config/schemas.js";
 import type { KnowledgeAddInput } from "./knowledge/knowledge-api.js";
 import { unseal } from "./config/secrets.js";
-import { commitGroups, Core, toProviderConfigs, type CloseReport, type StageUsage } from "./core.js";
+import { Core, toProviderConfigs, type CloseReport, type StageUsage } from "./core.js";
+import { commitGroups } from "./store/sqlite/writer.js";
+import { SqliteStore } from "./store/sqlite/sqlite-store.js";
+import { createCacheApi } from "./cache/cache-api.js";
+import { createTurnsApi } from "./turns/turns-api.js";
 import { ClosedError } from "./errors.js";
 import { checkedClock, guardInput, guardOptions } from "./config/input-guard.js";
 import { toSpectronError } from "./store/storage-errors.js";
@@ -43,21 +45,14 @@ import { queryUnderstandingPrompt } from "./models/prompts/query-understanding.j
 import type { ProviderConfigs } from "./models/resolve.js";
 import type { Stage } from "./models/types.js";
 import { extractTurn, retryPending, type IngestResult } from "./pipeline/ingest.js";
-import { recall, reinforceInGroup, writeRetrievalTrace, type RecallResult } from "./pipeline/recall/recall.js";
+import { recall, retrievalTraceWrite, type RecallResult } from "./pipeline/recall/recall.js";
 import { retrieve } from "./pipeline/recall/hybrid.js";
-import { setPassageExpiry } from "./store/passages.js";
 import { toSearchResults, type SearchResult } from "./state/public-passage.js";
 import { expiresAt } from "./lifecycle/retention.js";
-import { createContext, indexModelAfterChange, readContext, updateContext } from "./store/contexts.js";
-import { flushCache } from "./store/cache.js";
-import { immediate, openDatabase } from "./store/database.js";
-import { toId } from "./store/ids.js";
-import { parseScopeKey, scopeKey, visibleScopeKeys } from "./store/scope.js";
-import { getTurn, insertTurn, listTurns, type TurnRow } from "./store/turns.js";
-import { populatedScopeKeys } from "./store/records.js";
+import { scopeKey, visibleScopeKeys } from "./store/scope.js";
 import { createStateApi } from "./state/state-api.js";
 import type { MemoryRecord } from "./state/public-record.js";
-import { iso } from "./state/public-record.js";
+import { toPublicRecord } from "./state/public-record.js";
 import { createTracesApi } from "./traces/traces-api.js";
 
 /** `as()` requires a principal: a view without one would carry the application's full access. */
@@ -69,16 +64,8 @@ const boundContextSchema = z.strictObject({
 
 const NOOP_LOGGER: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
-export interface Turn {
-  id: string;
-  role: TurnRow["role"];
-  content: string;
-  scope: Record<string, string>;
-  status: TurnRow["status"];
-  attempts: number;
-  error: string | null;
-  created_at: string;
-}
+import type { Turn } from "./turns/turns-api.js";
+export type { Turn };
 
 /**
  * An in-process memory layer for one Context. Synchronous SQLite underneath; only model calls and the
@@ -116,42 +103,45 @@ export class Spectron {
     clock(); // a clock that returns garbage fails here, before anything is opened
     const logger = o.logger ?? NOOP_LOGGER;
     this.context = o.context;
-    let db: ReturnType<typeof openDatabase>;
+    let store: SqliteStore;
     try {
-      db = openDatabase(o.path);
+      store = new SqliteStore(o.path, o.context, logger);
     } catch (error) {
       throw toSpectronError(error, "new Spectron");
     }
     try {
-      // One immediate transaction: another process may be creating the same Context at this moment.
-      const providers = immediate(db, () => {
-        let providers: ProviderConfigs = toProviderConfigs(o.providers);
-        const stored = readContext(db, o.context);
-        if (!o.providers && stored?.providersSealed && o.secretKey) providers = JSON.parse(unseal(o.secretKey, stored.providersSealed)) as ProviderConfigs;
-        if (!o.providers && !stored?.providersSealed) {
-          // The environment is read once, here, and only when the caller passed no providers.
-          const env = process.env;
-          if (env.OPENAI_API_KEY) providers.openai = { apiKey: env.OPENAI_API_KEY };
-          if (env.ANTHROPIC_API_KEY) providers.anthropic = { apiKey: env.ANTHROPIC_API_KEY };
-        }
-        if (!stored) {
-          // Defaults are fixed when a Context is first created; later key changes never switch a stage.
-          const base = providers.openai ? OPENAI_MODELS : LOCAL_MODELS;
-          createContext(db, o.context, { models: { ...base, ...(o.models ?? {}) } as typeof base, cache: { ...DEFAULT_CACHE } }, clock());
-        } else if (o.models) {
-          const models = { ...stored.models, ...o.models } as typeof stored.models;
-          updateContext(db, o.context, { models });
-          // As with config.models: a new embedding model is read only once knowledge.reindex() completes.
-          if (models.embedding !== stored.models.embedding) {
-            updateContext(db, o.context, { index_model: indexModelAfterChange(db, o.context, stored.indexModel, models.embedding) });
+      let providers: ProviderConfigs = toProviderConfigs(o.providers);
+      // One transaction: another process may be creating the same Context at this moment.
+      store.openContextSync({
+        now: clock(),
+        decide: (stored) => {
+          providers = toProviderConfigs(o.providers);
+          if (!o.providers && stored?.providersSealed && o.secretKey) providers = JSON.parse(unseal(o.secretKey, stored.providersSealed)) as ProviderConfigs;
+          if (!o.providers && !stored?.providersSealed) {
+            // The environment is read once, here, and only when the caller passed no providers.
+            const env = process.env;
+            if (env.OPENAI_API_KEY) providers.openai = { apiKey: env.OPENAI_API_KEY };
+            if (env.ANTHROPIC_API_KEY) providers.anthropic = { apiKey: env.ANTHROPIC_API_KEY };
           }
-        }
-        updateContext(db, o.context, { providers_configured: Object.keys(providers).sort() });
-        return providers;
+          const providersConfigured = Object.keys(providers).sort();
+          if (!stored) {
+            // Defaults are fixed when a Context is first created; later key changes never switch a stage.
+            const base = providers.openai ? OPENAI_MODELS : LOCAL_MODELS;
+            return { create: { models: { ...base, ...(o.models ?? {}) } as typeof base, cache: { ...DEFAULT_CACHE } }, providersConfigured };
+          }
+          if (!o.models) return { providersConfigured };
+          const models = { ...stored.models, ...o.models } as typeof stored.models;
+          // As with config.models: a new embedding model is read only once knowledge.reindex() completes.
+          return {
+            models,
+            providersConfigured,
+            ...(models.embedding !== stored.models.embedding ? { embeddingChangedTo: { from: stored.indexModel, to: models.embedding } } : {}),
+          };
+        },
       });
-      this.core = new Core(db, o.context, clock, logger, o.path, providers, o.provider ?? {}, o.feedback ?? true);
+      this.core = new Core(store, clock, logger, providers, o.provider ?? {}, o.feedback ?? true);
     } catch (error) {
-      db.close();
+      store.db.close();
       throw toSpectronError(error, "new Spectron");
     }
     const core = this.core;
@@ -165,53 +155,20 @@ export class Spectron {
     this.traces = typedErrors("traces", createTracesApi(core, this.access, guard));
     this.lifecycle = typedErrors("lifecycle", createLifecycleApi(core, this.access, guard));
     this.knowledge = typedErrors("knowledge", createKnowledgeApi(core, this.access, guard));
-    this.cache = typedErrors("cache", {
-      flush: async (ctx?: CallContext) => {
-        guard("cache.flush");
-        this.access.assert(parseInput(callContextSchema, ctx ?? {}, "cache.flush(ctx)"), "manage", {});
-        return { evicted: flushCache(core.db, core.context) };
-      },
-    });
-    this.turns = typedErrors("turns", {
-      list: async (options: TurnsListOptions = {}) => {
-        guard("turns.list");
-        const opts = parseInput(turnsListSchema, options, "options");
-        const scope = opts.scope ?? {};
-        this.access.assert(opts, "read", scope);
-        const rows = listTurns(core.db, core.context, {
-          ...(opts.status ? { status: opts.status } : {}),
-          ...(opts.scope ? { scopeKeys: readableScopeKeys(opts.principal, opts.scope) } : {}),
-          limit: opts.limit,
-        });
-        return rows.map((t) => ({
-          id: toId("turn", t.id),
-          role: t.role,
-          content: t.content,
-          scope: { ...parseScopeKey(t.scope_key) },
-          status: t.status,
-          attempts: t.attempts,
-          error: t.error,
-          created_at: iso(t.created_at),
-        }));
-      },
-      retry: async (ctx?: CallContext) => {
-        guard("turns.retry");
-        this.access.assert(parseInput(callContextSchema, ctx ?? {}, "turns.retry(ctx)"), "manage", {});
-        return retryPending(core, 100, true);
-      },
-    });
+    this.cache = typedErrors("cache", createCacheApi(core, this.access, guard));
+    this.turns = typedErrors("turns", createTurnsApi(core, this.access, guard));
     // Open the ANN indexes now, against the state on disk: loading a sidecar (or starting a background
     // rebuild) here keeps later writes on the cheap notify path instead of a log replay.
-    core.vectorIndex("records", core.indexModel());
-    core.vectorIndex("chunks", core.indexModel());
+    store.indexes.get("records", core.indexModel());
+    store.indexes.get("chunks", core.indexModel());
     const schedule = o.schedule === false ? ({ decay: false, expire: false, retry: false } as const) : { ...DEFAULT_SCHEDULE, ...(o.schedule ?? {}) };
     core.queue.every(schedule.decay, "decay", () => this.lifecycle.decay());
     core.queue.every(schedule.expire, "expiry", () => this.lifecycle.expire());
     // Jobs a crash interrupted (a reindex, documents left pending) resume now, and on the retry schedule with
     // the pending turns.
-    resumeInterrupted(core);
+    resumeInterrupted(core).catch((error: unknown) => logger.warn("Resuming interrupted jobs failed; the retry sweep tries again", { error: String(error) }));
     core.queue.every(schedule.retry, "retry of pending turns and interrupted jobs", async () => {
-      resumeInterrupted(core);
+      await resumeInterrupted(core);
       await retryPending(core);
     });
   }
@@ -227,8 +184,8 @@ export class Spectron {
     const core = this.core;
     const actor = actorOf(i);
     const now = core.now();
-    const id = core.transaction(() => {
-      const turnId = insertTurn(core.db, {
+    const turn = await core.store.storeTurn(
+      {
         context: core.context,
         scope_key: scopeKey(i.scope),
         role: i.role,
@@ -240,12 +197,11 @@ export class Spectron {
         principal: actor.principal,
         on_behalf_of: actor.onBehalfOf,
         created_at: now,
-      });
+      },
       // Until extraction writes records from it, the turn is a passage for as long as a context fact would be.
-      setPassageExpiry(core.db, turnId, expiresAt(core.settings().retention, i.scope, "context", now));
-      return turnId;
-    });
-    return extractTurn(core, getTurn(core.db, core.context, id)!, i.signal);
+      expiresAt(core.settings().retention, i.scope, "context", now),
+    );
+    return extractTurn(core, turn, i.signal);
   }
 
   /** Answers from memory through the three tiers: direct lookup, semantic response cache, hybrid retrieval + response model. */
@@ -258,7 +214,7 @@ export class Spectron {
       query: q,
       scope: o.scope,
       readable: readableScopeKeys(o.principal, o.scope),
-      cacheKey: o.principal ? cacheScopeKey(o.principal, o.scope, populatedScopeKeys(this.core.db, this.core.context, visibleScopeKeys(o.scope))) : scopeKey(o.scope),
+      cacheKey: o.principal ? cacheScopeKey(o.principal, o.scope, await this.core.store.populatedScopeKeys(visibleScopeKeys(o.scope))) : scopeKey(o.scope),
       limit: o.limit,
       actor: actorOf(o),
       ...(o.signal ? { signal: o.signal } : {}),
@@ -293,7 +249,7 @@ export class Spectron {
   async query(query: string, options: QueryOptions = {}): Promise<MemoryRecord[]> {
     this.guard("query", { read: true });
     const { retrieval, run } = await this.rankedRead(query, options);
-    return run(retrieval.records.map((r) => r.id));
+    return (await run(retrieval.records.map((r) => r.id))).map(toPublicRecord);
   }
 
   /**
@@ -310,7 +266,7 @@ export class Spectron {
     this.guard("search", { read: true });
     const { retrieval, run } = await this.rankedRead(query, options);
     const ids = retrieval.results.flatMap((r) => (r.kind === "record" ? [r.row.id] : []));
-    const records = new Map(run(ids).map((r) => [r.id, r]));
+    const records = new Map((await run(ids)).map(toPublicRecord).map((r) => [r.id, r]));
     return toSearchResults(retrieval.results, records);
   }
 
@@ -323,7 +279,7 @@ export class Spectron {
     const embedded = await embedder.embed([q], o.signal ? { signal: o.signal } : {});
     core.recordUsage("embedding", embedded.usage);
     const understanding = (await createLocalLanguageModel("local:rules").generate(queryUnderstandingPrompt, { query: q })).value;
-    const retrieval = retrieve(core, {
+    const retrieval = await retrieve(core, {
       query: q,
       vector: embedded.vectors[0],
       embeddingModel: embedder.id,
@@ -333,11 +289,12 @@ export class Spectron {
       now: core.now(),
     });
     // A ranked read leaves its retrieval_trace (spec: "every /query and ranked read") and reinforces what it
-    // returned: writes about a read, group-committed like a cached answer's (Core.groupWrite).
+    // returned: writes about a read, group-committed like a cached answer's.
     const run = (returned: number[]) =>
-      core.groupWrite(() => {
-        writeRetrievalTrace(core, actorOf(o), scopeKey(o.scope), q, understanding, retrieval, { query_understanding: "local:rules", embedding: embedder.id });
-        return reinforceInGroup(core, returned);
+      core.store.writeRankedRead({
+        retrieval: retrievalTraceWrite(actorOf(o), scopeKey(o.scope), q, understanding, retrieval, { query_understanding: "local:rules", embedding: embedder.id }),
+        reinforce: returned,
+        now: core.now(),
       });
     return { retrieval, run };
   }

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, rmSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { Spectron } from "../src/index.js";
 import { bulkLoad } from "../bench/bulk.js";
-import { IdSet } from "../src/pipeline/recall/hybrid.js";
+import { IdSet } from "../src/store/sqlite/record-search.js";
 import { mulberry32, tempDir } from "./helpers.js";
 
 const CITIES = ["Lisbon", "Porto", "Berlin", "Madrid", "Oslo", "Paris", "Rome", "Vienna", "Prague", "Dublin"];

@@ -4,7 +4,6 @@ import { toProviderConfigs } from "../core.js";
 import { SpectronValidationError } from "../errors.js";
 import { checkModelForStage, embeddingDimensions } from "../models/resolve.js";
 import { STAGES } from "../models/types.js";
-import { indexModelAfterChange, updateContext } from "../store/contexts.js";
 import { DEFAULT_CACHE } from "./defaults.js";
 import {
   cacheConfigSchema,
@@ -62,13 +61,10 @@ export function createConfigApi(
       const current = core.models();
       const next = { ...current, ...input } as Models;
       const indexModel = core.indexModel();
-      core.transaction(() => {
-        updateContext(core.db, core.context, { models: next });
-        if (next.embedding !== current.embedding) {
-          updateContext(core.db, core.context, { index_model: indexModelAfterChange(core.db, core.context, indexModel, next.embedding) });
-        }
+      await core.store.updateSettings({
+        models: next,
+        ...(next.embedding !== current.embedding ? { embeddingChangedTo: { from: indexModel, to: next.embedding } } : {}),
       });
-      core.invalidateSettings();
       if (next.embedding !== current.embedding) deps.onEmbeddingChange(current.embedding, next.embedding);
       return { ...next };
     },
@@ -80,11 +76,10 @@ export function createConfigApi(
       const merged = { ...core.providerConfigs(), ...toProviderConfigs(input) };
       core.setProviders(merged);
       const configured = Object.keys(merged).sort();
-      updateContext(core.db, core.context, {
-        providers_configured: configured,
-        providers_sealed: deps.secretKey ? seal(deps.secretKey, JSON.stringify(merged)) : null,
+      await core.store.updateSettings({
+        providersConfigured: configured,
+        providersSealed: deps.secretKey ? seal(deps.secretKey, JSON.stringify(merged)) : null,
       });
-      core.invalidateSettings();
       return { providers_configured: configured };
     },
     /** Retention rules `{ scope, memory_category, ttl }`, first match wins. Applies to records written after. */
@@ -92,8 +87,7 @@ export function createConfigApi(
       deps.guard("config.retention");
       const input = parseInput(retentionSchema, rules, "retention");
       call(ctx, "config.retention");
-      updateContext(core.db, core.context, { retention: input });
-      core.invalidateSettings();
+      await core.store.updateSettings({ retention: input });
       return input;
     },
     /** Tier-2 thresholds: `similarity` (default 0.95), `freshness`, `min_trust`. Partial updates. */
@@ -102,8 +96,7 @@ export function createConfigApi(
       const input = parseInput(cacheConfigSchema, cache, "cache");
       call(ctx, "config.cache");
       const next = { ...DEFAULT_CACHE, ...core.settings().cache, ...input } as CacheConfig;
-      updateContext(core.db, core.context, { cache: next });
-      core.invalidateSettings();
+      await core.store.updateSettings({ cache: next });
       return next;
     },
     async get(ctx?: CallContext): Promise<ContextConfig> {

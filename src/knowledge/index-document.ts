@@ -2,22 +2,10 @@ import type { Core } from "../core.js";
 import { NotFoundError, SpectronError } from "../errors.js";
 import { extractionPrompt, type ExtractedFact } from "../models/prompts/extraction.js";
 import type { EmbeddingModel } from "../models/types.js";
-import { applyVectorChanges, type IngestResult } from "../pipeline/ingest.js";
-import { reconcile } from "../pipeline/reconcile.js";
-import { sql } from "../store/database.js";
-import {
-  documentChunks,
-  getDocument,
-  listDocuments,
-  markDocumentAttemptFailed,
-  markDocumentIndexed,
-  startDocumentAttempt,
-  touchDocument,
-  type DocumentRow,
-} from "../store/documents.js";
+import type { IngestResult } from "../pipeline/ingest.js";
+import type { DocumentRow } from "../store/store.js";
 import { toId } from "../store/ids.js";
 import { parseScopeKey } from "../store/scope.js";
-import { putVector } from "../store/vectors.js";
 import { toPublicRecord } from "../state/public-record.js";
 
 export interface KnowledgeAddResult {
@@ -70,17 +58,16 @@ export async function indexDocument(core: Core, doc: DocumentRow, signal?: Abort
 }
 
 async function attempt(core: Core, doc: DocumentRow, signal: AbortSignal | undefined): Promise<KnowledgeAddResult> {
-  const { db, context } = core;
-  const chunks = documentChunks(db, doc.id);
+  const chunks = await core.store.documentChunks(doc.id);
   const pieces = chunks.map((c) => c.text);
   const options = signal ? { signal } : {};
   // At most every quarter of DOCUMENT_IDLE_MS: a commit per chunk would double the cost of a local-model add.
   let touched = core.now();
-  const touch = () => {
+  const touch = async () => {
     const now = core.now();
     if (now - touched < DOCUMENT_IDLE_MS / 4) return;
     touched = now;
-    core.transaction(() => touchDocument(db, doc.id, now));
+    await core.store.touchDocument(doc.id, now);
   };
   let embedder: EmbeddingModel;
   let chunkVectors: Float32Array[];
@@ -91,12 +78,12 @@ async function attempt(core: Core, doc: DocumentRow, signal: AbortSignal | undef
     const embedded = await embedder.embed(pieces, options);
     core.recordUsage("embedding", embedded.usage);
     chunkVectors = embedded.vectors;
-    touch();
+    await touch();
     const model = core.model("extraction");
     for (const piece of pieces) {
       const extraction = await model.generate(extractionPrompt, { role: "user", content: piece, source: "document" }, options);
       core.recordUsage("extraction", extraction.usage);
-      touch();
+      await touch();
       for (const fact of extraction.value.facts) facts.push({ ...fact, memory_category: "knowledge" });
     }
     if (facts.length > 0) {
@@ -106,7 +93,7 @@ async function attempt(core: Core, doc: DocumentRow, signal: AbortSignal | undef
     }
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    const status = core.transaction(() => markDocumentAttemptFailed(db, doc.id, core.now(), message, MAX_DOCUMENT_ATTEMPTS));
+    const status = await core.store.failDocumentAttempt(doc.id, message, MAX_DOCUMENT_ATTEMPTS, core.now());
     const documentId = toId("document", doc.id);
     if (status === "failed") {
       core.logger.error(
@@ -120,15 +107,10 @@ async function attempt(core: Core, doc: DocumentRow, signal: AbortSignal | undef
   }
 
   const documentId = toId("document", doc.id);
-  const written = core.transaction(() => {
-    const fresh = getDocument(db, context, doc.id);
-    if (!fresh || fresh.status === "indexed") return fresh;
-    const chunkChanges = chunks.map((chunk, n) => {
-      sql(db, "UPDATE chunks SET embedding_model = ? WHERE id = ?").run(embedder.id, chunk.id);
-      return { seq: putVector(db, context, "chunks", embedder.id, chunk.id, chunkVectors[n]!), label: chunk.id, op: "add" as const, vector: chunkVectors[n]! };
-    });
-    const result = reconcile(db, {
-      context,
+  const written = await core.store.indexDocument(
+    doc.id,
+    { model: embedder.id, vectors: chunkVectors },
+    {
       scope: parseScopeKey(doc.scope_key),
       scopeKey: doc.scope_key,
       facts,
@@ -140,20 +122,15 @@ async function attempt(core: Core, doc: DocumentRow, signal: AbortSignal | undef
       now: core.now(),
       provenance: { prompt: `${extractionPrompt.name}@${extractionPrompt.version}`, document: documentId, chunks: chunks.length },
       metadata: { document: documentId, title: doc.title },
-    });
-    markDocumentIndexed(db, doc.id, core.now());
-    return { result, chunkChanges };
-  });
-  if (!written) throw new NotFoundError("document", documentId);
-  if (!("result" in written)) throw new SpectronError("internal", `Document ${documentId} was indexed concurrently (by another process).`);
-  const chunkIndex = core.vectorIndex("chunks", embedder.id);
-  for (const c of written.chunkChanges) chunkIndex.notify(c);
-  applyVectorChanges(core, embedder.id, written.result.vectorChanges);
+    },
+  );
+  if (written === "gone") throw new NotFoundError("document", documentId);
+  if (written === "indexed") throw new SpectronError("internal", `Document ${documentId} was indexed concurrently (by another process).`);
   return {
     documentId,
     chunks: chunks.length,
-    records: written.result.outcomes.map(({ record, outcome }) => ({ ...toPublicRecord(record), outcome })),
-    traceId: toId("trace", written.result.traceId),
+    records: written.outcomes.map(({ record, outcome }) => ({ ...toPublicRecord(record), outcome })),
+    traceId: toId("trace", written.traceId),
   };
 }
 
@@ -167,11 +144,10 @@ export async function retryDocuments(
   core: Core,
   { limit = 100, includeFailed = false, signal }: { limit?: number; includeFailed?: boolean; signal?: AbortSignal } = {},
 ): Promise<{ indexed: number; failed: number }> {
-  const { db, context } = core;
   const now = core.now();
   const candidates = [
-    ...listDocuments(db, context, { status: "pending", limit, ...(includeFailed ? {} : { touchedBefore: now - DOCUMENT_IDLE_MS }) }),
-    ...(includeFailed ? listDocuments(db, context, { status: "failed", limit }) : []),
+    ...(await core.store.listDocuments({ status: "pending", limit, ...(includeFailed ? {} : { touchedBefore: now - DOCUMENT_IDLE_MS }) })),
+    ...(includeFailed ? await core.store.listDocuments({ status: "failed", limit }) : []),
   ].slice(0, limit);
   let indexed = 0;
   let failed = 0;
@@ -181,11 +157,11 @@ export async function retryDocuments(
     if (!includeFailed && doc.attempts >= MAX_DOCUMENT_ATTEMPTS) {
       // Its last attempt never reported back: the process died during it.
       const error = doc.error ?? `${doc.attempts} indexing attempts did not finish (the process exited during them)`;
-      core.transaction(() => markDocumentAttemptFailed(db, doc.id, core.now(), error, MAX_DOCUMENT_ATTEMPTS));
+      await core.store.failDocumentAttempt(doc.id, error, MAX_DOCUMENT_ATTEMPTS, core.now());
       core.logger.error("A document whose indexing never finished is marked failed (knowledge.retry() tries it again)", { documentId: toId("document", doc.id) });
       continue;
     }
-    core.transaction(() => startDocumentAttempt(db, doc.id, core.now()));
+    await core.store.startDocumentAttempt(doc.id, core.now());
     try {
       await indexDocument(core, { ...doc, attempts: doc.attempts + 1 }, signal);
       indexed += 1;

@@ -1,14 +1,12 @@
-import { sql } from "../store/database.js";
 import { z } from "zod";
 import type { Access } from "../access/access.js";
 import { actorOf, can, canReadRecord, readableScopeKeys } from "../access/access.js";
 import type { Core } from "../core.js";
 import { callContextSchema, callContextShape, metadataSchema, parseInput, scopeSchema, type CallContext } from "../config/schemas.js";
-import { evictByChunks } from "../store/cache.js";
-import { getDocument, insertDocument, listDocuments, type DocumentRow, type DocumentStatus } from "../store/documents.js";
+import { NotFoundError } from "../errors.js";
+import type { DocumentRow, DocumentStatus } from "../store/store.js";
 import { parseId, toId } from "../store/ids.js";
 import { parseScopeKey, scopeKey } from "../store/scope.js";
-import { deleteVector } from "../store/vectors.js";
 import { iso } from "../state/public-record.js";
 import { chunkText } from "./chunk.js";
 import { indexDocument, retryDocuments, type KnowledgeAddResult } from "./index-document.js";
@@ -80,11 +78,8 @@ export function createKnowledgeApi(core: Core, access: Access, guard: (method: s
       const actor = actorOf(i);
       const pieces = chunkText(i.text);
       const now = core.now();
-      const { documentId } = core.transaction(() =>
-        insertDocument(
-          core.db,
+      const doc = await core.store.storeDocument(
           {
-            context: core.context,
             scope_key: scopeKey(i.scope),
             title: i.title,
             text: i.text,
@@ -95,9 +90,8 @@ export function createKnowledgeApi(core: Core, access: Access, guard: (method: s
             created_at: now,
           },
           pieces,
-        ),
       );
-      return indexDocument(core, getDocument(core.db, core.context, documentId)!, i.signal);
+      return indexDocument(core, doc, i.signal);
     },
 
     /**
@@ -109,7 +103,7 @@ export function createKnowledgeApi(core: Core, access: Access, guard: (method: s
       guard("knowledge.list");
       const opts = parseInput(knowledgeListSchema, options, "options");
       access.assert(opts, "read", opts.scope ?? {});
-      const rows = listDocuments(core.db, core.context, {
+      const rows = await core.store.listDocuments({
         ...(opts.status ? { status: opts.status } : {}),
         ...(opts.scope ? { scopeKeys: readableScopeKeys(opts.principal, opts.scope) } : {}),
         limit: opts.limit,
@@ -133,28 +127,16 @@ export function createKnowledgeApi(core: Core, access: Access, guard: (method: s
       guard("knowledge.remove");
       const id = parseId("document", documentId);
       const call = parseInput(callContextSchema, ctx ?? {}, "knowledge.remove(…, ctx)");
-      const { db, context } = core;
-      const stored = sql(db, "SELECT scope_key FROM documents WHERE id = ? AND context = ?").get(id, context) as { scope_key: string } | undefined;
+      const stored = await core.store.getDocument(id);
       // A document the caller may neither read nor write is "not found", like a missing id; then write decides.
       const doc = access.find(call, "write", "document", documentId, stored, (d) => {
         const scope = parseScopeKey(d.scope_key);
         return can(call.principal, "write", scope) || canReadRecord(call.principal, scope);
       });
       access.assert(call, "write", parseScopeKey(doc.scope_key));
-      const changes = core.transaction(() => {
-        const chunks = sql(db, "SELECT id, embedding_model FROM chunks WHERE document_id = ?").all(id) as { id: number; embedding_model: string | null }[];
-        evictByChunks(db, chunks.map((c) => c.id));
-        const out: { model: string; seq: number; label: number }[] = [];
-        for (const c of chunks) {
-          const seq = c.embedding_model ? deleteVector(db, context, "chunks", c.embedding_model, c.id) : undefined;
-          if (seq !== undefined) out.push({ model: c.embedding_model!, seq, label: c.id });
-        }
-        sql(db, "DELETE FROM chunks WHERE document_id = ?").run(id);
-        sql(db, "DELETE FROM documents WHERE id = ?").run(id);
-        return { out, count: chunks.length };
-      });
-      for (const c of changes.out) core.vectorIndex("chunks", c.model).notify({ seq: c.seq, label: c.label, op: "remove" });
-      return { chunks: changes.count };
+      const removed = await core.store.removeDocument(id);
+      if (!removed) throw new NotFoundError("document", documentId);
+      return removed;
     },
 
     /**
@@ -167,7 +149,7 @@ export function createKnowledgeApi(core: Core, access: Access, guard: (method: s
     async reindex(ctx?: CallContext): Promise<ReturnType<typeof reindexStatus>> {
       guard("knowledge.reindex");
       access.assert(parseInput(callContextSchema, ctx ?? {}, "knowledge.reindex(ctx)"), "manage", {});
-      startReindex(core);
+      await startReindex(core);
       return reindexStatus(core);
     },
 

@@ -1,7 +1,5 @@
 import type { Core } from "../core.js";
 import { PRIORITY } from "../core.js";
-import { readContext } from "../store/contexts.js";
-import { listDocuments } from "../store/documents.js";
 import { DOCUMENT_IDLE_MS, retryDocuments } from "./index-document.js";
 import { ownerAlive } from "./reindex-lease.js";
 import { startReindex } from "./reindex.js";
@@ -11,17 +9,18 @@ import { startReindex } from "./reindex.js";
  * whose owner is gone (it continues from its last committed batch), and queues the indexing of pending
  * documents no process has touched lately. Only queues work, never awaits it: it may run as a queued job.
  */
-export function resumeInterrupted(core: Core): void {
-  const reindex = readContext(core.db, core.context)?.reindex;
-  if (reindex?.status === "running" && !ownerAlive(reindex, core.now())) {
+export async function resumeInterrupted(core: Core): Promise<void> {
+  core.invalidateSettings();
+  const reindex = core.settings().reindex;
+  if (reindex.status === "running" && !ownerAlive(reindex, core.now())) {
     try {
-      startReindex(core);
+      await startReindex(core);
     } catch (error) {
       // Another process may hold the write lock (or have just taken the reindex over): the next sweep looks again.
       core.logger.warn("Resuming an interrupted reindex failed; the retry sweep tries again", { error: String(error) });
     }
   }
-  const stale = listDocuments(core.db, core.context, { status: "pending", touchedBefore: core.now() - DOCUMENT_IDLE_MS, limit: 1 });
+  const stale = await core.store.listDocuments({ status: "pending", touchedBefore: core.now() - DOCUMENT_IDLE_MS, limit: 1 });
   if (stale.length === 0) return;
   core.queue.defer(() => retryDocuments(core), PRIORITY.retry, "Retrying pending documents");
 }

@@ -1,20 +1,10 @@
-import { sql } from "../store/database.js";
 import type { Access } from "../access/access.js";
 import { actorOf } from "../access/access.js";
 import type { Core } from "../core.js";
-import { PRIORITY } from "../core.js";
-import { DAILY_DECAY } from "../config/defaults.js";
 import { callContextSchema, parseInput, type CallContext } from "../config/schemas.js";
-import { evictByRecords } from "../store/cache.js";
-import { updateContext } from "../store/contexts.js";
 import { toId } from "../store/ids.js";
-import { insertTrace } from "../store/traces.js";
-import { deleteVector } from "../store/vectors.js";
-
-const DAY = 86_400_000;
-const BATCH = 200;
-/** Record ids per decay transaction. */
-const DECAY_RANGE = 5_000;
+import { decaySweep } from "./decay-sweep.js";
+import { expireSweep } from "./expire-sweep.js";
 
 export interface SweepResult {
   /** Records changed by the sweep. */
@@ -41,7 +31,7 @@ export function createLifecycleApi(core: Core, access: Access, guard: (method: s
      */
     async decay(ctx?: CallContext): Promise<SweepResult> {
       const call = authorize(ctx, "lifecycle.decay");
-      return core.queue.track(decay(call));
+      return core.queue.track(core.store.withSweepLock("decay", () => decaySweep(core, actorOf(call))).then(result));
     },
     /**
      * Expires records whose `expires_at` has passed: out of every read path, the ANN and full-text indexes,
@@ -49,74 +39,12 @@ export function createLifecycleApi(core: Core, access: Access, guard: (method: s
      */
     async expire(ctx?: CallContext): Promise<SweepResult> {
       const call = authorize(ctx, "lifecycle.expire");
-      return core.queue.track(expire(call));
+      return core.queue.track(core.store.withSweepLock("expire", () => expireSweep(core, actorOf(call))).then(result));
     },
   };
+}
 
-  async function decay(call: CallContext): Promise<SweepResult> {
-    const now = core.now();
-    const { db, context } = core;
-    const maxId = (sql(db, "SELECT MAX(id) AS m FROM records WHERE context = ?").get(context) as { m: number | null }).m ?? 0;
-    const decayRange = sql(
-      db,
-      `UPDATE records SET
-         importance = importance * spectron_pow(CASE memory_category WHEN 'context' THEN ? WHEN 'knowledge' THEN ? ELSE 1 END,
-                                                CAST((? - last_decay_at) / ${DAY} AS INTEGER)),
-         last_decay_at = last_decay_at + CAST((? - last_decay_at) / ${DAY} AS INTEGER) * ${DAY}
-       WHERE context = ? AND id > ? AND id <= ? AND status IN ('current', 'flagged') AND ? - last_decay_at >= ${DAY}`,
-    );
-    // Id ranges in short transactions, each a job of its own, so that recall and other background work take
-    // turns with a sweep over a large Context. Each record carries its own last_decay_at, so a partial sweep
-    // (stopped by close) is safe: the next one finishes it.
-    let changed = 0;
-    let from = 0;
-    await core.queue.steps(() => {
-      if (from >= maxId) return true;
-      changed += core.transaction(() => decayRange.run(DAILY_DECAY.context, DAILY_DECAY.knowledge, now, now, context, from, from + DECAY_RANGE, now).changes);
-      from += DECAY_RANGE;
-      return from >= maxId;
-    }, PRIORITY.sweep);
-    return core.transaction(() => {
-      if (from >= maxId) updateContext(db, context, { last_decay_at: now });
-      core.invalidateSettings();
-      const traceId = insertTrace(db, context, "sweep_trace", actorOf(call), null, { sweep: "decay", changed, factors: DAILY_DECAY, complete: from >= maxId }, now);
-      return { changed, traceId: toId("trace", traceId) };
-    });
-  }
-
-  async function expire(call: CallContext): Promise<SweepResult> {
-    const now = core.now();
-    let changed = 0;
-    let evicted = 0;
-    let complete = false;
-    await core.queue.steps(() => {
-      const removals: { model: string; seq: number; label: number }[] = [];
-      const batch = core.transaction(() => {
-        const rows = sql(
-          core.db,
-          `SELECT id, embedding_model, history FROM records WHERE context = ? AND expires_at IS NOT NULL AND expires_at <= ?
-             AND status IN ('current', 'flagged') LIMIT ?`,
-        ).all(core.context, now, BATCH) as { id: number; embedding_model: string | null; history: string }[];
-        const mark = sql(core.db, "UPDATE records SET status = 'expired', updated_at = ?, history = json_insert(history, '$[#]', json(?)) WHERE id = ?");
-        for (const row of rows) {
-          mark.run(now, JSON.stringify({ at: now, event: "expired" }), row.id);
-          if (row.embedding_model) {
-            const seq = deleteVector(core.db, core.context, "records", row.embedding_model, row.id);
-            if (seq !== undefined) removals.push({ model: row.embedding_model, seq, label: row.id });
-          }
-        }
-        evicted += evictByRecords(core.db, rows.map((r) => r.id)).length;
-        return rows.length;
-      });
-      // After the commit, as every vector write does.
-      for (const r of removals) core.vectorIndex("records", r.model).notify({ seq: r.seq, label: r.label, op: "remove" });
-      changed += batch;
-      complete = batch < BATCH;
-      return complete;
-    }, PRIORITY.sweep);
-    const traceId = core.transaction(() =>
-      insertTrace(core.db, core.context, "sweep_trace", actorOf(call), null, { sweep: "expire", changed, evicted_cache_entries: evicted, complete }, now),
-    );
-    return { changed, traceId: toId("trace", traceId) };
-  }
+/** A sweep's outcome as callers see it; a sweep another process was running counts nothing here. */
+function result(done: { changed: number; traceId: number } | undefined): SweepResult {
+  return done ? { changed: done.changed, traceId: toId("trace", done.traceId) } : { changed: 0, traceId: "" };
 }

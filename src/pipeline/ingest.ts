@@ -2,15 +2,11 @@ import type { Core } from "../core.js";
 import { PRIORITY } from "../core.js";
 import { ProviderError, SpectronError } from "../errors.js";
 import { extractionPrompt } from "../models/prompts/extraction.js";
-import { parseId, toId } from "../store/ids.js";
+import { toId } from "../store/ids.js";
 import { parseScopeKey } from "../store/scope.js";
-import { countPassageFacts } from "../store/passages.js";
-import { getRecord } from "../store/records.js";
-import { extractionOfTurn } from "../store/traces.js";
-import { getTurn, listTurns, markAttemptFailed, markTurn, type TurnRow } from "../store/turns.js";
+import type { Outcome, TurnRow } from "../store/store.js";
 import { toPublicRecord, type MemoryRecord } from "../state/public-record.js";
 import { turnSourceKey } from "./calibration.js";
-import { reconcile, type Outcome, type ReconcileResult } from "./reconcile.js";
 import { scheduleReflection } from "./reflection-pass.js";
 
 export interface IngestResult {
@@ -18,13 +14,6 @@ export interface IngestResult {
   /** Every record this turn touched, with what happened to it. */
   records: (MemoryRecord & { outcome: Outcome })[];
   traceId: string;
-}
-
-/** Hands vector writes to the ANN index once their transaction has committed. */
-export function applyVectorChanges(core: Core, model: string, changes: ReconcileResult["vectorChanges"]): void {
-  if (changes.length === 0) return;
-  const index = core.vectorIndex("records", model);
-  for (const change of changes) index.notify(change);
 }
 
 /**
@@ -39,7 +28,6 @@ export const MAX_EXTRACTION_ATTEMPTS = 5;
  * error, and the error is rethrown; nothing is lost.
  */
 export async function extractTurn(core: Core, turn: TurnRow, signal?: AbortSignal): Promise<IngestResult> {
-  const { db, context } = core;
   let facts;
   let vectors: Float32Array[];
   let embeddingModel: string;
@@ -70,7 +58,7 @@ export async function extractTurn(core: Core, turn: TurnRow, signal?: AbortSigna
     provenance = { prompt: `${extractionPrompt.name}@${extractionPrompt.version}`, usage: extraction.usage };
   } catch (error) {
     const message = error instanceof SpectronError ? error.message : "extraction failed";
-    const status = markAttemptFailed(db, turn.id, core.now(), message, MAX_EXTRACTION_ATTEMPTS);
+    const status = await core.store.failTurnAttempt(turn.id, message, MAX_EXTRACTION_ATTEMPTS, core.now());
     if (status === "failed") {
       core.logger.error(
         `Extraction failed ${MAX_EXTRACTION_ATTEMPTS} times or more; the turn is marked failed and no longer retried in the background (turns.retry() tries it again)`,
@@ -84,30 +72,20 @@ export async function extractTurn(core: Core, turn: TurnRow, signal?: AbortSigna
       : new ProviderError(core.models().extraction, `Extraction failed: ${String((error as Error)?.message ?? error)}`, undefined, true);
   }
 
-  const result = core.transaction(() => {
-    // Another caller (the background retry) may have extracted this turn while the model was answering.
-    const fresh = getTurn(db, context, turn.id);
-    if (!fresh || fresh.status === "extracted") return undefined;
-    const r = reconcile(db, {
-      context,
-      scope: parseScopeKey(turn.scope_key),
-      scopeKey: turn.scope_key,
-      facts,
-      vectors,
-      embeddingModel,
-      source: { kind: "turn", id: toId("turn", turn.id), key: turnSourceKey(turn), node: { type: "turn", id: turn.id } },
-      actor: { principal: turn.principal, onBehalfOf: turn.on_behalf_of, session: turn.session },
-      retention: core.settings().retention,
-      now: core.now(),
-      provenance,
-      metadata: turn.metadata ? (JSON.parse(turn.metadata) as Record<string, unknown>) : undefined,
-    });
-    markTurn(db, turn.id, "extracted", core.now());
-    countPassageFacts(db, turn.id);
-    return r;
+  const result = await core.store.extractTurn(turn.id, {
+    scope: parseScopeKey(turn.scope_key),
+    scopeKey: turn.scope_key,
+    facts,
+    vectors,
+    embeddingModel,
+    source: { kind: "turn", id: toId("turn", turn.id), key: turnSourceKey(turn), node: { type: "turn", id: turn.id } },
+    actor: { principal: turn.principal, onBehalfOf: turn.on_behalf_of, session: turn.session },
+    retention: core.settings().retention,
+    now: core.now(),
+    provenance,
+    metadata: turn.metadata ? (JSON.parse(turn.metadata) as Record<string, unknown>) : undefined,
   });
   if (!result) return extractedElsewhere(core, turn);
-  applyVectorChanges(core, embeddingModel, result.vectorChanges);
   await core.drainIfBacklogged("records", embeddingModel);
   scheduleReflection(
     core,
@@ -126,15 +104,11 @@ export async function extractTurn(core: Core, turn: TurnRow, signal?: AbortSigna
  * The turn was extracted by someone else while this extraction's model calls ran (the background retry, or
  * another process on the same file): the caller gets that extraction's outcome, as if it had been its own.
  */
-function extractedElsewhere(core: Core, turn: TurnRow): IngestResult {
+async function extractedElsewhere(core: Core, turn: TurnRow): Promise<IngestResult> {
   const turnId = toId("turn", turn.id);
-  const done = extractionOfTurn(core.db, core.context, turnId);
+  const done = await core.store.extractionOfTurn(turn.id);
   if (!done) throw new SpectronError("internal", `Turn ${turnId} is marked extracted but no decision trace records its extraction.`);
-  const records: IngestResult["records"] = [];
-  for (const { record_id, outcome } of done.outcomes) {
-    const row = getRecord(core.db, core.context, parseId("record", record_id));
-    if (row) records.push({ ...toPublicRecord(row), outcome: outcome as Outcome });
-  }
+  const records = done.outcomes.map(({ record, outcome }) => ({ ...toPublicRecord(record), outcome }));
   return { turnId, records, traceId: toId("trace", done.traceId) };
 }
 
@@ -149,8 +123,8 @@ export async function retryPending(core: Core, limit = 100, includeFailed = fals
   // The background retry (includeFailed false) leaves the turns just stored to the ingest extracting them.
   const settled = core.now() - RETRY_GRACE_MS;
   const pending = [
-    ...listTurns(core.db, core.context, { status: "pending", limit }).filter((t) => includeFailed || t.created_at <= settled),
-    ...(includeFailed ? listTurns(core.db, core.context, { status: "failed", limit }) : []),
+    ...(await core.store.listTurns({ status: "pending", limit })).filter((t) => includeFailed || t.created_at <= settled),
+    ...(includeFailed ? await core.store.listTurns({ status: "failed", limit }) : []),
   ].slice(0, limit);
   let extracted = 0;
   let failed = 0;

@@ -1,11 +1,11 @@
 import { INITIAL_IMPORTANCE } from "../config/defaults.js";
 import type { RetentionRule } from "../config/schemas.js";
 import { expiresAt } from "../lifecycle/retention.js";
-import { noteAsserted, noteCorrected, sourceTrust, type Correction } from "./calibration.js";
+import { noteAsserted, noteCorrected, sourceTrust, type Correction } from "../store/sources.js";
 import { oppositeAttribute, valueRelation } from "../models/attributes.js";
 import type { ExtractedFact } from "../models/prompts/extraction.js";
 import { cacheByTopics, deleteEntries, evictByRecords } from "../store/cache.js";
-import { sql, type Db } from "../store/database.js";
+import type { Db } from "../store/database.js";
 import { addEdge, entityNamesOf, linkEntities, normalizeEntity, type NodeType } from "../store/graph.js";
 import { toId } from "../store/ids.js";
 import {
@@ -20,7 +20,7 @@ import {
   type SourceKind,
 } from "../store/records.js";
 import { parseScopeKey, scopeContains, type Scope } from "../store/scope.js";
-import { insertTrace, type TraceActor } from "../store/traces.js";
+import { insertTrace, updateTracePayload, type TraceActor } from "../store/traces.js";
 import { deleteVector, putVector } from "../store/vectors.js";
 
 export type Outcome = "created" | "updated" | "superseded" | "flagged";
@@ -227,7 +227,7 @@ export function reconcile(db: Db, input: ReconcileInput): ReconcileResult {
     evicted_cache_entries: evicted.size,
     ...(corrections.length ? { calibration: corrections } : {}),
   };
-  sql(db, "UPDATE traces SET payload = ? WHERE id = ?").run(JSON.stringify(payload), traceId);
+  updateTracePayload(db, traceId, payload);
   return { traceId, outcomes, evictedCacheIds: [...evicted], vectorChanges };
 }
 
@@ -296,9 +296,7 @@ export function applyReflection(
   }
   const evicted = evictByRecords(db, changed);
   addEdge(db, context, { type: "trace", id: traceId }, "parent_trace", { type: "trace", id: input.parentTrace }, now);
-  sql(db, "UPDATE traces SET scope_key = (SELECT scope_key FROM records WHERE id = ?), payload = ? WHERE id = ?").run(
-    input.recordId,
-    JSON.stringify({
+  updateTracePayload(db, traceId, {
       source: { kind: "reflection", id: toId("record", input.recordId) },
       scope: input.scope,
       principal: input.actor.principal,
@@ -309,8 +307,6 @@ export function applyReflection(
       outcomes: outcomes.map(({ record: r, outcome }) => ({ record_id: toId("record", r.id), outcome, text: r.text })),
       evicted_cache_entries: evicted.length,
       ...(corrections.length ? { calibration: corrections } : {}),
-    }),
-    traceId,
-  );
+  }, input.recordId);
   return { traceId, vectorChanges, outcomes };
 }

@@ -1,16 +1,12 @@
 import type { Core } from "../core.js";
 import { queryUnderstandingPrompt } from "../models/prompts/query-understanding.js";
 import { synthesisPrompt } from "../models/prompts/synthesis.js";
-import { addEdge } from "../store/graph.js";
-import { toId, tryParseId } from "../store/ids.js";
+import { tryParseId, toId } from "../store/ids.js";
 import { scopeKey, type Scope } from "../store/scope.js";
-import { insertTrace, type TraceActor } from "../store/traces.js";
+import type { Outcome, TraceActor } from "../store/store.js";
 import { toPublicRecord, type MemoryRecord } from "../state/public-record.js";
-import { applyVectorChanges } from "./ingest.js";
 import { retrieve } from "./recall/hybrid.js";
-import { entityNamesOf } from "../store/graph.js";
-import { promptRecords, reinforce, writeRetrievalTrace } from "./recall/recall.js";
-import { reconcile, type Outcome } from "./reconcile.js";
+import { promptRecords, reinforce, retrievalTraceWrite } from "./recall/recall.js";
 
 export interface ReflectResult {
   answer: string;
@@ -46,7 +42,7 @@ export async function reflect(core: Core, req: ReflectRequest): Promise<ReflectR
   const qu = await core.model("query_understanding").generate(queryUnderstandingPrompt, { query: req.query }, signal);
   core.recordUsage("query_understanding", qu.usage);
   const now = core.now();
-  const retrieval = retrieve(core, {
+  const retrieval = await retrieve(core, {
     query: req.query,
     vector: embedded.vectors[0],
     embeddingModel: embedder.id,
@@ -55,7 +51,8 @@ export async function reflect(core: Core, req: ReflectRequest): Promise<ReflectR
     limit: req.limit,
     now,
   });
-  const input = { query: req.query, records: promptRecords(retrieval, now, (id) => entityNamesOf(core.db, id)) };
+  const entities = await core.store.entityNames(retrieval.records.map((r) => r.id));
+  const input = { query: req.query, records: promptRecords(retrieval, now, (id) => entities.get(id) ?? []) };
   const synthesis = await core.model("reflection").generate(synthesisPrompt, input, signal);
   core.recordUsage("reflection", synthesis.usage);
   const used = synthesis.value.used.map((id) => tryParseId("record", id)).filter((n): n is number => n !== undefined && retrieval.records.some((r) => r.id === n));
@@ -64,19 +61,16 @@ export async function reflect(core: Core, req: ReflectRequest): Promise<ReflectR
   if (insightVectors) core.recordUsage("embedding", insightVectors.usage);
 
   const key = scopeKey(req.scope);
-  const { traceId, written, vectorChanges } = core.transaction(() => {
-    const retrievalTrace = writeRetrievalTrace(core, req.actor, key, req.query, qu.value, retrieval, {
+  const { responseTraceId, written } = await core.store.writeReflection({
+    retrieval: retrievalTraceWrite(req.actor, key, req.query, qu.value, retrieval, {
       query_understanding: qu.usage.model,
       reflection: synthesis.usage.model,
       embedding: embedder.id,
-    });
-    const responseTrace = insertTrace(
-      core.db,
-      core.context,
-      "response_trace",
-      req.actor,
-      key,
-      {
+    }),
+    response: {
+      actor: req.actor,
+      scopeKey: key,
+      payload: {
         message: req.query,
         kind: "reflect",
         prompt: synthesisPrompt.render(input),
@@ -87,44 +81,40 @@ export async function reflect(core: Core, req: ReflectRequest): Promise<ReflectR
         usage: { query_understanding: qu.usage, reflection: synthesis.usage },
         model_calls: 2,
       },
-      now,
-    );
-    addEdge(core.db, core.context, { type: "trace", id: responseTrace }, "used_retrieval", { type: "trace", id: retrievalTrace }, now);
-    if (req.actor.session) addEdge(core.db, core.context, { type: "trace", id: responseTrace }, "parent_session", { type: "session", id: req.actor.session }, now);
-    if (insights.length === 0) return { traceId: responseTrace, written: [], vectorChanges: [] };
-    const decision = reconcile(core.db, {
-      context: core.context,
-      scope: req.scope,
-      scopeKey: key,
-      facts: insights.map((i) => ({
-        kind: "observation" as const,
-        memory_category: "knowledge" as const,
-        subject: "user",
-        attribute: null,
-        value: null,
-        cardinality: "many" as const,
-        text: i.text,
-        confidence: i.confidence,
-        entities: [],
-      })),
-      vectors: insightVectors!.vectors,
-      embeddingModel: embedder.id,
-      source: { kind: "reflect", id: toId("trace", responseTrace), key: "reflect", node: { type: "trace", id: responseTrace } },
-      actor: req.actor,
-      retention: core.settings().retention,
-      now,
-      derivedFrom: used,
-      parentTrace: responseTrace,
-      provenance: { prompt: `${synthesisPrompt.name}@${synthesisPrompt.version}`, usage: synthesis.usage },
-    });
-    addEdge(core.db, core.context, { type: "trace", id: responseTrace }, "produced_decision", { type: "trace", id: decision.traceId }, now);
-    return { traceId: responseTrace, written: decision.outcomes, vectorChanges: decision.vectorChanges };
+    },
+    ...(insights.length > 0
+      ? {
+          insights: {
+            scope: req.scope,
+            scopeKey: key,
+            facts: insights.map((i) => ({
+              kind: "observation" as const,
+              memory_category: "knowledge" as const,
+              subject: "user",
+              attribute: null,
+              value: null,
+              cardinality: "many" as const,
+              text: i.text,
+              confidence: i.confidence,
+              entities: [],
+            })),
+            vectors: insightVectors!.vectors,
+            embeddingModel: embedder.id,
+            actor: req.actor,
+            retention: core.settings().retention,
+            now,
+            derivedFrom: used,
+            provenance: { prompt: `${synthesisPrompt.name}@${synthesisPrompt.version}`, usage: synthesis.usage },
+          },
+        }
+      : {}),
+    now,
   });
-  applyVectorChanges(core, embedder.id, vectorChanges);
+  const traceId = responseTraceId;
   return {
     answer: synthesis.value.answer,
-    records: reinforce(core, retrieval.records.map((r) => r.id)),
-    insights: written.map(({ record, outcome }) => ({ ...toPublicRecord(record), outcome })),
+    records: await reinforce(core, retrieval.records.map((r) => r.id)),
+    insights: (written?.outcomes ?? []).map(({ record, outcome }) => ({ ...toPublicRecord(record), outcome })),
     traceId: toId("trace", traceId),
   };
 }

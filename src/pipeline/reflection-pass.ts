@@ -2,13 +2,11 @@ import type { Core } from "../core.js";
 import { PRIORITY } from "../core.js";
 import { reflectionPrompt, type ReflectionRecord } from "../models/prompts/reflection.js";
 import { toId, tryParseId } from "../store/ids.js";
-import { getRecord, visibleWhere, type RecordRow } from "../store/records.js";
 import { parseScopeKey } from "../store/scope.js";
-import type { TraceActor } from "../store/traces.js";
-import { getVector } from "../store/vectors.js";
-import { sqlPluck } from "../store/database.js";
-import { EXACT_SCOPE_LIMIT, nearestRecords } from "./recall/hybrid.js";
-import { applyReflection, type ReflectionDecision } from "./reconcile.js";
+import type { NeighbourDecision, RecordRow, TraceActor } from "../store/store.js";
+
+/** The store's exact-search line for a scope (store/sqlite/record-search.ts): never search exactly below it. */
+const EXACT_SCOPE_LIMIT = 300;
 
 const NEIGHBOURS = 5;
 /** Neighbours less similar than this are not worth a model call. */
@@ -45,51 +43,45 @@ export function scheduleReflection(core: Core, recordIds: readonly number[], act
 }
 
 async function reflect(core: Core, recordIds: readonly number[], actor: TraceActor, parentTrace: number): Promise<void> {
-  const { db, context } = core;
+  const { store } = core;
   // Exact scans only for a scope that is a small share of the file (MAX(id) bounds it without a scan): when it
   // is most of it, hnswlib's filter passes most of the graph and its search stays cheap.
-  const fileSize = (sqlPluck(db, "SELECT MAX(id) FROM records").get() as number | null) ?? 0;
+  const fileSize = await store.maxRecordId();
   const exactLimit = Math.max(EXACT_SCOPE_LIMIT, Math.min(SCOPE_EXACT_LIMIT, Math.floor(fileSize / 4)));
   for (const id of recordIds) {
-    const record = getRecord(db, context, id);
+    const record = await store.getRecord(id);
     if (!record || record.status !== "current" || !record.embedding_model) continue;
-    const vector = getVector(db, "records", record.embedding_model, id);
+    const vector = await store.recordVector(id, record.embedding_model);
     if (!vector) continue;
-    const near = nearestRecords(
-      core,
-      record.embedding_model,
-      vector,
-      NEIGHBOURS,
-      visibleWhere("context = ? AND scope_key = ? AND id != ? AND status IN ('current', 'flagged')", [context, record.scope_key, id]),
-      NEIGHBOURS,
-      undefined,
-      undefined,
-      exactLimit,
+    const near = (
+      await store.nearestRecords({
+        model: record.embedding_model,
+        vector,
+        k: NEIGHBOURS,
+        filter: { scopeKeys: [record.scope_key], now: core.now(), exceptId: id, includeExpired: true },
+        exactLimit,
+      })
     ).hits.filter((h) => 1 - h.distance >= MIN_SIMILARITY);
     if (near.length === 0) continue;
-    const neighbours = near.map((h) => getRecord(db, context, h.label)).filter((r): r is RecordRow => !!r);
+    const neighbours = (await store.getRecords(near.map((h) => h.label))).sort((a, b) => near.findIndex((h) => h.label === a.id) - near.findIndex((h) => h.label === b.id));
     const result = await core.model("reflection").generate(reflectionPrompt, { record: view(record), neighbours: neighbours.map(view) });
     core.recordUsage("reflection", result.usage);
     const allowed = new Set(neighbours.map((n) => n.id));
-    const decisions: ReflectionDecision[] = [];
+    const decisions: NeighbourDecision[] = [];
     for (const d of result.value.decisions) {
       const n = tryParseId("record", d.neighbour_id);
       // Only ids we offered: a model cannot reach outside the neighbours it was shown.
       if (n !== undefined && allowed.has(n) && d.relation !== "unrelated") decisions.push({ neighbour: n, relation: d.relation, reason: d.reason });
     }
     if (decisions.length === 0) continue;
-    const applied = core.transaction(() =>
-      applyReflection(db, {
-        context,
-        recordId: id,
-        decisions,
-        actor,
-        scope: parseScopeKey(record.scope_key),
-        now: core.now(),
-        parentTrace,
-        provenance: { prompt: `${reflectionPrompt.name}@${reflectionPrompt.version}`, usage: result.usage },
-      }),
-    );
-    for (const change of applied.vectorChanges) core.vectorIndex("records", record.embedding_model).notify(change);
+    await store.applyNeighbourDecisions({
+      recordId: id,
+      decisions,
+      actor,
+      scope: parseScopeKey(record.scope_key),
+      now: core.now(),
+      parentTrace,
+      provenance: { prompt: `${reflectionPrompt.name}@${reflectionPrompt.version}`, usage: result.usage },
+    });
   }
 }

@@ -1,16 +1,11 @@
-import { sql } from "../store/database.js";
 import type { Access } from "../access/access.js";
 import { actorOf, can, canReadRecord, readableScopeKeys } from "../access/access.js";
 import type { Core } from "../core.js";
 import { callContextSchema, parseInput, stateListSchema, toEpochMs, type CallContext, type StateListOptions } from "../config/schemas.js";
 import { NotFoundError } from "../errors.js";
-import { evictByRecords } from "../store/cache.js";
-import { addEdge } from "../store/graph.js";
-import { parseId, toId } from "../store/ids.js";
-import { appendHistory, getRecord, updateRecord, type RecordRow } from "../store/records.js";
+import { parseId } from "../store/ids.js";
 import { parseScopeKey } from "../store/scope.js";
-import { insertTrace } from "../store/traces.js";
-import { deleteVector } from "../store/vectors.js";
+import type { RecordRow } from "../store/store.js";
 import { toPublicRecord, type MemoryRecord } from "./public-record.js";
 
 export interface StateList {
@@ -29,7 +24,7 @@ export function createStateApi(core: Core, access: Access, guard: (method: strin
       const n = parseId("record", id);
       const call = ctxOf(ctx, "state.get");
       // A record the caller may not read is "not found": ids must not reveal other scopes.
-      return toPublicRecord(access.find(call, "read", "record", id, getRecord(core.db, core.context, n), (row) => readable(call, row)));
+      return toPublicRecord(access.find(call, "read", "record", id, await core.store.getRecord(n), (row) => readable(call, row)));
     },
     /**
      * Records visible to `scope`, newest first. By default current and flagged ones that have not expired;
@@ -40,15 +35,15 @@ export function createStateApi(core: Core, access: Access, guard: (method: strin
       const o = parseInput(stateListSchema, options, "options");
       access.assert(o, "read", o.scope);
       const keys = readableScopeKeys(o.principal, o.scope);
-      const where = [`context = ?`, `scope_key IN (${keys.map(() => "?").join(",")})`];
-      const params: unknown[] = [core.context, ...keys];
-      if (o.status) (where.push("status = ?"), params.push(o.status));
-      else (where.push("status IN ('current', 'flagged') AND (expires_at IS NULL OR expires_at > ?)"), params.push(core.now()));
-      if (o.memory_category) (where.push("memory_category = ?"), params.push(o.memory_category));
-      if (o.expires_before !== undefined) (where.push("expires_at IS NOT NULL AND expires_at < ?"), params.push(toEpochMs(o.expires_before)));
-      if (o.cursor) (where.push("id < ?"), params.push(Number(o.cursor)));
-      const rows = sql(core.db, `SELECT * FROM records WHERE ${where.join(" AND ")} ORDER BY id DESC LIMIT ?`)
-        .all(...params, o.limit + 1) as RecordRow[];
+      const rows = await core.store.listRecords({
+        scopeKeys: keys,
+        ...(o.status ? { status: o.status } : {}),
+        ...(o.memory_category ? { memoryCategory: o.memory_category } : {}),
+        ...(o.expires_before !== undefined ? { expiresBefore: toEpochMs(o.expires_before) } : {}),
+        ...(o.cursor ? { before: Number(o.cursor) } : {}),
+        limit: o.limit + 1,
+        now: core.now(),
+      });
       const more = rows.length > o.limit;
       const page = rows.slice(0, o.limit);
       return { records: page.map(toPublicRecord), cursor: more ? String(page[page.length - 1]!.id) : null };
@@ -59,28 +54,11 @@ export function createStateApi(core: Core, access: Access, guard: (method: strin
       const n = parseId("record", id);
       const call = ctxOf(ctx, "state.forget");
       // Hidden unless the caller may read it or write its scope; then write is what decides.
-      const row = access.find(call, "read", "record", id, getRecord(core.db, core.context, n), (r) => can(call.principal, "write", parseScopeKey(r.scope_key)) || readable(call, r));
+      const row = access.find(call, "read", "record", id, await core.store.getRecord(n), (r) => can(call.principal, "write", parseScopeKey(r.scope_key)) || readable(call, r));
       if (row.status === "forgotten") throw new NotFoundError("record", id);
       access.assert(call, "write", parseScopeKey(row.scope_key));
       const now = core.now();
-      const seq = core.transaction(() => {
-        const traceId = insertTrace(core.db, core.context, "decision_trace", actorOf(call), row.scope_key, {
-          source: { kind: "forget", id: null },
-          outcomes: [{ record_id: toId("record", row.id), outcome: "forgotten", text: row.text }],
-        }, now);
-        updateRecord(core.db, row.id, {
-          status: "forgotten",
-          updated_at: now,
-          history: appendHistory(row, { at: now, event: "forgotten", trace: traceId }),
-        });
-        // The text leaves the record (and, through the FTS trigger, the full-text index); id and history stay.
-        sql(core.db, "UPDATE records SET text = '[forgotten]', norm_text = '' WHERE id = ?").run(row.id);
-        addEdge(core.db, core.context, { type: "trace", id: traceId }, "forgot", { type: "record", id: row.id }, now);
-        evictByRecords(core.db, [row.id]);
-        return row.embedding_model ? deleteVector(core.db, core.context, "records", row.embedding_model, row.id) : undefined;
-      });
-      if (seq !== undefined && row.embedding_model) core.vectorIndex("records", row.embedding_model).notify({ seq, label: row.id, op: "remove" });
-      return toPublicRecord(getRecord(core.db, core.context, row.id)!);
+      return toPublicRecord(await core.store.forgetRecord(row.id, actorOf(call), now));
     },
   };
 }

@@ -8,6 +8,11 @@ export type SourceKind = "turn" | "document" | "reflect" | "elaboration" | "cons
 /** Statuses a reader sees by default: disputed (flagged) facts stay visible, marked as such. */
 export const LIVE_STATUSES: readonly RecordStatus[] = ["current", "flagged"];
 
+/** The SQL condition for a live record (LIVE_STATUSES), optionally of a table alias: written once, here. */
+export function live(alias?: string): string {
+  return `${alias ? `${alias}.` : ""}status IN ('current', 'flagged')`;
+}
+
 export interface HistoryEntry {
   at: number;
   event: "created" | "reinforced" | "superseded" | "supersedes" | "flagged" | "expired" | "forgotten" | "decayed" | "updated";
@@ -150,14 +155,14 @@ export function reinforceRecords(db: Db, context: string, ids: readonly number[]
 export function liveByAttribute(db: Db, context: string, scopeKey: string, subject: string, attribute: string): RecordRow[] {
   return sql(db, 
       `SELECT * FROM records WHERE context = ? AND scope_key = ? AND subject = ? AND attribute = ?
-         AND status IN ('current', 'flagged') ORDER BY id`,
+         AND ${live()} ORDER BY id`,
     )
     .all(context, scopeKey, subject, attribute) as RecordRow[];
 }
 
 export function liveByNormText(db: Db, context: string, scopeKey: string, normText: string): RecordRow | undefined {
   return sql(db, 
-      `SELECT * FROM records WHERE context = ? AND scope_key = ? AND norm_text = ? AND status IN ('current', 'flagged')
+      `SELECT * FROM records WHERE context = ? AND scope_key = ? AND norm_text = ? AND ${live()}
         ORDER BY id LIMIT 1`,
     )
     .get(context, scopeKey, normText) as RecordRow | undefined;
@@ -180,7 +185,7 @@ export function visibleWhere(where: string, params: unknown[]): Visible {
 /** Live, unexpired records visible to a set of scope keys. */
 export function visibleRecordsSql(context: string, scopeKeys: readonly string[], now: number): Visible {
   return visibleWhere(
-    `context = ? AND scope_key IN (${scopeKeys.map(() => "?").join(",")}) AND status IN ('current', 'flagged') AND (expires_at IS NULL OR expires_at > ?)`,
+    `context = ? AND scope_key IN (${scopeKeys.map(() => "?").join(",")}) AND ${live()} AND (expires_at IS NULL OR expires_at > ?)`,
     [context, ...scopeKeys, now],
   );
 }
@@ -195,7 +200,7 @@ export function populatedScopeKeys(db: Db, context: string, scopeKeys: readonly 
   const marks = scopeKeys.map(() => "?").join(",");
   return sqlPluck(
     db,
-    `SELECT DISTINCT scope_key FROM records WHERE context = ? AND scope_key IN (${marks}) AND status IN ('current', 'flagged')
+    `SELECT DISTINCT scope_key FROM records WHERE context = ? AND scope_key IN (${marks}) AND ${live()}
      UNION SELECT DISTINCT scope_key FROM chunks WHERE context = ? AND scope_key IN (${marks})`,
   ).all(context, ...scopeKeys, context, ...scopeKeys) as string[];
 }

@@ -211,6 +211,8 @@ export interface TraceListFilter {
   limit: number;
   /** Grants whose scopes the traces must lie within (`{ dims }`: every dimension equal); none: no traces. */
   within: readonly Readonly<Record<string, string>>[];
+  /** Every trace of the Context, unscoped ones (sweeps) included; `within` is ignored. */
+  all?: boolean;
 }
 
 export interface ContextInit {

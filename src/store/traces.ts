@@ -40,8 +40,10 @@ export function getTrace(db: Db, context: string, id: number): TraceRow | undefi
   return sql(db, "SELECT * FROM traces WHERE id = ? AND context = ?").get(id, context) as TraceRow | undefined;
 }
 
-export function updateTracePayload(db: Db, id: number, payload: unknown): void {
-  sql(db, "UPDATE traces SET payload = ? WHERE id = ?").run(JSON.stringify(payload), id);
+/** Rewrites a trace's payload; with `scopeOfRecord`, its scope becomes that record's. Inside the caller's transaction. */
+export function updateTracePayload(db: Db, id: number, payload: unknown, scopeOfRecord?: number): void {
+  if (scopeOfRecord === undefined) sql(db, "UPDATE traces SET payload = ? WHERE id = ?").run(JSON.stringify(payload), id);
+  else sql(db, "UPDATE traces SET scope_key = (SELECT scope_key FROM records WHERE id = ?), payload = ? WHERE id = ?").run(scopeOfRecord, JSON.stringify(payload), id);
 }
 
 export function listTraces(

@@ -36,7 +36,7 @@ export function putVector(db: Db, context: string, space: VectorSpace, model: st
   const table = ensureVectorTable(db, space, model, vector.length);
   sql(db, `DELETE FROM ${table} WHERE rowid = ?`).run(BigInt(label));
   sql(db, `INSERT INTO ${table} (rowid, context, embedding) VALUES (?, ?, ?)`).run(BigInt(label), context, vector);
-  return logChange(db, context, space, model, label, "add");
+  return logChange(db, context, space, model, label, "add", vector);
 }
 
 /** Removes a vector from every model's table for this space and logs the change. */
@@ -46,10 +46,37 @@ export function deleteVector(db: Db, context: string, space: VectorSpace, model:
   return info.changes > 0 ? logChange(db, context, space, model, label, "remove") : undefined;
 }
 
-function logChange(db: Db, context: string, space: VectorSpace, model: string, label: number, op: "add" | "remove"): number {
+/** A vector write, as the engine hands it to the ANN index after commit (see `onVectorChange`). */
+export interface LoggedVectorWrite {
+  space: VectorSpace;
+  model: string;
+  change: VectorChange;
+}
+
+const observers = new WeakMap<Db, (write: LoggedVectorWrite) => void>();
+
+/**
+ * Registers the one observer of a connection's vector writes: the SQLite engine, which buffers them during a
+ * transaction and tells the vector indexes after it commits (store/sqlite/writer.ts). Writers never do.
+ */
+export function onVectorChange(db: Db, observer: (write: LoggedVectorWrite) => void): void {
+  observers.set(db, observer);
+}
+
+function logChange(
+  db: Db,
+  context: string,
+  space: VectorSpace,
+  model: string,
+  label: number,
+  op: "add" | "remove",
+  vector?: Float32Array,
+): number {
   const info = sql(db, "INSERT INTO vector_changes (context, space, model, label, op) VALUES (?, ?, ?, ?, ?)")
     .run(context, space, model, label, op);
-  return Number(info.lastInsertRowid);
+  const seq = Number(info.lastInsertRowid);
+  observers.get(db)?.({ space, model, change: op === "add" ? { seq, label, op, vector: vector! } : { seq, label, op } });
+  return seq;
 }
 
 export function getVector(db: Db, space: VectorSpace, model: string, label: number): Float32Array | undefined {

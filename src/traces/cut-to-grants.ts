@@ -1,10 +1,8 @@
 import type { Principal } from "../config/schemas.js";
 import { can, canReadRecord } from "../access/access.js";
-import { sql, type Db } from "../store/database.js";
-import type { EdgeRow } from "../store/graph.js";
+import type { EdgeRow, Store, TraceRow } from "../store/store.js";
 import { ID_PREFIX, type IdKind } from "../store/ids.js";
 import { parseScopeKey } from "../store/scope.js";
-import type { TraceRow } from "../store/traces.js";
 
 /*
  * What a trace shows a principal is cut to what its grants read (issue 11, finding 6). A trace is visible by
@@ -54,7 +52,6 @@ export interface CutTrace {
 type Cut = { value: unknown; tainted: boolean; changed: boolean };
 
 /** Ids per look-up: SQLite's default limit on bound parameters is far above; this keeps statements few and reused. */
-const BATCH = 200;
 
 /**
  * Cuts traces for one principal; made per call. `prepare` reads, in a few batched queries, everything the
@@ -69,10 +66,11 @@ export class TraceCutter {
   readonly #byScope = new Map<string, boolean>();
   readonly #edges = new Map<number, EdgeRow[]>();
   readonly #traces = new Map<number, { row: TraceRow; payload: unknown } | null>();
+  /** What a cut asked about that was not read yet: read (batched) before the cut is made again. */
+  #missing = { traces: new Set<number>(), edges: new Set<number>(), nodes: new Map<NodeKind, Set<number>>() };
 
   constructor(
-    private readonly db: Db,
-    private readonly context: string,
+    private readonly store: Pick<Store, "tracesByIds" | "edgesOfTraces" | "scopeKeysOf">,
     private readonly principal: Principal | undefined,
     private readonly seesTrace: (row: TraceRow) => boolean,
   ) {
@@ -80,18 +78,18 @@ export class TraceCutter {
     this.#whole = !principal || can(principal, "read", {});
   }
 
-  /** Reads ahead, in batches, what cutting `rows` needs. Optional: `cut` looks up anything not read ahead. */
-  prepare(rows: readonly TraceRow[]): void {
+  /** Reads ahead, in batches, what cutting `rows` needs. Optional: `cut` reads anything not read ahead. */
+  async prepare(rows: readonly TraceRow[]): Promise<void> {
     if (this.#whole) return;
     for (const row of rows) this.#traces.set(row.id, { row, payload: JSON.parse(row.payload) });
     let frontier = rows.map((r) => r.id);
     for (let depth = 0; depth <= MAX_DEPTH && frontier.length > 0; depth++) {
-      this.#loadEdges(frontier);
+      await this.#loadEdges(frontier);
       const next = new Set<number>();
       for (const id of frontier) {
         for (const e of this.#edges.get(id)!) if (DRAWS_ON.has(e.kind) && e.dst_type === "trace" && !this.#traces.has(Number(e.dst_id))) next.add(Number(e.dst_id));
       }
-      this.#loadTraces([...next]);
+      await this.#loadTraces([...next]);
       frontier = [...next].filter((id) => this.#traces.get(id));
     }
     const wanted = new Map<NodeKind, Set<number>>();
@@ -102,13 +100,29 @@ export class TraceCutter {
       if (trace) this.#eachId(trace.payload, want);
       for (const e of this.#edges.get(id) ?? []) if (e.dst_type in TABLE) want(e.dst_type as NodeKind, Number(e.dst_id));
     }
-    for (const [kind, ids] of wanted) this.#resolve(kind, [...ids]);
+    for (const [kind, ids] of wanted) await this.#resolve(kind, [...ids]);
   }
 
-  cut(row: TraceRow, edges?: { out: EdgeRow[]; in: EdgeRow[] }): CutTrace {
+  /**
+   * The trace as the principal may see it. The cut is made from what was read ahead; whatever it asked about that
+   * was not is read then (in batches), and the cut made again, until it asked about nothing new.
+   */
+  async cut(row: TraceRow, edges?: { out: EdgeRow[]; in: EdgeRow[] }): Promise<CutTrace> {
+    if (this.#whole) return { payload: JSON.parse(row.payload) as Record<string, unknown>, edges, redacted: false };
+    if (!this.#traces.has(row.id)) await this.prepare([row]);
+    for (;;) {
+      this.#missing = { traces: new Set(), edges: new Set(), nodes: new Map() };
+      const cut = this.#cutRead(row, edges);
+      const { traces, edges: edgesOf, nodes } = this.#missing;
+      if (traces.size === 0 && edgesOf.size === 0 && nodes.size === 0) return cut;
+      await this.#loadTraces([...traces]);
+      await this.#loadEdges([...edgesOf]);
+      for (const [kind, ids] of nodes) await this.#resolve(kind, [...ids]);
+    }
+  }
+
+  #cutRead(row: TraceRow, edges?: { out: EdgeRow[]; in: EdgeRow[] }): CutTrace {
     const payload = (this.#traces.get(row.id)?.payload ?? JSON.parse(row.payload)) as Record<string, unknown>;
-    if (this.#whole) return { payload, edges, redacted: false };
-    if (!this.#traces.has(row.id)) this.prepare([row]);
     let redacted = false;
     const out: Record<string, unknown> = {};
     for (const [field, value] of Object.entries(payload)) {
@@ -206,28 +220,28 @@ export class TraceCutter {
 
   #readable(kind: NodeKind, n: number): boolean {
     const key = `${kind}:${n}`;
-    if (!this.#nodes.has(key)) this.#resolve(kind, [n]);
+    if (kind === "trace" && !this.#traces.has(n)) this.#missing.traces.add(n);
+    if (!this.#nodes.has(key)) {
+      (this.#missing.nodes.get(kind) ?? this.#missing.nodes.set(kind, new Set()).get(kind)!).add(n);
+      return false;
+    }
     return this.#nodes.get(key)!;
   }
 
   /** Looks up whether the principal may read each node, in batches. A node that no longer exists is not readable. */
-  #resolve(kind: NodeKind, ids: readonly number[]): void {
+  async #resolve(kind: NodeKind, ids: readonly number[]): Promise<void> {
     if (kind === "trace") {
-      this.#loadTraces(ids.filter((n) => !this.#traces.has(n)));
+      await this.#loadTraces(ids.filter((n) => !this.#traces.has(n)));
       for (const n of ids) {
         const trace = this.#traces.get(n);
         this.#nodes.set(`trace:${n}`, !!trace && this.seesTrace(trace.row));
       }
       return;
     }
-    for (const n of ids) this.#nodes.set(`${kind}:${n}`, false);
-    for (let i = 0; i < ids.length; i += BATCH) {
-      const part = ids.slice(i, i + BATCH);
-      const rows = sql(this.db, `SELECT id, scope_key FROM ${TABLE[kind]} WHERE context = ? AND id IN (${part.map(() => "?").join(",")})`).all(
-        this.context,
-        ...part,
-      ) as { id: number; scope_key: string }[];
-      for (const row of rows) this.#nodes.set(`${kind}:${row.id}`, this.#readsScope(row.scope_key));
+    const scopes = await this.store.scopeKeysOf(kind as "record" | "turn" | "chunk" | "document", ids);
+    for (const n of ids) {
+      const key = scopes.get(n);
+      this.#nodes.set(`${kind}:${n}`, key !== undefined && key !== null && this.#readsScope(key));
     }
   }
 
@@ -238,31 +252,32 @@ export class TraceCutter {
   }
 
   #trace(id: number): { row: TraceRow; payload: unknown } | null {
-    if (!this.#traces.has(id)) this.#loadTraces([id]);
+    if (!this.#traces.has(id)) {
+      this.#missing.traces.add(id);
+      return null;
+    }
     return this.#traces.get(id)!;
   }
 
-  #loadTraces(ids: readonly number[]): void {
-    for (const n of ids) this.#traces.set(n, null);
-    for (let i = 0; i < ids.length; i += BATCH) {
-      const part = ids.slice(i, i + BATCH);
-      const rows = sql(this.db, `SELECT * FROM traces WHERE context = ? AND id IN (${part.map(() => "?").join(",")})`).all(this.context, ...part) as TraceRow[];
-      for (const row of rows) this.#traces.set(row.id, { row, payload: JSON.parse(row.payload) });
-    }
+  async #loadTraces(ids: readonly number[]): Promise<void> {
+    const missing = ids.filter((n) => !this.#traces.has(n));
+    if (missing.length === 0) return;
+    for (const n of missing) this.#traces.set(n, null);
+    for (const row of await this.store.tracesByIds(missing)) this.#traces.set(row.id, { row, payload: JSON.parse(row.payload) });
   }
 
   #outEdges(id: number): EdgeRow[] {
-    if (!this.#edges.has(id)) this.#loadEdges([id]);
+    if (!this.#edges.has(id)) {
+      this.#missing.edges.add(id);
+      return [];
+    }
     return this.#edges.get(id)!;
   }
 
-  #loadEdges(ids: readonly number[]): void {
+  async #loadEdges(ids: readonly number[]): Promise<void> {
     const missing = ids.filter((n) => !this.#edges.has(n));
+    if (missing.length === 0) return;
     for (const n of missing) this.#edges.set(n, []);
-    for (let i = 0; i < missing.length; i += BATCH) {
-      const part = missing.slice(i, i + BATCH);
-      const rows = sql(this.db, `SELECT * FROM edges WHERE src_type = 'trace' AND src_id IN (${part.map(() => "?").join(",")}) ORDER BY id`).all(...part) as EdgeRow[];
-      for (const e of rows) this.#edges.get(e.src_id)!.push(e);
-    }
+    for (const e of await this.store.edgesOfTraces(missing)) this.#edges.get(e.src_id)!.push(e);
   }
 }

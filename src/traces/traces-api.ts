@@ -1,12 +1,10 @@
-import { sql } from "../store/database.js";
 import type { Access } from "../access/access.js";
 import { can } from "../access/access.js";
 import type { Core } from "../core.js";
-import { callContextSchema, parseInput, tracesListSchema, type CallContext, type Principal, type TracesListOptions } from "../config/schemas.js";
-import { edgesFrom, edgesTo, type EdgeRow } from "../store/graph.js";
+import { callContextSchema, parseInput, tracesListSchema, type CallContext, type TracesListOptions } from "../config/schemas.js";
+import type { EdgeRow, TraceKind, TraceRow } from "../store/store.js";
 import { ID_PREFIX, parseId, toId } from "../store/ids.js";
 import { parseScopeKey } from "../store/scope.js";
-import { getTrace, listTraces, type TraceKind, type TraceRow } from "../store/traces.js";
 import { iso } from "../state/public-record.js";
 import { TraceCutter } from "./cut-to-grants.js";
 
@@ -62,33 +60,6 @@ function toEdges(out: EdgeRow[], inbound: EdgeRow[]): TraceEdge[] {
 }
 
 /**
- * Traces whose scope lies within one of the principal's read (or manage) grants, newest first: the SQL form of
- * `can(principal, "read", traceScope)`. Dimension names are validated (letters, digits, _) and values are bound.
- */
-function listWithinGrants(
-  core: Core,
-  principal: Principal,
-  filter: { kind?: TraceKind; session?: string; before?: number; limit: number },
-): TraceRow[] {
-  const grants = principal.grants.filter((g) => g.permissions.includes("read") || g.permissions.includes("manage"));
-  if (grants.length === 0) return [];
-  const where = ["context = ?", "scope_key IS NOT NULL"];
-  const params: unknown[] = [core.context];
-  if (filter.kind) (where.push("kind = ?"), params.push(filter.kind));
-  if (filter.session) (where.push("session = ?"), params.push(filter.session));
-  if (filter.before !== undefined) (where.push("id < ?"), params.push(filter.before));
-  const anyGrant = grants.map((g) => {
-    const dims = Object.entries(g.scope);
-    if (dims.length === 0) return "1";
-    for (const [dim, value] of dims) params.push(`$."${dim}"`, value);
-    return `(${dims.map(() => "json_extract(scope_key, ?) = ?").join(" AND ")})`;
-  });
-  where.push(`(${anyGrant.join(" OR ")})`);
-  return sql(core.db, `SELECT * FROM traces WHERE ${where.join(" AND ")} ORDER BY id DESC LIMIT ?`)
-    .all(...params, filter.limit) as TraceRow[];
-}
-
-/**
  * Traces as graph nodes. Holders of manage see every trace; other principals see only traces whose scope lies
  * within one of their read grants.
  */
@@ -103,14 +74,20 @@ export function createTracesApi(core: Core, access: Access, guard: (method: stri
       const everything = !o.principal || can(o.principal, "manage", {});
       // A narrower principal: the grant filter runs in SQL, so that one page costs one query however few of the
       // Context's traces it may see. `visible` re-checks every row with the one access rule.
-      const rows = (everything ? listTraces(core.db, core.context, filter) : listWithinGrants(core, o.principal!, filter)).filter((row) => visible(o, row));
+      const within = everything
+        ? []
+        : o.principal!.grants.filter((g) => g.permissions.includes("read") || g.permissions.includes("manage")).map((g) => g.scope);
+      const rows = (
+        everything ? await core.store.listTraces({ ...filter, within: [], all: true }) : await core.store.listTraces({ ...filter, within })
+      ).filter((row) => visible(o, row));
       const page = rows.slice(0, o.limit);
-      const cutter = new TraceCutter(core.db, core.context, o.principal, (row) => visible(o, row));
-      cutter.prepare(page);
-      const traces = page.map((row) => {
-        const { payload, redacted } = cutter.cut(row);
-        return toTrace(row, payload, redacted);
-      });
+      const cutter = new TraceCutter(core.store, o.principal, (row) => visible(o, row));
+      await cutter.prepare(page);
+      const traces: Trace[] = [];
+      for (const row of page) {
+        const { payload, redacted } = await cutter.cut(row);
+        traces.push(toTrace(row, payload, redacted));
+      }
       return { traces, cursor: rows.length > o.limit ? String(page[page.length - 1]!.id) : null };
     },
     /** One trace with its edges (out: what it considered, returned, created…; in: what points at it). */
@@ -118,10 +95,10 @@ export function createTracesApi(core: Core, access: Access, guard: (method: stri
       guard("traces.get");
       const n = parseId("trace", id);
       const call = parseInput(callContextSchema, ctx ?? {}, "traces.get(…, ctx)");
-      const found = getTrace(core.db, core.context, n);
+      const found = await core.store.getTrace(n);
       const row = access.find(call, found?.scope_key === null ? "manage" : "read", "trace", id, found, (r) => visible(call, r));
-      const cutter = new TraceCutter(core.db, core.context, call.principal, (r) => visible(call, r));
-      const { payload, edges, redacted } = cutter.cut(row, { out: edgesFrom(core.db, "trace", n), in: edgesTo(core.db, "trace", n) });
+      const cutter = new TraceCutter(core.store, call.principal, (r) => visible(call, r));
+      const { payload, edges, redacted } = await cutter.cut(row, await core.store.traceEdges(n));
       return { ...toTrace(row, payload, redacted), edges: toEdges(edges!.out, edges!.in) };
     },
   };

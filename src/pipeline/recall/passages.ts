@@ -1,14 +1,9 @@
-import type { Core } from "../../core.js";
-import { sql } from "../../store/database.js";
-import { LIVE_PASSAGE, passageIndexSize } from "../../store/passages.js";
-import { CANDIDATES, round, type Candidate, type RetrievalInput } from "./hybrid.js";
-import { ftsQuery, queryTerms } from "./normalize.js";
 import { stem, stemmedWords } from "./stem.js";
 
 /**
  * Up to this many turns in the caller's scopes, passages are scored here by BM25 with the scope's own turns
  * as the corpus (~1 µs a turn): FTS5 would score every match in the file first and drop what the caller
- * cannot see afterwards. Above it, the FTS5 passage index (Porter-stemmed) with a visibility join.
+ * cannot see afterwards. Above it, the engine's full-text passage index (Porter-stemmed) with a visibility join.
  */
 export const PASSAGE_SCAN_LIMIT = 2_000;
 
@@ -22,40 +17,17 @@ export const PASSAGE_SCAN_LIMIT = 2_000;
 export const PASSAGE_SCORING = { speaker: 0.5, feedbackDocs: 0, feedbackTerms: 5, feedbackWeight: 0.3 };
 
 /**
- * Passages (stored turns) for the query, best first, with BM25 scores: every turn stays within reach even
- * when extraction wrote nothing for it ("…for my cat Luna?"). Only live passages (store/passages.ts).
+ * BM25 of a small scope's passages (stored turns) for the query terms, best first, at most `candidates`: the
+ * scope's own turns as the corpus. `cacheKey` (the connection) keys the cache of tokenized turns.
  */
-export function passageCandidates(core: Core, input: RetrievalInput): Candidate[] {
-  const terms = queryTerms(input.query, input.understanding.keywords);
-  if (terms.length === 0) return [];
-  const { db, context } = core;
-  const marks = input.scopeKeys.map(() => "?").join(",");
-  const inScope = sql(db, `SELECT id FROM turns t WHERE t.context = ? AND t.scope_key IN (${marks}) LIMIT ${PASSAGE_SCAN_LIMIT + 1}`)
-    .all(context, ...input.scopeKeys) as { id: number }[];
-  if (inScope.length === 0) return [];
-  if (inScope.length <= PASSAGE_SCAN_LIMIT) {
-    const rows = sql(
-      db,
-      `SELECT t.id, t.content, t.speaker FROM turns t WHERE t.context = ? AND t.scope_key IN (${marks}) AND ${LIVE_PASSAGE}`,
-    ).all(context, ...input.scopeKeys, input.now, input.now) as { id: number; content: string; speaker: string | null }[];
-    const docs = rows.map((r) => tokenized(db, r));
-    return withFeedback(docs, [...new Set(terms.map(stem))]);
-  }
-  // Terms in more than a fifth of the file's turns (or 5,000) say little and cost much; FTS5 stems the rest.
-  const limit = Math.max(50, Math.min(passageIndexSize(db) * 0.2, 5_000));
-  const common = sql(db, "SELECT doc FROM turns_fts_vocab WHERE term = ?");
-  // The vocabulary holds Porter stems; the word itself or its light stem is usually one of them.
-  const docs = (term: string) => (common.get(term) as { doc: number } | undefined)?.doc ?? 0;
-  const kept = terms.filter((t) => Math.max(docs(t), docs(stem(t))) <= limit);
-  const match = ftsQuery(kept.join(" "));
-  if (!match) return [];
-  const rows = sql(
-    db,
-    `SELECT f.rowid AS id, bm25(turns_fts) AS score FROM turns_fts f JOIN turns t ON t.id = f.rowid
-      WHERE turns_fts MATCH ? AND t.context = ? AND t.scope_key IN (${marks}) AND ${LIVE_PASSAGE}
-      ORDER BY score LIMIT ?`,
-  ).all(match, context, ...input.scopeKeys, input.now, input.now, CANDIDATES) as { id: number; score: number }[];
-  return rows.map((r) => ({ id: r.id, score: round(-r.score) }));
+export function scorePassages(
+  cacheKey: object,
+  rows: readonly { id: number; content: string; speaker: string | null }[],
+  terms: readonly string[],
+  candidates: number,
+): { id: number; score: number }[] {
+  const docs = rows.map((r) => tokenized(cacheKey, r));
+  return withFeedback(docs, [...new Set(terms.map(stem))], candidates);
 }
 
 /** Turns as stemmed words, per database, the most recent TOKENIZED_TURNS: a turn's content never changes. */
@@ -82,9 +54,9 @@ interface Doc {
 }
 
 /** BM25 of the docs for the terms, then again with the query expanded by pseudo-relevance feedback. */
-function withFeedback(docs: readonly Doc[], terms: readonly string[]): Candidate[] {
+function withFeedback(docs: readonly Doc[], terms: readonly string[], candidates: number): Scored[] {
   const o = PASSAGE_SCORING;
-  const first = bm25(docs, new Map(terms.map((t) => [t, 1])));
+  const first = bm25(docs, new Map(terms.map((t) => [t, 1])), candidates);
   if (o.feedbackDocs === 0 || o.feedbackTerms === 0 || first.length === 0) return first;
   const byId = new Map(docs.map((d) => [d.id, d]));
   const df = new Map<string, number>();
@@ -101,15 +73,15 @@ function withFeedback(docs: readonly Doc[], terms: readonly string[]): Candidate
   }
   const added = [...weight].sort((a, b) => b[1] - a[1]).slice(0, o.feedbackTerms).map(([w]) => w);
   if (added.length === 0) return first;
-  return bm25(docs, new Map([...terms.map((t) => [t, 1] as const), ...added.map((t) => [t, o.feedbackWeight] as const)]));
+  return bm25(docs, new Map([...terms.map((t) => [t, 1] as const), ...added.map((t) => [t, o.feedbackWeight] as const)]), candidates);
 }
 
 const STOP_STEMS = new Set(
   "the and but for not you your yours our that this these those with have has had was were are been being from they them their there then than what when where which who whom why how about into onto just also very really too its it's i'm i've i'll we're that's can could would should will shall may might must did does doing done get got go going went know like yeah yes okay well so some any all more most much many one two out up down over again here now only own same such both each few other off on in at by of to is am be do no nor or if as an a me my myself we us he him his she her hers it".split(" ").map(stem),
 );
 
-/** Okapi BM25 (k1 1.2, b 0.75) of the docs for weighted query terms, the docs themselves as the corpus; top CANDIDATES. */
-function bm25(docs: readonly Doc[], query: ReadonlyMap<string, number>): Candidate[] {
+/** Okapi BM25 (k1 1.2, b 0.75) of the docs for weighted query terms, the docs themselves as the corpus; top `candidates`. */
+function bm25(docs: readonly Doc[], query: ReadonlyMap<string, number>, candidates: number): Scored[] {
   if (docs.length === 0 || query.size === 0) return [];
   const k1 = 1.2;
   const b = 0.75;
@@ -124,7 +96,7 @@ function bm25(docs: readonly Doc[], query: ReadonlyMap<string, number>): Candida
   });
   const df = new Map<string, number>();
   for (const tf of tfs) for (const t of tf.keys()) df.set(t, (df.get(t) ?? 0) + 1);
-  const scored: Candidate[] = [];
+  const scored: Scored[] = [];
   docs.forEach((d, i) => {
     let score = 0;
     for (const [t, tf] of tfs[i]!) {
@@ -134,5 +106,12 @@ function bm25(docs: readonly Doc[], query: ReadonlyMap<string, number>): Candida
     }
     if (score > 0) scored.push({ id: d.id, score: round(score) });
   });
-  return scored.sort((x, y) => y.score - x.score || y.id - x.id).slice(0, CANDIDATES);
+  return scored.sort((x, y) => y.score - x.score || y.id - x.id).slice(0, candidates);
 }
+
+interface Scored {
+  id: number;
+  score: number;
+}
+
+const round = (x: number) => Math.round(x * 1e4) / 1e4;

@@ -1,55 +1,25 @@
-import { sql } from "../../store/database.js";
 import type { Core } from "../../core.js";
 import { REINFORCEMENT } from "../../config/defaults.js";
 import { queryUnderstandingPrompt, type QueryUnderstanding } from "../../models/prompts/query-understanding.js";
-import { responsePrompt, type ResponseInput } from "../../models/prompts/response.js";
+import { responsePrompt } from "../../models/prompts/response.js";
 import type { ModelUsage } from "../../models/types.js";
-import { insertCacheEntry } from "../../store/cache.js";
-import { addEdge, entityNamesOf } from "../../store/graph.js";
 import { toId } from "../../store/ids.js";
-import { getRecords, reinforceRecords } from "../../store/records.js";
-import { scopeKey, type Scope } from "../../store/scope.js";
-import { insertTrace, type TraceActor } from "../../store/traces.js";
-import { putVector } from "../../store/vectors.js";
-import { iso, toPublicRecord, type MemoryRecord } from "../../state/public-record.js";
+import { scopeKey } from "../../store/scope.js";
+import type { RetrievalTraceWrite, TraceActor } from "../../store/store.js";
+import { toPublicRecord, type MemoryRecord } from "../../state/public-record.js";
 import { recordTopics } from "../reconcile.js";
 import { retrieve, round, type Retrieval } from "./hybrid.js";
 import { NO_ANSWER } from "../../models/local/composer.js";
 import { normalizeQuery } from "./normalize.js";
+import { promptRecords } from "./prompt-records.js";
+import { publicChunk } from "./public-chunk.js";
 import { questionSignature } from "./question-signature.js";
-import { directLookup, publicChunk, semanticReuse } from "./reuse.js";
+import type { RecallRequest, RecallResult } from "./recall-types.js";
+import { directLookup } from "./tier1-direct.js";
+import { semanticReuse } from "./tier2-semantic.js";
 
-export interface RecallResult {
-  answer: string;
-  /** 1: direct lookup, 2: semantic response cache, 3: hybrid retrieval + response model. */
-  tier: 1 | 2 | 3;
-  cached: boolean;
-  /** Cosine similarity to the reused query (tier 2). */
-  similarity?: number;
-  records: MemoryRecord[];
-  /** Document chunks the answer drew on (tier 3), or that the reused answer cited. */
-  chunks: RecalledChunk[];
-  traceId: string;
-}
-
-export interface RecalledChunk {
-  id: string;
-  document_id: string;
-  title: string;
-  text: string;
-}
-
-export interface RecallRequest {
-  query: string;
-  scope: Scope;
-  /** Record scope keys this caller reads at `scope` (access.readableScopeKeys). */
-  readable: string[];
-  /** Where this caller's answers are cached (access.cacheScopeKey): the exact scope, plus its grants' digest. */
-  cacheKey: string;
-  limit: number;
-  actor: TraceActor;
-  signal?: AbortSignal;
-}
+export type { RecallRequest, RecallResult, RecalledChunk } from "./recall-types.js";
+export { promptRecords } from "./prompt-records.js";
 
 const signalOpt = (signal?: AbortSignal) => (signal ? { signal } : {});
 
@@ -71,7 +41,7 @@ export async function recall(core: Core, req: RecallRequest): Promise<RecallResu
   const leader = flights.get(flightKey);
   if (leader) {
     const shared = await leader.catch(() => undefined);
-    if (shared) return directLookup(core, req, scopeKey(req.scope), norm) ?? shared;
+    if (shared) return (await directLookup(core, req, scopeKey(req.scope), norm)) ?? shared;
     return recall(core, req);
   }
   const answering = answer(core, req, norm);
@@ -87,7 +57,7 @@ async function answer(core: Core, req: RecallRequest, norm: string): Promise<Rec
   const started = performance.now();
   const key = scopeKey(req.scope);
 
-  const direct = directLookup(core, req, key, norm);
+  const direct = await directLookup(core, req, key, norm);
   if (direct) return direct;
 
   const embedder = core.embedder();
@@ -96,13 +66,13 @@ async function answer(core: Core, req: RecallRequest, norm: string): Promise<Rec
   const vector = embedded.vectors[0]!;
 
   const signature = questionSignature(req.query);
-  const reused = semanticReuse(core, req, key, vector, embedder.id, signature);
+  const reused = await semanticReuse(core, req, key, vector, embedder.id, signature);
   if (reused) return reused;
 
   const qu = await core.model("query_understanding").generate(queryUnderstandingPrompt, { query: req.query }, signalOpt(req.signal));
   core.recordUsage("query_understanding", qu.usage);
   const now = core.now();
-  const retrieval = retrieve(core, {
+  const retrieval = await retrieve(core, {
     query: req.query,
     vector,
     embeddingModel: embedder.id,
@@ -112,29 +82,29 @@ async function answer(core: Core, req: RecallRequest, norm: string): Promise<Rec
     now,
   });
 
-  const responseInput = { query: req.query, records: promptRecords(retrieval, now, (id) => entityNamesOf(core.db, id)) };
+  const entities = await core.store.entityNames(retrieval.records.map((r) => r.id));
+  const responseInput = { query: req.query, records: promptRecords(retrieval, now, (id) => entities.get(id) ?? []) };
   const response = await core.model("response").generate(responsePrompt, responseInput, signalOpt(req.signal));
   core.recordUsage("response", response.usage);
 
-  const traceId = core.transaction(() =>
-    writeTier3(core, req, key, norm, signature, vector, embedder.id, qu.value, retrieval, {
-      answer: response.value.answer,
-      prompt: responsePrompt.render(responseInput),
-      usage: { query_understanding: qu.usage, response: response.usage },
-      latencyMs: performance.now() - started,
-    }),
-  );
+  const traceId = await writeTier3(core, req, key, norm, signature, vector, embedder.id, qu.value, retrieval, entities, {
+    answer: response.value.answer,
+    prompt: responsePrompt.render(responseInput),
+    usage: { query_understanding: qu.usage, response: response.usage },
+    latencyMs: performance.now() - started,
+  });
   return {
     answer: response.value.answer,
     tier: 3,
     cached: false,
-    records: reinforce(core, retrieval.records.map((r) => r.id)),
+    records: await reinforce(core, retrieval.records.map((r) => r.id)),
     chunks: retrieval.chunks.map(({ row }) => publicChunk(row)),
     traceId: toId("trace", traceId),
   };
 }
 
-function writeTier3(
+/** The tier-3 answer's traces, query and cache entry, in one transaction. */
+async function writeTier3(
   core: Core,
   req: RecallRequest,
   key: string,
@@ -144,117 +114,78 @@ function writeTier3(
   model: string,
   understanding: QueryUnderstanding,
   retrieval: Retrieval,
+  entities: ReadonlyMap<number, string[]>,
   response: { answer: string; prompt: string; usage: Record<string, ModelUsage>; latencyMs: number },
-): number {
-  const { db, context } = core;
-  const now = core.now();
+): Promise<number> {
   const returned = retrieval.records.map((r) => r.id);
-  const retrievalTrace = writeRetrievalTrace(core, req.actor, key, req.query, understanding, retrieval, {
-    query_understanding: response.usage.query_understanding?.model,
-    embedding: model,
-  });
-
   const usages = Object.values(response.usage);
-  const responseTrace = insertTrace(
-    db,
-    context,
-    "response_trace",
-    req.actor,
-    key,
-    {
-      message: req.query,
-      prompt: response.prompt,
-      answer: response.answer,
-      tier: 3,
-      cached: false,
-      tokens: { input: usages.reduce((s, u) => s + u.inputTokens, 0), output: usages.reduce((s, u) => s + u.outputTokens, 0) },
-      cost_usd: usages.reduce((s, u) => s + u.costUsd, 0),
-      latency_ms: round(response.latencyMs),
-      usage: response.usage,
-      model_calls: usages.length,
-    },
-    now,
-  );
-  addEdge(db, context, { type: "trace", id: responseTrace }, "used_retrieval", { type: "trace", id: retrievalTrace }, now);
-  if (req.actor.session) addEdge(db, context, { type: "trace", id: responseTrace }, "parent_session", { type: "session", id: req.actor.session }, now);
-
-  const queryId = Number(
-    sql(db, "INSERT INTO queries (context, scope_key, query, norm_query, retrieval_trace_id, embedding_model, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)")
-      .run(context, key, req.query, norm, retrievalTrace, model, now).lastInsertRowid,
-  );
-  putVector(db, context, "queries", model, queryId, vector);
   // An answer from no records would never be invalidated by a cited fact changing: do not cache it. Nor a
   // "don't know": the records it was given did not answer, so no change to them would evict it when the
   // answer is stated later.
-  if ((returned.length > 0 || retrieval.chunks.length > 0) && response.answer !== NO_ANSWER) {
-    const topics = new Set<string>();
+  const cacheable = (returned.length > 0 || retrieval.chunks.length > 0) && response.answer !== NO_ANSWER;
+  const topics = new Set<string>();
+  if (cacheable) {
     for (const s of understanding.subjects) for (const a of understanding.attributes) topics.add(`attr:${s}/${a}`);
-    for (const row of retrieval.records) recordTopics(row, entityNamesOf(db, row.id)).forEach((t) => topics.add(t));
-    insertCacheEntry(
-      db,
-      { context, scope_key: req.cacheKey, query_id: queryId, norm_query: norm, signature, answer: response.answer, response_trace_id: responseTrace, created_at: now },
-      returned,
-      [...topics],
-      retrieval.chunks.map((c) => c.row.id),
-    );
+    for (const row of retrieval.records) recordTopics(row, entities.get(row.id) ?? []).forEach((t) => topics.add(t));
   }
-  return responseTrace;
+  const { responseTraceId } = await core.store.writeAnswer({
+    retrieval: retrievalTraceWrite(req.actor, key, req.query, understanding, retrieval, {
+      query_understanding: response.usage.query_understanding?.model,
+      embedding: model,
+    }),
+    response: {
+      actor: req.actor,
+      scopeKey: key,
+      payload: {
+        message: req.query,
+        prompt: response.prompt,
+        answer: response.answer,
+        tier: 3,
+        cached: false,
+        tokens: { input: usages.reduce((s, u) => s + u.inputTokens, 0), output: usages.reduce((s, u) => s + u.outputTokens, 0) },
+        cost_usd: usages.reduce((s, u) => s + u.costUsd, 0),
+        latency_ms: round(response.latencyMs),
+        usage: response.usage,
+        model_calls: usages.length,
+      },
+    },
+    query: { text: req.query, norm, model, vector },
+    ...(cacheable
+      ? {
+          cache: {
+            scopeKey: req.cacheKey,
+            signature,
+            answer: response.answer,
+            deps: returned,
+            topics: [...topics],
+            chunkDeps: retrieval.chunks.map((c) => c.row.id),
+          },
+        }
+      : {}),
+    now: core.now(),
+  });
+  return responseTraceId;
 }
 
 /**
- * What the response (or synthesis) model is shown: the ranked records, then document chunks as kind "chunk".
- * `entitiesOf` adds the names each record is linked to (the local composer checks them against the question's).
+ * A retrieval_trace as the store writes it: every candidate of every channel in the payload with its scores,
+ * `returned` edges to each record and chunk given back, `considered` edges (weighted by fused score) to the
+ * candidates ranked just below them, as many as were returned (an edge costs ~12 µs on a 100k store, and ranks
+ * far down say little).
  */
-export function promptRecords(retrieval: Retrieval, now: number, entitiesOf?: (recordId: number) => string[]): ResponseInput["records"][number][] {
-  return [
-    ...retrieval.records.map((r) => ({
-      id: toId("record", r.id),
-      text: r.text,
-      kind: r.kind,
-      status: r.status,
-      subject: r.subject,
-      attribute: r.attribute,
-      value: r.value,
-      created_at: iso(r.created_at),
-      ...(entitiesOf ? { entities: entitiesOf(r.id) } : {}),
-    })),
-    ...retrieval.chunks.map(({ row }) => ({
-      id: toId("chunk", row.id),
-      text: row.text,
-      kind: "chunk",
-      status: "current",
-      subject: null,
-      attribute: null,
-      value: null,
-      created_at: iso(now),
-    })),
-  ];
-}
-
-/**
- * A retrieval_trace with its edges: `returned` to each record and chunk given back, `considered` (weighted by
- * fused score) to the candidates ranked just below them, as many as were returned. Every candidate of every
- * channel is in the payload with its scores; an edge costs ~12 µs on a 100k store, and ranks far down say little.
- */
-export function writeRetrievalTrace(
-  core: Core,
+export function retrievalTraceWrite(
   actor: TraceActor,
   key: string,
   query: string,
   understanding: QueryUnderstanding,
   retrieval: Retrieval,
   models: Record<string, string | undefined>,
-): number {
-  const { db, context } = core;
-  const now = core.now();
+): RetrievalTraceWrite {
   const returned = retrieval.records.map((r) => r.id);
-  const id = insertTrace(
-    db,
-    context,
-    "retrieval_trace",
+  return {
     actor,
-    key,
-    {
+    scopeKey: key,
+    payload: {
       query,
       understanding,
       candidates: mapIds(retrieval.candidates),
@@ -266,13 +197,10 @@ export function writeRetrievalTrace(
       passages: retrieval.passages.map((c) => ({ id: toId("turn", c.id), score: c.score })),
       model: models,
     },
-    now,
-  );
-  const runnersUp = retrieval.fused.filter((c) => !returned.includes(c.id)).slice(0, Math.max(returned.length, 1));
-  for (const c of runnersUp) addEdge(db, context, { type: "trace", id }, "considered", { type: "record", id: c.id }, now, c.score);
-  for (const r of returned) addEdge(db, context, { type: "trace", id }, "returned", { type: "record", id: r }, now);
-  for (const c of retrieval.chunks) addEdge(db, context, { type: "trace", id }, "returned", { type: "chunk", id: c.row.id }, now);
-  return id;
+    returned,
+    returnedChunks: retrieval.chunks.map((c) => c.row.id),
+    considered: retrieval.fused.filter((c) => !returned.includes(c.id)).slice(0, Math.max(returned.length, 1)),
+  };
 }
 
 function mapIds(candidates: Retrieval["candidates"]) {
@@ -282,18 +210,6 @@ function mapIds(candidates: Retrieval["candidates"]) {
 }
 
 /** Every record returned to a caller: importance × 1.1, capped at 1.0. Returns them as callers see them. */
-export function reinforce(core: Core, ids: readonly number[]): MemoryRecord[] {
-  return core.transaction(() => reinforceRecords(core.db, core.context, ids, REINFORCEMENT, core.now()).map(toPublicRecord));
-}
-
-/**
- * `reinforce` for a read's group of writes (Core.groupWrite): the records are read now and shown reinforced,
- * and the reinforcement is written when the group commits, once per record however often it was returned.
- */
-export function reinforceInGroup(core: Core, ids: readonly number[]): MemoryRecord[] {
-  const now = core.now();
-  const pending = core.reinforceLater(ids, now);
-  return getRecords(core.db, core.context, ids).map((row) =>
-    toPublicRecord({ ...row, importance: Math.min(1, row.importance * REINFORCEMENT ** pending.get(row.id)!), last_accessed_at: now }),
-  );
+export async function reinforce(core: Core, ids: readonly number[]): Promise<MemoryRecord[]> {
+  return (await core.store.reinforce(ids, REINFORCEMENT, core.now())).map(toPublicRecord);
 }

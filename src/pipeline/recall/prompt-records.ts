@@ -1,0 +1,35 @@
+import type { ResponseInput } from "../../models/prompts/response.js";
+import { toId } from "../../store/ids.js";
+import { iso } from "../../state/public-record.js";
+import type { Retrieval } from "./hybrid.js";
+
+/**
+ * What the response (or synthesis) model is shown: the ranked records, then document chunks as kind "chunk".
+ * `entitiesOf` adds the names each record is linked to (the local composer checks them against the question's).
+ */
+export function promptRecords(retrieval: Retrieval, now: number, entitiesOf?: (recordId: number) => string[]): ResponseInput["records"][number][] {
+  return [
+    ...retrieval.records.map((r) => ({
+      id: toId("record", r.id),
+      text: r.text,
+      kind: r.kind,
+      status: r.status,
+      subject: r.subject,
+      attribute: r.attribute,
+      value: r.value,
+      created_at: iso(r.created_at),
+      ...(entitiesOf ? { entities: entitiesOf(r.id) } : {}),
+    })),
+    ...retrieval.chunks.map(({ row }) => ({
+      id: toId("chunk", row.id),
+      text: row.text,
+      kind: "chunk",
+      status: "current",
+      subject: null,
+      attribute: null,
+      value: null,
+      created_at: iso(now),
+    })),
+  ];
+}
+
