@@ -111,7 +111,8 @@ export class Spectron {
 
   constructor(options: SpectronOptions) {
     const o = parseInput(spectronOptionsSchema, options, "options", OPAQUE_OPTIONS);
-    if (o.models) validateModels(o.models, "options.models");
+    // Ids and model objects checked now; named providers once the providers are known (below).
+    const assigned = o.models ? validateModels(o.models, "options.models", { providerOptions: o.provider ?? {} }) : undefined;
     const clock = o.clock ? checkedClock(o.clock as () => number) : Date.now;
     clock(); // a clock that returns garbage fails here, before anything is opened
     const logger = o.logger ?? NOOP_LOGGER;
@@ -137,19 +138,21 @@ export class Spectron {
         if (!stored) {
           // Defaults are fixed when a Context is first created; later key changes never switch a stage.
           const base = providers.openai ? OPENAI_MODELS : LOCAL_MODELS;
-          createContext(db, o.context, { models: { ...base, ...(o.models ?? {}) } as typeof base, cache: { ...DEFAULT_CACHE } }, clock());
-        } else if (o.models) {
-          const models = { ...stored.models, ...o.models } as typeof stored.models;
+          createContext(db, o.context, { models: { ...base, ...assigned?.ids } as typeof base, cache: { ...DEFAULT_CACHE } }, clock());
+        } else if (assigned) {
+          const models = { ...stored.models, ...assigned.ids } as typeof stored.models;
           updateContext(db, o.context, { models });
           // As with config.models: a new embedding model is read only once knowledge.reindex() completes.
           if (models.embedding !== stored.models.embedding) {
             updateContext(db, o.context, { index_model: indexModelAfterChange(db, o.context, stored.indexModel, models.embedding) });
           }
         }
+        if (o.models) validateModels(o.models, "options.models", { providers, isRegistered: (id) => assigned?.objects.has(id) ?? false });
         updateContext(db, o.context, { providers_configured: Object.keys(providers).sort() });
         return providers;
       });
       this.core = new Core(db, o.context, clock, logger, o.path, providers, o.provider ?? {}, o.feedback ?? true);
+      for (const [id, model] of assigned?.objects ?? []) this.core.registerModel(id, model);
     } catch (error) {
       db.close();
       throw toSpectronError(error, "new Spectron");
@@ -202,8 +205,11 @@ export class Spectron {
     });
     // Open the ANN indexes now, against the state on disk: loading a sidecar (or starting a background
     // rebuild) here keeps later writes on the cheap notify path instead of a log replay.
-    core.vectorIndex("records", core.indexModel());
-    core.vectorIndex("chunks", core.indexModel());
+    // (An embedding model of undeclared dimension, before its first reply, has none to open yet.)
+    if (core.dimensionsOf(core.indexModel()) !== undefined) {
+      core.vectorIndex("records", core.indexModel());
+      core.vectorIndex("chunks", core.indexModel());
+    }
     const schedule = o.schedule === false ? ({ decay: false, expire: false, retry: false } as const) : { ...DEFAULT_SCHEDULE, ...(o.schedule ?? {}) };
     core.queue.every(schedule.decay, "decay", () => this.lifecycle.decay());
     core.queue.every(schedule.expire, "expiry", () => this.lifecycle.expire());
@@ -440,7 +446,7 @@ export class Spectron {
 }
 
 /** Top-level option keys holding the caller's own objects, not walked by the input guard. */
-const OPAQUE_OPTIONS: ReadonlySet<string> = new Set(["logger"]);
+const OPAQUE_OPTIONS: ReadonlySet<string> = new Set(["logger", "models.*"]);
 
 /** The AbortSignal a call was given, if any (read defensively: the argument may be anything). */
 function signalOf(args: readonly unknown[]): AbortSignal | undefined {

@@ -1,7 +1,7 @@
 import Anthropic from "@anthropic-ai/sdk";
 import { ProviderError } from "../errors.js";
 import { estimateCostUsd } from "./pricing.js";
-import type { ProviderConfig, ProviderOptions } from "./resolve.js";
+import type { ProviderConfig, ProviderOptions } from "./provider-config.js";
 import { attemptRequest, readAdapterOptions, withRetry, type FailureContext } from "./retry.js";
 import { generateWithParseRetry, jsonSchemaOf, parseRetryMessage, parseStructured, type ParseOutcome } from "./structured.js";
 import type { CallOptions, GenerateResult, LanguageModel, Prompt } from "./types.js";
@@ -21,14 +21,14 @@ const MAX_TOKENS = 2048;
 export function createAnthropicLanguageModel(id: string, config: ProviderConfig, options: ProviderOptions): LanguageModel {
   const tuning = readAdapterOptions(options);
   // authToken: null keeps ANTHROPIC_AUTH_TOKEN from the environment out of requests made with our key.
-  const client = new Anthropic({ apiKey: config.apiKey, authToken: null, baseURL: config.baseURL, maxRetries: 0, timeout: tuning.timeoutMs });
+  const client = new Anthropic({ apiKey: config.apiKey ?? "", authToken: null, baseURL: config.baseURL, maxRetries: 0, timeout: tuning.timeoutMs });
   return {
     id,
     provider: "anthropic",
     async generate<I, O>(prompt: Prompt<I, O>, input: I, call: CallOptions = {}): Promise<GenerateResult<O>> {
       call.signal?.throwIfAborted();
       const started = performance.now();
-      const ctx: FailureContext = { provider: "anthropic", model: id, apiKey: config.apiKey, timeoutMs: call.timeoutMs ?? tuning.timeoutMs, signal: call.signal };
+      const ctx: FailureContext = { provider: "anthropic", model: id, apiKey: config.apiKey ?? "", timeoutMs: call.timeoutMs ?? tuning.timeoutMs, signal: call.signal };
       const tool: Anthropic.Tool = {
         name: prompt.name,
         description: `Record the ${prompt.name.replace(/_/g, " ")} result. The input must match this schema exactly.`,
