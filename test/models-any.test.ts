@@ -125,6 +125,20 @@ describe("any model: provider-prefixed ids through the real OpenAI SDK", () => {
     }
   });
 
+  it("anthropic:<id> through the real Anthropic SDK is sent the bare id, and recorded under the prefixed one", async () => {
+    const memory = open({
+      providers: { anthropic: { apiKey: "sk-ant-test-12345678", baseURL: server.url } },
+      models: { extraction: "anthropic:claude-3-5-haiku-latest" },
+    });
+    const out = await memory.ingest({ content: "I live in Lisbon.", scope: alice });
+    expect(out.records.map((r) => r.value)).toEqual(["Lisbon"]);
+    const sent = server.requests.filter((r) => r.provider === "anthropic");
+    expect(sent.map((r) => r.body.model)).toEqual(["claude-3-5-haiku-latest"]);
+    const { traces } = await memory.traces.list({ kind: "decision_trace" });
+    expect(JSON.stringify(traces[0]!.payload)).toContain("anthropic:claude-3-5-haiku-latest");
+    expect(memory.usage().extraction!.cost_usd).toBeGreaterThan(0);
+  });
+
   it("an unknown id of a known provider is accepted (the provider decides: here a 404 on the first call)", async () => {
     const memory = open({ providers: { openai: { apiKey: "sk-test-1234567890", baseURL: server.openaiURL } }, models: { extraction: "openai:gpt-5-turbo-nonexistent" } });
     server.script({ status: 404, errorMessage: "The model `gpt-5-turbo-nonexistent` does not exist" });

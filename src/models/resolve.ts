@@ -101,7 +101,7 @@ export function createLanguageModel(id: string, providers: ProviderConfigs, opti
     case "local":
       return createLocalLanguageModel(id);
     case "anthropic":
-      return createAnthropicLanguageModel(ref.bare ? id : ref.model, configFor(ref, providers, id), options);
+      return createAnthropicLanguageModel(id, configFor(ref, providers, id), options, ref.model);
     default:
       // OpenAI itself and every named OpenAI-compatible provider.
       return createOpenAILanguageModel(id, configFor(ref, providers, id), options, { provider: ref.provider, model: ref.model });
