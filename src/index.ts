@@ -43,5 +43,7 @@ export type { StateList } from "./state/state-api.js";
 export type { Trace, TraceEdge } from "./traces/traces-api.js";
 export type { SweepResult } from "./lifecycle/lifecycle-api.js";
 export type { CloseReport, StageUsage } from "./core.js";
-export type { Stage, ModelUsage, LanguageModel, EmbeddingModel } from "./models/types.js";
+export type { Stage, ModelUsage, LanguageModel, EmbeddingModel, Prompt, CallOptions, GenerateResult, ProviderName } from "./models/types.js";
+export type { ModelInput, LanguageModelObject, EmbeddingModelObject } from "./models/model-objects.js";
+export type { AISdkLanguageModel, AISdkEmbeddingModel } from "./models/ai-sdk-model.js";
 export type { Scope } from "./store/scope.js";
