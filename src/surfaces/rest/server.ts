@@ -23,6 +23,8 @@ const serverOptionsSchema = z.strictObject({
   largeBodyLimit: integer(1, 1_073_741_824).optional(),
   /** Close the served instances in `close()`. @default true */
   closeMemories: z.boolean().optional(),
+  /** How long `close()` lets responses still being written (streams) finish before cutting them. @default 10_000 */
+  drainTimeoutMs: integer(0, 3_600_000).optional(),
   logger: loggerSchema.optional(),
   clock: z.function().optional(),
 });
@@ -40,6 +42,8 @@ export interface ServerOptions {
   largeBodyLimit?: number;
   /** Close the served instances in `close()`. @default true */
   closeMemories?: boolean;
+  /** How long `close()` lets responses still being written (streams) finish before cutting them. @default 10_000 */
+  drainTimeoutMs?: number;
   /** Where internal errors are reported (their messages never reach a client). No-op by default. */
   logger?: Logger;
   /** Time of job timestamps. @default Date.now */
@@ -79,7 +83,8 @@ export interface SpectronServer {
   mount(path: string, handler: (request: Request, caller: MountedRequest) => Response | Promise<Response>): void;
   /**
    * Graceful shutdown: stops accepting connections, answers new requests on open ones with a 503 `closed`
-   * problem, waits for requests and jobs in flight, closes the connections, then closes the served instances
+   * problem, waits for requests and jobs in flight and for their responses to be written (streams get
+   * `drainTimeoutMs`), closes the connections, then closes the served instances
    * (unless `closeMemories: false`). Idempotent.
    */
   close(): Promise<void>;
@@ -102,6 +107,7 @@ export function createServer(memories: Memories, options: ServerOptions): Spectr
   const logger: Logger = o.logger ?? { debug() {}, info() {}, warn() {}, error() {} };
   const clock = (o.clock as (() => number) | undefined) ?? Date.now;
   const bodyLimit = o.bodyLimit ?? 1_048_576;
+  const drainTimeoutMs = o.drainTimeoutMs ?? 10_000;
   const largeBodyLimit = o.largeBodyLimit ?? 16_777_216;
   const jobs = new JobRegistry(clock);
   const document = openApiDocument(ROUTES, API_PREFIX);
@@ -151,7 +157,12 @@ export function createServer(memories: Memories, options: ServerOptions): Spectr
     if (closing) return problemResponse(problem("closed", "The server is shutting down; retry against another instance."), { connection: "close" });
     inFlight += 1;
     try {
-      return await app.fetch(request);
+      const response = await app.fetch(request);
+      if (!closing) return response;
+      // Shutting down: the connection closes once this response is written, so that the server can finish.
+      const headers = new Headers(response.headers);
+      headers.set("connection", "close");
+      return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
     } finally {
       inFlight -= 1;
       if (inFlight === 0) drained?.();
@@ -160,12 +171,14 @@ export function createServer(memories: Memories, options: ServerOptions): Spectr
 
   const close = (): Promise<void> => {
     closing ??= (async () => {
-      for (const s of http) {
-        s.close();
-        s.closeIdleConnections();
-      }
+      const stopped = http.map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
+      for (const s of http) s.closeIdleConnections();
       if (inFlight > 0) await new Promise<void>((resolve) => (drained = resolve));
       await jobs.drain();
+      // Responses still being written (a stream from a mounted handler) get `drainTimeoutMs`, then are cut.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([Promise.all(stopped), new Promise<void>((resolve) => (timer = setTimeout(resolve, drainTimeoutMs).unref()))]);
+      clearTimeout(timer);
       for (const s of http) s.closeAllConnections();
       if (o.closeMemories ?? true) await Promise.all((await registry.all()).map((m) => m.close()));
     })();
