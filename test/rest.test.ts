@@ -189,6 +189,10 @@ describe("REST API over HTTP", () => {
     for (let i = 0; i < 40; i++) deep = { a: deep };
     expectProblem(await api("POST", "/api/v1/acme/turns", { token: TOKENS.alice, body: { content: "hi", scope: alice, metadata: deep } }), 400, "validation");
     expect((await acme.turns.list({ scope: alice })).map((t) => t.content)).not.toContain("hi");
+    const nested = "[".repeat(2000) + "]".repeat(2000);
+    expectProblem(await api("POST", "/api/v1/acme/recall", { token: TOKENS.alice, raw: `{"query": ${nested}}`, headers: { "content-type": "application/json" } }), 400, "validation");
+    expectProblem(await api("POST", "/api/v1/acme/turns/batch", { token: TOKENS.alice, raw: `{"turns": {"x": ${nested}}}`, headers: { "content-type": "application/json" } }), 400, "validation");
+    expectProblem(await api("POST", "/api/v1/acme/recall", { token: TOKENS.alice, raw: "null", headers: { "content-type": "application/json" } }), 400, "validation");
   });
 
   it("config: manage only, provider keys write-only and never echoed", async () => {

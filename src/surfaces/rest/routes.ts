@@ -16,6 +16,7 @@ import {
 import { knowledgeAddSchema, knowledgeListSchema } from "../../knowledge/knowledge-api.js";
 import { chatMessageSchema, chatOptionsSchema } from "../../pipeline/chat.js";
 import type { Spectron } from "../../spectron.js";
+import { preview } from "../../errors.js";
 import { HttpProblem, toProblem } from "./problem.js";
 import type { JobRegistry } from "./jobs.js";
 
@@ -116,7 +117,7 @@ export const schemas = {
 function options(body: unknown): Record<string, unknown> {
   if (body === undefined) return {};
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
-    throw new HttpProblem("validation", `Invalid \`body\`: expected a JSON object, received ${Array.isArray(body) ? "an array" : JSON.stringify(body)?.slice(0, 80)}.`);
+    throw new HttpProblem("validation", `Invalid \`body\`: expected a JSON object, received ${preview(body)}.`);
   }
   if (Object.prototype.hasOwnProperty.call(body, "principal")) {
     throw new HttpProblem("validation", "Invalid `body.principal`: expected no principal, received one. The bearer token names who calls.");
@@ -144,7 +145,7 @@ export const ROUTES: Route[] = [
     handle: async (r) => {
       const { turns } = options(r.body);
       if (!Array.isArray(turns) || turns.length < 1 || turns.length > 1000) {
-        throw new HttpProblem("validation", `Invalid \`body.turns\`: expected an array of 1 to 1,000 turns, received ${Array.isArray(turns) ? `${turns.length} items` : JSON.stringify(turns)?.slice(0, 80)}.`);
+        throw new HttpProblem("validation", `Invalid \`body.turns\`: expected an array of 1 to 1,000 turns, received ${Array.isArray(turns) ? `${turns.length} items` : preview(turns)}.`);
       }
       for (const [i, t] of turns.entries()) {
         if (typeof t === "object" && t !== null && Object.prototype.hasOwnProperty.call(t, "principal")) {
