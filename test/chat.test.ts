@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { AccessDeniedError, SpectronValidationError } from "../src/index.js";
+import { AccessDeniedError, ProviderError, SpectronValidationError } from "../src/index.js";
+import { startFakeProvider } from "./fakes/fake-provider.js";
 import { alice, bob, makeMemory } from "./helpers.js";
 
 describe("chat()", () => {
@@ -63,5 +64,27 @@ describe("chat()", () => {
     const out = await memory.as(writer).chat("I like tea.", { scope: alice });
     expect((await memory.traces.get(out.traceId)).principal).toBe("alice");
     await memory.close();
+  });
+
+  it("keeps the user turn pending and throws when its extraction fails; the response trace stays, with what was written", async () => {
+    const server = await startFakeProvider([{ status: 400 }]);
+    try {
+      const { memory } = makeMemory({
+        providers: { openai: { apiKey: "sk-test", baseURL: server.openaiURL } },
+        models: { extraction: "gpt-4o-mini", query_understanding: "local:rules", response: "local:rules", embedding: "local:hash-384" },
+        provider: { maxRetries: 0 },
+      });
+      const err = await memory.chat("I adopted a cat named Luna.", { scope: alice, session: "s-f" }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ProviderError);
+      expect((await memory.turns.list({ status: "pending" })).map((t) => [t.role, t.content])).toEqual([["user", "I adopted a cat named Luna."]]);
+      const [trace] = (await memory.traces.list({ kind: "response_trace", session: "s-f" })).traces;
+      const full = await memory.traces.get(trace!.id);
+      const kinds = full.edges.filter((e) => e.direction === "out").map((e) => e.kind);
+      expect(kinds).toContain("used_retrieval");
+      expect(kinds).not.toContain("produced_decision");
+      await memory.close();
+    } finally {
+      await server.close();
+    }
   });
 });
