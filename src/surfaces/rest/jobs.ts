@@ -14,6 +14,7 @@ export interface Job {
   /** Why it failed, as a problem document. */
   error: Problem | null;
   created_at: string;
+  /** When its status last changed (progress is read live: a reindex's from its stored state). */
   updated_at: string;
 }
 
