@@ -68,9 +68,9 @@ export interface ListeningServer {
 }
 
 export interface SpectronServer {
-  /** The Hono app: route it into an existing Hono app, or hand `fetch` to any server. */
+  /** The Hono app with every route (requests through it directly are not counted by `close()`: prefer `fetch`). */
   readonly app: Hono;
-  /** Handles one request (counted as in flight until its response is returned). */
+  /** Handles one request, counted as in flight until its response is returned: hand it to an existing server. */
   fetch(request: Request): Promise<Response>;
   /** The OpenAPI 3.1 document, also served at `GET /api/v1/openapi.json`. */
   readonly openapi: Record<string, unknown>;
