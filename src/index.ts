@@ -33,6 +33,7 @@ export type {
 export type { ContextConfig } from "./config/config-api.js";
 export type { IngestResult } from "./pipeline/ingest.js";
 export type { ReflectResult } from "./pipeline/reflect.js";
+export type { ChatOptions, ChatResult } from "./pipeline/chat.js";
 export type { RecallResult, RecalledChunk } from "./pipeline/recall/recall.js";
 export type { KnowledgeAddInput, KnowledgeAddResult, KnowledgeDocument, KnowledgeListOptions } from "./knowledge/knowledge-api.js";
 export type { ReindexState } from "./store/contexts.js";
@@ -47,3 +48,10 @@ export type { Stage, ModelUsage, LanguageModel, EmbeddingModel, Prompt, CallOpti
 export type { ModelInput, LanguageModelObject, EmbeddingModelObject } from "./models/model-objects.js";
 export type { AISdkLanguageModel, AISdkEmbeddingModel } from "./models/ai-sdk-model.js";
 export type { Scope } from "./store/scope.js";
+export { createServer } from "./surfaces/rest/server.js";
+export type { ServerOptions, SpectronServer, ListeningServer, MountedRequest } from "./surfaces/rest/server.js";
+export { hashToken } from "./surfaces/rest/auth.js";
+export type { TokenEntry, AuthOptions } from "./surfaces/rest/auth.js";
+export type { Memories } from "./surfaces/rest/contexts.js";
+export type { Problem } from "./surfaces/rest/problem.js";
+export type { Job } from "./surfaces/rest/jobs.js";
