@@ -277,10 +277,16 @@ describe("graceful degradation of query understanding", () => {
     expect(typeof reflected.answer).toBe("string");
     expect(memory.usage().query_understanding).toMatchObject({ calls: 2, failures: 2, retries: 2 });
 
+    // chat (REST's /chat) degrades the same way.
+    server.script({ status: 401 });
+    const chatted = await memory.chat("Where do I live these days?", { scope: alice });
+    expect(typeof chatted.answer).toBe("string");
+    expect(memory.usage().query_understanding).toMatchObject({ calls: 3, failures: 3, retries: 2 });
+
     // A call that succeeds after a retry counts one call and one retry.
     server.script({ status: 503 });
     await memory.recall("Which city do I live in?", { scope: alice });
-    expect(memory.usage().query_understanding).toMatchObject({ calls: 3, failures: 2, retries: 3 });
+    expect(memory.usage().query_understanding).toMatchObject({ calls: 4, failures: 3, retries: 3 });
   });
 
   it("an aborted recall is not degraded: the abort is the caller's", async () => {
