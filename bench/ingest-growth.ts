@@ -67,10 +67,10 @@ export async function runIngestGrowth(conversations: readonly LocomoConversation
 }
 
 /** Calls and tokens of the stages ingest does not wait for (reflection, background). */
-export function backgroundUsage(usage: Partial<Record<string, { calls: number; input_tokens: number; output_tokens: number }>>) {
+export function backgroundUsage(usage: { reflection?: { calls: number; input_tokens: number; output_tokens: number }; background?: { calls: number; input_tokens: number; output_tokens: number } }) {
   let calls = 0;
   let tokens = 0;
-  for (const stage of ["reflection", "background"]) {
+  for (const stage of ["reflection", "background"] as const) {
     const u = usage[stage];
     if (u) (calls += u.calls), (tokens += u.input_tokens + u.output_tokens);
   }

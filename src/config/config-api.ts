@@ -6,13 +6,16 @@ import { checkModelForStage, embeddingDimensions } from "../models/resolve.js";
 import { STAGES } from "../models/types.js";
 import { indexModelAfterChange, updateContext } from "../store/contexts.js";
 import { DEFAULT_CACHE } from "./defaults.js";
+import { readBudget, writeBudgetConfig, type BudgetConfig } from "../store/budget.js";
 import {
+  budgetConfigSchema,
   cacheConfigSchema,
   callContextSchema,
   modelsSchema,
   parseInput,
   providersSchema,
   retentionSchema,
+  type BudgetConfigInput,
   type CacheConfig,
   type CallContext,
   type Models,
@@ -28,6 +31,7 @@ export interface ContextConfig {
   providers_configured: ("openai" | "anthropic")[];
   retention: RetentionRule[];
   cache: CacheConfig;
+  budget: BudgetConfig;
 }
 
 /** Validates a partial stage → model assignment (unknown stages and ids rejected). */
@@ -106,6 +110,21 @@ export function createConfigApi(
       core.invalidateSettings();
       return next;
     },
+    /**
+     * The Context's background budget: `background_tokens_per_day` caps the tokens of background model calls
+     * (reconciliation, consolidation, elaboration) per UTC day of the clock; null lifts the cap. Work a day cannot
+     * afford waits for the next one (see `usage().budget`).
+     *
+     * @example
+     * await memory.config.budget({ background_tokens_per_day: 200_000 });
+     */
+    async budget(budget: BudgetConfigInput, ctx?: CallContext): Promise<BudgetConfig> {
+      deps.guard("config.budget");
+      const input = parseInput(budgetConfigSchema, budget, "budget");
+      call(ctx, "config.budget");
+      core.transaction(() => writeBudgetConfig(core.db, core.context, input));
+      return { ...input };
+    },
     async get(ctx?: CallContext): Promise<ContextConfig> {
       call(ctx, "config.get");
       const s = core.settings();
@@ -114,6 +133,7 @@ export function createConfigApi(
         providers_configured: Object.keys(core.providerConfigs()).sort() as ("openai" | "anthropic")[],
         retention: s.retention,
         cache: { ...s.cache },
+        budget: readBudget(core.db, core.context).config,
       };
     },
   };
