@@ -27,6 +27,7 @@ import {
   type ModelsInput,
   type ProvidersInput,
   type RetentionRule,
+  type BudgetConfigInput,
   type CacheConfig,
   principalSchema,
 } from "./config/schemas.js";
@@ -37,6 +38,8 @@ import { ClosedError } from "./errors.js";
 import { checkedClock, guardInput, guardOptions } from "./config/input-guard.js";
 import { toSpectronError } from "./store/storage-errors.js";
 import { createLifecycleApi } from "./lifecycle/lifecycle-api.js";
+import { budgetUsage, type BudgetUsage } from "./lifecycle/budget.js";
+import { drainBacklog } from "./pipeline/reflection-pass.js";
 import { createKnowledgeApi, type KnowledgeListOptions } from "./knowledge/knowledge-api.js";
 import { resumeInterrupted } from "./knowledge/resume.js";
 import { createLocalLanguageModel } from "./models/local/index.js";
@@ -211,15 +214,22 @@ export class Spectron {
       core.vectorIndex("records", core.indexModel());
       core.vectorIndex("chunks", core.indexModel());
     }
-    const schedule = o.schedule === false ? ({ decay: false, expire: false, retry: false } as const) : { ...DEFAULT_SCHEDULE, ...(o.schedule ?? {}) };
+    const schedule =
+      o.schedule === false
+        ? ({ decay: false, expire: false, retry: false, consolidate: false, elaborate: false } as const)
+        : { ...DEFAULT_SCHEDULE, ...(o.schedule ?? {}) };
     core.queue.every(schedule.decay, "decay", () => this.lifecycle.decay());
     core.queue.every(schedule.expire, "expiry", () => this.lifecycle.expire());
+    core.queue.every(schedule.consolidate, "consolidation", () => this.lifecycle.consolidate());
+    core.queue.every(schedule.elaborate, "elaboration", () => this.lifecycle.elaborate());
     // Jobs a crash interrupted (a reindex, documents left pending) resume now, and on the retry schedule with
     // the pending turns.
     resumeInterrupted(core);
     core.queue.every(schedule.retry, "retry of pending turns and interrupted jobs", async () => {
       resumeInterrupted(core);
       await retryPending(core);
+      // Background reconciliation a spent budget window left behind, once a new window can afford it.
+      await drainBacklog(core);
     });
   }
 
@@ -384,9 +394,15 @@ export class Spectron {
     return { retrieval, run };
   }
 
-  /** Tokens, latency and estimated cost of model calls so far, per stage (this process). */
-  usage(): Partial<Record<Stage, StageUsage>> {
-    return Object.fromEntries([...this.core.usage].map(([stage, u]) => [stage, { ...u }]));
+  /**
+   * Tokens, latency and estimated cost of model calls so far, per stage (this process), and `budget`: the
+   * Context's background budget window (`config.budget()`): tokens and calls spent today, calls deferred by kind,
+   * and the records waiting in the backlog (absent after `close()`).
+   */
+  usage(): Partial<Record<Stage, StageUsage>> & { budget?: BudgetUsage } {
+    const stages: Partial<Record<Stage, StageUsage>> = Object.fromEntries([...this.core.usage].map(([stage, u]) => [stage, { ...u }]));
+    // The budget window lives in the database: absent once the instance is closed.
+    return this.core.db.open ? { ...stages, budget: budgetUsage(this.core) } : stages;
   }
 
   /** Resolves when the background work queued so far (reconciliation, sweeps, reindex, ANN insertions) has finished. */
@@ -447,11 +463,14 @@ export class Spectron {
         providers: (providers: ProvidersInput) => this.config.providers(providers, ctx),
         retention: (rules: RetentionRule[]) => this.config.retention(rules, ctx),
         cache: (cache: Partial<CacheConfig>) => this.config.cache(cache, ctx),
+        budget: (budget: BudgetConfigInput) => this.config.budget(budget, ctx),
         get: () => this.config.get(ctx),
       },
       lifecycle: {
         decay: () => this.lifecycle.decay(ctx),
         expire: () => this.lifecycle.expire(ctx),
+        consolidate: () => this.lifecycle.consolidate(ctx),
+        elaborate: () => this.lifecycle.elaborate(ctx),
       },
       cache: { flush: () => this.cache.flush(ctx) },
     };

@@ -7,13 +7,16 @@ import { checkModelForStage, embeddingDimensions, type ProviderConfigs, type Pro
 import { STAGES, type EmbeddingModel, type LanguageModel, type Stage } from "../models/types.js";
 import { indexModelAfterChange, updateContext } from "../store/contexts.js";
 import { DEFAULT_CACHE } from "./defaults.js";
+import { readBudget, writeBudgetConfig, type BudgetConfig } from "../store/budget.js";
 import {
+  budgetConfigSchema,
   cacheConfigSchema,
   callContextSchema,
   modelsSchema,
   parseInput,
   providersSchema,
   retentionSchema,
+  type BudgetConfigInput,
   type CacheConfig,
   type CallContext,
   type Models,
@@ -29,6 +32,7 @@ export interface ContextConfig {
   providers_configured: string[];
   retention: RetentionRule[];
   cache: CacheConfig;
+  budget: BudgetConfig;
 }
 
 /** A validated stage → model assignment: the ids to store, and the model objects to register under theirs. */
@@ -145,6 +149,21 @@ export function createConfigApi(
       core.invalidateSettings();
       return next;
     },
+    /**
+     * The Context's background budget: `background_tokens_per_day` caps the tokens of background model calls
+     * (reconciliation, consolidation, elaboration) per UTC day of the clock; null lifts the cap. Work a day cannot
+     * afford waits for the next one (see `usage().budget`).
+     *
+     * @example
+     * await memory.config.budget({ background_tokens_per_day: 200_000 });
+     */
+    async budget(budget: BudgetConfigInput, ctx?: CallContext): Promise<BudgetConfig> {
+      deps.guard("config.budget");
+      const input = parseInput(budgetConfigSchema, budget, "budget");
+      call(ctx, "config.budget");
+      core.transaction(() => writeBudgetConfig(core.db, core.context, input));
+      return { ...input };
+    },
     async get(ctx?: CallContext): Promise<ContextConfig> {
       call(ctx, "config.get");
       const s = core.settings();
@@ -153,6 +172,7 @@ export function createConfigApi(
         providers_configured: Object.keys(core.providerConfigs()).sort(),
         retention: s.retention,
         cache: { ...s.cache },
+        budget: readBudget(core.db, core.context).config,
       };
     },
   };

@@ -234,6 +234,12 @@ export const cacheConfigSchema = z.strictObject({
 });
 export type CacheConfig = { similarity: number; freshness: string | null; min_trust: number };
 
+/** `config.budget()`: background model tokens per UTC day (of the injected clock), or null for no cap. */
+export const budgetConfigSchema = z.strictObject({
+  background_tokens_per_day: z.union([z.number().int().min(0).max(1e12), z.null()], { error: "an integer from 0 to 1e12, or null" }),
+});
+export type BudgetConfigInput = z.infer<typeof budgetConfigSchema>;
+
 export const principalSchema = z.strictObject({
   id: z.string().min(1).max(256),
   grants: z
@@ -364,6 +370,10 @@ export const spectronOptionsSchema = z.strictObject({
         expire: intervalSchema.optional(),
         /** Retry of pending turns, in ms, or false. @default 60_000 */
         retry: intervalSchema.optional(),
+        /** Consolidation sweep interval in ms, or false. @default 21_600_000 (every 6 hours) */
+        consolidate: intervalSchema.optional(),
+        /** Elaboration sweep interval in ms, or false. @default 43_200_000 (every 12 hours) */
+        elaborate: intervalSchema.optional(),
       }),
     ])
     .optional(),

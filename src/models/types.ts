@@ -46,7 +46,7 @@ export interface Prompt<I, O> {
   readonly schema: z.ZodType<O>;
 }
 
-export type TaskName = "extraction" | "query_understanding" | "response" | "reflection" | "background" | "synthesis";
+export type TaskName = "extraction" | "query_understanding" | "response" | "reflection" | "background" | "elaboration" | "synthesis";
 
 export interface GenerateResult<O> {
   value: O;
