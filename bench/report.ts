@@ -12,6 +12,7 @@ import type { ScaleReport } from "./scale.js";
 import type { SoakReport } from "./soak.js";
 import { renderTier2, type Tier2Report } from "./tier2.js";
 import { renderAnswers, type AnswersReport } from "./answers.js";
+import { renderRest, type RestReport } from "./rest.js";
 import { formatBytes, formatSize, type Latency } from "./stats.js";
 
 export interface BenchResults {
@@ -23,6 +24,7 @@ export interface BenchResults {
   tier2?: Tier2Report;
   answers?: AnswersReport;
   extraction?: ExtractionReport;
+  rest?: RestReport;
 }
 
 export function machine() {
@@ -83,6 +85,7 @@ export function renderMarkdown(r: BenchResults): string {
   if (r.tier2) out.push("", ...renderTier2(r.tier2));
   if (r.answers) out.push("", ...renderAnswers(r.answers));
   if (r.extraction) out.push("", ...renderExtraction(r.extraction));
+  if (r.rest) out.push("", ...renderRest(r.rest));
   return out.join("\n") + "\n";
 }
 
@@ -161,6 +164,24 @@ function renderLocomo(l: LocomoReport): string[] {
       table(
         ["Conversation", "Turns", "Records in the store before", "ms/turn (wall)", "CPU ms/turn"],
         g.conversations.map((c) => [c.sampleId, c.turns, c.storeRecordsBefore, f(c.msPerTurn, 2), f(c.cpuMsPerTurn, 2)]),
+      ),
+      "",
+      `Background model calls during that ingest (reflection + background stages): **${f(g.backgroundCallsPerTurn, 3)} per ingested turn**, ${f(g.backgroundTokensPerTurn, 1)} tokens per turn.`,
+    );
+  }
+  if (l.mechanisms) {
+    const m = l.mechanisms;
+    const r10 = (side: "off" | "on", split: string) => f(m.recall[side][split]?.all?.r10 ?? Number.NaN, 3);
+    out.push(
+      "",
+      `**Consolidation and elaboration** (${m.conversations.join(", ")}; ${m.turns} turns): background calls during ingest ` +
+        `${f(m.ingest.callsPerTurn, 3)} per turn (${f(m.ingest.tokensPerTurn, 1)} tokens); one consolidation and one elaboration sweep ` +
+        `after ingest (a day of sweeps): ${m.sweeps.calls} calls, ${m.sweeps.tokens} tokens (${f(m.sweeps.callsPerTurn, 4)} calls, ` +
+        `${f(m.sweeps.tokensPerTurn, 2)} tokens per ingested turn), ${m.sweeps.observations} observations, ${m.sweeps.relations} relations.`,
+      "",
+      table(
+        ["Split", "R@10, mechanisms off", "R@10, after the sweeps"],
+        ["dev", "test"].map((s) => [s, r10("off", s), r10("on", s)]),
       ),
     );
   }

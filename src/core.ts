@@ -1,8 +1,11 @@
 import type { Logger, Models, ProvidersInput } from "./config/schemas.js";
 import type { ContextSettings } from "./store/contexts.js";
-import { createEmbeddingModel, createLanguageModel, type ProviderConfigs, type ProviderOptions } from "./models/resolve.js";
+import type { Db } from "./store/database.js";
+import { createEmbeddingModel, createLanguageModel, declaredDimensions, type ProviderConfigs, type ProviderOptions } from "./models/resolve.js";
+import { countedEmbeddingModel, countedLanguageModel, UsageCounters } from "./models/stage-usage.js";
 import type { EmbeddingModel, LanguageModel, ModelUsage, Stage } from "./models/types.js";
-import type { VectorSpace } from "./store/vectors.js";
+import { vectorTableDimension, type VectorSpace } from "./store/vectors.js";
+import type { VectorIndex } from "./store/vector-index.js";
 import type { SqliteStore } from "./store/sqlite/sqlite-store.js";
 import { Scheduler } from "./lifecycle/scheduler.js";
 
@@ -17,25 +20,25 @@ export interface CloseReport {
   unsaved: { path: string; code: string; message: string }[];
 }
 
-export interface StageUsage {
-  calls: number;
-  input_tokens: number;
-  output_tokens: number;
-  latency_ms: number;
-  cost_usd: number;
-}
+export type { StageUsage } from "./models/stage-usage.js";
 
 /**
- * The wiring every namespace shares: the store (with its vector indexes and write batching), clock, logger,
- * models per stage and their usage, and the scheduler. Built once by the Spectron constructor.
+ * The wiring every namespace shares: database, clock, logger, models per stage, vector indexes and the
+ * scheduler. Built once by the Spectron constructor.
  */
 export class Core {
   /** Background work: one job at a time, deadlock-free by construction (see Scheduler). */
   readonly queue: Scheduler;
-  readonly usage = new Map<Stage, StageUsage>();
+  /** Calls, failures, retries and tokens per stage (`memory.usage()`). */
+  readonly counters = new UsageCounters();
+  readonly usage = this.counters.byStage;
   readonly context: string;
   private readonly languageModels = new Map<string, LanguageModel>();
   private readonly embeddingModels = new Map<string, EmbeddingModel>();
+  /** Model objects the caller passed, by the id stored for them (see modelObjectId). */
+  private readonly registered = new Map<string, LanguageModel | EmbeddingModel>();
+  /** Embedding dimensions learnt from replies, for models that declare none. */
+  private readonly discoveredDimensions = new Map<string, number>();
 
   constructor(
     readonly store: SqliteStore,
@@ -48,6 +51,8 @@ export class Core {
     this.queue = new Scheduler(logger);
     this.context = store.context;
     this.#providers = providers;
+    // The vector indexes size themselves by what the model registry knows of each model.
+    store.indexes.dimensionsOf = (model) => this.dimensionsOf(model);
   }
 
   /**
@@ -77,14 +82,43 @@ export class Core {
     this.embeddingModels.clear();
   }
 
+  /** Makes a model object the model of the stages whose id is `id` (in this process). */
+  registerModel(id: string, model: LanguageModel | EmbeddingModel): void {
+    this.registered.set(id, model);
+    this.languageModels.clear();
+    this.embeddingModels.clear();
+  }
+
+  isRegistered(id: string): boolean {
+    return this.registered.has(id);
+  }
+
+  /**
+   * The dimension of an embedding model's vectors: declared (by the model object, `local:hash-<dim>`, a known
+   * OpenAI model, `providers.<name>.dimensions`), discovered from a reply in this process, or read from the
+   * vectors it has stored. Undefined until one of these knows it.
+   */
+  dimensionsOf(id: string): number | undefined {
+    const registered = this.registered.get(id) as EmbeddingModel | undefined;
+    const known = registered?.dimensions ?? declaredDimensions(id, this.#providers) ?? this.discoveredDimensions.get(id);
+    if (known !== undefined) return known;
+    const stored = vectorTableDimension(this.store.db, "records", id) ?? vectorTableDimension(this.store.db, "chunks", id);
+    if (stored !== undefined) this.discoveredDimensions.set(id, stored);
+    return stored;
+  }
+
   models(): Models {
     return this.settings().models;
   }
 
   model(stage: Exclude<Stage, "embedding">): LanguageModel {
     const id = this.models()[stage];
-    let model = this.languageModels.get(id);
-    if (!model) this.languageModels.set(id, (model = createLanguageModel(id, this.#providers, this.providerOptions)));
+    const key = `${stage}\u0000${id}`;
+    let model = this.languageModels.get(key);
+    if (!model) {
+      const inner = (this.registered.get(id) as LanguageModel | undefined) ?? createLanguageModel(id, this.#providers, this.providerOptions);
+      this.languageModels.set(key, (model = countedLanguageModel(inner, stage, this.counters)));
+    }
     return model;
   }
 
@@ -95,18 +129,47 @@ export class Core {
 
   embedder(id = this.indexModel()): EmbeddingModel {
     let model = this.embeddingModels.get(id);
-    if (!model) this.embeddingModels.set(id, (model = createEmbeddingModel(id, this.#providers, this.providerOptions)));
+    if (!model) {
+      const inner = (this.registered.get(id) as EmbeddingModel | undefined) ?? createEmbeddingModel(id, this.#providers, this.providerOptions);
+      model = countedEmbeddingModel(inner, this.counters, {
+        known: () => this.dimensionsOf(id),
+        discovered: (dim) => void this.discoveredDimensions.set(id, dim),
+      });
+      this.embeddingModels.set(id, model);
+    }
     return model;
   }
 
   recordUsage(stage: Stage, usage: ModelUsage): void {
-    const s = this.usage.get(stage) ?? { calls: 0, input_tokens: 0, output_tokens: 0, latency_ms: 0, cost_usd: 0 };
-    s.calls += 1;
-    s.input_tokens += usage.inputTokens;
-    s.output_tokens += usage.outputTokens;
-    s.latency_ms += usage.latencyMs;
-    s.cost_usd += usage.costUsd;
-    this.usage.set(stage, s);
+    this.counters.record(stage, usage);
+  }
+
+  // Transitional: direct SQLite access for the code merged from other workstreams that is not on the store
+  // interface yet (lifecycle/consolidate, elaborate, budget, pipeline/chat, the batched reflection pass). New code
+  // goes through `store`. Vector writes made here still reach the indexes after commit (the engine's writer).
+
+  /** The SQLite connection (transitional, see above). */
+  get db(): Db {
+    return this.store.db;
+  }
+
+  /** A write transaction of the engine's writer (transitional, see above). */
+  transaction<T>(fn: () => T): T {
+    return this.store.writer.transaction(fn);
+  }
+
+  /** A group-committed write of a read (transitional, see above). */
+  groupWrite<T>(fn: () => T): T {
+    return this.store.writer.groupWrite(fn);
+  }
+
+  /** The ANN index of one vector space and model, opened on first use (transitional, see above). */
+  vectorIndex(space: VectorSpace, model: string): VectorIndex {
+    return this.store.indexes.get(space, model);
+  }
+
+  existingIndex(space: VectorSpace, model: string): VectorIndex | undefined {
+    return this.store.indexes.existing(space, model);
   }
 
   /** Waits while the ANN index has a backlog a tight write loop would keep growing (see VectorIndexes). */
@@ -128,9 +191,18 @@ export class Core {
 
 export function toProviderConfigs(input: ProvidersInput | undefined): ProviderConfigs {
   const out: ProviderConfigs = {};
-  for (const name of ["openai", "anthropic"] as const) {
-    const v = input?.[name];
-    if (v !== undefined) out[name] = typeof v === "string" ? { apiKey: v } : { apiKey: v.apiKey, ...(v.baseURL ? { baseURL: v.baseURL } : {}) };
+  for (const [name, v] of Object.entries(input ?? {})) {
+    if (v === undefined) continue;
+    if (typeof v === "string") out[name] = { apiKey: v };
+    else {
+      const named = v as { apiKey?: string; baseURL?: string; dimensions?: Record<string, number>; headers?: Record<string, string> };
+      out[name] = {
+        ...(named.apiKey !== undefined ? { apiKey: named.apiKey } : {}),
+        ...(named.baseURL ? { baseURL: named.baseURL } : {}),
+        ...(named.dimensions ? { dimensions: { ...named.dimensions } } : {}),
+        ...(named.headers ? { headers: { ...named.headers } } : {}),
+      };
+    }
   }
   return out;
 }

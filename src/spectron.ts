@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { Access, actorOf, cacheScopeKey, can, readableScopeKeys } from "./access/access.js";
 import { reflect, type ReflectResult } from "./pipeline/reflect.js";
+import { chat, chatMessageSchema, chatOptionsSchema, type ChatOptions, type ChatResult } from "./pipeline/chat.js";
 import { createConfigApi, validateModels } from "./config/config-api.js";
 import { DEFAULT_CACHE, DEFAULT_SCHEDULE, LOCAL_MODELS, OPENAI_MODELS } from "./config/defaults.js";
 import {
@@ -24,6 +25,7 @@ import {
   type ModelsInput,
   type ProvidersInput,
   type RetentionRule,
+  type BudgetConfigInput,
   type CacheConfig,
   principalSchema,
 } from "./config/schemas.js";
@@ -38,6 +40,8 @@ import { ClosedError } from "./errors.js";
 import { checkedClock, guardInput, guardOptions } from "./config/input-guard.js";
 import { toSpectronError } from "./store/storage-errors.js";
 import { createLifecycleApi } from "./lifecycle/lifecycle-api.js";
+import { budgetUsage, type BudgetUsage } from "./lifecycle/budget.js";
+import { drainBacklog } from "./pipeline/reflection-pass.js";
 import { createKnowledgeApi, type KnowledgeListOptions } from "./knowledge/knowledge-api.js";
 import { resumeInterrupted } from "./knowledge/resume.js";
 import { createLocalLanguageModel } from "./models/local/index.js";
@@ -98,7 +102,8 @@ export class Spectron {
 
   constructor(options: SpectronOptions) {
     const o = parseInput(spectronOptionsSchema, options, "options", OPAQUE_OPTIONS);
-    if (o.models) validateModels(o.models, "options.models");
+    // Ids and model objects checked now; named providers once the providers are known (below).
+    const assigned = o.models ? validateModels(o.models, "options.models", { providerOptions: o.provider ?? {} }) : undefined;
     const clock = o.clock ? checkedClock(o.clock as () => number) : Date.now;
     clock(); // a clock that returns garbage fails here, before anything is opened
     const logger = o.logger ?? NOOP_LOGGER;
@@ -123,14 +128,15 @@ export class Spectron {
             if (env.OPENAI_API_KEY) providers.openai = { apiKey: env.OPENAI_API_KEY };
             if (env.ANTHROPIC_API_KEY) providers.anthropic = { apiKey: env.ANTHROPIC_API_KEY };
           }
+          if (o.models) validateModels(o.models, "options.models", { providers, isRegistered: (id) => assigned?.objects.has(id) ?? false });
           const providersConfigured = Object.keys(providers).sort();
           if (!stored) {
             // Defaults are fixed when a Context is first created; later key changes never switch a stage.
             const base = providers.openai ? OPENAI_MODELS : LOCAL_MODELS;
-            return { create: { models: { ...base, ...(o.models ?? {}) } as typeof base, cache: { ...DEFAULT_CACHE } }, providersConfigured };
+            return { create: { models: { ...base, ...assigned?.ids } as typeof base, cache: { ...DEFAULT_CACHE } }, providersConfigured };
           }
-          if (!o.models) return { providersConfigured };
-          const models = { ...stored.models, ...o.models } as typeof stored.models;
+          if (!assigned) return { providersConfigured };
+          const models = { ...stored.models, ...assigned.ids } as typeof stored.models;
           // As with config.models: a new embedding model is read only once knowledge.reindex() completes.
           return {
             models,
@@ -140,6 +146,7 @@ export class Spectron {
         },
       });
       this.core = new Core(store, clock, logger, providers, o.provider ?? {}, o.feedback ?? true);
+      for (const [id, model] of assigned?.objects ?? []) this.core.registerModel(id, model);
     } catch (error) {
       store.db.close();
       throw toSpectronError(error, "new Spectron");
@@ -159,17 +166,27 @@ export class Spectron {
     this.turns = typedErrors("turns", createTurnsApi(core, this.access, guard));
     // Open the ANN indexes now, against the state on disk: loading a sidecar (or starting a background
     // rebuild) here keeps later writes on the cheap notify path instead of a log replay.
-    store.indexes.get("records", core.indexModel());
-    store.indexes.get("chunks", core.indexModel());
-    const schedule = o.schedule === false ? ({ decay: false, expire: false, retry: false } as const) : { ...DEFAULT_SCHEDULE, ...(o.schedule ?? {}) };
+    // (An embedding model of undeclared dimension, before its first reply, has none to open yet.)
+    if (core.dimensionsOf(core.indexModel()) !== undefined) {
+      store.indexes.get("records", core.indexModel());
+      store.indexes.get("chunks", core.indexModel());
+    }
+    const schedule =
+      o.schedule === false
+        ? ({ decay: false, expire: false, retry: false, consolidate: false, elaborate: false } as const)
+        : { ...DEFAULT_SCHEDULE, ...(o.schedule ?? {}) };
     core.queue.every(schedule.decay, "decay", () => this.lifecycle.decay());
     core.queue.every(schedule.expire, "expiry", () => this.lifecycle.expire());
+    core.queue.every(schedule.consolidate, "consolidation", () => this.lifecycle.consolidate());
+    core.queue.every(schedule.elaborate, "elaboration", () => this.lifecycle.elaborate());
     // Jobs a crash interrupted (a reindex, documents left pending) resume now, and on the retry schedule with
     // the pending turns.
-    resumeInterrupted(core).catch((error: unknown) => logger.warn("Resuming interrupted jobs failed; the retry sweep tries again", { error: String(error) }));
+    void core.queue.track(resumeInterrupted(core).catch((error: unknown) => logger.warn("Resuming interrupted jobs failed; the retry sweep tries again", { error: String(error) })));
     core.queue.every(schedule.retry, "retry of pending turns and interrupted jobs", async () => {
       await resumeInterrupted(core);
       await retryPending(core);
+      // Background reconciliation a spent budget window left behind, once a new window can afford it.
+      await drainBacklog(core);
     });
   }
 
@@ -243,6 +260,41 @@ export class Spectron {
   }
 
   /**
+   * One conversational exchange: the message is recalled against (hybrid retrieval, never the response cache),
+   * answered by the response stage from the recalled memory, and then both turns (the message, the reply) are
+   * ingested. One `response_trace` joins it all: `used_retrieval`, `produced_decision` (one per turn), `wrote`
+   * (each record the turns touched), `parent_session`. Needs `read` and `write` on `scope`. If a turn's
+   * extraction fails, it stays `pending` (retried in the background) and the error is thrown.
+   *
+   * @example
+   * const { answer, traceId } = await memory.chat("Any ideas for my trip?", { scope: { user: "alice" }, session: "s-1" });
+   */
+  async chat(message: string, options: ChatOptions = {}): Promise<ChatResult> {
+    this.guard("chat");
+    const m = parseInput(chatMessageSchema, message, "message");
+    const o = parseInput(chatOptionsSchema, options, "options");
+    this.access.assert(o, "read", o.scope);
+    this.access.assert(o, "write", o.scope);
+    const call = {
+      scope: o.scope,
+      ...(o.principal ? { principal: o.principal } : {}),
+      ...(o.onBehalfOf ? { onBehalfOf: o.onBehalfOf } : {}),
+      ...(o.session ? { session: o.session } : {}),
+      ...(o.signal ? { signal: o.signal } : {}),
+    };
+    return chat(this.core, {
+      message: m,
+      scope: o.scope,
+      readable: readableScopeKeys(o.principal, o.scope),
+      limit: o.limit,
+      ...(o.speaker ? { speaker: o.speaker } : {}),
+      actor: actorOf(o),
+      ...(o.signal ? { signal: o.signal } : {}),
+      ingest: (turn) => this.ingest({ ...turn, ...call }),
+    });
+  }
+
+  /**
    * Ranked records for a query, with no language-model call (rule-based query understanding). Passages (the
    * turns records came from) count in the ranking; `search` returns them too.
    */
@@ -299,9 +351,15 @@ export class Spectron {
     return { retrieval, run };
   }
 
-  /** Tokens, latency and estimated cost of model calls so far, per stage (this process). */
-  usage(): Partial<Record<Stage, StageUsage>> {
-    return Object.fromEntries([...this.core.usage].map(([stage, u]) => [stage, { ...u }]));
+  /**
+   * Tokens, latency and estimated cost of model calls so far, per stage (this process), and `budget`: the
+   * Context's background budget window (`config.budget()`): tokens and calls spent today, calls deferred by kind,
+   * and the records waiting in the backlog (absent after `close()`).
+   */
+  usage(): Partial<Record<Stage, StageUsage>> & { budget?: BudgetUsage } {
+    const stages: Partial<Record<Stage, StageUsage>> = Object.fromEntries([...this.core.usage].map(([stage, u]) => [stage, { ...u }]));
+    // The budget window lives in the database: absent once the instance is closed.
+    return this.core.db.open ? { ...stages, budget: budgetUsage(this.core) } : stages;
   }
 
   /** Resolves when the background work queued so far (reconciliation, sweeps, reindex, ANN insertions) has finished. */
@@ -333,6 +391,7 @@ export class Spectron {
       ingest: async (input: IngestInput) => this.ingest(withCtx(input, "input")),
       recall: async (query: string, options?: RecallOptions) => this.recall(query, withCtx(options)),
       reflect: async (question: string, options?: RecallOptions) => this.reflect(question, withCtx(options)),
+      chat: async (message: string, options?: ChatOptions) => this.chat(message, withCtx(options)),
       query: async (query: string, options?: QueryOptions) => this.query(query, withCtx(options)),
       search: async (query: string, options?: QueryOptions) => this.search(query, withCtx(options)),
       state: {
@@ -361,11 +420,14 @@ export class Spectron {
         providers: (providers: ProvidersInput) => this.config.providers(providers, ctx),
         retention: (rules: RetentionRule[]) => this.config.retention(rules, ctx),
         cache: (cache: Partial<CacheConfig>) => this.config.cache(cache, ctx),
+        budget: (budget: BudgetConfigInput) => this.config.budget(budget, ctx),
         get: () => this.config.get(ctx),
       },
       lifecycle: {
         decay: () => this.lifecycle.decay(ctx),
         expire: () => this.lifecycle.expire(ctx),
+        consolidate: () => this.lifecycle.consolidate(ctx),
+        elaborate: () => this.lifecycle.elaborate(ctx),
       },
       cache: { flush: () => this.cache.flush(ctx) },
     };
@@ -397,7 +459,7 @@ export class Spectron {
 }
 
 /** Top-level option keys holding the caller's own objects, not walked by the input guard. */
-const OPAQUE_OPTIONS: ReadonlySet<string> = new Set(["logger"]);
+const OPAQUE_OPTIONS: ReadonlySet<string> = new Set(["logger", "models.*"]);
 
 /** The AbortSignal a call was given, if any (read defensively: the argument may be anything). */
 function signalOf(args: readonly unknown[]): AbortSignal | undefined {
@@ -445,7 +507,7 @@ function typedErrors<T extends object>(prefix: string, api: T): T {
 
 // The public boundary: every method of the instance fails only with SpectronErrors (storage failures typed, a
 // defect `internal` with its cause), never a raw SqliteError or TypeError.
-for (const name of ["ingest", "recall", "reflect", "query", "search", "usage", "idle", "as", "close"] as const) {
+for (const name of ["ingest", "recall", "reflect", "chat", "query", "search", "usage", "idle", "as", "close"] as const) {
   const proto = Spectron.prototype as unknown as Record<string, (...args: never[]) => unknown>;
   proto[name] = withTypedErrors(name, proto[name]!);
 }

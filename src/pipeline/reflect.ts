@@ -1,5 +1,5 @@
 import type { Core } from "../core.js";
-import { queryUnderstandingPrompt } from "../models/prompts/query-understanding.js";
+import { understandQuery } from "./recall/understand.js";
 import { synthesisPrompt } from "../models/prompts/synthesis.js";
 import { tryParseId, toId } from "../store/ids.js";
 import { scopeKey, type Scope } from "../store/scope.js";
@@ -39,8 +39,7 @@ export async function reflect(core: Core, req: ReflectRequest): Promise<ReflectR
   const embedder = core.embedder();
   const embedded = await embedder.embed([req.query], signal);
   core.recordUsage("embedding", embedded.usage);
-  const qu = await core.model("query_understanding").generate(queryUnderstandingPrompt, { query: req.query }, signal);
-  core.recordUsage("query_understanding", qu.usage);
+  const qu = await understandQuery(core, req.query, req.signal);
   const now = core.now();
   const retrieval = await retrieve(core, {
     query: req.query,
@@ -66,7 +65,7 @@ export async function reflect(core: Core, req: ReflectRequest): Promise<ReflectR
       query_understanding: qu.usage.model,
       reflection: synthesis.usage.model,
       embedding: embedder.id,
-    }),
+    }, qu.fallback),
     response: {
       actor: req.actor,
       scopeKey: key,

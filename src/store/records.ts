@@ -15,7 +15,7 @@ export function live(alias?: string): string {
 
 export interface HistoryEntry {
   at: number;
-  event: "created" | "reinforced" | "superseded" | "supersedes" | "flagged" | "expired" | "forgotten" | "decayed" | "updated";
+  event: "created" | "reinforced" | "superseded" | "supersedes" | "flagged" | "expired" | "forgotten" | "decayed" | "updated" | "consolidated";
   detail?: string;
   trace?: number;
   /** A run of plain restatements kept as one "reinforced" entry: how many, and when the last one came. */

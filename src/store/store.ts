@@ -402,6 +402,8 @@ export interface Store {
   edgesOfTraces(ids: readonly number[]): Promise<EdgeRow[]>;
   /** Scope keys of nodes by kind (records, turns, chunks, documents, traces): id → scope key. */
   scopeKeysOf(kind: "record" | "turn" | "chunk" | "document" | "trace", ids: readonly number[]): Promise<Map<number, string | null>>;
+  /** Edges from a trace to other nodes (chat links its response to the turns it wrote), in one transaction. */
+  addTraceEdges(traceId: number, edges: readonly { kind: string; to: { type: NodeType; id: number | string } }[], now: number): Promise<void>;
   /** A decision trace's payload rewritten (outcomes filled after the fact). */
   updateTracePayload(id: number, payload: unknown): Promise<void>;
 

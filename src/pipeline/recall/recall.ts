@@ -1,6 +1,6 @@
 import type { Core } from "../../core.js";
 import { REINFORCEMENT } from "../../config/defaults.js";
-import { queryUnderstandingPrompt, type QueryUnderstanding } from "../../models/prompts/query-understanding.js";
+import type { QueryUnderstanding } from "../../models/prompts/query-understanding.js";
 import { responsePrompt } from "../../models/prompts/response.js";
 import type { ModelUsage } from "../../models/types.js";
 import { toId } from "../../store/ids.js";
@@ -17,6 +17,7 @@ import { questionSignature } from "./question-signature.js";
 import type { RecallRequest, RecallResult } from "./recall-types.js";
 import { directLookup } from "./tier1-direct.js";
 import { semanticReuse } from "./tier2-semantic.js";
+import { understandQuery, type UnderstandingFallback } from "./understand.js";
 
 export type { RecallRequest, RecallResult, RecalledChunk } from "./recall-types.js";
 export { promptRecords } from "./prompt-records.js";
@@ -69,8 +70,7 @@ async function answer(core: Core, req: RecallRequest, norm: string): Promise<Rec
   const reused = await semanticReuse(core, req, key, vector, embedder.id, signature);
   if (reused) return reused;
 
-  const qu = await core.model("query_understanding").generate(queryUnderstandingPrompt, { query: req.query }, signalOpt(req.signal));
-  core.recordUsage("query_understanding", qu.usage);
+  const qu = await understandQuery(core, req.query, req.signal);
   const now = core.now();
   const retrieval = await retrieve(core, {
     query: req.query,
@@ -87,7 +87,7 @@ async function answer(core: Core, req: RecallRequest, norm: string): Promise<Rec
   const response = await core.model("response").generate(responsePrompt, responseInput, signalOpt(req.signal));
   core.recordUsage("response", response.usage);
 
-  const traceId = await writeTier3(core, req, key, norm, signature, vector, embedder.id, qu.value, retrieval, entities, {
+  const traceId = await writeTier3(core, req, key, norm, signature, vector, embedder.id, qu.value, retrieval, entities, qu.fallback, {
     answer: response.value.answer,
     prompt: responsePrompt.render(responseInput),
     usage: { query_understanding: qu.usage, response: response.usage },
@@ -115,6 +115,7 @@ async function writeTier3(
   understanding: QueryUnderstanding,
   retrieval: Retrieval,
   entities: ReadonlyMap<number, string[]>,
+  fallback: UnderstandingFallback | undefined,
   response: { answer: string; prompt: string; usage: Record<string, ModelUsage>; latencyMs: number },
 ): Promise<number> {
   const returned = retrieval.records.map((r) => r.id);
@@ -132,7 +133,7 @@ async function writeTier3(
     retrieval: retrievalTraceWrite(req.actor, key, req.query, understanding, retrieval, {
       query_understanding: response.usage.query_understanding?.model,
       embedding: model,
-    }),
+    }, fallback),
     response: {
       actor: req.actor,
       scopeKey: key,
@@ -180,6 +181,7 @@ export function retrievalTraceWrite(
   understanding: QueryUnderstanding,
   retrieval: Retrieval,
   models: Record<string, string | undefined>,
+  fallback?: UnderstandingFallback,
 ): RetrievalTraceWrite {
   const returned = retrieval.records.map((r) => r.id);
   return {
@@ -196,6 +198,7 @@ export function retrievalTraceWrite(
       chunks: retrieval.chunks.map((c) => ({ id: toId("chunk", c.row.id), score: c.score })),
       passages: retrieval.passages.map((c) => ({ id: toId("turn", c.id), score: c.score })),
       model: models,
+      ...(fallback ? { query_understanding_fallback: fallback } : {}),
     },
     returned,
     returnedChunks: retrieval.chunks.map((c) => c.row.id),

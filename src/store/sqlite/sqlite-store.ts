@@ -516,6 +516,12 @@ export class SqliteStore implements S.Store {
     return out;
   }
 
+  async addTraceEdges(traceId: number, edges: readonly { kind: string; to: { type: S.NodeType; id: number | string } }[], now: number): Promise<void> {
+    this.writer.transaction(() => {
+      for (const e of edges) addEdge(this.db, this.context, { type: "trace", id: traceId }, e.kind, e.to as { type: S.NodeType; id: number }, now);
+    });
+  }
+
   async updateTracePayload(id: number, payload: unknown): Promise<void> {
     this.writer.transaction(() => updateTracePayload(this.db, id, payload));
   }

@@ -1,5 +1,5 @@
 import type { Logger } from "../../config/schemas.js";
-import { embeddingDimensions } from "../../models/resolve.js";
+import { SpectronError } from "../../errors.js";
 import type { Db } from "../database.js";
 import { VectorIndex } from "../vector-index.js";
 import { vectorSource, type LoggedVectorWrite, type VectorSpace } from "../vectors.js";
@@ -21,6 +21,8 @@ export interface UnsavedIndex {
  */
 export class VectorIndexes {
   private readonly indexes = new Map<string, VectorIndex>();
+  /** The dimension of a model's vectors, as the model registry knows it (Core sets it); undefined: not known yet. */
+  dimensionsOf: (model: string) => number | undefined = () => undefined;
 
   constructor(
     private readonly db: Db,
@@ -35,7 +37,13 @@ export class VectorIndexes {
     const key = `${space}\u0000${model}`;
     let index = this.indexes.get(key);
     if (!index) {
-      const dim = embeddingDimensions(model);
+      const dim = this.dimensionsOf(model);
+      if (dim === undefined) {
+        throw new SpectronError(
+          "internal",
+          `The dimension of embedding model \`${model}\` is not known yet: it is learnt from its first reply. Declare it with \`providers: { <name>: { baseURL, dimensions: { "<model>": <dim> } } }\`.`,
+        );
+      }
       const sidecar =
         this.path === ":memory:" ? undefined : `${this.path}.${this.context.replace(/[^A-Za-z0-9._-]/g, "_")}.${space}.${model.replace(/[^A-Za-z0-9]/g, "_")}.hnsw`;
       index = VectorIndex.open({
