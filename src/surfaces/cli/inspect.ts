@@ -19,7 +19,8 @@ export function parseTarget(target: string): { kind: "trace" | "fact" | "entity"
   return { kind: m[1] as "trace" | "fact" | "entity", value: m[2]! };
 }
 
-export async function inspect(memory: Spectron, target: string): Promise<Inspected> {
+/** `scope`: where to look for an entity's facts (those visible to it). */
+export async function inspect(memory: Spectron, target: string, scope: Record<string, string> = {}): Promise<Inspected> {
   const { kind, value } = parseTarget(target);
   if (kind === "trace") {
     const trace = await memory.traces.get(value);
@@ -47,20 +48,20 @@ export async function inspect(memory: Spectron, target: string): Promise<Inspect
       supersededBy.push(r);
       next = r.superseded_by;
     }
-    const supersedes = (await scan(memory, { status: "superseded" }, (r) => r.superseded_by === record.id)).records;
+    const supersedes = (await scan(memory, { scope: record.scope, status: "superseded" }, (r) => r.superseded_by === record.id)).records;
     return { kind, record, supersededBy, supersedes };
   }
   const norm = normalize(value);
   if (!norm) throw new SpectronValidationError("entity", "a non-empty name", value);
   const mention = new RegExp(`(^|[^\\p{L}\\p{N}])${escapeRegExp(norm)}($|[^\\p{L}\\p{N}])`, "u");
-  const found = await scan(memory, {}, (r) => (r.subject !== null && normalize(r.subject) === norm) || mention.test(normalize(r.text)));
+  const found = await scan(memory, { scope }, (r) => (r.subject !== null && normalize(r.subject) === norm) || mention.test(normalize(r.text)));
   if (found.records.length === 0 && found.complete) throw new NotFoundError("entity", value);
   // Records whose subject is the entity first, then those that mention it.
   const records = [...found.records].sort((a, b) => Number(normalize(b.subject ?? "") === norm) - Number(normalize(a.subject ?? "") === norm));
   return { kind, name: value, records, scanned: found.scanned, complete: found.complete };
 }
 
-async function scan(memory: Spectron, filter: { status?: "superseded" }, keep: (r: MemoryRecord) => boolean) {
+async function scan(memory: Spectron, filter: { scope: Record<string, string>; status?: "superseded" }, keep: (r: MemoryRecord) => boolean) {
   const records: MemoryRecord[] = [];
   let cursor: string | null = null;
   let scanned = 0;

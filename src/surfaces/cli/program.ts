@@ -46,9 +46,10 @@ export function createProgram(io: Io, env: Record<string, string | undefined> = 
     .command("inspect")
     .description("a readable tree: trace:<id> (a trace and its edges), fact:<id> (a fact, its history and lineage), entity:<name> (an entity's facts)")
     .argument("<target>", "trace:<id> | fact:<id> | entity:<name>")
-    .action(async (target: string, _o, cmd: Command) =>
+    .option("--scope <k=v>", "entity: look among the facts visible to this scope, repeatable (default: Context-wide facts)", collect, [])
+    .action(async (target: string, o: { scope: string[] }, cmd: Command) =>
       withMemory(cmd, async (memory, g) => {
-        const inspected = await inspect(memory, target);
+        const inspected = await inspect(memory, target, parseScope(o.scope));
         if (g.json) writeJson(io, inspected);
         else io.out.write(renderInspected(inspected));
       }),
