@@ -45,3 +45,4 @@ export type { SweepResult } from "./lifecycle/lifecycle-api.js";
 export type { CloseReport, StageUsage } from "./core.js";
 export type { Stage, ModelUsage, LanguageModel, EmbeddingModel } from "./models/types.js";
 export type { Scope } from "./store/scope.js";
+export type { Progress, OnProgress } from "./config/progress.js";
