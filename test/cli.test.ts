@@ -148,8 +148,26 @@ describe("spectron CLI", { timeout: 120_000 }, () => {
     const expire = await spectron(["sweep", "expire"]);
     expect(expire.code).toBe(0);
     expect(expire.stdout).toMatch(/^expire: \{"changed":0,"traceId":"trc_\d+"\}\n$/);
-    const unknown = await spectron(["sweep", "compact"]);
+    const [unknown, consolidate, elaborate] = await Promise.all([spectron(["sweep", "compact"]), spectron(["sweep", "consolidate"]), spectron(["sweep", "elaborate"])]);
     expect(unknown.code).toBe(1);
+    // Not in this build's SDK: a clear error and its own exit code, never a pretend result.
+    expect(consolidate.code).toBe(7);
+    expect(consolidate.stderr).toBe("spectron: `spectron sweep consolidate` is not available in this version of Spectron.\n");
+    expect(elaborate.code).toBe(7);
+  });
+
+  test("ingest --file: JSONL from a file, no progress bar when stderr is not a terminal; --expires-before is validated", async () => {
+    const file = join(tmp.dir, "turns.jsonl");
+    writeFileSync(file, `${JSON.stringify({ content: "My brother is called Rui.", scope: { user: "carol" } })}\n\n`);
+    const [run, badDate] = await Promise.all([spectron(["ingest", "--file", file]), spectron(["state", "--expires-before", "tomorrow"])]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^turn_\d+\t\d+ facts?\ttrc_\d+\n/);
+    expect(run.stderr).toBe("Ingested 1 turn.\n");
+    expect(badDate.code).toBe(1);
+    expect(badDate.stderr).toContain("Invalid `options.expires_before`");
+    const missing = await spectron(["ingest", "--file", join(tmp.dir, "nope.jsonl")]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain("Invalid `--file`: expected a readable file");
   });
 
   test("a storage failure exits 3, with the message and no stack (the stack with --debug)", async () => {
