@@ -1,17 +1,20 @@
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { buildCli, childEnv } from "./cli-build.js";
 import { tempDir } from "./helpers.js";
 
 // The MCP server as a host runs it: `spectron mcp` spawned over stdio by the SDK's own client.
 const tmp = tempDir();
+let bin: string;
 let client: Client;
 let transport: StdioClientTransport;
 let stderr = "";
 
 beforeAll(async () => {
-  const bin = await buildCli("mcp");
+  bin = await buildCli("mcp");
   transport = new StdioClientTransport({
     command: process.execPath,
     args: [bin, "--db", tmp.path, "--context", "acme", "mcp", "--scope", "user=alice"],
@@ -101,5 +104,40 @@ describe("spectron mcp", { timeout: 120_000 }, () => {
 
   test("stdout carries protocol frames only: the startup line went to stderr", () => {
     expect(stderr).toContain("spectron mcp: Context `acme`");
+  });
+});
+
+describe("spectron mcp --principal-file", { timeout: 120_000 }, () => {
+  test("a server acting as alice never reads bob's facts or traces", async () => {
+    const principal = join(tmp.dir, "alice.json");
+    writeFileSync(principal, JSON.stringify({ id: "alice", grants: [{ scope: { user: "alice" }, permissions: ["read", "write"] }] }));
+    const bobs = await call<{ traceId: string; records: { id: string }[] }>("remember", { content: "My sister is called Ines.", scope: { user: "bob" } });
+    const asAlice = new Client({ name: "alice", version: "1.0.0" });
+    await asAlice.connect(
+      new StdioClientTransport({
+        command: process.execPath,
+        args: [bin, "--db", tmp.path, "--context", "acme", "mcp", "--scope", "user=alice", "--principal-file", principal],
+        env: childEnv() as Record<string, string>,
+        stderr: "ignore",
+      }),
+    );
+    try {
+      const tool = async (name: string, args: Record<string, unknown>) => {
+        const r = await asAlice.callTool({ name, arguments: args });
+        return { isError: r.isError === true, text: (r.content as Text[])[0]!.text };
+      };
+      expect(await tool("search", { query: "sister", scope: { user: "bob" } })).toMatchObject({ isError: true, text: expect.stringMatching(/^access_denied: Principal `alice` lacks `read`/) });
+      expect(await tool("inspect_trace", { id: bobs.traceId })).toMatchObject({ isError: true, text: expect.stringMatching(/^not_found:/) });
+      expect(await tool("forget", { id: bobs.records[0]!.id })).toMatchObject({ isError: true, text: expect.stringMatching(/^not_found:/) });
+      const own = await tool("recall", { query: "where do I live?" });
+      expect(own.isError).toBe(false);
+      const { resources } = await asAlice.listResources();
+      const facts = resources.filter((r) => r.uri.startsWith("spectron://facts/"));
+      expect(facts.length).toBeGreaterThan(0);
+      expect(facts.map((r) => r.uri)).not.toContain(`spectron://facts/${bobs.records[0]!.id}`);
+      expect(resources.map((r) => r.uri)).not.toContain(`spectron://traces/${bobs.traceId}`);
+    } finally {
+      await asAlice.close();
+    }
   });
 });
