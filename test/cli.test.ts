@@ -187,7 +187,12 @@ describe("spectron CLI", { timeout: 120_000 }, () => {
     expect(JSON.parse(last)).toEqual({ error: { code: "not_found", name: "NotFoundError", message: expect.stringContaining("rec_99999"), exitCode: 2 } });
   });
 
-  test("export → import into a fresh file round-trips the Context: facts with history, traces, turns, vectors", async () => {
+  test("export → import into a fresh file round-trips the Context: facts with history, traces, turns, documents, vectors", async () => {
+    // A document too (documents and chunks, their vectors): added through the SDK, on the same file.
+    {
+      await using memory = new Spectron({ context: "acme", path: db, providers: {}, schedule: false });
+      await memory.knowledge.add({ title: "Ops handbook", text: "Backups are kept for 35 days. Restores are done by the support team on request.", scope: { user: "alice" } });
+    }
     const exported = await spectron(["export"]);
     expect(exported.code).toBe(0);
     const lines = exported.stdout.trim().split("\n").map((l) => JSON.parse(l) as { type: string; table?: string; row?: Record<string, unknown> });
@@ -214,6 +219,8 @@ describe("spectron CLI", { timeout: 120_000 }, () => {
     expect((await copy.state.get(lisbon)).history).toEqual(json<{ record: { history: unknown } }>(original.stdout).record.history);
     expect((await copy.recall("where do I live?", { scope: { user: "alice" } })).answer).toContain("Porto");
     expect((await copy.query("tea or coffee", { scope: { user: "bob" } })).map((r) => r.text)).toContain("User likes tea.");
+    expect((await copy.knowledge.list()).map((d) => [d.title, d.status])).toEqual([["Ops handbook", "indexed"]]);
+    expect((await copy.recall("How long are backups kept?", { scope: { user: "alice" } })).chunks.map((c) => c.title)).toContain("Ops handbook");
 
     // Into a file where the Context exists: refused, nothing written (exit 1). A truncated export: refused too.
     const twice = await runBin(bin, ["--db", fresh, "--context", "acme", "import", file]);

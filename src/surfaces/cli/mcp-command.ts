@@ -9,12 +9,12 @@ import { openMemory, parseScope, type GlobalOptions, type Io } from "./cli-conte
  * `spectron mcp`: the MCP server over stdio until the client closes stdin (or SIGINT/SIGTERM). stdout carries
  * protocol frames only; everything else goes to stderr.
  */
-export async function mcpCommand(g: GlobalOptions, io: Io, o: { scope: string[]; principalFile?: string }): Promise<void> {
+export async function mcpCommand(g: GlobalOptions, io: Io, o: { scope: string[]; principalFile?: string; version: string }): Promise<void> {
   const defaultScope = parseScope(o.scope);
   const principal = o.principalFile ? await readPrincipal(o.principalFile) : undefined;
   const memory = openMemory(g, { background: true });
   try {
-    const server = createMcpServer(memory, { defaultScope, ...(principal ? { principal } : {}), version: "0.1.0" });
+    const server = createMcpServer(memory, { defaultScope, ...(principal ? { principal } : {}), version: o.version });
     const transport = new StdioServerTransport(io.stdin as NodeJS.ReadStream, io.out as NodeJS.WriteStream);
     const closed = new Promise<void>((resolve) => {
       server.server.onclose = () => resolve();

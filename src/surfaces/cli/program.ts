@@ -127,6 +127,9 @@ export function createProgram(io: Io, env: Record<string, string | undefined> = 
     .option("--progress", "show a progress bar on stderr even when it is not a terminal")
     .action(async (content: string | undefined, o: { scope: string[]; role: "user" | "assistant" | "system" | "tool"; speaker?: string; file?: string; progress?: boolean }, cmd: Command) => {
       const scope = parseScope(o.scope);
+      if (content === undefined && o.file === undefined && io.stdin.isTTY) {
+        throw new SpectronValidationError("ingest", "a turn's text, --file <path>, or JSONL piped on stdin", "nothing");
+      }
       if (content !== undefined && o.file !== undefined) throw new SpectronValidationError("--file", "either a turn's text or --file, not both", o.file);
       const turns = content !== undefined
         ? [{ line: 1, input: { content, scope, role: o.role, ...(o.speaker ? { speaker: o.speaker } : {}) } }]
@@ -177,7 +180,7 @@ export function createProgram(io: Io, env: Record<string, string | undefined> = 
     .description("serve the Model Context Protocol over stdio (for Claude Desktop, Cursor and other MCP hosts); logs go to stderr")
     .option("--scope <k=v>", "default scope of tool calls that give none, repeatable", collect, [])
     .option("--principal-file <path>", "act as this principal (a JSON file { id, grants }) instead of the application")
-    .action(async (o: { scope: string[]; principalFile?: string }, cmd: Command) => mcpCommand(globals(cmd), io, o));
+    .action(async (o: { scope: string[]; principalFile?: string }, cmd: Command) => mcpCommand(globals(cmd), io, { ...o, version: program.version() ?? "0.0.0" }));
 
   return program;
 }
