@@ -27,7 +27,7 @@ describe("spectron CLI", { timeout: 120_000 }, () => {
   test("--help lists the commands and the exit codes; a usage error exits 1", async () => {
     const [help, unknown, missing] = await Promise.all([runBin(bin, ["--help"]), runBin(bin, ["--db", db, "frobnicate"]), runBin(bin, ["--db", db, "recall"])]);
     expect(help.code).toBe(0);
-    for (const command of ["inspect", "traces", "state", "recall", "ingest", "sweep", "export", "import", "mcp"]) expect(help.stdout).toMatch(new RegExp(`\\n  ${command} `));
+    for (const command of ["inspect", "traces", "state", "recall", "ingest", "sweep", "export", "import", "mcp", "serve"]) expect(help.stdout).toMatch(new RegExp(`\\n  ${command} `));
     expect(help.stdout).toContain("Exit codes:");
     expect(help.stdout).toMatch(/2\s+not found/);
     expect(unknown.code).toBe(1);

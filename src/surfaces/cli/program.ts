@@ -11,6 +11,7 @@ import { clip, formatScope } from "./render-tree.js";
 import { runSweep, SWEEPS } from "./sweep-command.js";
 import { exportCommand, importCommand } from "./transfer-command.js";
 import { mcpCommand } from "./mcp-command.js";
+import { serveCommand } from "./serve-command.js";
 
 declare const __SPECTRON_VERSION__: string | undefined;
 
@@ -181,6 +182,20 @@ export function createProgram(io: Io, env: Record<string, string | undefined> = 
     .option("--scope <k=v>", "default scope of tool calls that give none, repeatable", collect, [])
     .option("--principal-file <path>", "act as this principal (a JSON file { id, grants }) instead of the application")
     .action(async (o: { scope: string[]; principalFile?: string }, cmd: Command) => mcpCommand(globals(cmd), io, { ...o, version: program.version() ?? "0.0.0" }));
+
+  program
+    .command("serve")
+    .description("serve the REST API under /api/v1/{ctx} and MCP over streamable HTTP at /mcp/{ctx}; SIGINT/SIGTERM close it gracefully")
+    .option("--port <n>", "port (0: any free port)", (v: string) => {
+      if (!/^[0-9]{1,5}$/.test(v) || Number(v) > 65_535) throw new SpectronValidationError("--port", "a port from 0 to 65,535", v);
+      return Number(v);
+    }, 8787)
+    .option("--host <host>", "interface to listen on", "127.0.0.1")
+    .option("--tokens <file>", "bearer tokens file { \"tokens\": [{ \"sha256\", \"principal\", \"contexts\"? }] }")
+    .option("--no-auth", "serve every request as the application, without tokens (say it explicitly)")
+    .action(async (o: { port: number; host: string; tokens?: string; auth: boolean }, cmd: Command) =>
+      serveCommand(globals(cmd), io, { ...o, version: program.version() ?? "0.0.0" }),
+    );
 
   return program;
 }
