@@ -1,7 +1,9 @@
 import { defineConfig, type Options } from "tsup";
 import { readFileSync } from "node:fs";
 
-const shared: Options = { entry: ["src/index.ts"], sourcemap: true, target: "node20", dts: true };
+// `spectron/ai-sdk` is its own entry: only it imports `ai` (an optional peer dependency), so the main entry
+// loads without it.
+const shared: Options = { entry: { index: "src/index.ts", "ai-sdk": "src/integrations/ai-sdk/index.ts" }, sourcemap: true, target: "node20", dts: true, external: ["ai"] };
 
 const version = (JSON.parse(readFileSync(new URL("./package.json", import.meta.url), "utf8")) as { version: string }).version;
 
