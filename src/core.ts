@@ -2,6 +2,8 @@ import type { Logger, Models, ProvidersInput } from "./config/schemas.js";
 import { readContext, type ContextSettings } from "./store/contexts.js";
 import { immediate, sql, sqlPluck, toStoreError, type Db } from "./store/database.js";
 import { REINFORCEMENT } from "./config/defaults.js";
+import { extendLives } from "./lifecycle/survival.js";
+import { getRecords } from "./store/records.js";
 import { createEmbeddingModel, createLanguageModel, embeddingDimensions, type ProviderConfigs, type ProviderOptions } from "./models/resolve.js";
 import type { EmbeddingModel, LanguageModel, ModelUsage, Stage } from "./models/types.js";
 import { vectorSource, type VectorSpace } from "./store/vectors.js";
@@ -235,6 +237,8 @@ export class Core {
     if (this.reinforcements.size === 0) return;
     const update = sql(this.db, "UPDATE records SET importance = MIN(1.0, importance * ?), last_accessed_at = ? WHERE id = ?");
     for (const [id, { times, at }] of this.reinforcements) update.run(REINFORCEMENT ** times, at, id);
+    const rows = getRecords(this.db, this.context, [...this.reinforcements.keys()]);
+    for (const row of rows) extendLives(this.db, this.settings().retention, [row], this.reinforcements.get(row.id)!.at);
     this.reinforcements.clear();
   }
 
