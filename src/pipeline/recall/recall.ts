@@ -298,7 +298,7 @@ export function writeRetrievalTrace(
   for (const r of returned) addEdge(db, context, { type: "trace", id }, "returned", { type: "record", id: r }, now);
   for (const c of retrieval.chunks) addEdge(db, context, { type: "trace", id }, "returned", { type: "chunk", id: c.row.id }, now);
   // The graph the spec draws: a retrieval reaches the entities its records are about and the passages it found.
-  for (const e of entityIdsOfRecords(db, returned)) addEdge(db, context, { type: "trace", id }, "returned", { type: "entity", id: e }, now);
+  for (const e of entityIdsOfRecords(db, returned)) addEdge(db, context, { type: "trace", id }, "about", { type: "entity", id: e }, now);
   for (const r of retrieval.results) if (r.kind === "passage") addEdge(db, context, { type: "trace", id }, "returned", { type: "turn", id: r.passage.id }, now);
   return id;
 }
@@ -310,8 +310,8 @@ function mapIds(candidates: Retrieval["candidates"]) {
 }
 
 /**
- * Reinforces records: importance × 1.1, capped at 1.0, and a context fact's life extended (lifecycle/survival.ts).
- * Returns them as callers see them.
+ * Reinforces records an answer used: importance × 1.1, capped at 1.0, and a context fact's life extended
+ * (lifecycle/survival.ts). Returns them as callers see them.
  */
 export function reinforce(core: Core, ids: readonly number[]): MemoryRecord[] {
   return core.transaction(() => {
@@ -335,9 +335,9 @@ export function reinforceUsed(core: Core, given: readonly RecordRow[], used: rea
  * `reinforce` for a read's group of writes (Core.groupWrite): the records are read now and shown reinforced,
  * and the reinforcement is written when the group commits, once per record however often it was returned.
  */
-export function reinforceInGroup(core: Core, ids: readonly number[]): MemoryRecord[] {
+export function reinforceInGroup(core: Core, ids: readonly number[], options: { usedInAnswer?: boolean } = {}): MemoryRecord[] {
   const now = core.now();
-  const pending = core.reinforceLater(ids, now);
+  const pending = core.reinforceLater(ids, now, options.usedInAnswer ?? false);
   return getRecords(core.db, core.context, ids).map((row) =>
     toPublicRecord({ ...row, importance: Math.min(1, row.importance * REINFORCEMENT ** pending.get(row.id)!), last_accessed_at: now }),
   );

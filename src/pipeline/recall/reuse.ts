@@ -39,7 +39,7 @@ export function directLookup(core: Core, req: RecallRequest, key: string, norm: 
     const ids = visible ? [row.id] : [];
     const { traceId, records } = core.groupWrite(() => ({
       traceId: writeReuse(core, req, key, answer, ids, undefined, 1, now, 0),
-      records: reinforceInGroup(core, ids),
+      records: reinforceInGroup(core, ids, { usedInAnswer: true }),
     }));
     return { answer, tier: 1, cached: false, records, chunks: [], traceId: toId("trace", traceId) };
   }
@@ -96,7 +96,7 @@ function reuse(core: Core, req: RecallRequest, key: string, entry: CacheEntryRow
   // Group-committed with other reuses: on this path the commit would be most of the cost.
   const { traceId, records } = core.groupWrite(() => ({
     traceId: writeReuse(core, req, key, entry.answer, deps, entry, tier, now, similarity),
-    records: reinforceInGroup(core, deps),
+    records: reinforceInGroup(core, deps, { usedInAnswer: true }),
   }));
   return {
     answer: entry.answer,
