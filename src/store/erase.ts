@@ -41,6 +41,7 @@ export function eraseRecords(db: Db, context: string, ids: readonly number[], no
        history = ?, erased_at = ? WHERE id = ?`,
   );
   const unlink = sql(db, "DELETE FROM record_entities WHERE record_id = ?");
+  const dropOrphanEntity = sql(db, "DELETE FROM entities WHERE id = ? AND NOT EXISTS (SELECT 1 FROM record_entities WHERE entity_id = ?)");
   const traceIds = sqlPluck(db, TRACES_OF_RECORD);
   for (const id of ids) {
     const row = getRecord(db, context, id);
@@ -48,8 +49,15 @@ export function eraseRecords(db: Db, context: string, ids: readonly number[], no
     const quoted = [row.text, row.value ?? ""].filter((s) => s.trim().length >= 3);
     const turn = options.turns ? sourceTurn(db, context, row) : undefined;
     if (turn?.content) quoted.push(turn.content);
-    clear.run(stripHistory(row.history), now, id);
+    // The names it was linked to are quoted by its extraction's trace; an entity no other record names goes.
+    const entities = sql(db, "SELECT e.id, e.name FROM record_entities x JOIN entities e ON e.id = x.entity_id WHERE x.record_id = ?").all(id) as {
+      id: number;
+      name: string;
+    }[];
+    quoted.push(...entities.map((e) => e.name).filter((n) => n.trim().length >= 3));
+    clear.run(stripHistory(row.history, quoted), now, id);
     unlink.run(id);
+    for (const e of entities) dropOrphanEntity.run(e.id, e.id);
     if (row.embedding_model) {
       const seq = deleteVector(db, context, "records", row.embedding_model, id);
       if (seq !== undefined) erasure.removals.push({ model: row.embedding_model, seq, label: id });
@@ -92,14 +100,19 @@ function sourceTurn(db: Db, context: string, row: RecordRow): { id: number; cont
     | undefined;
 }
 
-/** History keeps its events, times and traces; a detail may quote the text, so it goes. */
-function stripHistory(history: string): string {
-  return JSON.stringify((JSON.parse(history) as HistoryEntry[]).map(({ detail: _detail, ...entry }) => entry));
+/** History keeps its events, times and traces; a detail that quotes the words goes. */
+function stripHistory(history: string, quoted: readonly string[]): string {
+  const needles = quoted.map((q) => q.toLowerCase());
+  return JSON.stringify(
+    (JSON.parse(history) as HistoryEntry[]).map(({ detail, ...entry }) =>
+      detail === undefined || needles.some((n) => detail.toLowerCase().includes(n)) ? entry : { ...entry, detail },
+    ),
+  );
 }
 
 /**
- * Cuts every string in the traces' payloads that quotes one of `quoted` (or that one of them quotes: an
- * extracted value) down to nothing, and lists the erased record's id under `erased`. Returns how many changed.
+ * Cuts every string in the traces' payloads that quotes one of `quoted` (its text, value, entity names, turn)
+ * down to null, and lists the erased record's id under `erased`. Returns how many changed.
  */
 function cutTraces(db: Db, traceIds: readonly number[], quoted: readonly string[], recordId: number): number {
   if (traceIds.length === 0 || quoted.length === 0) return 0;
