@@ -79,6 +79,7 @@ describe("the Spectron instance", () => {
       { version: 3, name: "documents: attempts, failed status, author" },
       { version: 4, name: "question signatures on cached answers" },
       { version: 5, name: "turns as passages" },
+      { version: 7, name: "erasure: tombstones and secure deletes" },
     ]);
     db.close();
     t.cleanup();
