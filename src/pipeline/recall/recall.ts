@@ -232,26 +232,26 @@ export function usedOf(used: readonly string[], retrieval: Retrieval): UsedSet {
  */
 export function promptRecords(retrieval: Retrieval, now: number, entitiesOf?: (recordId: number) => string[]): ResponseInput["records"][number][] {
   const records = retrieval.records.map((r) => ({
-      id: toId("record", r.id),
-      text: r.text,
-      kind: r.kind,
-      status: r.status,
-      subject: r.subject,
-      attribute: r.attribute,
-      value: r.value,
-      created_at: iso(r.created_at),
-      ...(entitiesOf ? { entities: entitiesOf(r.id) } : {}),
-    }));
+    id: toId("record", r.id),
+    text: r.text,
+    kind: r.kind,
+    status: r.status,
+    subject: r.subject,
+    attribute: r.attribute,
+    value: r.value,
+    created_at: iso(r.created_at),
+    ...(entitiesOf ? { entities: entitiesOf(r.id) } : {}),
+  }));
   const chunks = retrieval.chunks.map(({ row }) => ({
-      id: toId("chunk", row.id),
-      text: row.text,
-      kind: "chunk",
-      status: "current",
-      subject: null,
-      attribute: null,
-      value: null,
-      created_at: iso(now),
-    }));
+    id: toId("chunk", row.id),
+    text: row.text,
+    kind: "chunk",
+    status: "current",
+    subject: null,
+    attribute: null,
+    value: null,
+    created_at: iso(now),
+  }));
   // Query-type dispatch (dispatch.ts): a question about documents reads them first.
   return retrieval.chunksFirst ? [...chunks, ...records] : [...records, ...chunks];
 }
