@@ -132,6 +132,13 @@ describe("erasure", () => {
     const tomb = await memory.state.get(fact.id);
     expect(tomb).toMatchObject({ status: "expired", text: "", value: null, id: fact.id, kind: fact.kind, created_at: fact.created_at });
     expect(tomb.erased_at).not.toBeNull();
+    // Its turn's passage died with it: the turn's words go too. A turn with no fact goes after its own TTL.
+    const turns = await memory.turns.list({ scope: alice });
+    expect(turns.map((t) => t.content)).toEqual([""]);
+    await memory.ingest({ content: "Could the squeaky hinge on the garden gate be fixed with olive oil?", scope: alice });
+    clock.advance(8 * DAY);
+    await memory.lifecycle.expire();
+    expect((await memory.turns.list({ scope: alice })).map((t) => t.content)).toEqual(["", ""]);
     await memory.close();
   });
 });

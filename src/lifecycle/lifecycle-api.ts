@@ -5,7 +5,7 @@ import type { Core } from "../core.js";
 import { PRIORITY } from "../core.js";
 import { DAILY_DECAY } from "../config/defaults.js";
 import { callContextSchema, parseInput, type CallContext } from "../config/schemas.js";
-import { eraseDeadPassages, eraseRecords } from "../store/erase.js";
+import { eraseDeadPassages, eraseRecords, sourceTurnIds } from "../store/erase.js";
 import { BELOW_FLOOR, IMPORTANCE_FLOOR } from "./survival.js";
 import { updateContext } from "../store/contexts.js";
 import { toId } from "../store/ids.js";
@@ -111,11 +111,14 @@ export function createLifecycleApi(core: Core, access: Access, guard: (method: s
           if (faded) belowFloor++;
           mark.run(now, now, now, JSON.stringify({ at: now, event: "expired", ...(faded ? { detail: "importance below floor" } : {}) }), row.id);
         }
-        const erasure = eraseRecords(core.db, core.context, rows.map((r) => r.id), now);
+        const ids = rows.map((r) => r.id);
+        const erasure = eraseRecords(core.db, core.context, ids, now);
         evicted += erasure.evictedCacheEntries;
         cutTraces += erasure.cutTraces;
-        // Turns whose passage died with them (or never had a fact and outlived their TTL) lose their words too.
-        passages += eraseDeadPassages(core.db, core.context, now, BATCH);
+        // Turns whose passage died with them lose their words too; at the sweep's last step, so do turns that
+        // never had a fact and outlived their TTL.
+        const last = rows.length < BATCH;
+        passages += eraseDeadPassages(core.db, core.context, sourceTurnIds(core.db, core.context, ids), now, last ? BATCH * 5 : 0);
         return { batch: rows.length, removals: erasure.removals };
       });
       // After the commit, as every vector write does.

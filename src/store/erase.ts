@@ -75,22 +75,46 @@ export function eraseTurn(db: Db, turnId: number): void {
 }
 
 /**
- * Turns whose passage has stopped being retrievable (store/passages.ts: every record extracted from them
- * expired or forgotten, or, with none, `passage_expires_at` passed), erased, at most `limit`. Pending turns
- * are left alone: their extraction still needs the words.
+ * Turns whose passage has stopped being retrievable (store/passages.ts), erased: among `turnIds` (the turns of
+ * records just expired), those none of whose records is live any more; and, when `withoutFacts`, up to `limit`
+ * turns that yielded no record and are past their `passage_expires_at` (a scan of the Context's turns: once a
+ * sweep). Pending turns are left alone: their extraction still needs the words. Returns how many were erased.
  */
-export function eraseDeadPassages(db: Db, context: string, now: number, limit: number): number {
-  const dead = sqlPluck(
-    db,
-    `SELECT t.id FROM turns t WHERE t.context = ? AND t.status != 'pending' AND t.content != ''
-       AND (CASE WHEN t.facts > 0
-         THEN NOT EXISTS (SELECT 1 FROM records r WHERE r.source_kind = 'turn' AND r.source_id = 'turn_' || t.id
-                            AND r.status NOT IN ('expired', 'forgotten') AND (r.expires_at IS NULL OR r.expires_at > ?))
-         ELSE t.passage_expires_at IS NOT NULL AND t.passage_expires_at <= ? END)
-     LIMIT ?`,
-  ).all(context, now, now, limit) as number[];
-  for (const id of dead) eraseTurn(db, id);
-  return dead.length;
+export function eraseDeadPassages(db: Db, context: string, turnIds: readonly number[], now: number, withoutFacts: number): number {
+  let erased = 0;
+  if (turnIds.length > 0) {
+    const dead = sqlPluck(
+      db,
+      `SELECT t.id FROM turns t WHERE t.id IN (${turnIds.map(() => "?").join(",")}) AND t.context = ? AND t.status != 'pending' AND t.content != ''
+         AND NOT EXISTS (SELECT 1 FROM records r WHERE r.source_kind = 'turn' AND r.source_id = 'turn_' || t.id
+                           AND r.status NOT IN ('expired', 'forgotten') AND (r.expires_at IS NULL OR r.expires_at > ?))`,
+    ).all(...turnIds, context, now) as number[];
+    for (const id of dead) eraseTurn(db, id);
+    erased += dead.length;
+  }
+  if (withoutFacts > 0) {
+    const dead = sqlPluck(
+      db,
+      `SELECT id FROM turns WHERE context = ? AND facts = 0 AND status != 'pending' AND content != ''
+         AND passage_expires_at IS NOT NULL AND passage_expires_at <= ? LIMIT ?`,
+    ).all(context, now, withoutFacts) as number[];
+    for (const id of dead) eraseTurn(db, id);
+    erased += dead.length;
+  }
+  return erased;
+}
+
+/** The turns records were extracted from. */
+export function sourceTurnIds(db: Db, context: string, recordIds: readonly number[]): number[] {
+  if (recordIds.length === 0) return [];
+  return (
+    sqlPluck(
+      db,
+      `SELECT DISTINCT source_id FROM records WHERE id IN (${recordIds.map(() => "?").join(",")}) AND +context = ? AND source_kind = 'turn'`,
+    ).all(...recordIds, context) as string[]
+  )
+    .filter((s) => s.startsWith("turn_"))
+    .map((s) => Number(s.slice(5)));
 }
 
 function sourceTurn(db: Db, context: string, row: RecordRow): { id: number; content: string } | undefined {
