@@ -147,8 +147,8 @@ describe("traces shown to a principal are cut to what its grants read", () => {
       expect(retrieval.edges.filter((e) => e.kind === "returned").map((e) => e.node.id)).toEqual(expect.arrayContaining(own));
       expect(retrieval.redacted).toBe(true);
       // A reuse of that answer is cut the same way: the answer came from globex's fact.
-      expect(await f.memory.traces.get(f.again.traceId, { principal: P.alice })).toMatchObject({ redacted: true, payload: { answer: null } });
-      expect(await f.memory.traces.get(f.similar.traceId, { principal: P.alice })).toMatchObject({ redacted: true, payload: { answer: null } });
+      expect(await f.memory.traces.get(f.again.traceId, { principal: P.alice })).toMatchObject({ redacted: true, payload: { response: null } });
+      expect(await f.memory.traces.get(f.similar.traceId, { principal: P.alice })).toMatchObject({ redacted: true, payload: { response: null } });
       // The decision traces of her turns and documents are whole (reflect's, written from globex's facts, are not).
       const sourceKind = (t: Trace) => (t.payload.source as { kind: string } | null)?.kind;
       const mine = all.filter((t) => t.kind === "decision_trace" && ["turn", "document"].includes(sourceKind(t)!));

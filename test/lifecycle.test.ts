@@ -79,7 +79,8 @@ describe("importance, decay, TTL and retention", () => {
     await memory.recall("Where do I live?", { scope: alice });
     const gone = await memory.state.forget(fact.id);
     expect(gone.status).toBe("forgotten");
-    expect(gone.text).toBe("[forgotten]");
+    expect(gone.text).toBe("");
+    expect(gone.erased_at).not.toBeNull();
     expect(gone.history.map((h) => h.event)).toEqual(["created", "forgotten"]);
     expect((await memory.query("Lisbon", { scope: alice })).length).toBe(0);
     const after = await memory.recall("Where do I live?", { scope: alice });

@@ -4,13 +4,12 @@ import { actorOf, can, canReadRecord, readableScopeKeys } from "../access/access
 import type { Core } from "../core.js";
 import { callContextSchema, parseInput, stateListSchema, toEpochMs, type CallContext, type StateListOptions } from "../config/schemas.js";
 import { NotFoundError } from "../errors.js";
-import { evictByRecords } from "../store/cache.js";
+import { eraseRecords } from "../store/erase.js";
 import { addEdge } from "../store/graph.js";
 import { parseId, toId } from "../store/ids.js";
 import { appendHistory, getRecord, updateRecord, type RecordRow } from "../store/records.js";
 import { parseScopeKey } from "../store/scope.js";
 import { insertTrace } from "../store/traces.js";
-import { deleteVector } from "../store/vectors.js";
 import { toPublicRecord, type MemoryRecord } from "./public-record.js";
 
 export interface StateList {
@@ -53,7 +52,11 @@ export function createStateApi(core: Core, access: Access, guard: (method: strin
       const page = rows.slice(0, o.limit);
       return { records: page.map(toPublicRecord), cursor: more ? String(page[page.length - 1]!.id) : null };
     },
-    /** Explicit deletion: gone from every read path and index, cached answers citing it evicted, a traced tombstone left. */
+    /**
+     * Explicit deletion and erasure: gone from every read path and index, cached answers citing it evicted,
+     * its words (and those of the turn it came from) erased from the store and cut from the traces that quoted
+     * them; a traced tombstone left (`erased_at` set, `text` empty).
+     */
     async forget(id: string, ctx?: CallContext): Promise<MemoryRecord> {
       guard("state.forget");
       const n = parseId("record", id);
@@ -63,23 +66,22 @@ export function createStateApi(core: Core, access: Access, guard: (method: strin
       if (row.status === "forgotten") throw new NotFoundError("record", id);
       access.assert(call, "write", parseScopeKey(row.scope_key));
       const now = core.now();
-      const seq = core.transaction(() => {
+      const removals = core.transaction(() => {
+        // The decision trace names the record, never its words: erasure would only have to cut them again.
         const traceId = insertTrace(core.db, core.context, "decision_trace", actorOf(call), row.scope_key, {
           source: { kind: "forget", id: null },
-          outcomes: [{ record_id: toId("record", row.id), outcome: "forgotten", text: row.text }],
+          outcomes: [{ record_id: toId("record", row.id), outcome: "forgotten" }],
         }, now);
         updateRecord(core.db, row.id, {
           status: "forgotten",
           updated_at: now,
           history: appendHistory(row, { at: now, event: "forgotten", trace: traceId }),
         });
-        // The text leaves the record (and, through the FTS trigger, the full-text index); id and history stay.
-        sql(core.db, "UPDATE records SET text = '[forgotten]', norm_text = '' WHERE id = ?").run(row.id);
         addEdge(core.db, core.context, { type: "trace", id: traceId }, "forgot", { type: "record", id: row.id }, now);
-        evictByRecords(core.db, [row.id]);
-        return row.embedding_model ? deleteVector(core.db, core.context, "records", row.embedding_model, row.id) : undefined;
+        // Its words go, and those of the turn it was extracted from: store/erase.ts.
+        return eraseRecords(core.db, core.context, [row.id], now, { turns: true }).removals;
       });
-      if (seq !== undefined && row.embedding_model) core.vectorIndex("records", row.embedding_model).notify({ seq, label: row.id, op: "remove" });
+      for (const r of removals) core.vectorIndex("records", r.model).notify({ seq: r.seq, label: r.label, op: "remove" });
       return toPublicRecord(getRecord(core.db, core.context, row.id)!);
     },
   };
