@@ -2,6 +2,27 @@ import { z } from "zod";
 import { SpectronValidationError } from "../errors.js";
 import { guardInput } from "./input-guard.js";
 import { STAGES } from "../models/types.js";
+import type { Logger } from "../types/inputs.js";
+
+// The public types these schemas check are written out in types/inputs.ts (the published declarations name no
+// zod type); test/public-types.test.ts holds the two to each other.
+export type {
+  CacheConfig,
+  CallContext,
+  IngestInput,
+  Logger,
+  Models,
+  ModelsInput,
+  Principal,
+  ProvidersInput,
+  QueryOptions,
+  RecallOptions,
+  RetentionRule,
+  SpectronOptions,
+  StateListOptions,
+  TracesListOptions,
+  TurnsListOptions,
+} from "../types/inputs.js";
 
 /**
  * Runs a zod schema at the public boundary, after `guardInput` has bounded the value (size, depth, cycles, plain
@@ -170,8 +191,6 @@ export const modelsSchema = z.strictObject(
     z.ZodOptional<z.ZodString>
   >,
 );
-export type ModelsInput = z.infer<typeof modelsSchema>;
-export type Models = Required<{ [K in keyof ModelsInput]: string }>;
 
 const apiKeySchema = z.string().min(1, "a non-empty API key").max(4096, "an API key of at most 4,096 characters");
 const providerValueSchema = z.union(
@@ -179,11 +198,9 @@ const providerValueSchema = z.union(
   { error: "an API key, or { apiKey, baseURL }" },
 );
 export const providersSchema = z.strictObject({ openai: providerValueSchema.optional(), anthropic: providerValueSchema.optional() });
-export type ProvidersInput = z.infer<typeof providersSchema>;
 
 export const retentionRuleSchema = z.strictObject({ scope: scopeSchema, memory_category: memoryCategorySchema, ttl: ttlSchema });
 export const retentionSchema = z.array(retentionRuleSchema).max(1000);
-export type RetentionRule = z.infer<typeof retentionRuleSchema>;
 
 export const cacheConfigSchema = z.strictObject({
   /** Cosine similarity above which a past answer is reused (tier 2). @default 0.95 */
@@ -193,7 +210,6 @@ export const cacheConfigSchema = z.strictObject({
   /** Lowest trust × confidence of any cited record for reuse. @default 0 */
   min_trust: z.number().min(0).max(1).optional(),
 });
-export type CacheConfig = { similarity: number; freshness: string | null; min_trust: number };
 
 export const principalSchema = z.strictObject({
   id: z.string().min(1).max(256),
@@ -201,7 +217,6 @@ export const principalSchema = z.strictObject({
     .array(z.strictObject({ scope: scopeSchema, permissions: z.array(z.enum(["read", "write", "manage"])).min(1).max(3) }))
     .max(PRINCIPAL_MAX_GRANTS, `at most ${PRINCIPAL_MAX_GRANTS} grants (grant a broader scope instead of many narrow ones)`),
 });
-export type Principal = z.infer<typeof principalSchema>;
 
 /** Who is calling: rides in the options of every method (or as a trailing argument). */
 export const callContextShape = {
@@ -211,7 +226,6 @@ export const callContextShape = {
   signal: z.instanceof(AbortSignal).optional(),
 };
 export const callContextSchema = z.strictObject(callContextShape);
-export type CallContext = z.infer<typeof callContextSchema>;
 
 const DATE_FORMS = "an ISO 8601 date-time with a time zone, a Date or epoch milliseconds";
 const dateInputSchema = z
@@ -224,16 +238,23 @@ export function toEpochMs(value: string | Date | number): number {
   return typeof value === "number" ? value : typeof value === "string" ? Date.parse(value) : value.getTime();
 }
 
-export const ingestSchema = z.strictObject({
+const ingestMessageShape = {
   role: z.enum(["user", "assistant", "system", "tool"]).default("user"),
   content: z.string().trim().min(1, "non-empty text").max(64_000, "at most 64,000 characters"),
-  scope: scopeSchema.default({}),
   speaker: z.string().min(1).max(256).optional(),
   occurred_at: dateInputSchema.optional(),
   metadata: metadataSchema.optional(),
+};
+export const ingestSchema = z.strictObject({ ...ingestMessageShape, scope: scopeSchema.default({}), ...callContextShape });
+
+/** The most messages one `ingest` call takes: one extraction call holds them all. */
+export const INGEST_BATCH_MAX = 100;
+export const ingestBatchSchema = z.strictObject({
+  messages: z.array(z.strictObject(ingestMessageShape)).min(1).max(INGEST_BATCH_MAX),
+  scope: scopeSchema.default({}),
   ...callContextShape,
 });
-export type IngestInput = z.input<typeof ingestSchema>;
+export const ingestArraySchema = z.array(ingestSchema).min(1).max(INGEST_BATCH_MAX);
 
 export const querySchema = z.string().trim().min(1, "a non-empty question").max(4_000, "at most 4,000 characters");
 
@@ -243,25 +264,32 @@ export const recallOptionsSchema = z.strictObject({
   limit: integer(1, 100).default(8),
   ...callContextShape,
 });
-export type RecallOptions = z.input<typeof recallOptionsSchema>;
 
 export const queryOptionsSchema = z.strictObject({
   scope: scopeSchema.default({}),
   limit: integer(1, 1000).default(10),
   ...callContextShape,
 });
-export type QueryOptions = z.input<typeof queryOptionsSchema>;
 
 export const stateListSchema = z.strictObject({
   scope: scopeSchema.default({}),
   expires_before: dateInputSchema.optional(),
+  /** With manage on `scope`: every record whose scope contains `scope`, not only those visible at it. */
+  across: z.boolean().optional(),
   memory_category: memoryCategorySchema.optional(),
   status: z.enum(["current", "superseded", "flagged", "expired", "forgotten"]).optional(),
   limit: integer(1, 1000).default(100),
   cursor: z.string().regex(/^[1-9][0-9]{0,14}$/, "a cursor returned by a previous state.list call").optional(),
   ...callContextShape,
 });
-export type StateListOptions = z.input<typeof stateListSchema>;
+
+export const stateUpdateSchema = z
+  .strictObject({
+    text: z.string().trim().min(1, "non-empty text").max(64_000, "at most 64,000 characters").optional(),
+    value: z.string().trim().min(1, "a non-empty value").max(4_000, "at most 4,000 characters").optional(),
+    ...callContextShape,
+  })
+  .refine((p) => p.text !== undefined || p.value !== undefined, "`text`, `value` or both");
 
 export const tracesListSchema = z.strictObject({
   kind: z.enum(["retrieval_trace", "decision_trace", "response_trace", "sweep_trace"]).optional(),
@@ -272,7 +300,6 @@ export const tracesListSchema = z.strictObject({
   onBehalfOf: callContextShape.onBehalfOf,
   signal: callContextShape.signal,
 });
-export type TracesListOptions = z.input<typeof tracesListSchema>;
 
 export const turnsListSchema = z.strictObject({
   status: z.enum(["pending", "extracted", "failed"]).optional(),
@@ -280,18 +307,11 @@ export const turnsListSchema = z.strictObject({
   limit: integer(1, 1000).default(100),
   ...callContextShape,
 });
-export type TurnsListOptions = z.input<typeof turnsListSchema>;
 
 export const loggerSchema = z.custom<Logger>(
   (v) => typeof v === "object" && v !== null && ["debug", "info", "warn", "error"].every((m) => typeof (v as Record<string, unknown>)[m] === "function"),
   "an object with debug, info, warn and error methods",
 );
-export interface Logger {
-  debug(message: string, data?: Record<string, unknown>): void;
-  info(message: string, data?: Record<string, unknown>): void;
-  warn(message: string, data?: Record<string, unknown>): void;
-  error(message: string, data?: Record<string, unknown>): void;
-}
 
 const INTERVAL = "an interval in ms from 100 to 2,147,483,647, or false";
 const intervalSchema = z.union([z.literal(false), z.number().int().min(100).max(2_147_483_647)], { error: INTERVAL });
@@ -344,4 +364,3 @@ export const spectronOptionsSchema = z.strictObject({
     })
     .optional(),
 });
-export type SpectronOptions = z.input<typeof spectronOptionsSchema> & { clock?: () => number };

@@ -8,6 +8,7 @@ import { reflect } from "./reflector.js";
 import { countWords } from "./text.js";
 import type { BackgroundInput } from "../prompts/background.js";
 import type { ExtractionInput } from "../prompts/extraction.js";
+import type { ExtractionBatchInput } from "../prompts/extraction-batch.js";
 import type { QueryUnderstandingInput } from "../prompts/query-understanding.js";
 import type { ReflectionInput } from "../prompts/reflection.js";
 import type { ResponseInput } from "../prompts/response.js";
@@ -19,7 +20,9 @@ export const LOCAL_LANGUAGE_MODEL_ID = "local:rules";
 
 /** Each task's rule-based implementation, keyed by the prompt name that selects it. */
 const TASKS = {
-  extraction: (input: ExtractionInput) => extract(input),
+  // A batch (`ingest({ messages })`, prompts/extraction-batch.ts) is each message extracted alone, facts numbered.
+  extraction: (input: ExtractionInput | ExtractionBatchInput) =>
+    "messages" in input ? { facts: input.messages.flatMap((m, i) => extract(m).facts.map((f) => ({ ...f, message: i }))) } : extract(input),
   query_understanding: (input: QueryUnderstandingInput) => classifyQuery(input.query),
   response: (input: ResponseInput) => composeResponse(input),
   reflection: (input: ReflectionInput) => reflect(input),
