@@ -1,9 +1,11 @@
 import { defineConfig, type Options } from "tsup";
 
-const shared: Options = { entry: ["src/index.ts"], sourcemap: true, target: "node20", dts: true };
+const shared: Options = { entry: ["src/index.ts"], sourcemap: true, target: "node20" };
 
 export default defineConfig([
-  { ...shared, format: ["esm"], clean: true },
+  // The declarations are built once (the slow part of a build) and serve both formats: `npm run build` copies
+  // index.d.ts to index.d.cts. They import no module of either format (test/package.test.ts).
+  { ...shared, format: ["esm"], clean: true, dts: true },
   // p-queue is ESM-only: required from CJS it breaks (`default is not a constructor`), so the CJS build
   // bundles it (DESIGN §9). The ESM build keeps it an ordinary dependency.
   { ...shared, format: ["cjs"], noExternal: ["p-queue", "eventemitter3"] },
