@@ -57,6 +57,8 @@ const A_TYPE: Record<string, string> = {
   int: "an integer",
   boolean: "true or false",
   object: "an object",
+  record: "an object",
+  map: "an object",
   array: "an array",
   date: "a valid Date",
   function: "a function",
@@ -336,7 +338,8 @@ export const spectronOptionsSchema = z.strictObject({
   logger: loggerSchema.optional(),
   /** Background sweep intervals; `false` turns every schedule off (sweeps stay callable by hand). */
   schedule: z
-    .union([
+    .union(
+      [
       z.literal(false),
       z.strictObject({
         /** Decay sweep interval in ms, or false. @default 86_400_000 (nightly) */
@@ -346,7 +349,9 @@ export const spectronOptionsSchema = z.strictObject({
         /** Retry of pending turns, in ms, or false. @default 60_000 */
         retry: intervalSchema.optional(),
       }),
-    ])
+      ],
+      { error: "false, or { decay, expire, retry } with intervals in ms (from 100) or false each" },
+    )
     .optional(),
   /** Ranking feedback from past retrieval traces. Turn off to compare. @default true */
   feedback: z.boolean().optional(),
