@@ -132,7 +132,7 @@ describe("README.md", () => {
       const cwd = join(dir, `run-${b.line}`);
       mkdirSync(cwd, { recursive: true });
       try {
-        await exec(process.execPath, ["--import", "tsx", files.get(b.line)!], { cwd, env: OFFLINE_ENV(), timeout: 110_000 });
+        await exec(process.execPath, [join(ROOT, "node_modules/tsx/dist/cli.mjs"), files.get(b.line)!], { cwd, env: OFFLINE_ENV(), timeout: 110_000 });
       } catch (error) {
         const e = error as { stdout?: string; stderr?: string; message: string };
         throw new Error(`README.md:${b.line} failed:\n${e.stderr || e.message}`);
