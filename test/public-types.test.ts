@@ -43,8 +43,12 @@ import type {
   TurnsListOptions,
 } from "../src/index.js";
 
-/** Mutual assignability, so `readonly`, `?: T | undefined` and `?: T` compare equal. */
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+/**
+ * The same keys (an optional field one side lacks would pass assignability alone), and mutual assignability, so
+ * that `readonly`, `?: T | undefined` and `?: T` compare equal.
+ */
+type Mutual<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type Same<A, B> = Mutual<keyof A, keyof B> extends true ? Mutual<A, B> : false;
 const same = <A, B>(ok: Same<A, B>) => ok;
 
 describe("public types match the schemas that check them", () => {
