@@ -1,6 +1,8 @@
 import { defineConfig, type Options } from "tsup";
 
-const shared: Options = { entry: ["src/index.ts"], sourcemap: true, target: "node20" };
+// `spectron/ai-sdk` is its own entry: only it imports `ai` (an optional peer dependency), so the main entry
+// loads without it.
+const shared: Options = { entry: { index: "src/index.ts", "ai-sdk": "src/integrations/ai-sdk/index.ts" }, sourcemap: true, target: "node20", external: ["ai"] };
 
 export default defineConfig([
   // The declarations are built once (the slow part of a build) and serve both formats: `npm run build` copies

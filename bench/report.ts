@@ -12,6 +12,7 @@ import type { ScaleReport } from "./scale.js";
 import type { SoakReport } from "./soak.js";
 import { renderTier2, type Tier2Report } from "./tier2.js";
 import { renderAnswers, type AnswersReport } from "./answers.js";
+import { renderRest, type RestReport } from "./rest.js";
 import { formatBytes, formatSize, type Latency } from "./stats.js";
 
 export interface BenchResults {
@@ -23,6 +24,7 @@ export interface BenchResults {
   tier2?: Tier2Report;
   answers?: AnswersReport;
   extraction?: ExtractionReport;
+  rest?: RestReport;
 }
 
 export function machine() {
@@ -83,6 +85,7 @@ export function renderMarkdown(r: BenchResults): string {
   if (r.tier2) out.push("", ...renderTier2(r.tier2));
   if (r.answers) out.push("", ...renderAnswers(r.answers));
   if (r.extraction) out.push("", ...renderExtraction(r.extraction));
+  if (r.rest) out.push("", ...renderRest(r.rest));
   return out.join("\n") + "\n";
 }
 

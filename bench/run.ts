@@ -1,5 +1,5 @@
 // `npm run bench` — LoCoMo retrieval quality, speed at scale and model economy; `-- --quick` for a sub-minute
-// smoke run. Options: --only=locomo,scale,economy,tier2,answers,extraction,soak  --sizes=10k,100k,1m  --minutes=10 (soak)
+// smoke run. Options: --only=locomo,scale,economy,tier2,answers,extraction,soak,rest  --sizes=10k,100k,1m  --minutes=10 (soak)
 // --out=<name> (bench/results/<name>.*). The soak section runs only when named (it takes `minutes`).
 // Progress goes to stderr, the Markdown tables to stdout and bench/results/.
 
@@ -13,13 +13,14 @@ import { runLocomo } from "./locomo.js";
 import { runSoak } from "./soak.js";
 import { runTier2 } from "./tier2.js";
 import { runAnswers } from "./answers.js";
+import { runRest } from "./rest.js";
 import { note } from "./progress.js";
 import { gitCommit, machine, renderMarkdown, type BenchResults } from "./report.js";
 import type { ScaleReport } from "./scale.js";
 import { formatSize, parseSize } from "./stats.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const SECTIONS = ["locomo", "scale", "economy", "tier2", "answers", "extraction", "soak"] as const;
+const SECTIONS = ["locomo", "scale", "economy", "tier2", "answers", "extraction", "soak", "rest"] as const;
 const DEFAULT_SECTIONS = ["locomo", "scale", "economy", "tier2", "answers", "extraction"];
 
 function parseArgs(argv: string[]) {
@@ -32,7 +33,7 @@ function parseArgs(argv: string[]) {
     else if (key === "--out" && value) opts.out = value;
     else if (key === "--minutes" && value && Number(value) > 0) opts.minutes = Number(value);
     else if (key === "--help" || key === "-h") {
-      console.log("npm run bench -- [--quick] [--only=locomo,scale,economy,tier2,answers,extraction,soak] [--sizes=10k,100k,1m] [--minutes=10] [--out=name]");
+      console.log("npm run bench -- [--quick] [--only=locomo,scale,economy,tier2,answers,extraction,soak,rest] [--sizes=10k,100k,1m] [--minutes=10] [--out=name]");
       process.exit(0);
     } else throw new Error(`Unknown option ${arg} (try --help)`);
   }
@@ -91,6 +92,7 @@ async function main() {
     const file = path.resolve(here, "..", "..", "shared", "data", "locomo", "locomo10.json");
     results.answers = await timedSection("answers", () => runAnswers(file, { quick: opts.quick }));
   }
+  if (opts.only.includes("rest")) results.rest = await timedSection("rest", () => runRest({ quick: opts.quick }));
   if (opts.only.includes("soak")) results.soak = await timedSection("soak", () => runSoak({ minutes: opts.minutes }));
   wallSeconds.total = (performance.now() - started) / 1000;
 

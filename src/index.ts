@@ -32,6 +32,7 @@ export type {
   IngestInput,
   IngestBatchInput,
   RecallOptions,
+  ChatOptions,
   QueryOptions,
   StateListOptions,
   StateUpdate,
@@ -85,6 +86,7 @@ export type {
 export type { ContextConfig } from "./config/config-api.js";
 export type { IngestResult } from "./pipeline/ingest.js";
 export type { ReflectResult } from "./pipeline/reflect.js";
+export type { ChatResult } from "./pipeline/chat.js";
 export type { RecallResult, RecalledChunk } from "./pipeline/recall/recall.js";
 export type { KnowledgeAddResult } from "./knowledge/index-document.js";
 export type { KnowledgeDocument } from "./knowledge/knowledge-api.js";
@@ -93,4 +95,13 @@ export type { Outcome } from "./pipeline/reconcile.js";
 export type { MemoryRecord } from "./state/public-record.js";
 export type { MemoryPassage, SearchResult } from "./state/public-passage.js";
 export type { SweepResult } from "./lifecycle/lifecycle-api.js";
-export type { Stage, ModelUsage, LanguageModel, EmbeddingModel } from "./models/types.js";
+export type { Stage, ModelUsage, LanguageModel, EmbeddingModel, Prompt, CallOptions, GenerateResult, ProviderName } from "./models/types.js";
+export type { ModelInput, LanguageModelObject, EmbeddingModelObject } from "./models/model-objects.js";
+export type { AISdkLanguageModel, AISdkEmbeddingModel } from "./models/ai-sdk-model.js";
+export { createServer } from "./surfaces/rest/server.js";
+export type { ServerOptions, SpectronServer, ListeningServer, MountedRequest } from "./surfaces/rest/server.js";
+export { hashToken } from "./surfaces/rest/auth.js";
+export type { TokenEntry, AuthOptions } from "./surfaces/rest/auth.js";
+export type { Memories } from "./surfaces/rest/contexts.js";
+export type { Problem } from "./surfaces/rest/problem.js";
+export type { Job } from "./surfaces/rest/jobs.js";

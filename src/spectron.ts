@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { Access, actorOf, cacheScopeKey, can, readableScopeKeys } from "./access/access.js";
 import { reflect, type ReflectResult } from "./pipeline/reflect.js";
+import { chat, chatMessageSchema, chatOptionsSchema, type ChatOptions, type ChatResult } from "./pipeline/chat.js";
 import { createConfigApi, validateModels } from "./config/config-api.js";
 import { DEFAULT_CACHE, DEFAULT_SCHEDULE, LOCAL_MODELS, OPENAI_MODELS } from "./config/defaults.js";
 import {
@@ -105,7 +106,8 @@ export class Spectron {
 
   constructor(options: SpectronOptions) {
     const o = parseInput(spectronOptionsSchema, options, "options", OPAQUE_OPTIONS);
-    if (o.models) validateModels(o.models, "options.models");
+    // Ids and model objects checked now; named providers once the providers are known (below).
+    const assigned = o.models ? validateModels(o.models, "options.models", { providerOptions: o.provider ?? {} }) : undefined;
     const clock = o.clock ? checkedClock(o.clock as () => number) : Date.now;
     clock(); // a clock that returns garbage fails here, before anything is opened
     const logger = o.logger ?? NOOP_LOGGER;
@@ -131,19 +133,21 @@ export class Spectron {
         if (!stored) {
           // Defaults are fixed when a Context is first created; later key changes never switch a stage.
           const base = providers.openai ? OPENAI_MODELS : LOCAL_MODELS;
-          createContext(db, o.context, { models: { ...base, ...(o.models ?? {}) } as typeof base, cache: { ...DEFAULT_CACHE } }, clock());
-        } else if (o.models) {
-          const models = { ...stored.models, ...o.models } as typeof stored.models;
+          createContext(db, o.context, { models: { ...base, ...assigned?.ids } as typeof base, cache: { ...DEFAULT_CACHE } }, clock());
+        } else if (assigned) {
+          const models = { ...stored.models, ...assigned.ids } as typeof stored.models;
           updateContext(db, o.context, { models });
           // As with config.models: a new embedding model is read only once knowledge.reindex() completes.
           if (models.embedding !== stored.models.embedding) {
             updateContext(db, o.context, { index_model: indexModelAfterChange(db, o.context, stored.indexModel, models.embedding) });
           }
         }
+        if (o.models) validateModels(o.models, "options.models", { providers, isRegistered: (id) => assigned?.objects.has(id) ?? false });
         updateContext(db, o.context, { providers_configured: Object.keys(providers).sort() });
         return providers;
       });
       this.core = new Core(db, o.context, clock, logger, o.path, providers, o.provider ?? {}, o.feedback ?? true);
+      for (const [id, model] of assigned?.objects ?? []) this.core.registerModel(id, model);
     } catch (error) {
       db.close();
       throw toSpectronError(error, "new Spectron");
@@ -197,8 +201,11 @@ export class Spectron {
     });
     // Open the ANN indexes now, against the state on disk: loading a sidecar (or starting a background
     // rebuild) here keeps later writes on the cheap notify path instead of a log replay.
-    core.vectorIndex("records", core.indexModel());
-    core.vectorIndex("chunks", core.indexModel());
+    // (An embedding model of undeclared dimension, before its first reply, has none to open yet.)
+    if (core.dimensionsOf(core.indexModel()) !== undefined) {
+      core.vectorIndex("records", core.indexModel());
+      core.vectorIndex("chunks", core.indexModel());
+    }
     const schedule = o.schedule === false ? ({ decay: false, expire: false, retry: false } as const) : { ...DEFAULT_SCHEDULE, ...(o.schedule ?? {}) };
     core.queue.every(schedule.decay, "decay", () => this.lifecycle.decay());
     core.queue.every(schedule.expire, "expiry", () => this.lifecycle.expire());
@@ -316,6 +323,41 @@ export class Spectron {
   }
 
   /**
+   * One conversational exchange: the message is recalled against (hybrid retrieval, never the response cache),
+   * answered by the response stage from the recalled memory, and then both turns (the message, the reply) are
+   * ingested. One `response_trace` joins it all: `used_retrieval`, `produced_decision` (one per turn), `wrote`
+   * (each record the turns touched), `parent_session`. Needs `read` and `write` on `scope`. If a turn's
+   * extraction fails, it stays `pending` (retried in the background) and the error is thrown.
+   *
+   * @example
+   * const { answer, traceId } = await memory.chat("Any ideas for my trip?", { scope: { user: "alice" }, session: "s-1" });
+   */
+  async chat(message: string, options: ChatOptions = {}): Promise<ChatResult> {
+    this.guard("chat");
+    const m = parseInput(chatMessageSchema, message, "message");
+    const o = parseInput(chatOptionsSchema, options, "options");
+    this.acl.assert(o, "read", o.scope);
+    this.acl.assert(o, "write", o.scope);
+    const call = {
+      scope: o.scope,
+      ...(o.principal ? { principal: o.principal } : {}),
+      ...(o.onBehalfOf ? { onBehalfOf: o.onBehalfOf } : {}),
+      ...(o.session ? { session: o.session } : {}),
+      ...(o.signal ? { signal: o.signal } : {}),
+    };
+    return chat(this.core, {
+      message: m,
+      scope: o.scope,
+      readable: readableScopeKeys(o.principal, o.scope),
+      limit: o.limit,
+      ...(o.speaker ? { speaker: o.speaker } : {}),
+      actor: actorOf(o),
+      ...(o.signal ? { signal: o.signal } : {}),
+      ingest: (turn) => this.ingest({ ...turn, ...call }),
+    });
+  }
+
+  /**
    * Ranked records for a query, with no language-model call (rule-based query understanding). Passages (the
    * turns records came from) count in the ranking; `search` returns them too.
    */
@@ -408,6 +450,7 @@ export class Spectron {
           : this.ingest(withCtx(input as IngestInput, "input"))) as SpectronView["ingest"],
       recall: async (query: string, options?: RecallOptions) => this.recall(query, withCtx(options)),
       reflect: async (question: string, options?: RecallOptions) => this.reflect(question, withCtx(options)),
+      chat: async (message: string, options?: ChatOptions) => this.chat(message, withCtx(options)),
       query: async (query: string, options?: QueryOptions) => this.query(query, withCtx(options)),
       search: async (query: string, options?: QueryOptions) => this.search(query, withCtx(options)),
       state: {
@@ -473,7 +516,7 @@ export class Spectron {
 }
 
 /** Top-level option keys holding the caller's own objects, not walked by the input guard. */
-const OPAQUE_OPTIONS: ReadonlySet<string> = new Set(["logger"]);
+const OPAQUE_OPTIONS: ReadonlySet<string> = new Set(["logger", "models.*"]);
 
 /** The AbortSignal a call was given, if any (read defensively: the argument may be anything). */
 function signalOf(args: readonly unknown[]): AbortSignal | undefined {
@@ -521,7 +564,7 @@ function typedErrors<T extends object>(prefix: string, api: T): T {
 
 // The public boundary: every method of the instance fails only with SpectronErrors (storage failures typed, a
 // defect `internal` with its cause), never a raw SqliteError or TypeError.
-for (const name of ["ingest", "recall", "reflect", "query", "search", "usage", "idle", "as", "close"] as const) {
+for (const name of ["ingest", "recall", "reflect", "chat", "query", "search", "usage", "idle", "as", "close"] as const) {
   const proto = Spectron.prototype as unknown as Record<string, (...args: never[]) => unknown>;
   proto[name] = withTypedErrors(name, proto[name]!);
 }

@@ -79,6 +79,11 @@ export interface RecallOptions extends CallContext {
   limit?: number | undefined;
 }
 
+export interface ChatOptions extends RecallOptions {
+  /** Who said the message (stored on the user turn, as `ingest({ speaker })`). */
+  speaker?: string | undefined;
+}
+
 export interface QueryOptions extends CallContext {
   /** @default {} */
   scope?: Record<string, string> | undefined;
@@ -154,19 +159,32 @@ export interface KnowledgeListOptions extends CallContext {
   limit?: number | undefined;
 }
 
+import type { ModelInput } from "../models/model-objects.js";
+
 export type StageName = "extraction" | "query_understanding" | "response" | "reflection" | "background" | "embedding";
 
-/** A model id per stage; omitted stages keep their model. */
-export type ModelsInput = { [K in StageName]?: string | undefined };
+/**
+ * A model per stage, as an id (`"gpt-4o-mini"`, `"ollama:llama3.1"`) or a model object (Spectron's
+ * `LanguageModel` / `EmbeddingModel`, or a Vercel AI SDK model); omitted stages keep their model.
+ */
+export type ModelsInput = { [K in StageName]?: ModelInput | undefined };
 /** The model id of every stage. */
 export type Models = { [K in StageName]: string };
 
 /** An API key, or `{ apiKey, baseURL }`. */
 export type ProviderInput = string | { apiKey: string; baseURL?: string | undefined };
-export interface ProvidersInput {
-  openai?: ProviderInput | undefined;
-  anthropic?: ProviderInput | undefined;
+/** A named OpenAI-compatible provider (`ollama`, `openrouter`, …): `{ baseURL, apiKey?, dimensions?, headers? }`. */
+export interface NamedProviderInput {
+  baseURL: string;
+  apiKey?: string | undefined;
+  /** Embedding model id → its dimension. */
+  dimensions?: Record<string, number> | undefined;
+  headers?: Record<string, string> | undefined;
 }
+/** Provider connections: `openai` / `anthropic` (a key, or `{ apiKey, baseURL }`) and named OpenAI-compatible providers. */
+export type ProvidersInput = { openai?: ProviderInput | undefined; anthropic?: ProviderInput | undefined } & {
+  [name: string]: ProviderInput | NamedProviderInput | undefined;
+};
 
 /** `{ scope, memory_category, ttl }`: first match wins. `ttl` such as "30d", "12h", "90m". */
 export interface RetentionRule {

@@ -1,4 +1,5 @@
 import type { ContextConfig } from "../config/config-api.js";
+import type { ChatResult } from "../pipeline/chat.js";
 import type { CloseReport, StageUsage } from "../core.js";
 import type { KnowledgeAddResult } from "../knowledge/index-document.js";
 import type { KnowledgeDocument } from "../knowledge/knowledge-api.js";
@@ -12,6 +13,7 @@ import type { ReindexState } from "../store/contexts.js";
 import type {
   CacheConfig,
   CallContext,
+  ChatOptions,
   IngestBatchInput,
   IngestInput,
   KnowledgeAddInput,
@@ -143,6 +145,7 @@ export interface SpectronView {
   ingest(input: IngestBatchInput | IngestInput[]): Promise<IngestBatchResult>;
   recall(query: string, options?: RecallOptions): Promise<RecallResult>;
   reflect(question: string, options?: RecallOptions): Promise<ReflectResult>;
+  chat(message: string, options?: ChatOptions): Promise<ChatResult>;
   query(query: string, options?: QueryOptions): Promise<MemoryRecord[]>;
   search(query: string, options?: QueryOptions): Promise<SearchResult[]>;
   state: {
