@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 
 // `spectron/ai-sdk` is its own entry: only it imports `ai` (an optional peer dependency), so the main entry
 // loads without it.
-const shared: Options = { entry: { index: "src/index.ts", "ai-sdk": "src/integrations/ai-sdk/index.ts" }, sourcemap: true, target: "node20", dts: true, external: ["ai"] };
+const shared: Options = { entry: { index: "src/index.ts", "ai-sdk": "src/integrations/ai-sdk/index.ts" }, sourcemap: true, target: "node20", external: ["ai"] };
 
 const version = (JSON.parse(readFileSync(new URL("./package.json", import.meta.url), "utf8")) as { version: string }).version;
 
@@ -21,7 +21,9 @@ export const cliOptions: Options = {
 };
 
 export default defineConfig([
-  { ...shared, format: ["esm"], clean: true },
+  // The declarations are built once (the slow part of a build) and serve both formats: `npm run build` copies
+  // index.d.ts to index.d.cts. They import no module of either format (test/package.test.ts).
+  { ...shared, format: ["esm"], clean: true, dts: true },
   // p-queue is ESM-only: required from CJS it breaks (`default is not a constructor`), so the CJS build
   // bundles it (DESIGN §9). The ESM build keeps it an ordinary dependency.
   { ...shared, format: ["cjs"], noExternal: ["p-queue", "eventemitter3"] },

@@ -87,7 +87,7 @@ describe("importance, decay, TTL and retention", () => {
     expect(after.tier).toBe(3);
     expect(after.answer).not.toContain("Lisbon");
     await expect(memory.state.forget(fact.id)).rejects.toThrow(/No record/);
-    const tombstones = (await memory.traces.list({ kind: "decision_trace" })).traces.filter((t) => (t.payload.source as { kind: string }).kind === "forget");
+    const tombstones = (await memory.traces.list({ kind: "decision_trace" })).traces.filter((t) => t.payload.source?.kind === "forget");
     expect(tombstones).toHaveLength(1);
     await memory.close();
   });

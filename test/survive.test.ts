@@ -152,7 +152,7 @@ describe("the response stage's used set", () => {
     expect(first).toMatchObject({ tier: 3, answer: "You live in Lisbon." });
     expect(first.records.map((r) => r.id)).toContain(sister.id); // shown to the response stage…
     const response = await memory.traces.get(first.traceId);
-    expect(response.payload.used).toEqual([home.id]); // …but not used
+    expect((response.payload as { used?: unknown }).used).toEqual([home.id]); // …but not used
     await memory.state.forget(sister.id);
     expect(await memory.recall("Where do I live?", { scope: alice })).toMatchObject({ tier: 1, answer: "You live in Lisbon." });
     await memory.state.forget(home.id);
@@ -165,7 +165,7 @@ describe("the response stage's used set", () => {
     await memory.ingest({ content: "I live in Lisbon.", scope: alice });
     const first = await memory.recall("What is my favourite opera?", { scope: alice });
     expect(first.answer).toMatch(/don't know/);
-    expect((await memory.traces.get(first.traceId)).payload.used).toEqual([]);
+    expect(((await memory.traces.get(first.traceId)).payload as { used?: unknown }).used).toEqual([]);
     expect((await memory.recall("What is my favourite opera?", { scope: alice })).tier).toBe(3);
     await memory.close();
   });
@@ -178,7 +178,7 @@ describe("query-type dispatch", () => {
     for (const city of ["Lisbon", "Porto", "Braga", "Faro", "Evora", "Coimbra"]) await memory.ingest({ content: `I visited ${city} and answered emails there.`, scope: alice });
     const r = await memory.recall("How should you answer me?", { scope: alice });
     expect(r.records[0]!.kind).toBe("instruction");
-    expect((await memory.traces.get(r.traceId)).payload.prompt).toMatch(/Question type: instruction\nRecords:\n- \[rec_\d+\] \(instruction/);
+    expect(((await memory.traces.get(r.traceId)).payload as { prompt?: unknown }).prompt).toMatch(/Question type: instruction\nRecords:\n- \[rec_\d+\] \(instruction/);
     await memory.close();
   });
 
@@ -187,7 +187,7 @@ describe("query-type dispatch", () => {
     await memory.ingest({ content: "I asked for a refund of my order last week.", scope: alice });
     await memory.knowledge.add({ title: "Refund policy", text: "Refunds are processed within 14 days of a request.", scope: alice });
     const r = await memory.recall("What does the refund policy say?", { scope: alice });
-    const prompt = String((await memory.traces.get(r.traceId)).payload.prompt);
+    const prompt = String(((await memory.traces.get(r.traceId)).payload as { prompt?: unknown }).prompt);
     expect(prompt).toMatch(/Records:\n- \[chk_\d+\]/);
     expect(r.answer).toContain("14 days");
     await memory.close();

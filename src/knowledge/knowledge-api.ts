@@ -1,5 +1,6 @@
 import { sql } from "../store/database.js";
 import { z } from "zod";
+import type { KnowledgeAddInput, KnowledgeListOptions } from "../types/inputs.js";
 import type { Access } from "../access/access.js";
 import { actorOf, can, canReadRecord, readableScopeKeys } from "../access/access.js";
 import type { Core } from "../core.js";
@@ -31,7 +32,6 @@ export const knowledgeAddSchema = z.strictObject({
   onProgress: onProgressSchema.optional(),
   ...callContextShape,
 });
-export type KnowledgeAddInput = z.input<typeof knowledgeAddSchema>;
 
 export const knowledgeListSchema = z.strictObject({
   status: z.enum(["pending", "indexed", "failed"]).optional(),
@@ -39,7 +39,7 @@ export const knowledgeListSchema = z.strictObject({
   limit: z.number().int().min(1).max(1000).default(100),
   ...callContextShape,
 });
-export type KnowledgeListOptions = z.input<typeof knowledgeListSchema>;
+export type { KnowledgeAddInput, KnowledgeListOptions } from "../types/inputs.js";
 
 /** A stored document as `knowledge.list` shows it (without its text: its chunks carry it). */
 export interface KnowledgeDocument {

@@ -59,7 +59,7 @@ export function parseJsonl(text: string, scope: Record<string, string>): { line:
       throw new BatchLineError(i + 1, 0, new SpectronValidationError(`line ${i + 1}`, "a JSON object such as {\"content\": \"…\"}", value));
     }
     const input = value as Record<string, unknown>;
-    turns.push({ line: i + 1, input: ("scope" in input ? input : { ...input, scope }) as IngestInput });
+    turns.push({ line: i + 1, input: ("scope" in input ? input : { ...input, scope }) as unknown as IngestInput });
   });
   return turns;
 }

@@ -67,7 +67,7 @@ export function createProgram(io: Io, env: Record<string, string | undefined> = 
       withMemory(cmd, async (memory, g) => {
         const page = await memory.traces.list({ ...(o.kind ? { kind: o.kind } : {}), ...(o.session ? { session: o.session } : {}), ...(o.cursor ? { cursor: o.cursor } : {}), limit: o.limit });
         if (g.json) return writeJson(io, page);
-        for (const t of page.traces) io.out.write(`${t.id}\t${t.kind}\t${t.created_at}\t${formatScope(t.scope)}\t${traceSummary(t.payload)}\n`);
+        for (const t of page.traces) io.out.write(`${t.id}\t${t.kind}\t${t.created_at}\t${formatScope(t.scope)}\t${traceSummary(t.payload as unknown as Record<string, unknown>)}\n`);
         if (page.cursor) io.out.write(`(more: --cursor ${page.cursor})\n`);
         if (page.traces.length === 0) io.err.write("No traces.\n");
       }),
