@@ -6,13 +6,14 @@ import { createConfigApi, validateModels } from "./config/config-api.js";
 import { DEFAULT_CACHE, DEFAULT_SCHEDULE, LOCAL_MODELS, OPENAI_MODELS } from "./config/defaults.js";
 import {
   ingestSchema,
+  ingestArraySchema,
+  ingestBatchSchema,
   parseInput,
   queryOptionsSchema,
   querySchema,
   recallOptionsSchema,
   spectronOptionsSchema,
   toEpochMs,
-  type CallContext,
   type IngestInput,
   type Logger,
   type QueryOptions,
@@ -49,15 +50,19 @@ import { queryUnderstandingPrompt } from "./models/prompts/query-understanding.j
 import type { ProviderConfigs } from "./models/resolve.js";
 import type { Stage } from "./models/types.js";
 import { extractTurn, retryPending, type IngestResult } from "./pipeline/ingest.js";
+import { extractTurns } from "./pipeline/ingest-batch.js";
 import { recall, retrievalTraceWrite, type RecallResult } from "./pipeline/recall/recall.js";
 import { retrieve } from "./pipeline/recall/hybrid.js";
 import { toSearchResults, type SearchResult } from "./state/public-passage.js";
 import { expiresAt } from "./lifecycle/retention.js";
 import { scopeKey, visibleScopeKeys } from "./store/scope.js";
+import type { TurnRow } from "./store/store.js";
 import { createStateApi } from "./state/state-api.js";
 import type { MemoryRecord } from "./state/public-record.js";
 import { toPublicRecord } from "./state/public-record.js";
 import { createTracesApi } from "./traces/traces-api.js";
+import type { AccessApi, CacheApi, ConfigApi, IngestBatchResult, KnowledgeApi, LifecycleApi, SpectronView, StateApi, TracesApi, TurnsApi } from "./types/namespaces.js";
+import type { IngestBatchInput, StateUpdate } from "./types/inputs.js";
 
 /** `as()` requires a principal: a view without one would carry the application's full access. */
 const boundContextSchema = z.strictObject({
@@ -66,10 +71,11 @@ const boundContextSchema = z.strictObject({
   session: z.string().min(1).max(256).optional(),
 });
 
+type ParsedIngest = z.output<typeof ingestSchema>;
+
 const NOOP_LOGGER: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
-import type { Turn } from "./turns/turns-api.js";
-export type { Turn };
+export type { Turn } from "./types/namespaces.js";
 
 /**
  * An in-process memory layer for one Context. Synchronous SQLite underneath; only model calls and the
@@ -82,21 +88,17 @@ export type { Turn };
  */
 export class Spectron {
   readonly context: string;
-  readonly config: ReturnType<typeof createConfigApi>;
-  readonly state: ReturnType<typeof createStateApi>;
-  readonly traces: ReturnType<typeof createTracesApi>;
-  readonly lifecycle: ReturnType<typeof createLifecycleApi>;
-  readonly knowledge: ReturnType<typeof createKnowledgeApi>;
-  readonly cache: { flush(ctx?: CallContext): Promise<{ evicted: number }> };
-  readonly turns: {
-    list(options?: TurnsListOptions): Promise<Turn[]>;
-    /**
-     * Extracts the turns still `pending` and those marked `failed` (five failed attempts: the background retry
-     * stops there), up to 100. `failed` counts the attempts that failed again.
-     */
-    retry(ctx?: CallContext): Promise<{ extracted: number; failed: number }>;
-  };
-  readonly access = new Access();
+  readonly config: ConfigApi;
+  readonly state: StateApi;
+  readonly traces: TracesApi;
+  readonly lifecycle: LifecycleApi;
+  readonly knowledge: KnowledgeApi;
+  readonly cache: CacheApi;
+  readonly turns: TurnsApi;
+  /** Denied attempts per principal and permission (`deniedCounts()`). */
+  readonly access: AccessApi;
+  /** The access checks (`access` shows callers only their counts). */
+  private readonly acl = new Access();
   private readonly core: Core;
   private closing: Promise<CloseReport> | undefined;
 
@@ -152,18 +154,19 @@ export class Spectron {
       throw toSpectronError(error, "new Spectron");
     }
     const core = this.core;
+    this.access = this.acl;
     const guard = (method: string) => this.guard(method);
-    this.config = typedErrors("config", createConfigApi(core, this.access, {
+    this.config = typedErrors("config", createConfigApi(core, this.acl, {
       guard,
       secretKey: o.secretKey,
       onEmbeddingChange: (from, to) => logger.info("Embedding model changed; run knowledge.reindex()", { from, to }),
     }));
-    this.state = typedErrors("state", createStateApi(core, this.access, guard));
-    this.traces = typedErrors("traces", createTracesApi(core, this.access, guard));
-    this.lifecycle = typedErrors("lifecycle", createLifecycleApi(core, this.access, guard));
-    this.knowledge = typedErrors("knowledge", createKnowledgeApi(core, this.access, guard));
-    this.cache = typedErrors("cache", createCacheApi(core, this.access, guard));
-    this.turns = typedErrors("turns", createTurnsApi(core, this.access, guard));
+    this.state = typedErrors("state", createStateApi(core, this.acl, guard));
+    this.traces = typedErrors("traces", createTracesApi(core, this.acl, guard)) as TracesApi;
+    this.lifecycle = typedErrors("lifecycle", createLifecycleApi(core, this.acl, guard));
+    this.knowledge = typedErrors("knowledge", createKnowledgeApi(core, this.acl, guard));
+    this.cache = typedErrors("cache", createCacheApi(core, this.acl, guard));
+    this.turns = typedErrors("turns", createTurnsApi(core, this.acl, guard));
     // Open the ANN indexes now, against the state on disk: loading a sidecar (or starting a background
     // rebuild) here keeps later writes on the cheap notify path instead of a log replay.
     // (An embedding model of undeclared dimension, before its first reply, has none to open yet.)
@@ -194,15 +197,51 @@ export class Spectron {
    * Stores a turn (before any model call), extracts facts from it and reconciles them with memory.
    * One synchronous model call (extraction). If it fails, the turn stays `pending` and the error is thrown.
    */
-  async ingest(input: IngestInput): Promise<IngestResult> {
+  async ingest(input: IngestInput): Promise<IngestResult>;
+  /**
+   * Several messages in one call (`{ messages, scope }`, or an array of inputs each with its own scope): all are
+   * validated and access-checked before any is stored, then stored as turns together and extracted with one
+   * model call; one result per message, in order.
+   */
+  async ingest(input: IngestBatchInput | IngestInput[]): Promise<IngestBatchResult>;
+  async ingest(input: IngestInput | IngestBatchInput | IngestInput[]): Promise<IngestResult | IngestBatchResult> {
     this.guard("ingest");
+    guardInput(input, "input");
+    if (Array.isArray(input) || (typeof input === "object" && input !== null && Object.prototype.hasOwnProperty.call(input, "messages"))) {
+      return this.ingestBatch(input as IngestBatchInput | IngestInput[]);
+    }
     const i = parseInput(ingestSchema, input, "input");
-    this.access.assert(i, "write", i.scope);
+    this.acl.assert(i, "write", i.scope);
     const core = this.core;
-    const actor = actorOf(i);
+    const turn = (await this.storeTurns([i]))[0]!;
+    return extractTurn(core, turn, i.signal);
+  }
+
+  private async ingestBatch(input: IngestBatchInput | IngestInput[]): Promise<IngestBatchResult> {
+    let items: ParsedIngest[];
+    let signal: AbortSignal | undefined;
+    if (Array.isArray(input)) {
+      items = parseInput(ingestArraySchema, input, "input");
+      signal = items.find((i) => i.signal)?.signal;
+    } else {
+      const b = parseInput(ingestBatchSchema, input, "input");
+      items = b.messages.map((m) => ({ ...m, scope: b.scope, principal: b.principal, onBehalfOf: b.onBehalfOf, session: b.session }));
+      signal = b.signal;
+    }
+    for (const i of items) this.acl.assert(i, "write", i.scope);
+    const core = this.core;
+    const turns = await this.storeTurns(items);
+    return { turns: await extractTurns(core, turns, signal) };
+  }
+
+  /** Stores turns before any model call, in one transaction. */
+  private storeTurns(items: readonly ParsedIngest[]): Promise<TurnRow[]> {
+    const core = this.core;
     const now = core.now();
-    const turn = await core.store.storeTurn(
-      {
+    return core.store.storeTurns(items.map((i) => {
+      const actor = actorOf(i);
+      return {
+        turn: {
         context: core.context,
         scope_key: scopeKey(i.scope),
         role: i.role,
@@ -216,9 +255,10 @@ export class Spectron {
         created_at: now,
       },
       // Until extraction writes records from it, the turn is a passage for as long as a context fact would be.
-      expiresAt(core.settings().retention, i.scope, "context", now),
-    );
-    return extractTurn(core, turn, i.signal);
+        // Until extraction writes records from it, the turn is a passage for as long as a context fact would be.
+        passageExpiresAt: expiresAt(core.settings().retention, i.scope, "context", now),
+      };
+    }));
   }
 
   /** Answers from memory through the three tiers: direct lookup, semantic response cache, hybrid retrieval + response model. */
@@ -226,7 +266,7 @@ export class Spectron {
     this.guard("recall", { read: true });
     const q = parseInput(querySchema, query, "query");
     const o = parseInput(recallOptionsSchema, options, "options");
-    this.access.assert(o, "read", o.scope);
+    this.acl.assert(o, "read", o.scope);
     return recall(this.core, {
       query: q,
       scope: o.scope,
@@ -247,7 +287,7 @@ export class Spectron {
     this.guard("reflect");
     const q = parseInput(querySchema, question, "question");
     const o = parseInput(recallOptionsSchema, options, "options");
-    this.access.assert(o, "read", o.scope);
+    this.acl.assert(o, "read", o.scope);
     return reflect(this.core, {
       query: q,
       scope: o.scope,
@@ -273,8 +313,8 @@ export class Spectron {
     this.guard("chat");
     const m = parseInput(chatMessageSchema, message, "message");
     const o = parseInput(chatOptionsSchema, options, "options");
-    this.access.assert(o, "read", o.scope);
-    this.access.assert(o, "write", o.scope);
+    this.acl.assert(o, "read", o.scope);
+    this.acl.assert(o, "write", o.scope);
     const call = {
       scope: o.scope,
       ...(o.principal ? { principal: o.principal } : {}),
@@ -325,7 +365,7 @@ export class Spectron {
   private async rankedRead(query: string, options: QueryOptions) {
     const q = parseInput(querySchema, query, "query");
     const o = parseInput(queryOptionsSchema, options, "options");
-    this.access.assert(o, "read", o.scope);
+    this.acl.assert(o, "read", o.scope);
     const core = this.core;
     const embedder = core.embedder();
     const embedded = await embedder.embed([q], o.signal ? { signal: o.signal } : {});
@@ -376,7 +416,7 @@ export class Spectron {
    * const agent = memory.as({ id: "agent-7", grants: [{ scope: { org: "acme" }, permissions: ["read"] }] }, { onBehalfOf: "alice" });
    * await agent.recall("which plan am I on?", { scope: { org: "acme", user: "alice" } });
    */
-  as(principal: Principal, bound: { onBehalfOf?: string; session?: string } = {}) {
+  as(principal: Principal, bound: { onBehalfOf?: string; session?: string } = {}): SpectronView {
     // Options are checked before they are spread: spreading a string or a Map would make an object of its
     // characters or of nothing, and would call getters and read a proxy's traps unguarded.
     const checked = <T,>(o: T, field: string): T => {
@@ -388,7 +428,10 @@ export class Spectron {
     const withCtx = <T extends object>(o: T | undefined, field = "options") => ({ ...(checked(o, field) ?? {}), ...ctx }) as T;
     return {
       principal: ctx.principal,
-      ingest: async (input: IngestInput) => this.ingest(withCtx(input, "input")),
+      ingest: (async (input: IngestInput | IngestBatchInput | IngestInput[]) =>
+        Array.isArray(input)
+          ? this.ingest(checked(input, "input").map((i, n) => withCtx(i, `input[${n}]`)))
+          : this.ingest(withCtx(input as IngestInput, "input"))) as SpectronView["ingest"],
       recall: async (query: string, options?: RecallOptions) => this.recall(query, withCtx(options)),
       reflect: async (question: string, options?: RecallOptions) => this.reflect(question, withCtx(options)),
       chat: async (message: string, options?: ChatOptions) => this.chat(message, withCtx(options)),
@@ -397,6 +440,7 @@ export class Spectron {
       state: {
         get: (id: string) => this.state.get(id, ctx),
         list: async (options?: StateListOptions) => this.state.list(withCtx(options)),
+        update: async (id: string, patch: StateUpdate) => this.state.update(id, withCtx(patch, "patch")),
         forget: (id: string) => this.state.forget(id, ctx),
       },
       traces: {

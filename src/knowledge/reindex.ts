@@ -2,6 +2,7 @@ import type { Core } from "../core.js";
 import { PRIORITY } from "../core.js";
 import { IndexNotReadyError } from "../errors.js";
 import type { ReindexState, VectorSpace } from "../store/store.js";
+import { reportProgress, type OnProgress } from "../config/progress.js";
 import { holdOwner, newOwner, ownerAlive, releaseOwner, REINDEX_LEASE_MS } from "./reindex-lease.js";
 
 const BATCH = 128;
@@ -33,7 +34,7 @@ class LeaseLost extends Error {}
  * are picked up before the switch; the switch to the new model (the index model retrieval reads) happens in one
  * transaction at the end.
  */
-export async function startReindex(core: Core): Promise<void> {
+export async function startReindex(core: Core, onProgress?: OnProgress): Promise<void> {
   const owner = ownerOf(core);
   core.invalidateSettings();
   const target = core.models().embedding;
@@ -56,7 +57,7 @@ export async function startReindex(core: Core): Promise<void> {
   core.queue.defer(
     async () => {
       try {
-        await run(core, owner, job.target, job.from);
+        await run(core, owner, job.target, job.from, onProgress);
       } catch (error) {
         if (error instanceof LeaseLost) {
           core.logger.warn("Reindex taken over by another instance (this one missed its lease); stopping here", { model: job.target });
@@ -73,7 +74,7 @@ export async function startReindex(core: Core): Promise<void> {
   );
 }
 
-async function run(core: Core, owner: string, target: string, from: string): Promise<void> {
+async function run(core: Core, owner: string, target: string, from: string, onProgress?: OnProgress): Promise<void> {
   const embedder = core.embedder(target);
   const { store } = core;
   // A batch may take longer than the lease (a slow provider, retries): the heartbeat does not wait for it.
@@ -95,6 +96,9 @@ async function run(core: Core, owner: string, target: string, from: string): Pro
         // store tells the vector index of them after the commit.
         const written = await store.writeReindexBatch({ owner, space, model: target, rows: rows.map((row, n) => ({ id: row.id, vector: vectors[n]! })), now: core.now() });
         if (!written) throw new LeaseLost();
+        core.invalidateSettings();
+        const state = core.settings().reindex;
+        reportProgress(onProgress, { phase: "reindex", done: state.done, total: Math.max(state.done, state.total) }, core.logger);
       }
       if (batchCount === 0) break;
       // Yield between batches so that synchronous work (recall, ingest) keeps its latency.

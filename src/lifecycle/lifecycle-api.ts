@@ -36,8 +36,10 @@ export function createLifecycleApi(core: Core, access: Access, guard: (method: s
       return core.queue.track(core.store.withSweepLock("decay", () => decaySweep(core, actorOf(call))).then(result));
     },
     /**
-     * Expires records whose `expires_at` has passed: out of every read path, the ANN and full-text indexes,
-     * and the response cache. Batched so that recall keeps answering while a large sweep runs.
+     * Expires records whose `expires_at` has passed, and context and knowledge records whose importance has
+     * decayed below the floor (lifecycle/survival.ts), and erases them (store/erase.ts): out of every read
+     * path, index and cached answer, their words gone, a tombstone left; turns whose passage died with them
+     * lose their words too. Batched so that recall keeps answering while a large sweep runs.
      */
     async expire(ctx?: CallContext): Promise<SweepResult> {
       const call = authorize(ctx, "lifecycle.expire");

@@ -1,7 +1,7 @@
 import type { Core } from "../core.js";
 import { PRIORITY } from "../core.js";
 import { ProviderError, SpectronError } from "../errors.js";
-import { extractionPrompt } from "../models/prompts/extraction.js";
+import { extractionPrompt, type ExtractedFact } from "../models/prompts/extraction.js";
 import { toId } from "../store/ids.js";
 import { parseScopeKey } from "../store/scope.js";
 import type { Outcome, TurnRow } from "../store/store.js";
@@ -72,6 +72,23 @@ export async function extractTurn(core: Core, turn: TurnRow, signal?: AbortSigna
       : new ProviderError(core.models().extraction, `Extraction failed: ${String((error as Error)?.message ?? error)}`, undefined, true);
   }
 
+  const result = await commitExtraction(core, turn, facts, vectors, embeddingModel, provenance);
+  await core.drainIfBacklogged("records", embeddingModel);
+  return result;
+}
+
+/**
+ * Reconciles one turn's extracted facts (its vectors made by `embeddingModel`) and marks it extracted, in one
+ * transaction of the store; schedules the background pass. Shared by single and batch ingest (ingest-batch.ts).
+ */
+export async function commitExtraction(
+  core: Core,
+  turn: TurnRow,
+  facts: readonly ExtractedFact[],
+  vectors: readonly Float32Array[],
+  embeddingModel: string,
+  provenance: Record<string, unknown>,
+): Promise<IngestResult> {
   const result = await core.store.extractTurn(turn.id, {
     scope: parseScopeKey(turn.scope_key),
     scopeKey: turn.scope_key,
@@ -86,7 +103,6 @@ export async function extractTurn(core: Core, turn: TurnRow, signal?: AbortSigna
     metadata: turn.metadata ? (JSON.parse(turn.metadata) as Record<string, unknown>) : undefined,
   });
   if (!result) return extractedElsewhere(core, turn);
-  await core.drainIfBacklogged("records", embeddingModel);
   scheduleReflection(
     core,
     result.outcomes.filter((o) => o.outcome === "created").map((o) => o.record.id),

@@ -6,7 +6,7 @@ import { scopeKey, type Scope } from "../store/scope.js";
 import type { Outcome, TraceActor } from "../store/store.js";
 import { toPublicRecord, type MemoryRecord } from "../state/public-record.js";
 import { retrieve } from "./recall/hybrid.js";
-import { promptRecords, reinforce, retrievalTraceWrite } from "./recall/recall.js";
+import { promptRecords, reinforceUsed, retrievalTraceWrite } from "./recall/recall.js";
 
 export interface ReflectResult {
   answer: string;
@@ -69,11 +69,13 @@ export async function reflect(core: Core, req: ReflectRequest): Promise<ReflectR
     response: {
       actor: req.actor,
       scopeKey: key,
+      used,
       payload: {
         message: req.query,
         kind: "reflect",
         prompt: synthesisPrompt.render(input),
         answer: synthesis.value.answer,
+        used: used.map((id) => toId("record", id)),
         insights: insights.map((i) => i.text),
         tokens: { input: qu.usage.inputTokens + synthesis.usage.inputTokens, output: qu.usage.outputTokens + synthesis.usage.outputTokens },
         cost_usd: qu.usage.costUsd + synthesis.usage.costUsd,
@@ -112,7 +114,7 @@ export async function reflect(core: Core, req: ReflectRequest): Promise<ReflectR
   const traceId = responseTraceId;
   return {
     answer: synthesis.value.answer,
-    records: await reinforce(core, retrieval.records.map((r) => r.id)),
+    records: await reinforceUsed(core, retrieval.records, used),
     insights: (written?.outcomes ?? []).map(({ record, outcome }) => ({ ...toPublicRecord(record), outcome })),
     traceId: toId("trace", traceId),
   };

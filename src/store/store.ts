@@ -154,12 +154,15 @@ export interface RetrievalTraceWrite {
   /** Record ids returned (a `returned` edge each), chunk ids returned, runners-up (`considered`, weighted). */
   returned: readonly number[];
   returnedChunks: readonly number[];
+  /** Turns whose passages were returned (`returned` edges to them); the engine adds `about` edges to the entities of the returned records. */
+  returnedTurns?: readonly number[];
   considered: readonly Scored[];
 }
 
 export interface AnswerWrite {
   retrieval: RetrievalTraceWrite;
-  response: { actor: TraceActor; scopeKey: string; payload: Record<string, unknown> };
+  /** `used`: the records the answer used (a `used` edge each). */
+  response: { actor: TraceActor; scopeKey: string; payload: Record<string, unknown>; used?: readonly number[] };
   /** The query row and vector (tier 2 and feedback read them). */
   query: { text: string; norm: string; model: string; vector: Float32Array };
   /** Cache entry to add; absent when the answer must not be cached. */
@@ -176,12 +179,15 @@ export interface ReuseWrite {
   cited: readonly number[];
   /** Records to reinforce (importance × REINFORCEMENT, capped at 1). */
   reinforce: readonly number[];
+  /** The reinforced records were used in an answer: their lives are extended too (lifecycle/survival.ts). */
+  extendLife?: boolean;
   now: number;
 }
 
 export interface ReflectionWrite {
   retrieval: RetrievalTraceWrite;
-  response: { actor: TraceActor; scopeKey: string; payload: Record<string, unknown> };
+  /** `used`: the records the synthesis used (a `used` edge each). */
+  response: { actor: TraceActor; scopeKey: string; payload: Record<string, unknown>; used?: readonly number[] };
   /** Insights to reconcile as observations; their decision trace is linked `produced_decision`. */
   insights?: Omit<FactsWrite, "parentTrace" | "source">;
   now: number;
@@ -239,6 +245,10 @@ export interface SweepStep {
   changed: number;
   /** `expire`: cache entries evicted. */
   evicted?: number;
+  /** `expire`: records expired for importance below the floor, traces cut, turns whose words were erased. */
+  belowFloor?: number;
+  cutTraces?: number;
+  erasedPassages?: number;
   /** No more to do. */
   done: boolean;
 }
@@ -270,6 +280,8 @@ export interface Store {
   // Turns
   /** Stores a turn as `pending`, findable as a passage until `passageExpiresAt`; returns it. */
   storeTurn(turn: Omit<TurnRow, "id" | "status" | "attempts" | "error" | "updated_at">, passageExpiresAt: number | null): Promise<TurnRow>;
+  /** Several turns stored together, in one transaction (batch ingest); in order. */
+  storeTurns(turns: readonly { turn: Omit<TurnRow, "id" | "status" | "attempts" | "error" | "updated_at">; passageExpiresAt: number | null }[]): Promise<TurnRow[]>;
   /** One turn, or undefined. */
   getTurn(id: number): Promise<TurnRow | undefined>;
   /** Turns, oldest first, by status and scope keys, after an id. */
@@ -295,7 +307,12 @@ export interface Store {
   /** Forgets a record: text out, tombstone trace, edges, cache evicted, vector removed. Returns the record after. */
   forgetRecord(id: number, actor: TraceActor, now: number): Promise<RecordRow>;
   /** importance × factor (capped at 1) and last access = now, for each id; returns the records after. */
-  reinforce(ids: readonly number[], factor: number, now: number): Promise<RecordRow[]>;
+  /** Every scope key holding a record in this Context (any status). */
+  recordScopeKeys(): Promise<string[]>;
+  /** Visible records of one kind, most important first (query-type dispatch reads them first). */
+  recordsOfKind(filter: RecordFilter, kind: RecordRow["kind"], limit: number): Promise<RecordRow[]>;
+  /** `extendLife`: the records were used in an answer, their lives extended too (lifecycle/survival.ts). */
+  reinforce(ids: readonly number[], factor: number, now: number, options?: { extendLife?: boolean }): Promise<RecordRow[]>;
   /** The subset of `scopeKeys` holding any record (cache keys depend on it). */
   populatedScopeKeys(scopeKeys: readonly string[]): Promise<string[]>;
   /** Entity names linked to each record. */
@@ -335,7 +352,7 @@ export interface Store {
   /** A tier-1/2 reuse or `fact:` lookup: response trace, edges, reinforcement (GROUPED). Returns the trace id and the records as reinforced. */
   writeReuse(write: ReuseWrite): Promise<{ traceId: number; records: RecordRow[] }>;
   /** A ranked read (query, search): its retrieval trace and the reinforcement of what it returned (GROUPED). */
-  writeRankedRead(write: { retrieval: RetrievalTraceWrite; reinforce: readonly number[]; now: number }): Promise<RecordRow[]>;
+  writeRankedRead(write: { retrieval: RetrievalTraceWrite; reinforce: readonly number[]; extendLife?: boolean; now: number }): Promise<RecordRow[]>;
   /** Reflect: traces, edges, and the insights reconciled, in one transaction. */
   writeReflection(write: ReflectionWrite): Promise<{ responseTraceId: number; written: FactsWritten | undefined }>;
   /** Commits the grouped writes of reads now (before close, or before another process must see them). */

@@ -8,8 +8,7 @@ import type { Retrieval } from "./hybrid.js";
  * `entitiesOf` adds the names each record is linked to (the local composer checks them against the question's).
  */
 export function promptRecords(retrieval: Retrieval, now: number, entitiesOf?: (recordId: number) => string[]): ResponseInput["records"][number][] {
-  return [
-    ...retrieval.records.map((r) => ({
+  const records = retrieval.records.map((r) => ({
       id: toId("record", r.id),
       text: r.text,
       kind: r.kind,
@@ -19,8 +18,8 @@ export function promptRecords(retrieval: Retrieval, now: number, entitiesOf?: (r
       value: r.value,
       created_at: iso(r.created_at),
       ...(entitiesOf ? { entities: entitiesOf(r.id) } : {}),
-    })),
-    ...retrieval.chunks.map(({ row }) => ({
+    }));
+  const chunks = retrieval.chunks.map(({ row }) => ({
       id: toId("chunk", row.id),
       text: row.text,
       kind: "chunk",
@@ -29,7 +28,8 @@ export function promptRecords(retrieval: Retrieval, now: number, entitiesOf?: (r
       attribute: null,
       value: null,
       created_at: iso(now),
-    })),
-  ];
+    }));
+  // Query-type dispatch (dispatch.ts): a question about documents reads them first.
+  return retrieval.chunksFirst ? [...chunks, ...records] : [...records, ...chunks];
 }
 

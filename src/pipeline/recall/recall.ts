@@ -3,13 +3,12 @@ import { REINFORCEMENT } from "../../config/defaults.js";
 import type { QueryUnderstanding } from "../../models/prompts/query-understanding.js";
 import { responsePrompt } from "../../models/prompts/response.js";
 import type { ModelUsage } from "../../models/types.js";
-import { toId } from "../../store/ids.js";
+import { toId, tryParseId } from "../../store/ids.js";
 import { scopeKey } from "../../store/scope.js";
-import type { RetrievalTraceWrite, TraceActor } from "../../store/store.js";
+import type { RecordRow, RetrievalTraceWrite, TraceActor } from "../../store/store.js";
 import { toPublicRecord, type MemoryRecord } from "../../state/public-record.js";
 import { recordTopics } from "../reconcile.js";
 import { retrieve, round, type Retrieval } from "./hybrid.js";
-import { NO_ANSWER } from "../../models/local/composer.js";
 import { normalizeQuery } from "./normalize.js";
 import { promptRecords } from "./prompt-records.js";
 import { publicChunk } from "./public-chunk.js";
@@ -83,11 +82,12 @@ async function answer(core: Core, req: RecallRequest, norm: string): Promise<Rec
   });
 
   const entities = await core.store.entityNames(retrieval.records.map((r) => r.id));
-  const responseInput = { query: req.query, records: promptRecords(retrieval, now, (id) => entities.get(id) ?? []) };
+  const responseInput = { query: req.query, type: qu.value.type, records: promptRecords(retrieval, now, (id) => entities.get(id) ?? []) };
   const response = await core.model("response").generate(responsePrompt, responseInput, signalOpt(req.signal));
   core.recordUsage("response", response.usage);
 
-  const traceId = await writeTier3(core, req, key, norm, signature, vector, embedder.id, qu.value, retrieval, entities, qu.fallback, {
+  const used = usedOf(response.value.used, retrieval);
+  const traceId = await writeTier3(core, req, key, norm, signature, vector, embedder.id, qu.value, retrieval, entities, qu.fallback, used, {
     answer: response.value.answer,
     prompt: responsePrompt.render(responseInput),
     usage: { query_understanding: qu.usage, response: response.usage },
@@ -97,7 +97,7 @@ async function answer(core: Core, req: RecallRequest, norm: string): Promise<Rec
     answer: response.value.answer,
     tier: 3,
     cached: false,
-    records: await reinforce(core, retrieval.records.map((r) => r.id)),
+    records: await reinforceUsed(core, retrieval.records, used.records),
     chunks: retrieval.chunks.map(({ row }) => publicChunk(row)),
     traceId: toId("trace", traceId),
   };
@@ -116,18 +116,19 @@ async function writeTier3(
   retrieval: Retrieval,
   entities: ReadonlyMap<number, string[]>,
   fallback: UnderstandingFallback | undefined,
+  used: UsedSet,
   response: { answer: string; prompt: string; usage: Record<string, ModelUsage>; latencyMs: number },
 ): Promise<number> {
-  const returned = retrieval.records.map((r) => r.id);
   const usages = Object.values(response.usage);
-  // An answer from no records would never be invalidated by a cited fact changing: do not cache it. Nor a
-  // "don't know": the records it was given did not answer, so no change to them would evict it when the
-  // answer is stated later.
-  const cacheable = (returned.length > 0 || retrieval.chunks.length > 0) && response.answer !== NO_ANSWER;
+  // The cached answer depends on what it used, nothing else: a change to a record it was shown but did not use
+  // does not evict it. An answer that used nothing (a "don't know", or one from no record) is not cached: no
+  // change to a record would ever evict it when the answer is stated later.
+  const cacheable = used.records.length > 0 || used.chunks.length > 0;
   const topics = new Set<string>();
   if (cacheable) {
     for (const s of understanding.subjects) for (const a of understanding.attributes) topics.add(`attr:${s}/${a}`);
-    for (const row of retrieval.records) recordTopics(row, entities.get(row.id) ?? []).forEach((t) => topics.add(t));
+    const usedRows = retrieval.records.filter((r) => used.records.includes(r.id));
+    for (const row of usedRows) recordTopics(row, entities.get(row.id) ?? []).forEach((t) => topics.add(t));
   }
   const { responseTraceId } = await core.store.writeAnswer({
     retrieval: retrievalTraceWrite(req.actor, key, req.query, understanding, retrieval, {
@@ -137,10 +138,12 @@ async function writeTier3(
     response: {
       actor: req.actor,
       scopeKey: key,
+      used: used.records,
       payload: {
         message: req.query,
         prompt: response.prompt,
         answer: response.answer,
+        used: [...used.records.map((id) => toId("record", id)), ...used.chunks.map((id) => toId("chunk", id))],
         tier: 3,
         cached: false,
         tokens: { input: usages.reduce((s, u) => s + u.inputTokens, 0), output: usages.reduce((s, u) => s + u.outputTokens, 0) },
@@ -157,15 +160,35 @@ async function writeTier3(
             scopeKey: req.cacheKey,
             signature,
             answer: response.answer,
-            deps: returned,
+            deps: used.records,
             topics: [...topics],
-            chunkDeps: retrieval.chunks.map((c) => c.row.id),
+            chunkDeps: used.chunks,
           },
         }
       : {}),
     now: core.now(),
   });
   return responseTraceId;
+}
+
+/** The records and document chunks an answer used: the response model's `used` ids that it was given. */
+export interface UsedSet {
+  records: number[];
+  chunks: number[];
+}
+
+/** The model's `used` list kept to the ids it was shown (a model may invent or repeat ids), in its order. */
+export function usedOf(used: readonly string[], retrieval: Retrieval): UsedSet {
+  const records = new Set(retrieval.records.map((r) => r.id));
+  const chunks = new Set(retrieval.chunks.map((c) => c.row.id));
+  const out: UsedSet = { records: [], chunks: [] };
+  for (const id of new Set(used)) {
+    const record = tryParseId("record", id);
+    if (record !== undefined && records.has(record)) out.records.push(record);
+    const chunk = tryParseId("chunk", id);
+    if (chunk !== undefined && chunks.has(chunk)) out.chunks.push(chunk);
+  }
+  return out;
 }
 
 /**
@@ -202,6 +225,9 @@ export function retrievalTraceWrite(
     },
     returned,
     returnedChunks: retrieval.chunks.map((c) => c.row.id),
+    // The graph the spec draws: a retrieval reaches the passages it found (and the engine adds the entities its
+    // records are about).
+    returnedTurns: retrieval.results.flatMap((r) => (r.kind === "passage" ? [r.passage.id] : [])),
     considered: retrieval.fused.filter((c) => !returned.includes(c.id)).slice(0, Math.max(returned.length, 1)),
   };
 }
@@ -212,7 +238,19 @@ function mapIds(candidates: Retrieval["candidates"]) {
   );
 }
 
-/** Every record returned to a caller: importance × 1.1, capped at 1.0. Returns them as callers see them. */
+/**
+ * Reinforces records an answer used: importance × 1.1, capped at 1.0, and a context fact's life extended
+ * (lifecycle/survival.ts). Returns them as callers see them.
+ */
 export async function reinforce(core: Core, ids: readonly number[]): Promise<MemoryRecord[]> {
-  return (await core.store.reinforce(ids, REINFORCEMENT, core.now())).map(toPublicRecord);
+  return (await core.store.reinforce(ids, REINFORCEMENT, core.now(), { extendLife: true })).map(toPublicRecord);
+}
+
+/**
+ * The records an answer was given, as callers see them: those it used reinforced (and living longer for it,
+ * see `reinforce`), the rest as they stand.
+ */
+export async function reinforceUsed(core: Core, given: readonly RecordRow[], used: readonly number[]): Promise<MemoryRecord[]> {
+  const reinforced = new Map((await reinforce(core, used)).map((r) => [r.id, r]));
+  return given.map((r) => reinforced.get(toId("record", r.id)) ?? toPublicRecord(r));
 }

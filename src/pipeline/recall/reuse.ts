@@ -33,6 +33,7 @@ export async function reuse(
     reusedFrom: entry.response_trace_id,
     cited: [],
     reinforce: cited.deps,
+    extendLife: true,
     now,
   });
   return {
@@ -55,12 +56,14 @@ export function reusePayload(
   tier: 1 | 2,
   similarity: number | undefined,
 ): Record<string, unknown> {
+  // The spec's shape of a cache hit: { query, tier, cached, similarity, response } (similarity 1 at tier 1:
+  // the same words; null for a `fact:<id>` lookup, which matches no earlier question).
   return {
-    message: req.query,
-    answer,
+    query: req.query,
     tier,
     cached: !!entry,
-    ...(similarity !== undefined ? { similarity } : {}),
+    similarity: entry ? (similarity ?? 1) : null,
+    response: answer,
     ...(entry ? { reused_from: toId("trace", entry.response_trace_id) } : {}),
     records: deps.map((id) => toId("record", id)),
     tokens: { input: 0, output: 0 },

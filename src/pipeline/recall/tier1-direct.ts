@@ -21,6 +21,7 @@ export async function directLookup(core: Core, req: RecallRequest, key: string, 
       payload: reusePayload(req, answer, ids, undefined, 1, undefined),
       cited: ids,
       reinforce: ids,
+      extendLife: true,
       now,
     });
     return { answer, tier: 1, cached: false, records: records.map(toPublicRecord), chunks: [], traceId: toId("trace", traceId) };

@@ -1,9 +1,9 @@
 import { sql, sqlPluck } from "../database.js";
-import { evictByRecords } from "../cache.js";
 import { readContext, updateContext, type ReindexState } from "../contexts.js";
 import { live } from "../records.js";
 import { insertTrace } from "../traces.js";
-import { deleteVector, putVector } from "../vectors.js";
+import { putVector } from "../vectors.js";
+import { eraseDeadPassages, eraseRecords, sourceTurnIds } from "../erase.js";
 import type { SweepStep, TraceActor, VectorSpace } from "../store.js";
 import type { WriteParts } from "./read-writes.js";
 
@@ -24,20 +24,41 @@ export function decayRange(p: WriteParts, from: number, to: number, factors: { c
   return p.writer.transaction(() => statement.run(factors.context, factors.knowledge, now, now, p.context, from, to, now).changes);
 }
 
-/** Expires up to `batch` records past their `expires_at`: status and history, vector, cited cache entries. */
-export function expireBatch(p: WriteParts, batch: number, now: number): SweepStep {
+/**
+ * Expires up to `batch` records past their `expires_at`, or decayed below the importance floor (identity never:
+ * lifecycle/survival.ts), and erases them (store/erase.ts): status and history, words, vector, entity links,
+ * cited cache entries, quoting traces cut. Turns whose passage died with them lose their words too; at the
+ * sweep's last step (`withoutFacts`), so do turns that never had a fact and outlived their TTL.
+ */
+export function expireBatch(p: WriteParts, batch: number, now: number, floor: { sql: string; value: number }): SweepStep {
   return p.writer.transaction(() => {
     const rows = sql(
       p.db,
-      `SELECT id, embedding_model FROM records WHERE context = ? AND expires_at IS NOT NULL AND expires_at <= ? AND ${live()} LIMIT ?`,
-    ).all(p.context, now, batch) as { id: number; embedding_model: string | null }[];
-    const mark = sql(p.db, "UPDATE records SET status = 'expired', updated_at = ?, history = json_insert(history, '$[#]', json(?)) WHERE id = ?");
+      `SELECT id, importance, memory_category FROM records WHERE context = ? AND ${live()}
+         AND ((expires_at IS NOT NULL AND expires_at <= ?) OR ${floor.sql}) LIMIT ?`,
+    ).all(p.context, now, floor.value, batch) as { id: number; importance: number; memory_category: string }[];
+    const mark = sql(
+      p.db,
+      "UPDATE records SET status = 'expired', updated_at = ?, expires_at = MIN(COALESCE(expires_at, ?), ?), history = json_insert(history, '$[#]', json(?)) WHERE id = ?",
+    );
+    let belowFloor = 0;
     for (const row of rows) {
-      mark.run(now, JSON.stringify({ at: now, event: "expired" }), row.id);
-      if (row.embedding_model) deleteVector(p.db, p.context, "records", row.embedding_model, row.id);
+      const faded = row.memory_category !== "identity" && row.importance < floor.value;
+      if (faded) belowFloor++;
+      mark.run(now, now, now, JSON.stringify({ at: now, event: "expired", ...(faded ? { detail: "importance below floor" } : {}) }), row.id);
     }
-    const evicted = evictByRecords(p.db, rows.map((r) => r.id)).length;
-    return { changed: rows.length, evicted, done: rows.length < batch };
+    const ids = rows.map((r) => r.id);
+    const erasure = eraseRecords(p.db, p.context, ids, now);
+    const last = rows.length < batch;
+    const passages = eraseDeadPassages(p.db, p.context, sourceTurnIds(p.db, p.context, ids), now, last ? batch * 5 : 0);
+    return {
+      changed: rows.length,
+      evicted: erasure.evictedCacheEntries,
+      belowFloor,
+      cutTraces: erasure.cutTraces,
+      erasedPassages: passages,
+      done: last,
+    };
   });
 }
 

@@ -1,6 +1,6 @@
 import { sql } from "../database.js";
 import { insertCacheEntry } from "../cache.js";
-import { addEdge } from "../graph.js";
+import { addEdge, entityIdsOfRecords } from "../graph.js";
 import { getRecords, type RecordRow } from "../records.js";
 import { insertTrace } from "../traces.js";
 import { putVector } from "../vectors.js";
@@ -26,6 +26,9 @@ export function writeRetrievalTrace(p: WriteParts, t: RetrievalTraceWrite, now: 
   for (const c of t.considered) addEdge(db, context, { type: "trace", id }, "considered", { type: "record", id: c.id }, now, c.score);
   for (const r of t.returned) addEdge(db, context, { type: "trace", id }, "returned", { type: "record", id: r }, now);
   for (const c of t.returnedChunks) addEdge(db, context, { type: "trace", id }, "returned", { type: "chunk", id: c }, now);
+  // The graph the spec draws: a retrieval reaches the entities its records are about and the passages it found.
+  for (const e of entityIdsOfRecords(db, t.returned)) addEdge(db, context, { type: "trace", id }, "about", { type: "entity", id: e }, now);
+  for (const turn of t.returnedTurns ?? []) addEdge(db, context, { type: "trace", id }, "returned", { type: "turn", id: turn }, now);
   return id;
 }
 
@@ -33,6 +36,8 @@ function writeResponse(p: WriteParts, response: AnswerWrite["response"], retriev
   const { db, context } = p;
   const id = insertTrace(db, context, "response_trace", response.actor, response.scopeKey, response.payload, now);
   addEdge(db, context, { type: "trace", id }, "used_retrieval", { type: "trace", id: retrievalTrace }, now);
+  addEdge(db, context, { type: "trace", id: retrievalTrace }, "parent_trace", { type: "trace", id }, now);
+  for (const r of response.used ?? []) addEdge(db, context, { type: "trace", id }, "used", { type: "record", id: r }, now);
   if (response.actor.session) addEdge(db, context, { type: "trace", id }, "parent_session", { type: "session", id: response.actor.session }, now);
   return id;
 }
@@ -62,8 +67,8 @@ export function writeAnswer(p: WriteParts, w: AnswerWrite): { responseTraceId: n
 }
 
 /** Records as a read returns them: read now, shown with the reinforcements pending in the group. */
-function reinforcedInGroup(p: WriteParts, ids: readonly number[], now: number): RecordRow[] {
-  const pending = p.writer.reinforceLater(ids, now);
+function reinforcedInGroup(p: WriteParts, ids: readonly number[], now: number, extendLife = false): RecordRow[] {
+  const pending = p.writer.reinforceLater(ids, now, extendLife);
   return getRecords(p.db, p.context, ids).map((row) => ({
     ...row,
     importance: Math.min(1, row.importance * p.writer.factor ** pending.get(row.id)!),
@@ -81,15 +86,15 @@ export function writeReuse(p: WriteParts, w: ReuseWrite): { traceId: number; rec
     if (w.reusedFrom !== undefined) addEdge(db, context, { type: "trace", id: traceId }, "reused_from", { type: "trace", id: w.reusedFrom }, w.now);
     for (const id of w.cited) addEdge(db, context, { type: "trace", id: traceId }, "cited", { type: "record", id }, w.now);
     if (w.actor.session) addEdge(db, context, { type: "trace", id: traceId }, "parent_session", { type: "session", id: w.actor.session }, w.now);
-    return { traceId, records: reinforcedInGroup(p, w.reinforce, w.now) };
+    return { traceId, records: reinforcedInGroup(p, w.reinforce, w.now, w.extendLife ?? false) };
   });
 }
 
 /** A ranked read's retrieval trace and the reinforcement of what it returned, group-committed. */
-export function writeRankedRead(p: WriteParts, w: { retrieval: RetrievalTraceWrite; reinforce: readonly number[]; now: number }): RecordRow[] {
+export function writeRankedRead(p: WriteParts, w: { retrieval: RetrievalTraceWrite; reinforce: readonly number[]; extendLife?: boolean; now: number }): RecordRow[] {
   return p.writer.groupWrite(() => {
     writeRetrievalTrace(p, w.retrieval, w.now);
-    return reinforcedInGroup(p, w.reinforce, w.now);
+    return reinforcedInGroup(p, w.reinforce, w.now, w.extendLife ?? false);
   });
 }
 

@@ -1,3 +1,4 @@
+import { BELOW_FLOOR, IMPORTANCE_FLOOR, extendLives } from "../../lifecycle/survival.js";
 import type { Logger } from "../../config/schemas.js";
 import { REINFORCEMENT } from "../../config/defaults.js";
 import { SpectronError } from "../../errors.js";
@@ -17,12 +18,12 @@ import {
 import { addEdge, edgesFrom, edgesTo, entityNamesOf } from "../graph.js";
 import { parseId, toId } from "../ids.js";
 import { countPassageFacts, getLivePassages, setPassageExpiry } from "../passages.js";
-import { appendHistory, getRecord, getRecords, live, populatedScopeKeys, reinforceRecords, updateRecord, type RecordRow } from "../records.js";
+import { appendHistory, getRecord, getRecords, visibleOfKind, live, populatedScopeKeys, reinforceRecords, updateRecord, type RecordRow } from "../records.js";
 import { sourceTrust } from "../sources.js";
+import { eraseRecords } from "../erase.js";
 import { extractionOfTurn, getTrace, insertTrace, listTraces, updateTracePayload } from "../traces.js";
 import { getTurn, insertTurn, listTurns, markAttemptFailed, markTurn } from "../turns.js";
 import { deleteVector, getVector, putVector } from "../vectors.js";
-import { evictByRecords } from "../cache.js";
 import { applyReflection } from "../../pipeline/reconcile.js";
 import type * as S from "../store.js";
 import { cacheByQuery, cacheBySimilarity, cacheEntryUsable, feedbackBoosts } from "./answer-reads.js";
@@ -74,6 +75,7 @@ export class SqliteStore implements S.Store {
     this.indexes = new VectorIndexes(this.db, context, path, logger);
     this.writer = new Writer(this.db, this.indexes, logger, REINFORCEMENT);
     this.parts = { db: this.db, context, indexes: this.indexes, writer: this.writer };
+    this.writer.extendLives = (ids, now) => extendLives(this.db, this.settingsSync().retention, getRecords(this.db, context, ids), now);
   }
 
   private emit(change: S.StoreChange): void {
@@ -158,6 +160,17 @@ export class SqliteStore implements S.Store {
     return getTurn(this.db, this.context, id)!;
   }
 
+  async storeTurns(turns: readonly { turn: Omit<S.TurnRow, "id" | "status" | "attempts" | "error" | "updated_at">; passageExpiresAt: number | null }[]): Promise<S.TurnRow[]> {
+    const ids = this.writer.transaction(() =>
+      turns.map(({ turn, passageExpiresAt }) => {
+        const id = insertTurn(this.db, turn);
+        setPassageExpiry(this.db, id, passageExpiresAt);
+        return id;
+      }),
+    );
+    return ids.map((id) => getTurn(this.db, this.context, id)!);
+  }
+
   async getTurn(id: number): Promise<S.TurnRow | undefined> {
     return getTurn(this.db, this.context, id);
   }
@@ -235,22 +248,34 @@ export class SqliteStore implements S.Store {
     const { db, context } = this;
     this.writer.transaction(() => {
       const row = getRecord(db, context, id)!;
+      // The decision trace names the record, never its words: erasure would only have to cut them again.
       const traceId = insertTrace(db, context, "decision_trace", actor, row.scope_key, {
         source: { kind: "forget", id: null },
-        outcomes: [{ record_id: toId("record", row.id), outcome: "forgotten", text: row.text }],
+        outcomes: [{ record_id: toId("record", row.id), outcome: "forgotten" }],
       }, now);
       updateRecord(db, row.id, { status: "forgotten", updated_at: now, history: appendHistory(row, { at: now, event: "forgotten", trace: traceId }) });
-      // The text leaves the record (and, through the FTS trigger, the full-text index); id and history stay.
-      sql(db, "UPDATE records SET text = '[forgotten]', norm_text = '' WHERE id = ?").run(row.id);
       addEdge(db, context, { type: "trace", id: traceId }, "forgot", { type: "record", id: row.id }, now);
-      evictByRecords(db, [row.id]);
-      if (row.embedding_model) deleteVector(db, context, "records", row.embedding_model, row.id);
+      // Its words go, and those of the turn it was extracted from (store/erase.ts); the vector deletions reach the
+      // ANN index from the writer after the commit.
+      eraseRecords(db, context, [row.id], now, { turns: true });
     });
     return getRecord(db, context, id)!;
   }
 
-  async reinforce(ids: readonly number[], factor: number, now: number): Promise<RecordRow[]> {
-    return this.writer.transaction(() => reinforceRecords(this.db, this.context, ids, factor, now));
+  async recordScopeKeys(): Promise<string[]> {
+    return sqlPluck(this.db, "SELECT DISTINCT scope_key FROM records WHERE context = ?").all(this.context) as string[];
+  }
+
+  async recordsOfKind(filter: S.RecordFilter, kind: RecordRow["kind"], limit: number): Promise<RecordRow[]> {
+    return this.writer.withPendingReinforcement(visibleOfKind(this.db, toVisible(this.context, filter), kind, limit));
+  }
+
+  async reinforce(ids: readonly number[], factor: number, now: number, options: { extendLife?: boolean } = {}): Promise<RecordRow[]> {
+    return this.writer.transaction(() => {
+      const rows = reinforceRecords(this.db, this.context, ids, factor, now);
+      if (options.extendLife) extendLives(this.db, this.settingsSync().retention, rows, now);
+      return rows;
+    });
   }
 
   async populatedScopeKeys(scopeKeys: readonly string[]): Promise<string[]> {
@@ -326,7 +351,7 @@ export class SqliteStore implements S.Store {
     return writeReuse(this.parts, write);
   }
 
-  async writeRankedRead(write: { retrieval: S.RetrievalTraceWrite; reinforce: readonly number[]; now: number }): Promise<RecordRow[]> {
+  async writeRankedRead(write: { retrieval: S.RetrievalTraceWrite; reinforce: readonly number[]; extendLife?: boolean; now: number }): Promise<RecordRow[]> {
     return writeRankedRead(this.parts, write);
   }
 
@@ -442,8 +467,9 @@ export class SqliteStore implements S.Store {
   }
 
   async expireBatch(batch: number, now: number): Promise<S.SweepStep> {
-    return maintenance.expireBatch(this.parts, batch, now);
+    return maintenance.expireBatch(this.parts, batch, now, { sql: BELOW_FLOOR, value: IMPORTANCE_FLOOR });
   }
+
 
   async finishSweep(input: { actor: S.TraceActor; payload: Record<string, unknown>; lastDecayAt?: number; now: number }): Promise<number> {
     const id = maintenance.finishSweep(this.parts, input);

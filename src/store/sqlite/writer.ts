@@ -27,7 +27,9 @@ export class Writer {
   /** Writes in the open group transaction (see `groupWrite`), or 0 when none is open. */
   private grouped = 0;
   /** Reinforcements made in the open group, written when it commits: record id → how many, and when last. */
-  private readonly reinforcements = new Map<number, { times: number; at: number }>();
+  private readonly reinforcements = new Map<number, { times: number; at: number; extendLife: boolean }>();
+  /** Extends the lives of records answers used (set by the engine: lifecycle/survival.ts with the retention rules). */
+  extendLives: (ids: readonly number[], now: number) => void = () => {};
   private commitScheduled = false;
   /** Vector writes of the open transaction (or group), told to the indexes once it commits. */
   private uncommitted: LoggedVectorWrite[] = [];
@@ -108,14 +110,16 @@ export class Writer {
 
   /**
    * Inside `groupWrite`: counts one reinforcement of each of `ids`, to be written when the group commits.
-   * Returns how many each now has pending, this one included.
+   * `extendLife` (records an answer used) also extends their expiry. Returns how many each now has pending,
+   * this one included.
    */
-  reinforceLater(ids: readonly number[], now: number): Map<number, number> {
+  reinforceLater(ids: readonly number[], now: number, extendLife = false): Map<number, number> {
     const pending = new Map<number, number>();
     for (const id of ids) {
-      const entry = this.reinforcements.get(id) ?? { times: 0, at: now };
+      const entry = this.reinforcements.get(id) ?? { times: 0, at: now, extendLife: false };
       entry.times++;
       entry.at = now;
+      entry.extendLife ||= extendLife;
       this.reinforcements.set(id, entry);
       pending.set(id, entry.times);
     }
@@ -137,6 +141,8 @@ export class Writer {
     if (this.reinforcements.size === 0) return;
     const update = sql(this.db, "UPDATE records SET importance = MIN(1.0, importance * ?), last_accessed_at = ? WHERE id = ?");
     for (const [id, { times, at }] of this.reinforcements) update.run(this.factor ** times, at, id);
+    // Answers' records live longer for being used (lifecycle/survival.ts); a search's are only reinforced.
+    for (const [id, { at, extendLife }] of this.reinforcements) if (extendLife) this.extendLives([id], at);
     this.reinforcements.clear();
   }
 
