@@ -3,7 +3,8 @@ import { readFileSync } from "node:fs";
 
 // `spectron/ai-sdk` is its own entry: only it imports `ai` (an optional peer dependency), so the main entry
 // loads without it.
-const shared: Options = { entry: { index: "src/index.ts", "ai-sdk": "src/integrations/ai-sdk/index.ts" }, sourcemap: true, target: "node20", external: ["ai"] };
+const entries = { index: "src/index.ts", "ai-sdk": "src/integrations/ai-sdk/index.ts" };
+const shared: Options = { entry: entries, sourcemap: true, target: "node20", external: ["ai"] };
 
 const version = (JSON.parse(readFileSync(new URL("./package.json", import.meta.url), "utf8")) as { version: string }).version;
 
@@ -23,7 +24,10 @@ export const cliOptions: Options = {
 export default defineConfig([
   // The declarations are built once (the slow part of a build) and serve both formats: `npm run build` copies
   // index.d.ts to index.d.cts. They import no module of either format (test/package.test.ts).
-  { ...shared, format: ["esm"], clean: true, dts: true },
+  // Each entry's declarations on their own (no shared chunk: a declaration file imports no module, see above).
+  { ...shared, format: ["esm"], clean: true, dts: false },
+  { ...shared, entry: { index: entries.index }, format: ["esm"], dts: { only: true } },
+  { ...shared, entry: { "ai-sdk": entries["ai-sdk"] }, format: ["esm"], dts: { only: true } },
   // p-queue is ESM-only: required from CJS it breaks (`default is not a constructor`), so the CJS build
   // bundles it (DESIGN §9). The ESM build keeps it an ordinary dependency.
   { ...shared, format: ["cjs"], noExternal: ["p-queue", "eventemitter3"] },

@@ -68,8 +68,11 @@ export interface ListeningServer {
 }
 
 export interface SpectronServer {
-  /** The Hono app with every route (requests through it directly are not counted by `close()`: prefer `fetch`). */
-  readonly app: Hono;
+  /**
+   * The Hono app with every route (requests through it directly are not counted by `close()`: prefer `fetch`).
+   * Typed by what it offers, so that the published declarations name no `hono` type.
+   */
+  readonly app: { readonly routes: readonly { method: string; path: string }[]; fetch(request: Request): Response | Promise<Response> };
   /** Handles one request, counted as in flight until its response is returned: hand it to an existing server. */
   fetch(request: Request): Promise<Response>;
   /** The OpenAPI 3.1 document, also served at `GET /api/v1/openapi.json`. */
