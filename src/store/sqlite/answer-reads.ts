@@ -76,7 +76,9 @@ export function feedbackBoosts(
       }[]
     ).map((r) => [r.id, r.retrieval_trace_id]),
   );
-  const returned = sql(db, "SELECT dst_id FROM edges WHERE src_type = 'trace' AND src_id = ? AND kind = 'returned'");
+  // Records only: a retrieval trace also has `returned` edges to chunks and passages (turns), whose ids are
+  // numbers of other tables.
+  const returned = sql(db, "SELECT dst_id FROM edges WHERE src_type = 'trace' AND src_id = ? AND kind = 'returned' AND dst_type = 'record'");
   for (const hit of similar) {
     const trace = traceOf.get(hit.label);
     if (trace === undefined) continue;

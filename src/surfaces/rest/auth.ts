@@ -15,7 +15,14 @@ export const tokenEntrySchema = z.strictObject({
   /** The Contexts this token reaches; every Context the server serves when omitted. */
   contexts: z.array(z.string().regex(CONTEXT_NAME, "a Context name")).min(1).max(1000).optional(),
 });
-export type TokenEntry = z.infer<typeof tokenEntrySchema>;
+/** A bearer token's entry: its SHA-256, the principal it acts as, and optionally the Contexts it reaches. */
+export interface TokenEntry {
+  /** The token's SHA-256 as 64 lowercase hexadecimal digits (`hashToken(token)`): never the token itself. */
+  sha256: string;
+  principal: Principal;
+  /** The Contexts this token reaches; every Context the server serves when omitted. */
+  contexts?: string[] | undefined;
+}
 
 export const tokensFileSchema = z.strictObject({ tokens: z.array(tokenEntrySchema).max(10_000) });
 
@@ -30,7 +37,8 @@ export const authOptionsSchema = z.union(
   ],
   { error: "{ tokens } or { file } (bearer tokens mapped to principals), or false to serve without authentication" },
 );
-export type AuthOptions = z.input<typeof authOptionsSchema>;
+/** `{ tokens }` or `{ file }` (bearer tokens mapped to principals), or `false` to serve without authentication. */
+export type AuthOptions = false | { tokens?: TokenEntry[] | undefined; file?: string | undefined };
 
 /** The SHA-256 of a bearer token, as stored in `tokens[].sha256` and in a tokens file. */
 export function hashToken(token: string): string {
