@@ -1,0 +1,619 @@
+import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
+import pg from "pg";
+import { z } from "zod";
+import { ClosedError, SpectronValidationError } from "../../errors.js";
+import type { ContextSettings, ReindexState } from "../contexts.js";
+import type { RecordRow } from "../records.js";
+import type {
+  ContextInit, ContextPatch, FactsWrite, FactsWritten, NearestQuery, RecordFilter, RecordListFilter, Scored, Store, StoreChange,
+  SweepStep, TraceRow, TurnRow, TurnStatus, VectorHit, VectorSpace,
+} from "../store.js";
+import type { PassageRow } from "../passages.js";
+import type { TraceActor } from "../traces.js";
+import { appendChanges, ChangeFeed } from "./change-feed.js";
+import { one, query, transaction } from "./connection.js";
+import { FollowedIndex } from "./followed-index.js";
+import { migrate } from "./migrations.js";
+import * as records from "./records-sql.js";
+import { evictByRecords, insertTrace, reconcile, type Tx } from "./reconcile-sql.js";
+import { nearestRecords } from "./nearest.js";
+import { enablePgvector, ensureVectorSet, findVectorSet, getVector, type VectorSet } from "./vector-sets.js";
+
+const optionsSchema = z
+  .object({
+    connectionString: z.string().min(1).optional(),
+    pool: z.custom<pg.Pool>((value) => value instanceof pg.Pool, "a pg.Pool").optional(),
+    max: z.number().int().min(2).max(1000).optional(),
+    vectors: z.enum(["auto", "pgvector", "hnswlib"]).optional(),
+  })
+  .strict()
+  .refine((o) => (o.connectionString === undefined) !== (o.pool === undefined), "exactly one of `connectionString` and `pool`");
+
+export interface PostgresStoreOptions {
+  /** `postgres://user:password@host:5432/database`. Give this or `pool`. */
+  connectionString?: string;
+  /** A `pg.Pool` of your own (not closed by Spectron). Give this or `connectionString`. */
+  pool?: pg.Pool;
+  /** Connections in the pool created from `connectionString` (one more is held for LISTEN). @default 10 */
+  max?: number;
+  /**
+   * Where nearest-neighbour search runs: `pgvector` (an HNSW index in PostgreSQL; the extension must be installable),
+   * `hnswlib` (vectors stored in PostgreSQL, searched by an in-process index that follows the change log), or
+   * `auto`: pgvector when `CREATE EXTENSION IF NOT EXISTS vector` succeeds. @default "auto"
+   */
+  vectors?: "auto" | "pgvector" | "hnswlib";
+}
+
+/**
+ * The PostgreSQL engine: one pool per engine, shared by the Contexts opened on it. Several processes (machines)
+ * may open the same database: they see each other's writes through the change log and LISTEN/NOTIFY.
+ *
+ * @example
+ * import { postgresStore } from "spectron/postgres";
+ * const engine = postgresStore({ connectionString: process.env.DATABASE_URL });
+ */
+export function postgresStore(options: PostgresStoreOptions): PostgresEngine {
+  const parsed = optionsSchema.safeParse(options);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new SpectronValidationError(`store.${issue.path.join(".") || "options"}`, issue.message, options);
+  }
+  return new PostgresEngine(parsed.data as PostgresStoreOptions);
+}
+
+export class PostgresEngine {
+  readonly engine = "postgres";
+  private readonly pool: pg.Pool;
+  private readonly ownsPool: boolean;
+  private readonly vectorsOption: "auto" | "pgvector" | "hnswlib";
+  private ready: Promise<boolean> | undefined;
+
+  constructor(options: PostgresStoreOptions) {
+    this.ownsPool = !options.pool;
+    this.pool = options.pool ?? new pg.Pool({ connectionString: options.connectionString, max: options.max ?? 10 });
+    // An idle client's error (the server restarted) must not crash the process; the next query reconnects.
+    if (this.ownsPool) this.pool.on("error", () => undefined);
+    this.vectorsOption = options.vectors ?? "auto";
+  }
+
+  /** Migrates once (shared by every open), and says whether pgvector is used. Cleared on failure: a retry redoes it. */
+  private init(now: number): Promise<boolean> {
+    this.ready ??= (async () => {
+      await migrate(this.pool, now);
+      if (this.vectorsOption === "hnswlib") return false;
+      const available = await enablePgvector(this.pool);
+      if (!available && this.vectorsOption === "pgvector") {
+        throw new SpectronValidationError("store.vectors", "a database where `CREATE EXTENSION vector` succeeds", "pgvector", "Install pgvector on the server, or use `vectors: \"auto\"`.");
+      }
+      return available;
+    })().catch((error: unknown) => {
+      this.ready = undefined;
+      throw error;
+    });
+    return this.ready;
+  }
+
+  /** Opens one Context's store on this database (migrating it first if needed). */
+  async open(context: string, options: { now: () => number; onError?: (error: unknown) => void }): Promise<PostgresStore> {
+    const pgvector = await this.init(options.now());
+    const store = new PostgresStore(this.pool, context, pgvector, options.now, options.onError ?? (() => undefined));
+    await store.start();
+    return store;
+  }
+
+  /** Ends the pool it created (a pool passed in stays open). */
+  async close(): Promise<void> {
+    if (this.ownsPool) await this.pool.end();
+  }
+}
+
+/** Every Store method this engine implements so far (see the report of issue 13 for the rest). */
+type Implemented =
+  | "engine" | "context" | "openContext" | "settings" | "updateSettings"
+  | "storeTurn" | "getTurn" | "listTurns" | "failTurnAttempt" | "extractTurn"
+  | "getRecord" | "getRecords" | "listRecords" | "writeFacts" | "reinforce" | "populatedScopeKeys" | "entityNames" | "recordsOfTurns" | "maxRecordId"
+  | "nearestRecords" | "recordVector" | "passageCandidates" | "livePassages"
+  | "flushCache" | "decayRange" | "expireBatch" | "finishSweep" | "withSweepLock"
+  | "getTrace" | "updateTracePayload" | "sourceTrust"
+  | "subscribe" | "poll" | "idle" | "close";
+
+const DAY = 86_400_000;
+
+export class PostgresStore implements Pick<Store, Implemented> {
+  readonly engine = "postgres";
+  private readonly origin = `${hostname()}:${process.pid}:${randomBytes(4).toString("hex")}`;
+  private readonly feed: ChangeFeed;
+  private readonly listeners = new Set<(change: StoreChange) => void>();
+  private readonly sets = new Map<string, VectorSet>();
+  private readonly indexes = new Map<string, FollowedIndex>();
+  private settingsCache: ContextSettings | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly pool: pg.Pool,
+    readonly context: string,
+    /** pgvector answers nearest-neighbour queries; otherwise the in-process FollowedIndex does. */
+    readonly pgvector: boolean,
+    /** The injected clock: the only source of time for what this store writes. */
+    private readonly now: () => number,
+    private readonly onError: (error: unknown) => void,
+  ) {
+    this.feed = new ChangeFeed(
+      pool,
+      context,
+      this.origin,
+      (space, model) => this.vectorSet(space, model),
+      (space, model) => {
+        const index = this.indexes.get(`${space}\u001f${model}`);
+        return index ? (changes) => index.apply(changes) : undefined;
+      },
+      (change) => this.deliver(change),
+      onError,
+    );
+  }
+
+  async start(): Promise<void> {
+    await this.feed.start();
+  }
+
+  private assertOpen(method: string): void {
+    if (this.closed) throw new ClosedError(method);
+  }
+
+  private deliver(change: StoreChange): void {
+    if (change.kind === "settings") this.settingsCache = undefined;
+    for (const listener of this.listeners) {
+      try {
+        listener(change);
+      } catch (error) {
+        this.onError(error);
+      }
+    }
+  }
+
+  /**
+   * One write: a transaction on one pooled client whose change-log entries are appended last; after the commit,
+   * this instance's own changes go to its subscribers and its in-process indexes read the log.
+   */
+  private async write<T>(method: string, fn: (tx: Tx) => Promise<T>): Promise<T> {
+    this.assertOpen(method);
+    let entries: Tx["entries"] = [];
+    let seqs: number[] = [];
+    const value = await transaction(this.pool, async (client) => {
+      entries = [];
+      const tx: Tx = { client, context: this.context, entries, recordSet: (model) => this.sets.get(`records\u001f${model}`) };
+      const result = await fn(tx);
+      seqs = await appendChanges(client, this.context, this.origin, entries, this.now());
+      return result;
+    });
+    if (entries.length > 0) {
+      const vectorChanges = new Map<string, { space: VectorSpace; model: string; changes: { seq: number; label: number; op: "add" | "remove" }[] }>();
+      entries.forEach((entry, i) => {
+        if (entry.kind === "vectors") {
+          const key = `${entry.space}\u001f${entry.model}`;
+          const group = vectorChanges.get(key) ?? { space: entry.space, model: entry.model, changes: [] };
+          group.changes.push({ seq: seqs[i]!, label: entry.label, op: entry.op });
+          vectorChanges.set(key, group);
+        } else if (entry.kind === "settings") this.deliver({ kind: "settings" });
+        else if (entry.kind === "cache") this.deliver({ kind: "cache", evicted: entry.ids });
+        else this.deliver({ kind: "records", ids: entry.ids });
+      });
+      for (const group of vectorChanges.values()) this.deliver({ kind: "vectors", ...group });
+      // In-process indexes follow the log, own writes included: read it now so that this instance's next search
+      // finds what it just wrote.
+      if (vectorChanges.size > 0 && this.indexes.size > 0) await this.feed.poll();
+    }
+    return value;
+  }
+
+  private async vectorSet(space: VectorSpace, model: string): Promise<VectorSet | undefined> {
+    const key = `${space}\u001f${model}`;
+    let set = this.sets.get(key);
+    if (!set) {
+      set = await findVectorSet(this.pool, space, model);
+      if (set) this.sets.set(key, set);
+    }
+    return set;
+  }
+
+  private async ensureSet(space: VectorSpace, model: string, dim: number): Promise<VectorSet> {
+    const set = (await this.vectorSet(space, model)) ?? (await ensureVectorSet(this.pool, space, model, dim, this.pgvector));
+    this.sets.set(`${space}\u001f${model}`, set);
+    return set;
+  }
+
+  /** The in-process index of a set stored as arrays (undefined for pgvector sets: PostgreSQL searches those). */
+  followedIndex(set: VectorSet): FollowedIndex | undefined {
+    if (set.storage === "pgvector") return undefined;
+    const key = `${set.space}\u001f${set.model}`;
+    let index = this.indexes.get(key);
+    if (!index) this.indexes.set(key, (index = new FollowedIndex(this.pool, this.context, set)));
+    return index;
+  }
+
+  // ---- Context settings ------------------------------------------------------------------------------------
+
+  async openContext(init: ContextInit): Promise<ContextSettings> {
+    await this.write("openContext", async (tx) => {
+      // The row lock (or, for a new Context, the advisory lock) keeps two processes opening it at once apart.
+      await query(tx.client, "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [`context\u001f${this.context}`]);
+      const stored = await readSettings(tx.client, this.context);
+      const patch = init.decide(stored);
+      if (!stored && patch.create) {
+        await query(tx.client, "INSERT INTO contexts (name, created_at, models, cache, last_decay_at) VALUES ($1, $2, $3, $4, $2)", [
+          this.context, init.now, JSON.stringify(patch.create.models), JSON.stringify(patch.create.cache),
+        ]);
+      }
+      if (await applyPatch(tx, this.context, patch)) tx.entries.push({ kind: "settings" });
+    });
+    this.settingsCache = undefined;
+    return this.settings();
+  }
+
+  async settings(): Promise<ContextSettings> {
+    this.assertOpen("settings");
+    if (this.settingsCache) return this.settingsCache;
+    const settings = await readSettings(this.pool, this.context);
+    if (!settings) throw new Error(`Context \`${this.context}\` is missing from the database.`);
+    return (this.settingsCache = settings);
+  }
+
+  async updateSettings(patch: ContextPatch): Promise<ContextSettings> {
+    await this.write("updateSettings", async (tx) => {
+      if (await applyPatch(tx, this.context, patch)) tx.entries.push({ kind: "settings" });
+    });
+    this.settingsCache = undefined;
+    return this.settings();
+  }
+
+  // ---- Turns -----------------------------------------------------------------------------------------------
+
+  async storeTurn(turn: Omit<TurnRow, "id" | "status" | "attempts" | "error" | "updated_at">, passageExpiresAt: number | null): Promise<TurnRow> {
+    return this.write("storeTurn", async (tx) =>
+      (await one<TurnRow>(
+        tx.client,
+        `INSERT INTO turns (context, scope_key, role, content, speaker, occurred_at, metadata, session, principal, on_behalf_of,
+           status, attempts, created_at, updated_at, passage_expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'pending', 0, $11, $11, $12) RETURNING ${TURN_COLUMNS}`,
+        [this.context, turn.scope_key, turn.role, turn.content, turn.speaker, turn.occurred_at, turn.metadata, turn.session,
+          turn.principal, turn.on_behalf_of, turn.created_at, passageExpiresAt],
+      ))!,
+    );
+  }
+
+  async getTurn(id: number): Promise<TurnRow | undefined> {
+    this.assertOpen("getTurn");
+    return one<TurnRow>(this.pool, `SELECT ${TURN_COLUMNS} FROM turns WHERE id = $1 AND context = $2`, [id, this.context]);
+  }
+
+  async listTurns(filter: { status?: TurnStatus; scopeKeys?: readonly string[]; limit: number; after?: number }): Promise<TurnRow[]> {
+    this.assertOpen("listTurns");
+    const values: unknown[] = [this.context];
+    const where = ["context = $1"];
+    if (filter.status) (values.push(filter.status), where.push(`status = $${values.length}`));
+    if (filter.after) (values.push(filter.after), where.push(`id > $${values.length}`));
+    if (filter.scopeKeys) (values.push([...filter.scopeKeys]), where.push(`scope_key = ANY($${values.length}::text[])`));
+    values.push(filter.limit);
+    return query<TurnRow>(this.pool, `SELECT ${TURN_COLUMNS} FROM turns WHERE ${where.join(" AND ")} ORDER BY id LIMIT $${values.length}`, values);
+  }
+
+  async failTurnAttempt(id: number, error: string, maxAttempts: number, now: number): Promise<TurnStatus> {
+    return this.write("failTurnAttempt", async (tx) =>
+      (await one<{ status: TurnStatus }>(
+        tx.client,
+        `UPDATE turns SET status = CASE WHEN attempts + 1 >= $1 THEN 'failed' ELSE 'pending' END, error = $2, attempts = attempts + 1,
+           updated_at = $3 WHERE id = $4 AND context = $5 RETURNING status`,
+        [maxAttempts, error, now, id, this.context],
+      ))!.status,
+    );
+  }
+
+  async extractTurn(turnId: number, write: FactsWrite): Promise<FactsWritten | undefined> {
+    await this.prepareVectors(write);
+    return this.write("extractTurn", async (tx) => {
+      // The row lock: a background retry or another process extracting the same turn waits, then finds it done.
+      const turn = await one<{ status: TurnStatus }>(tx.client, "SELECT status FROM turns WHERE id = $1 AND context = $2 FOR UPDATE", [turnId, this.context]);
+      if (!turn || turn.status === "extracted") return undefined;
+      const written = await reconcile(tx, write);
+      await query(
+        tx.client,
+        `UPDATE turns SET status = 'extracted', error = NULL, attempts = attempts + 1, updated_at = $1,
+           facts = (SELECT count(*) FROM records WHERE source_kind = 'turn' AND source_id = $2) WHERE id = $3`,
+        [write.now, `turn_${turnId}`, turnId],
+      );
+      return written;
+    });
+  }
+
+  // ---- Records ---------------------------------------------------------------------------------------------
+
+  async getRecord(id: number): Promise<RecordRow | undefined> {
+    this.assertOpen("getRecord");
+    return records.getRecord(this.pool, this.context, id);
+  }
+
+  async getRecords(ids: readonly number[]): Promise<RecordRow[]> {
+    this.assertOpen("getRecords");
+    return records.getRecords(this.pool, this.context, ids);
+  }
+
+  async listRecords(filter: RecordListFilter): Promise<RecordRow[]> {
+    this.assertOpen("listRecords");
+    return records.listRecords(this.pool, this.context, filter);
+  }
+
+  private async prepareVectors(write: FactsWrite): Promise<void> {
+    const first = write.vectors.find((v) => v);
+    if (first) await this.ensureSet("records", write.embeddingModel, first.length);
+  }
+
+  async writeFacts(write: FactsWrite): Promise<FactsWritten> {
+    await this.prepareVectors(write);
+    return this.write("writeFacts", (tx) => reconcile(tx, write));
+  }
+
+  async reinforce(ids: readonly number[], factor: number, now: number): Promise<RecordRow[]> {
+    return this.write("reinforce", (tx) => records.reinforce(tx.client, this.context, ids, factor, now));
+  }
+
+  async populatedScopeKeys(scopeKeys: readonly string[]): Promise<string[]> {
+    this.assertOpen("populatedScopeKeys");
+    return records.populatedScopeKeys(this.pool, this.context, scopeKeys);
+  }
+
+  async entityNames(recordIds: readonly number[]): Promise<Map<number, string[]>> {
+    this.assertOpen("entityNames");
+    return records.entityNames(this.pool, recordIds);
+  }
+
+  async recordsOfTurns(turnIds: readonly number[], filter: RecordFilter): Promise<number[]> {
+    this.assertOpen("recordsOfTurns");
+    return records.recordsOfTurns(this.pool, this.context, turnIds, filter);
+  }
+
+  async maxRecordId(): Promise<number> {
+    this.assertOpen("maxRecordId");
+    return (await one<{ m: number | null }>(this.pool, "SELECT max(id) AS m FROM records WHERE context = $1", [this.context]))?.m ?? 0;
+  }
+
+  // ---- Retrieval -------------------------------------------------------------------------------------------
+
+  async nearestRecords(q: NearestQuery): Promise<{ hits: VectorHit[]; path: "exact" | "ann" }> {
+    this.assertOpen("nearestRecords");
+    const set = await this.vectorSet("records", q.model);
+    if (!set) return { hits: [], path: "exact" };
+    const index = this.followedIndex(set);
+    // Another process's commits first: what it wrote before this call is found by it.
+    if (index) await this.feed.poll();
+    return nearestRecords(this.pool, this.context, set, index, q);
+  }
+
+  async recordVector(id: number, model: string): Promise<Float32Array | undefined> {
+    this.assertOpen("recordVector");
+    const set = await this.vectorSet("records", model);
+    return set ? getVector(this.pool, set, id) : undefined;
+  }
+
+  /** Passages matching any of the terms, ranked by ts_rank_cd (SQLite: BM25), live at `now`, best first. */
+  async passageCandidates(q: { terms: readonly string[]; scopeKeys: readonly string[]; now: number; candidates: number }): Promise<Scored[]> {
+    this.assertOpen("passageCandidates");
+    const terms = q.terms.map((t) => t.replace(/[^\p{L}\p{N}]+/gu, " ").trim()).filter(Boolean);
+    if (terms.length === 0) return [];
+    const rows = await query<{ id: number; score: number }>(
+      this.pool,
+      `WITH q AS (SELECT string_agg('(' || p::text || ')', ' | ')::tsquery AS query
+                    FROM (SELECT plainto_tsquery('english', x) AS p FROM unnest($1::text[]) AS x) AS terms WHERE p::text <> '')
+       SELECT t.id, ts_rank_cd(t.tsv, q.query) AS score FROM turns t, q
+        WHERE t.tsv @@ q.query AND t.context = $2 AND t.scope_key = ANY($3::text[]) AND ${LIVE_PASSAGE}
+        ORDER BY score DESC, t.id DESC LIMIT $5`,
+      [terms, this.context, [...q.scopeKeys], q.now, q.candidates],
+    );
+    return rows.map((r) => ({ id: r.id, score: r.score }));
+  }
+
+  async livePassages(turnIds: readonly number[], scopeKeys: readonly string[], now: number): Promise<PassageRow[]> {
+    this.assertOpen("livePassages");
+    if (turnIds.length === 0) return [];
+    return query<PassageRow>(
+      this.pool,
+      `SELECT t.id, t.scope_key, t.role, t.content, t.speaker, t.occurred_at, t.metadata, t.created_at, t.passage_expires_at, t.facts
+         FROM turns t WHERE t.id = ANY($1::bigint[]) AND t.context = $2 AND t.scope_key = ANY($3::text[]) AND ${LIVE_PASSAGE}`,
+      [[...turnIds], this.context, [...scopeKeys], now],
+    );
+  }
+
+  // ---- Cache -----------------------------------------------------------------------------------------------
+
+  async flushCache(): Promise<number> {
+    return this.write("flushCache", async (tx) => {
+      const ids = (await query<{ id: number }>(tx.client, "DELETE FROM cache_entries WHERE context = $1 RETURNING id", [this.context])).map((r) => r.id);
+      if (ids.length > 0) tx.entries.push({ kind: "cache", ids });
+      return ids.length;
+    });
+  }
+
+  // ---- Sweeps ----------------------------------------------------------------------------------------------
+
+  async decayRange(from: number, to: number, factors: { context: number; knowledge: number }, now: number): Promise<number> {
+    return this.write("decayRange", async (tx) => {
+      const rows = await query(
+        tx.client,
+        `UPDATE records SET
+           importance = importance * power(CASE memory_category WHEN 'context' THEN $1::float8 WHEN 'knowledge' THEN $2::float8 ELSE 1 END,
+                                            trunc(($3 - last_decay_at) / ${DAY}::numeric)),
+           last_decay_at = last_decay_at + trunc(($3 - last_decay_at) / ${DAY}::numeric)::bigint * ${DAY}
+         WHERE context = $4 AND id > $5 AND id <= $6 AND status IN ('current', 'flagged') AND $3 - last_decay_at >= ${DAY}
+         RETURNING id`,
+        [factors.context, factors.knowledge, now, this.context, from, to],
+      );
+      return rows.length;
+    });
+  }
+
+  async expireBatch(batch: number, now: number): Promise<SweepStep> {
+    const models = await query<{ model: string }>(this.pool, "SELECT DISTINCT model FROM vector_sets WHERE space = 'records'");
+    for (const { model } of models) await this.vectorSet("records", model);
+    return this.write("expireBatch", async (tx) => {
+      const rows = await query<RecordRow>(
+        tx.client,
+        `SELECT ${records.RECORD_COLUMNS} FROM records WHERE context = $1 AND expires_at IS NOT NULL AND expires_at <= $2
+           AND status IN ('current', 'flagged') ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED`,
+        [this.context, now, batch],
+      );
+      for (const row of rows) {
+        await query(tx.client, "UPDATE records SET status = 'expired', updated_at = $1, history = $2 WHERE id = $3", [
+          now, JSON.stringify([...(JSON.parse(row.history) as unknown[]), { at: now, event: "expired" }]), row.id,
+        ]);
+        const set = row.embedding_model ? tx.recordSet(row.embedding_model) : undefined;
+        if (set && (await query(tx.client, `DELETE FROM ${set.table} WHERE label = $1 RETURNING label`, [row.id])).length > 0) {
+          tx.entries.push({ kind: "vectors", space: "records", model: set.model, label: row.id, op: "remove" });
+        }
+      }
+      const evicted = await evictByRecords(tx, rows.map((r) => r.id));
+      if (rows.length > 0) tx.entries.push({ kind: "records", ids: rows.map((r) => r.id) });
+      return { changed: rows.length, evicted: evicted.length, done: rows.length < batch };
+    });
+  }
+
+  async finishSweep(input: { actor: TraceActor; payload: Record<string, unknown>; lastDecayAt?: number; now: number }): Promise<number> {
+    return this.write("finishSweep", async (tx) => {
+      if (input.lastDecayAt !== undefined) {
+        await query(tx.client, "UPDATE contexts SET last_decay_at = $1 WHERE name = $2", [input.lastDecayAt, this.context]);
+        tx.entries.push({ kind: "settings" });
+      }
+      return insertTrace(tx, "sweep_trace", input.actor, null, input.payload, input.now);
+    });
+  }
+
+  /**
+   * Runs `fn` holding a session advisory lock named after the Context and `name`, on a connection of its own held
+   * for the duration; undefined, without running `fn`, when another session (another process) holds it. The lock
+   * goes with the connection, so a process that dies mid-sweep releases it.
+   */
+  async withSweepLock<T>(name: string, fn: () => Promise<T>): Promise<T | undefined> {
+    this.assertOpen("withSweepLock");
+    const client = await this.pool.connect();
+    const key = `sweep\u001f${this.context}\u001f${name}`;
+    let broken = false;
+    try {
+      const got = await one<{ ok: boolean }>(client, "SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok", [key]);
+      if (!got?.ok) return undefined;
+      try {
+        return await fn();
+      } finally {
+        await one(client, "SELECT pg_advisory_unlock(hashtextextended($1, 0))", [key]).catch(() => (broken = true));
+      }
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  // ---- Traces, trust ---------------------------------------------------------------------------------------
+
+  async getTrace(id: number): Promise<TraceRow | undefined> {
+    this.assertOpen("getTrace");
+    return one<TraceRow>(this.pool, "SELECT id, context, kind, principal, on_behalf_of, session, scope_key, payload, created_at FROM traces WHERE id = $1 AND context = $2", [id, this.context]);
+  }
+
+  async updateTracePayload(id: number, payload: unknown): Promise<void> {
+    await this.write("updateTracePayload", async (tx) => {
+      await query(tx.client, "UPDATE traces SET payload = $1 WHERE id = $2 AND context = $3", [JSON.stringify(payload), id, this.context]);
+    });
+  }
+
+  async sourceTrust(sourceKey: string | null): Promise<number> {
+    this.assertOpen("sourceTrust");
+    if (sourceKey === null) return 1;
+    return (await one<{ trust: number }>(this.pool, "SELECT trust FROM sources WHERE context = $1 AND key = $2", [this.context, sourceKey]))?.trust ?? 1;
+  }
+
+  // ---- Changes, lifetime -----------------------------------------------------------------------------------
+
+  subscribe(listener: (change: StoreChange) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async poll(): Promise<void> {
+    this.assertOpen("poll");
+    await this.feed.poll();
+  }
+
+  async idle(): Promise<void> {
+    await this.feed.poll().catch(() => undefined);
+  }
+
+  async close(): Promise<{ unsaved: { path: string; code: string; message: string }[] }> {
+    if (this.closed) return { unsaved: [] };
+    this.closed = true;
+    await this.feed.close();
+    this.listeners.clear();
+    // In-process indexes live in memory only: nothing to save (another open rebuilds them from the tables).
+    return { unsaved: [] };
+  }
+}
+
+const TURN_COLUMNS = `id, context, scope_key, role, content, speaker, occurred_at, metadata, session, principal, on_behalf_of, status,
+  attempts, error, created_at, updated_at`;
+
+/** A passage (over `turns t`) retrievable at `$4`: see store/passages.ts for the rule. */
+const LIVE_PASSAGE = `(CASE WHEN t.facts > 0
+    THEN EXISTS (SELECT 1 FROM records r WHERE r.source_kind = 'turn' AND r.source_id = 'turn_' || t.id AND r.context = t.context
+                   AND r.status NOT IN ('expired', 'forgotten') AND (r.expires_at IS NULL OR r.expires_at > $4))
+    ELSE (t.passage_expires_at IS NULL OR t.passage_expires_at > $4) END)`;
+
+interface ContextRow {
+  created_at: number;
+  models: string;
+  retention: string;
+  cache: string;
+  providers_configured: string;
+  providers_sealed: string | null;
+  last_decay_at: number | null;
+  index_model: string | null;
+  reindex: string | null;
+}
+
+async function readSettings(db: pg.Pool | pg.PoolClient, context: string): Promise<ContextSettings | undefined> {
+  const row = await one<ContextRow>(db, "SELECT * FROM contexts WHERE name = $1", [context]);
+  if (!row) return undefined;
+  const models = JSON.parse(row.models) as ContextSettings["models"];
+  return {
+    createdAt: row.created_at,
+    models,
+    retention: JSON.parse(row.retention) as ContextSettings["retention"],
+    cache: JSON.parse(row.cache) as ContextSettings["cache"],
+    providersConfigured: JSON.parse(row.providers_configured) as string[],
+    providersSealed: row.providers_sealed,
+    lastDecayAt: row.last_decay_at,
+    indexModel: row.index_model ?? models.embedding,
+    reindex: row.reindex ? (JSON.parse(row.reindex) as ReindexState) : { status: "idle", done: 0, total: 0, model: null },
+  };
+}
+
+/** Writes a settings patch inside `tx`; whether anything was written. */
+async function applyPatch(tx: Tx, context: string, patch: ContextPatch): Promise<boolean> {
+  const fields: [string, unknown][] = [];
+  if (patch.models) fields.push(["models", JSON.stringify(patch.models)]);
+  if (patch.retention) fields.push(["retention", JSON.stringify(patch.retention)]);
+  if (patch.cache) fields.push(["cache", JSON.stringify(patch.cache)]);
+  if (patch.providersConfigured) fields.push(["providers_configured", JSON.stringify(patch.providersConfigured)]);
+  if (patch.providersSealed !== undefined) fields.push(["providers_sealed", patch.providersSealed]);
+  if (patch.lastDecayAt !== undefined) fields.push(["last_decay_at", patch.lastDecayAt]);
+  if (patch.reindex) fields.push(["reindex", JSON.stringify(patch.reindex)]);
+  if (patch.embeddingChangedTo) {
+    // The rule of store/contexts.ts: retrieval keeps the vectors it has until a reindex completes; with none, the
+    // new model takes over at once.
+    const current = (await readSettings(tx.client, context))!;
+    const has = await one(
+      tx.client,
+      "SELECT 1 FROM records WHERE context = $1 AND embedding_model = $2 UNION ALL SELECT 1 FROM chunks WHERE context = $1 AND embedding_model = $2 LIMIT 1",
+      [context, current.indexModel],
+    );
+    fields.push(["index_model", has ? current.indexModel : patch.embeddingChangedTo.to]);
+  } else if (patch.indexModel !== undefined) fields.push(["index_model", patch.indexModel]);
+  if (fields.length === 0) return false;
+  await query(tx.client, `UPDATE contexts SET ${fields.map(([k], i) => `${k} = $${i + 2}`).join(", ")} WHERE name = $1`, [context, ...fields.map(([, v]) => v)]);
+  return true;
+}

@@ -1,0 +1,198 @@
+/**
+ * The shared suite every store engine passes, through the Store interface only (src/store/store.ts): each test
+ * opens the store of a Context of its own. Run by test/postgres/store-contract.test.ts on PostgreSQL (a server;
+ * PGlite with pgvector); an engine that implements only part of the interface runs the behaviours it has.
+ */
+import { afterAll, expect, test } from "vitest";
+import type { Store, StoreChange } from "../../src/store/store.js";
+import { scopeKey } from "../../src/store/scope.js";
+import { contextInit, embed, EMBEDDING, fact, factsWrite } from "../postgres/fixtures.js";
+
+const DAY = 86_400_000;
+const T0 = Date.parse("2026-06-01T00:00:00Z");
+
+/** The part of the interface this suite drives. */
+export type ContractStore = Pick<
+  Store,
+  | "engine" | "context" | "openContext" | "settings" | "updateSettings" | "storeTurn" | "getTurn" | "listTurns" | "failTurnAttempt"
+  | "extractTurn" | "getRecord" | "listRecords" | "writeFacts" | "reinforce" | "nearestRecords" | "recordVector" | "passageCandidates"
+  | "livePassages" | "expireBatch" | "decayRange" | "finishSweep" | "withSweepLock" | "subscribe" | "poll" | "close" | "maxRecordId"
+  | "populatedScopeKeys" | "flushCache" | "getTrace"
+>;
+
+export interface StoreSubject {
+  /** Opens the store of `context` (a new Context per test unless two opens share one), with this clock. */
+  open(context: string, now: () => number): Promise<ContractStore>;
+  /** Separate opens are separate sessions (an advisory lock held by one excludes the other). */
+  separateSessions: boolean;
+  teardown(): Promise<void>;
+}
+
+const alice = { user: "alice" };
+const turnOf = (content: string, created_at: number) => ({
+  context: "",
+  scope_key: scopeKey(alice),
+  role: "user" as const,
+  content,
+  speaker: null,
+  occurred_at: null,
+  metadata: null,
+  session: null,
+  principal: null,
+  on_behalf_of: null,
+  created_at,
+});
+
+export function storeContract(subject: () => StoreSubject): void {
+  let n = 0;
+  const opened: ContractStore[] = [];
+  const open = async (context = `ctx${++n}`, now = () => T0) => {
+    const store = await subject().open(context, now);
+    opened.push(store);
+    await store.openContext(contextInit(now()));
+    return store;
+  };
+  afterAll(async () => {
+    for (const store of opened) await store.close();
+  });
+
+  test("a Context is created once; settings written by one instance reach another", async () => {
+    const a = await open("shared-settings");
+    const b = await open("shared-settings");
+    expect((await a.settings()).models.embedding).toBe(EMBEDDING);
+    expect((await a.settings()).createdAt).toBe(T0);
+    const seen: StoreChange[] = [];
+    b.subscribe((c) => seen.push(c));
+    await a.updateSettings({ lastDecayAt: T0 + DAY });
+    await b.poll();
+    expect(seen).toContainEqual({ kind: "settings" });
+    expect((await b.settings()).lastDecayAt).toBe(T0 + DAY);
+  });
+
+  test("turns: stored pending, listed in order, failed after the last attempt", async () => {
+    const store = await open();
+    const one = await store.storeTurn(turnOf("I moved to Lisbon.", T0), null);
+    const two = await store.storeTurn(turnOf("Hello there.", T0 + 1), T0 + DAY);
+    expect(one).toMatchObject({ status: "pending", attempts: 0, content: "I moved to Lisbon.", created_at: T0 });
+    expect((await store.listTurns({ status: "pending", limit: 10 })).map((t) => t.id)).toEqual([one.id, two.id]);
+    expect(await store.failTurnAttempt(one.id, "boom", 2, T0 + 5)).toBe("pending");
+    expect(await store.failTurnAttempt(one.id, "boom", 2, T0 + 6)).toBe("failed");
+    expect(await store.getTurn(one.id)).toMatchObject({ status: "failed", attempts: 2, error: "boom", updated_at: T0 + 6 });
+  });
+
+  test("a new value of a single-valued attribute supersedes the old one; a restatement reinforces", async () => {
+    const store = await open();
+    const first = await store.writeFacts(await factsWrite(alice, [fact("The user lives in Lisbon.", "city", "Lisbon")], T0));
+    const old = first.outcomes[0]!.record;
+    expect(first.outcomes.map((o) => o.outcome)).toEqual(["created"]);
+    const again = await store.writeFacts(await factsWrite(alice, [fact("The user lives in Lisbon.", "city", "Lisbon")], T0 + 1));
+    expect(again.outcomes[0]).toMatchObject({ outcome: "updated", record: { id: old.id, proof_count: 2 } });
+    const moved = await store.writeFacts(await factsWrite(alice, [fact("The user lives in Porto.", "city", "Porto")], T0 + 2));
+    const created = moved.outcomes.find((o) => o.outcome === "created")!.record;
+    expect(moved.outcomes.find((o) => o.outcome === "superseded")!.record).toMatchObject({ id: old.id, status: "superseded", superseded_by: created.id });
+    const live = await store.listRecords({ scopeKeys: [scopeKey(alice)], limit: 10, now: T0 + 3 });
+    expect(live.map((r) => r.text)).toEqual(["The user lives in Porto."]);
+    expect(await store.recordVector(old.id, EMBEDDING)).toBeUndefined();
+    expect((await store.recordVector(created.id, EMBEDDING))?.length).toBe(384);
+    const trace = await store.getTrace(moved.traceId);
+    expect(JSON.parse(trace!.payload).outcomes.map((o: { outcome: string }) => o.outcome).sort()).toEqual(["created", "superseded"]);
+  });
+
+  test("nearest records: the closest visible one first, exact for few and by the ANN index for many", async () => {
+    const store = await open();
+    const texts = Array.from({ length: 60 }, (_, i) => `The user collects item number ${i} of kind ${i % 7}.`);
+    for (let i = 0; i < texts.length; i += 20) {
+      await store.writeFacts(await factsWrite(alice, texts.slice(i, i + 20).map((t) => fact(t)), T0));
+    }
+    await store.writeFacts(await factsWrite({ user: "bob" }, [fact("The user collects item number 7 of kind 0.")], T0));
+    const vector = await embed("The user collects item number 7 of kind 0.");
+    const filter = { scopeKeys: [scopeKey(alice)], now: T0 };
+    const exact = await store.nearestRecords({ model: EMBEDDING, vector, k: 3, filter, exactLimit: 1000 });
+    const ann = await store.nearestRecords({ model: EMBEDDING, vector, k: 3, filter, exactLimit: 10 });
+    expect(exact.path).toBe("exact");
+    expect(ann.path).toBe("ann");
+    const top = (await store.getRecord(exact.hits[0]!.label))!;
+    expect(top).toMatchObject({ text: "The user collects item number 7 of kind 0.", scope_key: scopeKey(alice) });
+    expect(ann.hits[0]!.label).toBe(top.id);
+    expect(exact.hits[0]!.distance).toBeCloseTo(0, 5);
+    expect(ann.hits.map((h) => h.label)).toEqual(exact.hits.map((h) => h.label));
+  });
+
+  test("passages: found by a stemmed word, in scope, while live", async () => {
+    const store = await open();
+    const turn = await store.storeTurn(turnOf("We are moving to Lisbon next spring.", T0), T0 + DAY);
+    await store.storeTurn(turnOf("Nothing about that here.", T0), T0 + DAY);
+    const hits = await store.passageCandidates({ terms: ["moved", "lisbon"], scopeKeys: [scopeKey(alice)], now: T0 + 1, candidates: 10 });
+    expect(hits.map((h) => h.id)).toEqual([turn.id]);
+    expect(await store.passageCandidates({ terms: ["moved"], scopeKeys: [scopeKey({ user: "bob" })], now: T0 + 1, candidates: 10 })).toEqual([]);
+    expect(await store.passageCandidates({ terms: ["moved"], scopeKeys: [scopeKey(alice)], now: T0 + DAY, candidates: 10 })).toEqual([]);
+    expect((await store.livePassages([turn.id], [scopeKey(alice)], T0 + 1)).map((p) => p.content)).toEqual(["We are moving to Lisbon next spring."]);
+  });
+
+  test("a turn is extracted once: a second extraction finds it done", async () => {
+    const store = await open();
+    const turn = await store.storeTurn(turnOf("I live in Oslo.", T0), null);
+    const write = await factsWrite(alice, [fact("The user lives in Oslo.", "city", "Oslo")], T0, { kind: "turn", id: `turn_${turn.id}`, key: "turn:-:user" });
+    const [a, b] = await Promise.all([store.extractTurn(turn.id, write), store.extractTurn(turn.id, write)]);
+    expect([a, b].filter((x) => x === undefined)).toHaveLength(1);
+    expect(await store.getTurn(turn.id)).toMatchObject({ status: "extracted" });
+    expect(await store.listRecords({ scopeKeys: [scopeKey(alice)], limit: 10, now: T0 })).toHaveLength(1);
+  });
+
+  test("sweeps: expiry and decay follow the injected clock", async () => {
+    let now = T0;
+    const store = await open(undefined, () => now);
+    const write = await factsWrite(alice, [fact("The user is at the airport.", null, null, { memory_category: "context" })], T0);
+    const { outcomes } = await store.writeFacts(write);
+    const id = outcomes[0]!.record.id;
+    // Context facts live 7 days without a retention rule.
+    expect(outcomes[0]!.record.expires_at).toBe(T0 + 7 * DAY);
+    expect(await store.expireBatch(100, T0 + 7 * DAY - 1)).toMatchObject({ changed: 0, done: true });
+    now = T0 + 7 * DAY + 1;
+    expect(await store.decayRange(0, await store.maxRecordId(), { context: 0.5, knowledge: 0.9 }, now)).toBe(1);
+    expect((await store.getRecord(id))!.importance).toBeCloseTo(0.5 * 0.5 ** 7, 10);
+    expect(await store.expireBatch(100, now)).toMatchObject({ changed: 1, done: true });
+    expect((await store.getRecord(id))!.status).toBe("expired");
+    expect(await store.recordVector(id, EMBEDDING)).toBeUndefined();
+    expect(await store.populatedScopeKeys([scopeKey(alice)])).toEqual([]);
+  });
+
+  test("another instance learns of writes through the change log", async () => {
+    const a = await open("feed");
+    const b = await open("feed");
+    const seen: StoreChange[] = [];
+    b.subscribe((c) => seen.push(c));
+    await a.writeFacts(await factsWrite(alice, [fact("The user likes tea.", "drink", "tea")], T0));
+    const moved = await a.writeFacts(await factsWrite(alice, [fact("The user likes coffee.", "drink", "coffee")], T0 + 1));
+    await b.poll();
+    const retired = moved.outcomes.find((o) => o.outcome === "superseded")!.record.id;
+    expect(seen.filter((c) => c.kind === "records").flatMap((c) => (c.kind === "records" ? c.ids : []))).toContain(retired);
+    const created = moved.outcomes.find((o) => o.outcome === "created")!.record.id;
+    // An add whose vector was removed again before the reader got to it is left out (the removal follows).
+    const vectors = seen.flatMap((c) => (c.kind === "vectors" ? c.changes.map((x) => `${x.op}:${x.label}`) : []));
+    expect(vectors).toContain(`add:${created}`);
+    expect(vectors.at(-1)).toBe(`remove:${retired}`);
+    const hit = await b.nearestRecords({ model: EMBEDDING, vector: await embed("The user likes coffee."), k: 1, filter: { scopeKeys: [scopeKey(alice)], now: T0 + 2 } });
+    expect((await b.getRecord(hit.hits[0]!.label))!.text).toBe("The user likes coffee.");
+  });
+
+  test("a sweep lock held by one instance keeps another out until it is released", async () => {
+    const a = await open("locks");
+    const b = await open("locks");
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let entered!: () => void;
+    const inside = new Promise<void>((resolve) => (entered = resolve));
+    const first = a.withSweepLock("decay", async () => {
+      entered();
+      await held;
+      return "a";
+    });
+    await inside;
+    const second = await b.withSweepLock("decay", async () => "b");
+    if (subject().separateSessions) expect(second).toBeUndefined();
+    release();
+    expect(await first).toBe("a");
+    expect(await b.withSweepLock("decay", async () => "b")).toBe("b");
+  });
+}
