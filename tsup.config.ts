@@ -1,6 +1,7 @@
 import { defineConfig, type Options } from "tsup";
 
-const shared: Options = { entry: ["src/index.ts"], sourcemap: true, target: "node20", dts: true };
+// Two entry points: the SDK, and `spectron/postgres` (the only one that imports `pg`, an optional peer dependency).
+const shared: Options = { entry: { index: "src/index.ts", postgres: "src/postgres.ts" }, sourcemap: true, target: "node20", dts: true };
 
 export default defineConfig([
   { ...shared, format: ["esm"], clean: true },
