@@ -1,0 +1,94 @@
+// A child process for test/postgres/multiprocess.test.ts: one PostgreSQL store of a Context that another process
+// opens too, driven over the fork IPC channel. Replies are plain objects.
+import { postgresStore, type PostgresEngine, type PostgresStore } from "../../src/postgres.js";
+import type { StoreChange } from "../../src/store/store.js";
+import { contextInit, embed, EMBEDDING, fact, factsWrite } from "../postgres/fixtures.js";
+
+type Command =
+  | { op: "open"; url: string; context: string; now: number }
+  | { op: "supersede"; scope: Record<string, string>; value: string; at: number; now: number }
+  | { op: "write"; scope: Record<string, string>; text: string; now: number }
+  | { op: "nearest"; scope: Record<string, string>; text: string; now: number }
+  | { op: "awaitVector"; label: number }
+  | { op: "holdLock"; name: string }
+  | { op: "releaseLock" }
+  | { op: "tryLock"; name: string }
+  | { op: "close" };
+
+let engine: PostgresEngine;
+let store: PostgresStore;
+const changes: StoreChange[] = [];
+const waiters: (() => void)[] = [];
+let release: (() => void) | undefined;
+
+function addedLabels(): Set<number> {
+  return new Set(changes.flatMap((c) => (c.kind === "vectors" ? c.changes.filter((x) => x.op === "add").map((x) => x.label) : [])));
+}
+
+async function handle(command: Command): Promise<unknown> {
+  switch (command.op) {
+    case "open":
+      engine = postgresStore({ connectionString: command.url, max: 4 });
+      store = await engine.open(command.context, { now: () => command.now });
+      await store.openContext(contextInit(command.now));
+      store.subscribe((change) => {
+        changes.push(change);
+        for (const w of waiters.splice(0)) w();
+      });
+      return { pgvector: store.pgvector };
+    case "supersede": {
+      // Spin to a wall-clock instant the parent chose, so that both processes write at the same moment.
+      while (Date.now() < command.at);
+      const write = await factsWrite(command.scope, [fact(`The user lives in ${command.value}.`, "city", command.value)], command.now);
+      const written = await store.writeFacts(write);
+      return written.outcomes.map((o) => ({ id: o.record.id, outcome: o.outcome }));
+    }
+    case "write": {
+      const written = await store.writeFacts(await factsWrite(command.scope, [fact(command.text)], command.now));
+      return { id: written.outcomes[0]!.record.id };
+    }
+    case "nearest": {
+      const { hits } = await store.nearestRecords({
+        model: EMBEDDING,
+        vector: await embed(command.text),
+        k: 3,
+        filter: { scopeKeys: [JSON.stringify(command.scope)], now: command.now },
+      });
+      return hits.map((h) => h.label);
+    }
+    case "awaitVector": {
+      // No poll here: the change must arrive through LISTEN/NOTIFY on its own.
+      const started = Date.now();
+      while (!addedLabels().has(command.label)) await new Promise<void>((resolve) => waiters.push(resolve));
+      return { waitedMs: Date.now() - started };
+    }
+    case "holdLock":
+      // Resolves once the lock is held (the sweep then waits for releaseLock), or at once when it is not had.
+      return new Promise((resolve, reject) => {
+        store
+          .withSweepLock(command.name, async () => {
+            resolve({ held: true });
+            await new Promise<void>((done) => (release = done));
+          })
+          .then((ran) => ran === undefined && resolve({ held: false }), reject);
+      });
+    case "releaseLock":
+      release?.();
+      release = undefined;
+      return {};
+    case "tryLock":
+      return { ran: (await store.withSweepLock(command.name, async () => true)) === true };
+    case "close":
+      await store.close();
+      await engine.close();
+      return {};
+  }
+}
+
+process.on("message", (message: Command & { id: number }) => {
+  handle(message).then(
+    (result) => process.send!({ id: message.id, result }),
+    (error: unknown) => process.send!({ id: message.id, error: { name: (error as Error)?.name, message: String((error as Error)?.message ?? error) } }),
+  );
+});
+process.send!({ ready: true });
