@@ -2,7 +2,7 @@
 // opens too, driven over the fork IPC channel. Replies are plain objects.
 import { postgresStore, type PostgresEngine, type PostgresStore } from "../../src/postgres.js";
 import type { StoreChange } from "../../src/store/store.js";
-import { contextInit, embed, EMBEDDING, fact, factsWrite } from "../postgres/fixtures.js";
+import { actor, contextInit, embed, EMBEDDING, fact, factsWrite } from "../postgres/fixtures.js";
 
 type Command =
   | { op: "open"; url: string; context: string; now: number }
@@ -13,6 +13,8 @@ type Command =
   | { op: "holdLock"; name: string }
   | { op: "releaseLock" }
   | { op: "tryLock"; name: string }
+  | { op: "cacheAnswer"; scope: Record<string, string>; cited: number; now: number }
+  | { op: "cachedAnswer"; scope: Record<string, string>; now: number }
   | { op: "close" };
 
 let engine: PostgresEngine;
@@ -78,6 +80,25 @@ async function handle(command: Command): Promise<unknown> {
       return {};
     case "tryLock":
       return { ran: (await store.withSweepLock(command.name, async () => true)) === true };
+    case "cacheAnswer": {
+      const key = JSON.stringify(command.scope);
+      const retrieval = { actor, scopeKey: key, payload: {}, returned: [command.cited], returnedChunks: [], considered: [] };
+      await store.writeAnswer({
+        retrieval,
+        response: { actor, scopeKey: key, payload: {} },
+        query: { text: "Where do I live?", norm: "where do i live", model: EMBEDDING, vector: await embed("Where do I live?") },
+        cache: { scopeKey: key, signature: "city", answer: "Lisbon.", deps: [command.cited], topics: ["attr:user/city"], chunkDeps: [] },
+        now: command.now,
+      });
+      return {};
+    }
+    case "cachedAnswer": {
+      // Tier 1 as the pipeline does it: the entries for the question, served only when usable.
+      for (const entry of await store.cacheByQuery(JSON.stringify(command.scope), "where do i live")) {
+        if (await store.cacheEntryUsable(entry.id, command.now, 0)) return { answer: entry.answer };
+      }
+      return { answer: null };
+    }
     case "close":
       await store.close();
       await engine.close();

@@ -6,7 +6,7 @@
 import { afterAll, expect, test } from "vitest";
 import type { Store, StoreChange } from "../../src/store/store.js";
 import { scopeKey } from "../../src/store/scope.js";
-import { contextInit, embed, EMBEDDING, fact, factsWrite } from "../postgres/fixtures.js";
+import { actor, contextInit, embed, EMBEDDING, fact, factsWrite } from "../postgres/fixtures.js";
 
 const DAY = 86_400_000;
 const T0 = Date.parse("2026-06-01T00:00:00Z");
@@ -17,7 +17,8 @@ export type ContractStore = Pick<
   | "engine" | "context" | "openContext" | "settings" | "updateSettings" | "storeTurn" | "getTurn" | "listTurns" | "failTurnAttempt"
   | "extractTurn" | "getRecord" | "listRecords" | "writeFacts" | "reinforce" | "nearestRecords" | "recordVector" | "passageCandidates"
   | "livePassages" | "expireBatch" | "decayRange" | "finishSweep" | "withSweepLock" | "subscribe" | "poll" | "close" | "maxRecordId"
-  | "populatedScopeKeys" | "flushCache" | "getTrace"
+  | "populatedScopeKeys" | "flushCache" | "getTrace" | "writeAnswer" | "cacheByQuery" | "cacheBySimilarity" | "cacheEntryUsable"
+  | "writeReuse"
 >;
 
 export interface StoreSubject {
@@ -174,6 +175,34 @@ export function storeContract(subject: () => StoreSubject): void {
     expect(vectors.at(-1)).toBe(`remove:${retired}`);
     const hit = await b.nearestRecords({ model: EMBEDDING, vector: await embed("The user likes coffee."), k: 1, filter: { scopeKeys: [scopeKey(alice)], now: T0 + 2 } });
     expect((await b.getRecord(hit.hits[0]!.label))!.text).toBe("The user likes coffee.");
+  });
+
+  test("a cached answer is served while its facts stand, and never after another instance supersedes one", async () => {
+    const a = await open("cache");
+    const b = await open("cache");
+    const key = scopeKey(alice);
+    const { outcomes } = await a.writeFacts(await factsWrite(alice, [fact("The user is on the Pro plan.", "plan", "Pro")], T0));
+    const cited = outcomes[0]!.record.id;
+    const retrieval = { actor, scopeKey: key, payload: { query: "which plan am I on?" }, returned: [cited], returnedChunks: [], considered: [] };
+    await b.writeAnswer({
+      retrieval,
+      response: { actor, scopeKey: key, payload: { answer: "Pro." } },
+      query: { text: "Which plan am I on?", norm: "which plan am i on", model: EMBEDDING, vector: await embed("Which plan am I on?") },
+      cache: { scopeKey: key, signature: "plan", answer: "Pro.", deps: [cited], topics: ["attr:user/plan"], chunkDeps: [] },
+      now: T0 + 1,
+    });
+    const [entry] = await b.cacheByQuery(key, "which plan am i on");
+    expect(entry).toMatchObject({ answer: "Pro.", signature: "plan", created_at: T0 + 1 });
+    expect(await b.cacheEntryUsable(entry!.id, T0 + 2, 0)).toEqual({ deps: [cited], chunks: [] });
+    const similar = await b.cacheBySimilarity({ cacheKey: key, signature: "plan", model: EMBEDDING, vector: await embed("Which plan am I on now?"), k: 4, threshold: 0.5 });
+    expect(similar.map((s) => s.entry.id)).toEqual([entry!.id]);
+    expect(await b.cacheBySimilarity({ cacheKey: key, signature: "city", model: EMBEDDING, vector: await embed("Which plan am I on?"), k: 4, threshold: 0.5 })).toEqual([]);
+    const reused = await b.writeReuse({ actor, scopeKey: key, payload: { tier: 1 }, reusedFrom: entry!.response_trace_id, cited: [], reinforce: [cited], factor: 1.1, now: T0 + 3 });
+    expect(reused.records.map((r) => r.last_accessed_at)).toEqual([T0 + 3]);
+
+    await a.writeFacts(await factsWrite(alice, [fact("The user is on the Enterprise plan.", "plan", "Enterprise")], T0 + 4));
+    expect(await b.cacheEntryUsable(entry!.id, T0 + 5, 0)).toBeUndefined();
+    expect(await b.cacheByQuery(key, "which plan am i on")).toEqual([]);
   });
 
   test("a sweep lock held by one instance keeps another out until it is released", async () => {

@@ -101,6 +101,16 @@ describe.skipIf(serverEngine.skip)("two processes on one PostgreSQL database", (
     expect(await b.call<number[]>({ op: "nearest", scope, text: "The user keeps bees on the roof.", now: T0 })).toContain(id);
   });
 
+  test("a fact superseded in one process is never served from the other's cache", async () => {
+    const scope = { user: "cached" };
+    const [{ id }] = await a.call<[{ id: number; outcome: string }]>({ op: "supersede", scope, value: "Lisbon", at: 0, now: T0 });
+    await b.call({ op: "cacheAnswer", scope, cited: id, now: T0 + 1 });
+    expect(await b.call({ op: "cachedAnswer", scope, now: T0 + 2 })).toEqual({ answer: "Lisbon." });
+    await a.call({ op: "supersede", scope, value: "Porto", at: 0, now: T0 + 3 });
+    // At once, without waiting for a notification: the cache is read against the records' status in the database.
+    expect(await b.call({ op: "cachedAnswer", scope, now: T0 + 4 })).toEqual({ answer: null });
+  });
+
   test("a sweep runs in one process at a time", async () => {
     expect(await a.call({ op: "holdLock", name: "expire" })).toEqual({ held: true });
     expect(await b.call({ op: "tryLock", name: "expire" })).toEqual({ ran: false });

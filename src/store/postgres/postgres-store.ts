@@ -5,7 +5,9 @@ import { z } from "zod";
 import { ClosedError, SpectronValidationError } from "../../errors.js";
 import type { ContextSettings, ReindexState } from "../contexts.js";
 import type { RecordRow } from "../records.js";
+import type { CacheEntryRow } from "../cache.js";
 import type {
+  AnswerWrite, ChunkRow, RetrievalTraceWrite, ReuseWrite,
   ContextInit, ContextPatch, FactsWrite, FactsWritten, NearestQuery, RecordFilter, RecordListFilter, Scored, Store, StoreChange,
   SweepStep, TraceRow, TurnRow, TurnStatus, VectorHit, VectorSpace,
 } from "../store.js";
@@ -18,6 +20,7 @@ import { migrate } from "./migrations.js";
 import * as records from "./records-sql.js";
 import { evictByRecords, insertTrace, reconcile, type Tx } from "./reconcile-sql.js";
 import { nearestRecords } from "./nearest.js";
+import * as answers from "./answers-sql.js";
 import { enablePgvector, ensureVectorSet, findVectorSet, getVector, type VectorSet } from "./vector-sets.js";
 
 const optionsSchema = z
@@ -114,6 +117,7 @@ type Implemented =
   | "storeTurn" | "getTurn" | "listTurns" | "failTurnAttempt" | "extractTurn"
   | "getRecord" | "getRecords" | "listRecords" | "writeFacts" | "reinforce" | "populatedScopeKeys" | "entityNames" | "recordsOfTurns" | "maxRecordId"
   | "nearestRecords" | "recordVector" | "passageCandidates" | "livePassages"
+  | "cacheByQuery" | "cacheBySimilarity" | "cacheEntryUsable" | "writeAnswer" | "writeReuse" | "writeRankedRead" | "flush"
   | "flushCache" | "decayRange" | "expireBatch" | "finishSweep" | "withSweepLock"
   | "getTrace" | "updateTracePayload" | "sourceTrust"
   | "subscribe" | "poll" | "idle" | "close";
@@ -423,7 +427,48 @@ export class PostgresStore implements Pick<Store, Implemented> {
     );
   }
 
-  // ---- Cache -----------------------------------------------------------------------------------------------
+  // ---- Cache and the writes of reads -----------------------------------------------------------------------
+
+  async cacheByQuery(cacheKey: string, normQuery: string): Promise<CacheEntryRow[]> {
+    this.assertOpen("cacheByQuery");
+    return answers.cacheByQuery(this.pool, this.context, cacheKey, normQuery);
+  }
+
+  async cacheBySimilarity(q: { cacheKey: string; signature: string; model: string; vector: Float32Array; k: number; threshold: number }): Promise<{ entry: CacheEntryRow; similarity: number }[]> {
+    this.assertOpen("cacheBySimilarity");
+    const set = await this.vectorSet("queries", q.model);
+    return set ? answers.cacheBySimilarity(this.pool, this.context, set, q) : [];
+  }
+
+  async cacheEntryUsable(entryId: number, now: number, minTrust: number): Promise<{ deps: number[]; chunks: ChunkRow[] } | undefined> {
+    this.assertOpen("cacheEntryUsable");
+    return answers.cacheEntryUsable(this.pool, entryId, now, minTrust);
+  }
+
+  async writeAnswer(write: AnswerWrite): Promise<{ responseTraceId: number; retrievalTraceId: number }> {
+    const set = await this.ensureSet("queries", write.query.model, write.query.vector.length);
+    return this.write("writeAnswer", (tx) => answers.writeAnswer(tx, write, set));
+  }
+
+  /** Committed at once: this engine does not group the writes of reads (each is one round of statements). */
+  async writeReuse(write: ReuseWrite): Promise<{ traceId: number; records: RecordRow[] }> {
+    return this.write("writeReuse", async (tx) => ({
+      traceId: await answers.writeReuseTrace(tx, write),
+      records: await records.reinforce(tx.client, this.context, write.reinforce, write.factor, write.now),
+    }));
+  }
+
+  async writeRankedRead(write: { retrieval: RetrievalTraceWrite; reinforce: readonly number[]; factor: number; now: number }): Promise<RecordRow[]> {
+    return this.write("writeRankedRead", async (tx) => {
+      await answers.writeRetrievalTrace(tx, write.retrieval, write.now);
+      return records.reinforce(tx.client, this.context, write.reinforce, write.factor, write.now);
+    });
+  }
+
+  /** Nothing is grouped on this engine: every write has committed when its promise resolved. */
+  async flush(): Promise<void> {
+    this.assertOpen("flush");
+  }
 
   async flushCache(): Promise<number> {
     return this.write("flushCache", async (tx) => {
