@@ -75,13 +75,19 @@ export interface Scored {
 /** Tier-3 record channels, each at most `candidates` long, best first. */
 export interface RecordCandidatesQuery {
   filter: RecordFilter;
-  /** Query terms (normalised, stop words out) for the full-text channel. */
-  terms: readonly string[];
-  /** Entity names the query mentions, for the graph channel. */
-  entities: readonly string[];
+  /** The query and what query understanding made of it (full-text terms, graph entities and attributes). */
+  text: QueryText & { subjects: readonly string[]; attributes: readonly string[] };
   /** The query vector and its model, for the vector channel; absent: no vector channel. */
   vector?: { model: string; vector: Float32Array; enough: number };
+  /** Turns whose passages matched: their visible live records come back in `ofTurns`. */
+  turnIds?: readonly number[];
   candidates: number;
+}
+
+/** A query's text and the keywords query understanding added (the engine derives its full-text terms). */
+export interface QueryText {
+  query: string;
+  keywords: readonly string[];
 }
 
 export interface RecordCandidates {
@@ -89,8 +95,8 @@ export interface RecordCandidates {
   fts: Scored[];
   graph: Scored[];
   vectorPath: "exact" | "ann" | "none";
-  /** Visible record ids when there are few enough to list (≤ a filter limit), else undefined ("many"). */
-  visible?: ReadonlySet<number> | { has(id: number): boolean };
+  /** Visible live records extracted from `turnIds`. */
+  ofTurns: number[];
 }
 
 export interface ChunkRow {
@@ -129,7 +135,7 @@ export interface FactInput {
   cardinality: "one" | "many";
   text: string;
   confidence: number;
-  entities: readonly string[];
+  entities: string[];
 }
 
 export type Outcome = "created" | "updated" | "superseded" | "flagged";
@@ -168,9 +174,8 @@ export interface ReuseWrite {
   /** The answer reused (a `reused_from` edge), or the records cited directly (`fact:<id>`, `cited` edges). */
   reusedFrom?: number;
   cited: readonly number[];
-  /** Records to reinforce (importance × factor, capped at 1). */
+  /** Records to reinforce (importance × REINFORCEMENT, capped at 1). */
   reinforce: readonly number[];
-  factor: number;
   now: number;
 }
 
@@ -293,24 +298,22 @@ export interface Store {
   populatedScopeKeys(scopeKeys: readonly string[]): Promise<string[]>;
   /** Entity names linked to each record. */
   entityNames(recordIds: readonly number[]): Promise<Map<number, string[]>>;
-  /** The live records extracted from any of these turns that `filter` lets through. */
-  recordsOfTurns(turnIds: readonly number[], filter: RecordFilter): Promise<number[]>;
   /** The highest record id of the file (a cheap size bound). */
   maxRecordId(): Promise<number>;
 
   // Retrieval (tier 3 channels; fusion and weighing stay in the pipeline)
-  /** Vector, full-text and graph candidates among the records `filter` lets through. */
+  /** Vector, full-text and graph candidates among the records `filter` lets through, and the records of matching turns. */
   recordCandidates(query: RecordCandidatesQuery): Promise<RecordCandidates>;
   /** The k nearest records `filter` lets through: exact for small sets, the ANN index otherwise. */
   nearestRecords(query: NearestQuery): Promise<{ hits: VectorHit[]; path: "exact" | "ann" }>;
   /** A record's stored vector. */
   recordVector(id: number, model: string): Promise<Float32Array | undefined>;
   /** Passages (turns) matching the terms, BM25-scored, in scope and live at `now`; best first. */
-  passageCandidates(query: { terms: readonly string[]; scopeKeys: readonly string[]; now: number; candidates: number }): Promise<Scored[]>;
+  passageCandidates(query: { text: QueryText; scopeKeys: readonly string[]; now: number; candidates: number }): Promise<Scored[]>;
   /** Live passages by turn id in scope. */
   livePassages(turnIds: readonly number[], scopeKeys: readonly string[], now: number): Promise<PassageRow[]>;
   /** Document chunks for a query (full text and vector, RRF), at most `limit`, with scores. */
-  chunkCandidates(query: { terms: readonly string[]; scopeKeys: readonly string[]; vector?: { model: string; vector: Float32Array }; candidates: number; limit: number }): Promise<{ row: ChunkRow; score: number }[]>;
+  chunkCandidates(query: { text: QueryText; scopeKeys: readonly string[]; vector?: { model: string; vector: Float32Array }; candidates: number; limit: number }): Promise<{ row: ChunkRow; score: number }[]>;
   /** Records returned for similar past queries in scope: id → summed similarity (ranking feedback). */
   feedbackBoosts(query: { model: string; vector: Float32Array; scopeKeys: readonly string[]; similar: number; recent: number }): Promise<Map<number, number>>;
 
@@ -330,7 +333,7 @@ export interface Store {
   /** A tier-1/2 reuse or `fact:` lookup: response trace, edges, reinforcement (GROUPED). Returns the trace id and the records as reinforced. */
   writeReuse(write: ReuseWrite): Promise<{ traceId: number; records: RecordRow[] }>;
   /** A ranked read (query, search): its retrieval trace and the reinforcement of what it returned (GROUPED). */
-  writeRankedRead(write: { retrieval: RetrievalTraceWrite; reinforce: readonly number[]; factor: number; now: number }): Promise<RecordRow[]>;
+  writeRankedRead(write: { retrieval: RetrievalTraceWrite; reinforce: readonly number[]; now: number }): Promise<RecordRow[]>;
   /** Reflect: traces, edges, and the insights reconciled, in one transaction. */
   writeReflection(write: ReflectionWrite): Promise<{ responseTraceId: number; written: FactsWritten | undefined }>;
   /** Commits the grouped writes of reads now (before close, or before another process must see them). */
