@@ -18,7 +18,7 @@ export type ContractStore = Pick<
   | "extractTurn" | "getRecord" | "listRecords" | "writeFacts" | "reinforce" | "nearestRecords" | "recordVector" | "passageCandidates"
   | "livePassages" | "expireBatch" | "decayRange" | "finishSweep" | "withSweepLock" | "subscribe" | "poll" | "close" | "maxRecordId"
   | "populatedScopeKeys" | "flushCache" | "getTrace" | "writeAnswer" | "cacheByQuery" | "cacheBySimilarity" | "cacheEntryUsable"
-  | "writeReuse"
+  | "writeReuse" | "recordCandidates"
 >;
 
 export interface StoreSubject {
@@ -119,14 +119,40 @@ export function storeContract(subject: () => StoreSubject): void {
     expect(ann.hits.map((h) => h.label)).toEqual(exact.hits.map((h) => h.label));
   });
 
+  test("tier-3 channels: vector, full text, graph and the records of matching turns, all within the filter", async () => {
+    const store = await open();
+    const turn = await store.storeTurn(turnOf("I adopted a cat named Miso.", T0), null);
+    await store.extractTurn(turn.id, await factsWrite(alice, [fact("The user has a cat named Miso.", "pet", "cat", { entities: ["Miso"] })], T0, { kind: "turn", id: `turn_${turn.id}`, key: null }));
+    await store.writeFacts(await factsWrite(alice, [fact("Miso likes sleeping in the sun.", null, null, { subject: "Miso", entities: ["Miso"] })], T0));
+    await store.writeFacts(await factsWrite(alice, [fact("The user plays the violin.", "instrument", "violin")], T0));
+    await store.writeFacts(await factsWrite({ user: "bob" }, [fact("The user has a cat named Miso.", "pet", "cat", { entities: ["Miso"] })], T0));
+    const live = await store.listRecords({ scopeKeys: [scopeKey(alice)], limit: 10, now: T0 });
+    const id = (text: string) => live.find((r) => r.text === text)!.id;
+    const got = await store.recordCandidates({
+      filter: { scopeKeys: [scopeKey(alice)], now: T0 },
+      text: { query: "What is my cat called?", keywords: ["miso"], subjects: ["user"], attributes: ["pet"] },
+      vector: { model: EMBEDDING, vector: await embed("What is my cat called?"), enough: 10 },
+      turnIds: [turn.id],
+      candidates: 10,
+    });
+    expect(got.vectorPath).toBe("exact");
+    expect(new Set(got.vector.map((c) => c.id))).toEqual(new Set(live.map((r) => r.id)));
+    expect(got.fts.map((c) => c.id).sort()).toEqual([id("The user has a cat named Miso."), id("Miso likes sleeping in the sun.")].sort());
+    expect(got.graph).toEqual([
+      { id: id("The user has a cat named Miso."), score: 1 },
+      { id: id("Miso likes sleeping in the sun."), score: 0.8 },
+    ]);
+    expect(got.ofTurns).toEqual([id("The user has a cat named Miso.")]);
+  });
+
   test("passages: found by a stemmed word, in scope, while live", async () => {
     const store = await open();
     const turn = await store.storeTurn(turnOf("We are moving to Lisbon next spring.", T0), T0 + DAY);
     await store.storeTurn(turnOf("Nothing about that here.", T0), T0 + DAY);
-    const hits = await store.passageCandidates({ terms: ["moved", "lisbon"], scopeKeys: [scopeKey(alice)], now: T0 + 1, candidates: 10 });
+    const hits = await store.passageCandidates({ text: { query: "Where am I moving to?", keywords: ["lisbon"] }, scopeKeys: [scopeKey(alice)], now: T0 + 1, candidates: 10 });
     expect(hits.map((h) => h.id)).toEqual([turn.id]);
-    expect(await store.passageCandidates({ terms: ["moved"], scopeKeys: [scopeKey({ user: "bob" })], now: T0 + 1, candidates: 10 })).toEqual([]);
-    expect(await store.passageCandidates({ terms: ["moved"], scopeKeys: [scopeKey(alice)], now: T0 + DAY, candidates: 10 })).toEqual([]);
+    expect(await store.passageCandidates({ text: { query: "moved", keywords: [] }, scopeKeys: [scopeKey({ user: "bob" })], now: T0 + 1, candidates: 10 })).toEqual([]);
+    expect(await store.passageCandidates({ text: { query: "moved", keywords: [] }, scopeKeys: [scopeKey(alice)], now: T0 + DAY, candidates: 10 })).toEqual([]);
     expect((await store.livePassages([turn.id], [scopeKey(alice)], T0 + 1)).map((p) => p.content)).toEqual(["We are moving to Lisbon next spring."]);
   });
 
@@ -197,7 +223,7 @@ export function storeContract(subject: () => StoreSubject): void {
     const similar = await b.cacheBySimilarity({ cacheKey: key, signature: "plan", model: EMBEDDING, vector: await embed("Which plan am I on now?"), k: 4, threshold: 0.5 });
     expect(similar.map((s) => s.entry.id)).toEqual([entry!.id]);
     expect(await b.cacheBySimilarity({ cacheKey: key, signature: "city", model: EMBEDDING, vector: await embed("Which plan am I on?"), k: 4, threshold: 0.5 })).toEqual([]);
-    const reused = await b.writeReuse({ actor, scopeKey: key, payload: { tier: 1 }, reusedFrom: entry!.response_trace_id, cited: [], reinforce: [cited], factor: 1.1, now: T0 + 3 });
+    const reused = await b.writeReuse({ actor, scopeKey: key, payload: { tier: 1 }, reusedFrom: entry!.response_trace_id, cited: [], reinforce: [cited], now: T0 + 3 });
     expect(reused.records.map((r) => r.last_accessed_at)).toEqual([T0 + 3]);
 
     await a.writeFacts(await factsWrite(alice, [fact("The user is on the Enterprise plan.", "plan", "Enterprise")], T0 + 4));

@@ -2,13 +2,15 @@ import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import pg from "pg";
 import { z } from "zod";
+import { REINFORCEMENT } from "../../config/defaults.js";
 import { ClosedError, SpectronValidationError } from "../../errors.js";
+import { queryTerms } from "../../pipeline/recall/normalize.js";
 import type { ContextSettings, ReindexState } from "../contexts.js";
 import type { RecordRow } from "../records.js";
 import type { CacheEntryRow } from "../cache.js";
 import type {
-  AnswerWrite, ChunkRow, RetrievalTraceWrite, ReuseWrite,
-  ContextInit, ContextPatch, FactsWrite, FactsWritten, NearestQuery, RecordFilter, RecordListFilter, Scored, Store, StoreChange,
+  AnswerWrite, ChunkRow, QueryText, RetrievalTraceWrite, ReuseWrite,
+  ContextInit, ContextPatch, FactsWrite, FactsWritten, NearestQuery, RecordCandidates, RecordCandidatesQuery, RecordListFilter, Scored, Store, StoreChange,
   SweepStep, TraceRow, TurnRow, TurnStatus, VectorHit, VectorSpace,
 } from "../store.js";
 import type { PassageRow } from "../passages.js";
@@ -20,6 +22,7 @@ import { migrate } from "./migrations.js";
 import * as records from "./records-sql.js";
 import { evictByRecords, insertTrace, reconcile, type Tx } from "./reconcile-sql.js";
 import { nearestRecords } from "./nearest.js";
+import { recordCandidates } from "./candidates.js";
 import * as answers from "./answers-sql.js";
 import { enablePgvector, ensureVectorSet, findVectorSet, getVector, type VectorSet } from "./vector-sets.js";
 
@@ -115,8 +118,8 @@ export class PostgresEngine {
 type Implemented =
   | "engine" | "context" | "openContext" | "settings" | "updateSettings"
   | "storeTurn" | "getTurn" | "listTurns" | "failTurnAttempt" | "extractTurn"
-  | "getRecord" | "getRecords" | "listRecords" | "writeFacts" | "reinforce" | "populatedScopeKeys" | "entityNames" | "recordsOfTurns" | "maxRecordId"
-  | "nearestRecords" | "recordVector" | "passageCandidates" | "livePassages"
+  | "getRecord" | "getRecords" | "listRecords" | "writeFacts" | "reinforce" | "populatedScopeKeys" | "entityNames" | "maxRecordId"
+  | "recordCandidates" | "nearestRecords" | "recordVector" | "passageCandidates" | "livePassages"
   | "cacheByQuery" | "cacheBySimilarity" | "cacheEntryUsable" | "writeAnswer" | "writeReuse" | "writeRankedRead" | "flush"
   | "flushCache" | "decayRange" | "expireBatch" | "finishSweep" | "withSweepLock"
   | "getTrace" | "updateTracePayload" | "sourceTrust"
@@ -371,11 +374,6 @@ export class PostgresStore implements Pick<Store, Implemented> {
     return records.entityNames(this.pool, recordIds);
   }
 
-  async recordsOfTurns(turnIds: readonly number[], filter: RecordFilter): Promise<number[]> {
-    this.assertOpen("recordsOfTurns");
-    return records.recordsOfTurns(this.pool, this.context, turnIds, filter);
-  }
-
   async maxRecordId(): Promise<number> {
     this.assertOpen("maxRecordId");
     return (await one<{ m: number | null }>(this.pool, "SELECT max(id) AS m FROM records WHERE context = $1", [this.context]))?.m ?? 0;
@@ -393,6 +391,14 @@ export class PostgresStore implements Pick<Store, Implemented> {
     return nearestRecords(this.pool, this.context, set, index, q);
   }
 
+  async recordCandidates(q: RecordCandidatesQuery): Promise<RecordCandidates> {
+    this.assertOpen("recordCandidates");
+    const set = q.vector ? await this.vectorSet("records", q.vector.model) : undefined;
+    const index = set ? this.followedIndex(set) : undefined;
+    if (index) await this.feed.poll();
+    return recordCandidates(this.pool, this.context, set, index, q);
+  }
+
   async recordVector(id: number, model: string): Promise<Float32Array | undefined> {
     this.assertOpen("recordVector");
     const set = await this.vectorSet("records", model);
@@ -400,9 +406,9 @@ export class PostgresStore implements Pick<Store, Implemented> {
   }
 
   /** Passages matching any of the terms, ranked by ts_rank_cd (SQLite: BM25), live at `now`, best first. */
-  async passageCandidates(q: { terms: readonly string[]; scopeKeys: readonly string[]; now: number; candidates: number }): Promise<Scored[]> {
+  async passageCandidates(q: { text: QueryText; scopeKeys: readonly string[]; now: number; candidates: number }): Promise<Scored[]> {
     this.assertOpen("passageCandidates");
-    const terms = q.terms.map((t) => t.replace(/[^\p{L}\p{N}]+/gu, " ").trim()).filter(Boolean);
+    const terms = queryTerms(q.text.query, q.text.keywords).map((t) => t.replace(/[^\p{L}\p{N}]+/gu, " ").trim()).filter(Boolean);
     if (terms.length === 0) return [];
     const rows = await query<{ id: number; score: number }>(
       this.pool,
@@ -454,14 +460,14 @@ export class PostgresStore implements Pick<Store, Implemented> {
   async writeReuse(write: ReuseWrite): Promise<{ traceId: number; records: RecordRow[] }> {
     return this.write("writeReuse", async (tx) => ({
       traceId: await answers.writeReuseTrace(tx, write),
-      records: await records.reinforce(tx.client, this.context, write.reinforce, write.factor, write.now),
+      records: await records.reinforce(tx.client, this.context, write.reinforce, REINFORCEMENT, write.now),
     }));
   }
 
-  async writeRankedRead(write: { retrieval: RetrievalTraceWrite; reinforce: readonly number[]; factor: number; now: number }): Promise<RecordRow[]> {
+  async writeRankedRead(write: { retrieval: RetrievalTraceWrite; reinforce: readonly number[]; now: number }): Promise<RecordRow[]> {
     return this.write("writeRankedRead", async (tx) => {
       await answers.writeRetrievalTrace(tx, write.retrieval, write.now);
-      return records.reinforce(tx.client, this.context, write.reinforce, write.factor, write.now);
+      return records.reinforce(tx.client, this.context, write.reinforce, REINFORCEMENT, write.now);
     });
   }
 
