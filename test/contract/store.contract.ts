@@ -18,7 +18,7 @@ export type ContractStore = Pick<
   | "extractTurn" | "getRecord" | "listRecords" | "writeFacts" | "reinforce" | "nearestRecords" | "recordVector" | "passageCandidates"
   | "livePassages" | "expireBatch" | "decayRange" | "finishSweep" | "withSweepLock" | "subscribe" | "poll" | "close" | "maxRecordId"
   | "populatedScopeKeys" | "flushCache" | "getTrace" | "writeAnswer" | "cacheByQuery" | "cacheBySimilarity" | "cacheEntryUsable"
-  | "writeReuse" | "recordCandidates"
+  | "writeReuse" | "recordCandidates" | "forgetRecord" | "extractionOfTurn" | "traceEdges" | "tracesByIds" | "edgesOfTraces" | "scopeKeysOf"
 >;
 
 export interface StoreSubject {
@@ -164,6 +164,33 @@ export function storeContract(subject: () => StoreSubject): void {
     expect([a, b].filter((x) => x === undefined)).toHaveLength(1);
     expect(await store.getTurn(turn.id)).toMatchObject({ status: "extracted" });
     expect(await store.listRecords({ scopeKeys: [scopeKey(alice)], limit: 10, now: T0 })).toHaveLength(1);
+  });
+
+  test("a forgotten record leaves its text, its vector, the full text and the cache; a tombstone trace stays", async () => {
+    const store = await open();
+    const { outcomes } = await store.writeFacts(await factsWrite(alice, [fact("The user's door code is 4711.", "door_code", "4711")], T0));
+    const id = outcomes[0]!.record.id;
+    const forgotten = await store.forgetRecord(id, actor, T0 + 1);
+    expect(forgotten).toMatchObject({ id, status: "forgotten", text: "[forgotten]", updated_at: T0 + 1 });
+    expect(JSON.parse(forgotten.history).at(-1)).toMatchObject({ at: T0 + 1, event: "forgotten" });
+    expect(await store.recordVector(id, EMBEDDING)).toBeUndefined();
+    const found = await store.recordCandidates({ filter: { scopeKeys: [scopeKey(alice)], now: T0 + 2 }, text: { query: "door code", keywords: [], subjects: [], attributes: [] }, candidates: 10 });
+    expect(found.fts).toEqual([]);
+    const tombstone = JSON.parse(forgotten.history).at(-1).trace as number;
+    expect((await store.traceEdges(tombstone)).out).toMatchObject([{ kind: "forgot", dst_type: "record", dst_id: String(id) }]);
+    expect((await store.tracesByIds([tombstone]))[0]).toMatchObject({ kind: "decision_trace", scope_key: scopeKey(alice) });
+    expect((await store.edgesOfTraces([tombstone])).map((e) => e.kind)).toEqual(["forgot"]);
+    expect(await store.scopeKeysOf("record", [id])).toEqual(new Map([[id, scopeKey(alice)]]));
+  });
+
+  test("an extraction made elsewhere is found with its outcomes", async () => {
+    const store = await open();
+    const turn = await store.storeTurn(turnOf("I live in Rome.", T0), null);
+    expect(await store.extractionOfTurn(turn.id)).toBeUndefined();
+    const written = await store.extractTurn(turn.id, await factsWrite(alice, [fact("The user lives in Rome.", "city", "Rome")], T0, { kind: "turn", id: `turn_${turn.id}`, key: null }));
+    const found = await store.extractionOfTurn(turn.id);
+    expect(found?.traceId).toBe(written!.traceId);
+    expect(found?.outcomes).toEqual([{ record: written!.outcomes[0]!.record, outcome: "created" }]);
   });
 
   test("sweeps: expiry and decay follow the injected clock", async () => {

@@ -6,11 +6,13 @@ import { REINFORCEMENT } from "../../config/defaults.js";
 import { ClosedError, SpectronValidationError } from "../../errors.js";
 import { queryTerms } from "../../pipeline/recall/normalize.js";
 import type { ContextSettings, ReindexState } from "../contexts.js";
-import type { RecordRow } from "../records.js";
+import type { EdgeRow } from "../graph.js";
+import { toId } from "../ids.js";
+import { appendHistory, type RecordRow } from "../records.js";
 import type { CacheEntryRow } from "../cache.js";
 import type {
   AnswerWrite, ChunkRow, QueryText, RetrievalTraceWrite, ReuseWrite,
-  ContextInit, ContextPatch, FactsWrite, FactsWritten, NearestQuery, RecordCandidates, RecordCandidatesQuery, RecordListFilter, Scored, Store, StoreChange,
+  ContextInit, ContextPatch, FactsWrite, FactsWritten, Outcome, NearestQuery, RecordCandidates, RecordCandidatesQuery, RecordListFilter, Scored, Store, StoreChange,
   SweepStep, TraceRow, TurnRow, TurnStatus, VectorHit, VectorSpace,
 } from "../store.js";
 import type { PassageRow } from "../passages.js";
@@ -20,7 +22,7 @@ import { one, query, transaction } from "./connection.js";
 import { FollowedIndex } from "./followed-index.js";
 import { migrate } from "./migrations.js";
 import * as records from "./records-sql.js";
-import { evictByRecords, insertTrace, reconcile, type Tx } from "./reconcile-sql.js";
+import { addEdge, evictByRecords, insertTrace, reconcile, type Tx } from "./reconcile-sql.js";
 import { nearestRecords } from "./nearest.js";
 import { recordCandidates } from "./candidates.js";
 import * as answers from "./answers-sql.js";
@@ -122,7 +124,8 @@ type Implemented =
   | "recordCandidates" | "nearestRecords" | "recordVector" | "passageCandidates" | "livePassages"
   | "cacheByQuery" | "cacheBySimilarity" | "cacheEntryUsable" | "writeAnswer" | "writeReuse" | "writeRankedRead" | "flush"
   | "flushCache" | "decayRange" | "expireBatch" | "finishSweep" | "withSweepLock"
-  | "getTrace" | "updateTracePayload" | "sourceTrust"
+  | "getTrace" | "updateTracePayload" | "sourceTrust" | "traceEdges" | "tracesByIds" | "edgesOfTraces" | "scopeKeysOf"
+  | "forgetRecord" | "extractionOfTurn"
   | "subscribe" | "poll" | "idle" | "close";
 
 const DAY = 86_400_000;
@@ -333,7 +336,47 @@ export class PostgresStore implements Pick<Store, Implemented> {
     });
   }
 
+  /** The newest decision trace that extracted `turn_<id>`, with each record it names and its outcome. */
+  async extractionOfTurn(turnId: number): Promise<{ traceId: number; outcomes: { record: RecordRow; outcome: Outcome }[] } | undefined> {
+    this.assertOpen("extractionOfTurn");
+    const row = await one<{ id: number; payload: string }>(
+      this.pool,
+      `SELECT id, payload FROM traces WHERE context = $1 AND kind = 'decision_trace'
+         AND (payload::jsonb)->'source'->>'kind' = 'turn' AND (payload::jsonb)->'source'->>'id' = $2 ORDER BY id DESC LIMIT 1`,
+      [this.context, `turn_${turnId}`],
+    );
+    if (!row) return undefined;
+    const listed = (JSON.parse(row.payload) as { outcomes?: { record_id: string; outcome: Outcome }[] }).outcomes ?? [];
+    const rows = new Map((await records.getRecords(this.pool, this.context, listed.map((o) => Number(o.record_id.slice(4))))).map((r) => [r.id, r]));
+    return { traceId: row.id, outcomes: listed.flatMap((o) => (rows.has(Number(o.record_id.slice(4))) ? [{ record: rows.get(Number(o.record_id.slice(4)))!, outcome: o.outcome }] : [])) };
+  }
+
   // ---- Records ---------------------------------------------------------------------------------------------
+
+  /** Explicit deletion: a tombstone trace, the text out of the record (and so of the full-text index), its vector removed, answers citing it evicted. */
+  async forgetRecord(id: number, actor: TraceActor, now: number): Promise<RecordRow> {
+    const models = await query<{ model: string }>(this.pool, "SELECT model FROM vector_sets WHERE space = 'records'");
+    for (const { model } of models) await this.vectorSet("records", model);
+    return this.write("forgetRecord", async (tx) => {
+      const row = await one<RecordRow>(tx.client, `SELECT ${records.RECORD_COLUMNS} FROM records WHERE id = $1 AND context = $2 FOR UPDATE`, [id, this.context]);
+      if (!row) throw new Error(`Record ${id} is not in Context \`${this.context}\`.`);
+      const traceId = await insertTrace(tx, "decision_trace", actor, row.scope_key, {
+        source: { kind: "forget", id: null },
+        outcomes: [{ record_id: toId("record", row.id), outcome: "forgotten", text: row.text }],
+      }, now);
+      await query(tx.client, "UPDATE records SET status = 'forgotten', updated_at = $1, history = $2, text = '[forgotten]', norm_text = '' WHERE id = $3", [
+        now, appendHistory(row, { at: now, event: "forgotten", trace: traceId }), row.id,
+      ]);
+      await addEdge(tx, { type: "trace", id: traceId }, "forgot", { type: "record", id: row.id }, now);
+      await evictByRecords(tx, [row.id]);
+      const set = row.embedding_model ? tx.recordSet(row.embedding_model) : undefined;
+      if (set && (await query(tx.client, `DELETE FROM ${set.table} WHERE label = $1 RETURNING label`, [row.id])).length > 0) {
+        tx.entries.push({ kind: "vectors", space: "records", model: set.model, label: row.id, op: "remove" });
+      }
+      tx.entries.push({ kind: "records", ids: [row.id] });
+      return (await records.getRecord(tx.client, this.context, row.id))!;
+    });
+  }
 
   async getRecord(id: number): Promise<RecordRow | undefined> {
     this.assertOpen("getRecord");
@@ -564,13 +607,42 @@ export class PostgresStore implements Pick<Store, Implemented> {
 
   async getTrace(id: number): Promise<TraceRow | undefined> {
     this.assertOpen("getTrace");
-    return one<TraceRow>(this.pool, "SELECT id, context, kind, principal, on_behalf_of, session, scope_key, payload, created_at FROM traces WHERE id = $1 AND context = $2", [id, this.context]);
+    return one<TraceRow>(this.pool, `SELECT ${TRACE_COLUMNS} FROM traces WHERE id = $1 AND context = $2`, [id, this.context]);
   }
 
   async updateTracePayload(id: number, payload: unknown): Promise<void> {
     await this.write("updateTracePayload", async (tx) => {
       await query(tx.client, "UPDATE traces SET payload = $1 WHERE id = $2 AND context = $3", [JSON.stringify(payload), id, this.context]);
     });
+  }
+
+  async traceEdges(id: number): Promise<{ out: EdgeRow[]; in: EdgeRow[] }> {
+    this.assertOpen("traceEdges");
+    const [out, into] = await Promise.all([
+      query<EdgeRow>(this.pool, `SELECT ${EDGE_COLUMNS} FROM edges WHERE src_type = 'trace' AND src_id = $1 AND context = $2 ORDER BY id`, [id, this.context]),
+      query<EdgeRow>(this.pool, `SELECT ${EDGE_COLUMNS} FROM edges WHERE dst_type = 'trace' AND dst_id = $1 AND context = $2 ORDER BY id`, [String(id), this.context]),
+    ]);
+    return { out, in: into };
+  }
+
+  async tracesByIds(ids: readonly number[]): Promise<TraceRow[]> {
+    this.assertOpen("tracesByIds");
+    if (ids.length === 0) return [];
+    return query<TraceRow>(this.pool, `SELECT ${TRACE_COLUMNS} FROM traces WHERE id = ANY($1::bigint[]) AND context = $2 ORDER BY id`, [[...ids], this.context]);
+  }
+
+  async edgesOfTraces(ids: readonly number[]): Promise<EdgeRow[]> {
+    this.assertOpen("edgesOfTraces");
+    if (ids.length === 0) return [];
+    return query<EdgeRow>(this.pool, `SELECT ${EDGE_COLUMNS} FROM edges WHERE src_type = 'trace' AND src_id = ANY($1::bigint[]) AND context = $2 ORDER BY id`, [[...ids], this.context]);
+  }
+
+  async scopeKeysOf(kind: "record" | "turn" | "chunk" | "document" | "trace", ids: readonly number[]): Promise<Map<number, string | null>> {
+    this.assertOpen("scopeKeysOf");
+    if (ids.length === 0) return new Map();
+    const table = { record: "records", turn: "turns", chunk: "chunks", document: "documents", trace: "traces" }[kind];
+    const rows = await query<{ id: number; scope_key: string | null }>(this.pool, `SELECT id, scope_key FROM ${table} WHERE id = ANY($1::bigint[]) AND context = $2`, [[...ids], this.context]);
+    return new Map(rows.map((r) => [r.id, r.scope_key]));
   }
 
   async sourceTrust(sourceKey: string | null): Promise<number> {
@@ -604,6 +676,9 @@ export class PostgresStore implements Pick<Store, Implemented> {
     return { unsaved: [] };
   }
 }
+
+const EDGE_COLUMNS = "id, context, src_type, src_id, kind, dst_type, dst_id, weight, created_at";
+const TRACE_COLUMNS = "id, context, kind, principal, on_behalf_of, session, scope_key, payload, created_at";
 
 const TURN_COLUMNS = `id, context, scope_key, role, content, speaker, occurred_at, metadata, session, principal, on_behalf_of, status,
   attempts, error, created_at, updated_at`;
