@@ -13,6 +13,7 @@ import type { SoakReport } from "./soak.js";
 import { renderPostgres, type PostgresReport } from "./postgres.js";
 import { renderTier2, type Tier2Report } from "./tier2.js";
 import { renderAnswers, type AnswersReport } from "./answers.js";
+import { renderRest, type RestReport } from "./rest.js";
 import { formatBytes, formatSize, type Latency } from "./stats.js";
 
 export interface BenchResults {
@@ -25,6 +26,7 @@ export interface BenchResults {
   answers?: AnswersReport;
   extraction?: ExtractionReport;
   postgres?: PostgresReport;
+  rest?: RestReport;
 }
 
 export function machine() {
@@ -86,6 +88,7 @@ export function renderMarkdown(r: BenchResults): string {
   if (r.tier2) out.push("", ...renderTier2(r.tier2));
   if (r.answers) out.push("", ...renderAnswers(r.answers));
   if (r.extraction) out.push("", ...renderExtraction(r.extraction));
+  if (r.rest) out.push("", ...renderRest(r.rest));
   return out.join("\n") + "\n";
 }
 

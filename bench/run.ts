@@ -1,5 +1,5 @@
 // `npm run bench` — LoCoMo retrieval quality, speed at scale and model economy; `-- --quick` for a sub-minute
-// smoke run. Options: --only=locomo,scale,economy,tier2,answers,extraction,soak  --sizes=10k,100k,1m  --minutes=10 (soak)
+// smoke run. Options: --only=locomo,scale,economy,tier2,answers,extraction,soak,rest  --sizes=10k,100k,1m  --minutes=10 (soak)
 // --out=<name> (bench/results/<name>.*). The soak section runs only when named (it takes `minutes`).
 // --store=postgres: the PostgreSQL sections (two writer processes on one database; the server at
 // SPECTRON_BENCH_POSTGRES_URL or SPECTRON_TEST_POSTGRES_URL).
@@ -16,13 +16,14 @@ import { runSoak } from "./soak.js";
 import { runTier2 } from "./tier2.js";
 import { runPostgres } from "./postgres.js";
 import { runAnswers } from "./answers.js";
+import { runRest } from "./rest.js";
 import { note } from "./progress.js";
 import { gitCommit, machine, renderMarkdown, type BenchResults } from "./report.js";
 import type { ScaleReport } from "./scale.js";
 import { formatSize, parseSize } from "./stats.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const SECTIONS = ["locomo", "scale", "economy", "tier2", "answers", "extraction", "soak", "postgres"] as const;
+const SECTIONS = ["locomo", "scale", "economy", "tier2", "answers", "extraction", "soak", "rest", "postgres"] as const;
 const DEFAULT_SECTIONS = ["locomo", "scale", "economy", "tier2", "answers", "extraction"];
 
 function parseArgs(argv: string[]) {
@@ -36,7 +37,7 @@ function parseArgs(argv: string[]) {
     else if (key === "--minutes" && value && Number(value) > 0) opts.minutes = Number(value);
     else if (key === "--store" && (value === "sqlite" || value === "postgres")) opts.store = value;
     else if (key === "--help" || key === "-h") {
-      console.log("npm run bench -- [--quick] [--only=locomo,scale,economy,tier2,answers,extraction,soak] [--sizes=10k,100k,1m] [--minutes=10] [--out=name] [--store=sqlite|postgres]");
+      console.log("npm run bench -- [--quick] [--only=locomo,scale,economy,tier2,answers,extraction,soak,rest,postgres] [--sizes=10k,100k,1m] [--minutes=10] [--out=name] [--store=sqlite|postgres]");
       process.exit(0);
     } else throw new Error(`Unknown option ${arg} (try --help)`);
   }
@@ -103,6 +104,7 @@ async function main() {
     results.postgres = await timedSection("postgres", () => runPostgres(url, { quick: opts.quick }));
     if (results.postgres.skipped) note(results.postgres.skipped);
   }
+  if (opts.only.includes("rest")) results.rest = await timedSection("rest", () => runRest({ quick: opts.quick }));
   if (opts.only.includes("soak")) results.soak = await timedSection("soak", () => runSoak({ minutes: opts.minutes }));
   wallSeconds.total = (performance.now() - started) / 1000;
 

@@ -33,6 +33,7 @@ export type {
 export type { ContextConfig } from "./config/config-api.js";
 export type { IngestResult } from "./pipeline/ingest.js";
 export type { ReflectResult } from "./pipeline/reflect.js";
+export type { ChatOptions, ChatResult } from "./pipeline/chat.js";
 export type { RecallResult, RecalledChunk } from "./pipeline/recall/recall.js";
 export type { KnowledgeAddInput, KnowledgeAddResult, KnowledgeDocument, KnowledgeListOptions } from "./knowledge/knowledge-api.js";
 export type { ReindexState } from "./store/contexts.js";
@@ -45,3 +46,10 @@ export type { SweepResult } from "./lifecycle/lifecycle-api.js";
 export type { CloseReport, StageUsage } from "./core.js";
 export type { Stage, ModelUsage, LanguageModel, EmbeddingModel } from "./models/types.js";
 export type { Scope } from "./store/scope.js";
+export { createServer } from "./surfaces/rest/server.js";
+export type { ServerOptions, SpectronServer, ListeningServer, MountedRequest } from "./surfaces/rest/server.js";
+export { hashToken } from "./surfaces/rest/auth.js";
+export type { TokenEntry, AuthOptions } from "./surfaces/rest/auth.js";
+export type { Memories } from "./surfaces/rest/contexts.js";
+export type { Problem } from "./surfaces/rest/problem.js";
+export type { Job } from "./surfaces/rest/jobs.js";

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { Access, actorOf, cacheScopeKey, can, readableScopeKeys } from "./access/access.js";
 import { reflect, type ReflectResult } from "./pipeline/reflect.js";
+import { chat, chatMessageSchema, chatOptionsSchema, type ChatOptions, type ChatResult } from "./pipeline/chat.js";
 import { createConfigApi, validateModels } from "./config/config-api.js";
 import { DEFAULT_CACHE, DEFAULT_SCHEDULE, LOCAL_MODELS, OPENAI_MODELS } from "./config/defaults.js";
 import {
@@ -287,6 +288,41 @@ export class Spectron {
   }
 
   /**
+   * One conversational exchange: the message is recalled against (hybrid retrieval, never the response cache),
+   * answered by the response stage from the recalled memory, and then both turns (the message, the reply) are
+   * ingested. One `response_trace` joins it all: `used_retrieval`, `produced_decision` (one per turn), `wrote`
+   * (each record the turns touched), `parent_session`. Needs `read` and `write` on `scope`. If a turn's
+   * extraction fails, it stays `pending` (retried in the background) and the error is thrown.
+   *
+   * @example
+   * const { answer, traceId } = await memory.chat("Any ideas for my trip?", { scope: { user: "alice" }, session: "s-1" });
+   */
+  async chat(message: string, options: ChatOptions = {}): Promise<ChatResult> {
+    this.guard("chat");
+    const m = parseInput(chatMessageSchema, message, "message");
+    const o = parseInput(chatOptionsSchema, options, "options");
+    this.access.assert(o, "read", o.scope);
+    this.access.assert(o, "write", o.scope);
+    const call = {
+      scope: o.scope,
+      ...(o.principal ? { principal: o.principal } : {}),
+      ...(o.onBehalfOf ? { onBehalfOf: o.onBehalfOf } : {}),
+      ...(o.session ? { session: o.session } : {}),
+      ...(o.signal ? { signal: o.signal } : {}),
+    };
+    return chat(this.core, {
+      message: m,
+      scope: o.scope,
+      readable: readableScopeKeys(o.principal, o.scope),
+      limit: o.limit,
+      ...(o.speaker ? { speaker: o.speaker } : {}),
+      actor: actorOf(o),
+      ...(o.signal ? { signal: o.signal } : {}),
+      ingest: (turn) => this.ingest({ ...turn, ...call }),
+    });
+  }
+
+  /**
    * Ranked records for a query, with no language-model call (rule-based query understanding). Passages (the
    * turns records came from) count in the ranking; `search` returns them too.
    */
@@ -376,6 +412,7 @@ export class Spectron {
       ingest: async (input: IngestInput) => this.ingest(withCtx(input, "input")),
       recall: async (query: string, options?: RecallOptions) => this.recall(query, withCtx(options)),
       reflect: async (question: string, options?: RecallOptions) => this.reflect(question, withCtx(options)),
+      chat: async (message: string, options?: ChatOptions) => this.chat(message, withCtx(options)),
       query: async (query: string, options?: QueryOptions) => this.query(query, withCtx(options)),
       search: async (query: string, options?: QueryOptions) => this.search(query, withCtx(options)),
       state: {
@@ -488,7 +525,7 @@ function typedErrors<T extends object>(prefix: string, api: T): T {
 
 // The public boundary: every method of the instance fails only with SpectronErrors (storage failures typed, a
 // defect `internal` with its cause), never a raw SqliteError or TypeError.
-for (const name of ["ingest", "recall", "reflect", "query", "search", "usage", "idle", "as", "close"] as const) {
+for (const name of ["ingest", "recall", "reflect", "chat", "query", "search", "usage", "idle", "as", "close"] as const) {
   const proto = Spectron.prototype as unknown as Record<string, (...args: never[]) => unknown>;
   proto[name] = withTypedErrors(name, proto[name]!);
 }

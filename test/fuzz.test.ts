@@ -130,7 +130,7 @@ const ctx = (r: Rng) => (r() < 0.7 ? undefined : { principal: pick(r, PRINCIPALS
 
 /** Valid-looking arguments; `mutate` then spoils about half of the calls. */
 type ArgsOf = (r: Rng, p: Pools) => unknown[];
-type Target = Pick<Spectron, "ingest" | "recall" | "reflect" | "query"> & Record<string, any>;
+type Target = Pick<Spectron, "ingest" | "recall" | "reflect" | "chat" | "query"> & Record<string, any>;
 interface Method {
   name: string;
   args: ArgsOf;
@@ -145,6 +145,7 @@ const METHODS: Method[] = [
   { name: "recall", args: (r) => [pick(r, QUESTIONS), opts(r, { limit: 1 + Math.floor(r() * 10) })], call: (t, a) => t.recall(a[0] as never, a[1] as never) },
   { name: "reflect", args: (r) => [pick(r, QUESTIONS), opts(r)], call: (t, a) => t.reflect(a[0] as never, a[1] as never) },
   { name: "query", args: (r) => [pick(r, QUESTIONS), opts(r, { limit: 5 })], call: (t, a) => t.query(a[0] as never, a[1] as never) },
+  { name: "chat", args: (r) => [pick(r, SENTENCES), opts(r, { session: "fuzz-chat" })], call: (t, a) => t.chat(a[0] as never, a[1] as never) },
   { name: "search", args: (r) => [pick(r, QUESTIONS), opts(r, { limit: 5 })], call: (t, a) => t.search(a[0] as never, a[1] as never) },
   { name: "state.get", args: (r, p) => [pickId(r, p, "rec"), ctx(r)], call: (t, a) => t.state.get(a[0], a[1]) },
   { name: "state.list", args: (r) => [opts(r, { limit: 1 + Math.floor(r() * 50), ...(r() < 0.3 ? { status: pick(r, ["current", "superseded", "forgotten"]) } : {}) })], call: (t, a) => t.state.list(a[0]) },
