@@ -18,6 +18,8 @@ export type ContractStore = Pick<
   | "extractTurn" | "getRecord" | "listRecords" | "writeFacts" | "reinforce" | "nearestRecords" | "recordVector" | "passageCandidates"
   | "livePassages" | "expireBatch" | "decayRange" | "finishSweep" | "withSweepLock" | "subscribe" | "poll" | "close" | "maxRecordId"
   | "populatedScopeKeys" | "flushCache" | "getTrace" | "writeAnswer" | "cacheByQuery" | "cacheBySimilarity" | "cacheEntryUsable"
+  | "storeDocument" | "getDocument" | "documentChunks" | "listDocuments" | "startDocumentAttempt" | "touchDocument" | "failDocumentAttempt"
+  | "removeDocument"
   | "writeReuse" | "recordCandidates" | "forgetRecord" | "extractionOfTurn" | "traceEdges" | "tracesByIds" | "edgesOfTraces" | "scopeKeysOf"
 >;
 
@@ -181,6 +183,26 @@ export function storeContract(subject: () => StoreSubject): void {
     expect((await store.tracesByIds([tombstone]))[0]).toMatchObject({ kind: "decision_trace", scope_key: scopeKey(alice) });
     expect((await store.edgesOfTraces([tombstone])).map((e) => e.kind)).toEqual(["forgot"]);
     expect(await store.scopeKeysOf("record", [id])).toEqual(new Map([[id, scopeKey(alice)]]));
+  });
+
+  test("documents: stored pending with their chunks, attempts counted, failed at the last, removed with their chunks", async () => {
+    const store = await open();
+    const doc = await store.storeDocument(
+      { scope_key: scopeKey(alice), title: "Notes", metadata: null, principal: null, on_behalf_of: null, session: null, created_at: T0, text: "One. Two." },
+      ["One.", "Two."],
+    );
+    expect(doc).toMatchObject({ status: "pending", attempts: 1, chunks: 2, title: "Notes", created_at: T0, updated_at: T0 });
+    expect((await store.documentChunks(doc.id)).map((c) => c.text)).toEqual(["One.", "Two."]);
+    await store.touchDocument(doc.id, T0 + 5);
+    expect(await store.listDocuments({ status: "pending", touchedBefore: T0 + 5, limit: 10 })).toEqual([]);
+    expect(await store.failDocumentAttempt(doc.id, "boom", 2, T0 + 6)).toBe("pending");
+    await store.startDocumentAttempt(doc.id, T0 + 7);
+    expect(await store.failDocumentAttempt(doc.id, "boom", 2, T0 + 8)).toBe("failed");
+    expect((await store.listDocuments({ status: "failed", limit: 10 })).map((d) => d.id)).toEqual([doc.id]);
+    expect(await store.removeDocument(doc.id)).toEqual({ chunks: 2 });
+    expect(await store.getDocument(doc.id)).toBeUndefined();
+    expect(await store.documentChunks(doc.id)).toEqual([]);
+    expect(await store.removeDocument(doc.id)).toBeUndefined();
   });
 
   test("an extraction made elsewhere is found with its outcomes", async () => {

@@ -26,6 +26,8 @@ import { addEdge, evictByRecords, insertTrace, reconcile, type Tx } from "./reco
 import { nearestRecords } from "./nearest.js";
 import { recordCandidates } from "./candidates.js";
 import * as answers from "./answers-sql.js";
+import * as documents from "./documents-sql.js";
+import type { DocumentRow, DocumentStatus } from "../documents.js";
 import { enablePgvector, ensureVectorSet, findVectorSet, getVector, type VectorSet } from "./vector-sets.js";
 
 const optionsSchema = z
@@ -126,6 +128,8 @@ type Implemented =
   | "flushCache" | "decayRange" | "expireBatch" | "finishSweep" | "withSweepLock"
   | "getTrace" | "updateTracePayload" | "sourceTrust" | "traceEdges" | "tracesByIds" | "edgesOfTraces" | "scopeKeysOf"
   | "forgetRecord" | "extractionOfTurn"
+  | "storeDocument" | "getDocument" | "documentChunks" | "listDocuments" | "startDocumentAttempt" | "touchDocument" | "failDocumentAttempt"
+  | "removeDocument"
   | "subscribe" | "poll" | "idle" | "close";
 
 const DAY = 86_400_000;
@@ -525,6 +529,53 @@ export class PostgresStore implements Pick<Store, Implemented> {
       if (ids.length > 0) tx.entries.push({ kind: "cache", ids });
       return ids.length;
     });
+  }
+
+  // ---- Documents -------------------------------------------------------------------------------------------
+
+  async storeDocument(
+    doc: Pick<DocumentRow, "scope_key" | "title" | "metadata" | "principal" | "on_behalf_of" | "session" | "created_at"> & { text: string },
+    pieces: readonly string[],
+  ): Promise<DocumentRow> {
+    const id = await this.write("storeDocument", (tx) => documents.storeDocument(tx, doc, pieces));
+    return (await documents.getDocument(this.pool, this.context, id))!;
+  }
+
+  async getDocument(id: number): Promise<DocumentRow | undefined> {
+    this.assertOpen("getDocument");
+    return documents.getDocument(this.pool, this.context, id);
+  }
+
+  async documentChunks(documentId: number): Promise<{ id: number; text: string }[]> {
+    this.assertOpen("documentChunks");
+    return documents.documentChunks(this.pool, this.context, documentId);
+  }
+
+  async listDocuments(filter: { status?: DocumentStatus; scopeKeys?: readonly string[]; limit: number; touchedBefore?: number }): Promise<DocumentRow[]> {
+    this.assertOpen("listDocuments");
+    return documents.listDocuments(this.pool, this.context, filter);
+  }
+
+  async startDocumentAttempt(id: number, now: number): Promise<void> {
+    await this.write("startDocumentAttempt", async (tx) => {
+      await query(tx.client, "UPDATE documents SET attempts = attempts + 1, updated_at = $1 WHERE id = $2 AND context = $3", [now, id, this.context]);
+    });
+  }
+
+  async touchDocument(id: number, now: number): Promise<void> {
+    await this.write("touchDocument", async (tx) => {
+      await query(tx.client, "UPDATE documents SET updated_at = $1 WHERE id = $2 AND context = $3 AND status <> 'indexed'", [now, id, this.context]);
+    });
+  }
+
+  async failDocumentAttempt(id: number, error: string, maxAttempts: number, now: number): Promise<DocumentStatus | undefined> {
+    return this.write("failDocumentAttempt", (tx) => documents.failDocumentAttempt(tx, id, error, maxAttempts, now));
+  }
+
+  async removeDocument(id: number): Promise<{ chunks: number } | undefined> {
+    const models = await query<{ model: string }>(this.pool, "SELECT model FROM vector_sets WHERE space = 'chunks'");
+    for (const { model } of models) await this.vectorSet("chunks", model);
+    return this.write("removeDocument", (tx) => documents.removeDocument(tx, id, (model) => this.sets.get(`chunks\u001f${model}`)));
   }
 
   // ---- Sweeps ----------------------------------------------------------------------------------------------
