@@ -19,7 +19,7 @@ export type ContractStore = Pick<
   | "livePassages" | "expireBatch" | "decayRange" | "finishSweep" | "withSweepLock" | "subscribe" | "poll" | "close" | "maxRecordId"
   | "populatedScopeKeys" | "flushCache" | "getTrace" | "writeAnswer" | "cacheByQuery" | "cacheBySimilarity" | "cacheEntryUsable"
   | "storeDocument" | "getDocument" | "documentChunks" | "listDocuments" | "startDocumentAttempt" | "touchDocument" | "failDocumentAttempt"
-  | "removeDocument"
+  | "removeDocument" | "indexDocument" | "chunkCandidates" | "feedbackBoosts"
   | "writeReuse" | "recordCandidates" | "forgetRecord" | "extractionOfTurn" | "traceEdges" | "tracesByIds" | "edgesOfTraces" | "scopeKeysOf"
 >;
 
@@ -203,6 +203,44 @@ export function storeContract(subject: () => StoreSubject): void {
     expect(await store.getDocument(doc.id)).toBeUndefined();
     expect(await store.documentChunks(doc.id)).toEqual([]);
     expect(await store.removeDocument(doc.id)).toBeUndefined();
+  });
+
+  test("a document is indexed once: chunk vectors and facts; its chunks are found by words and by meaning", async () => {
+    const store = await open();
+    const pieces = ["The office moved to Porto in May.", "Lunch is served at noon on weekdays.", "Parking is behind the building."];
+    const doc = await store.storeDocument(
+      { scope_key: scopeKey(alice), title: "Handbook", metadata: null, principal: null, on_behalf_of: null, session: null, created_at: T0, text: pieces.join(" ") },
+      pieces,
+    );
+    const vectors = await Promise.all(pieces.map(embed));
+    const facts = await factsWrite(alice, [fact("The office is in Porto.", null, null, { subject: "office", memory_category: "knowledge" })], T0, { kind: "document", id: `doc_${doc.id}`, key: `doc:${doc.id}` });
+    const written = await store.indexDocument(doc.id, { model: EMBEDDING, vectors }, facts);
+    expect(typeof written === "object" && written.outcomes.map((o) => o.outcome)).toEqual(["created"]);
+    expect(await store.indexDocument(doc.id, { model: EMBEDDING, vectors }, facts)).toBe("indexed");
+    expect(await store.indexDocument(doc.id + 1000, { model: EMBEDDING, vectors }, facts)).toBe("gone");
+    expect((await store.getDocument(doc.id))!.status).toBe("indexed");
+    const byWords = await store.chunkCandidates({ text: { query: "when is lunch?", keywords: [] }, scopeKeys: [scopeKey(alice)], candidates: 10, limit: 3 });
+    expect(byWords[0]!.row).toMatchObject({ text: "Lunch is served at noon on weekdays.", title: "Handbook", document_id: doc.id });
+    const byMeaning = await store.chunkCandidates({ text: { query: "", keywords: [] }, scopeKeys: [scopeKey(alice)], vector: { model: EMBEDDING, vector: await embed("Parking is behind the building.") }, candidates: 10, limit: 1 });
+    expect(byMeaning.map((c) => c.row.text)).toEqual(["Parking is behind the building."]);
+    expect(await store.chunkCandidates({ text: { query: "lunch", keywords: [] }, scopeKeys: [scopeKey({ user: "bob" })], candidates: 10, limit: 3 })).toEqual([]);
+  });
+
+  test("ranking feedback: records returned for similar past queries in scope", async () => {
+    const store = await open();
+    const { outcomes } = await store.writeFacts(await factsWrite(alice, [fact("The user's dentist is Dr. Silva.", "dentist", "Dr. Silva")], T0));
+    const cited = outcomes[0]!.record.id;
+    const key = scopeKey(alice);
+    await store.writeAnswer({
+      retrieval: { actor, scopeKey: key, payload: {}, returned: [cited], returnedChunks: [], considered: [] },
+      response: { actor, scopeKey: key, payload: {} },
+      query: { text: "Who is my dentist?", norm: "who is my dentist", model: EMBEDDING, vector: await embed("Who is my dentist?") },
+      now: T0 + 1,
+    });
+    const boosts = await store.feedbackBoosts({ model: EMBEDDING, vector: await embed("Who is my dentist?"), scopeKeys: [key], similar: 0.8, recent: 100 });
+    expect([...boosts.keys()]).toEqual([cited]);
+    expect(boosts.get(cited)).toBeCloseTo(1, 5);
+    expect((await store.feedbackBoosts({ model: EMBEDDING, vector: await embed("Who is my dentist?"), scopeKeys: [scopeKey({ user: "bob" })], similar: 0.8, recent: 100 })).size).toBe(0);
   });
 
   test("an extraction made elsewhere is found with its outcomes", async () => {

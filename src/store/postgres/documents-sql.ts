@@ -1,7 +1,9 @@
+import { reciprocalRankFusion } from "../../pipeline/recall/fuse.js";
 import type { DocumentRow, DocumentStatus } from "../documents.js";
+import type { ChunkRow } from "../store.js";
 import { one, query, type Queryable } from "./connection.js";
 import type { Tx } from "./reconcile-sql.js";
-import type { VectorSet } from "./vector-sets.js";
+import { cosineDistance, fromVectorColumn, putVector, type VectorSet } from "./vector-sets.js";
 
 // Every column but `text` (up to 5 MB; its chunks carry it), plus the chunk count.
 const COLUMNS = `d.id, d.context, d.scope_key, d.title, d.metadata, d.status, d.error, d.attempts, d.principal, d.on_behalf_of,
@@ -81,4 +83,59 @@ export async function removeDocument(tx: Tx, id: number, chunkSet: (model: strin
   }
   await query(tx.client, "DELETE FROM documents WHERE id = $1", [id]);
   return { chunks: chunks.length };
+}
+
+/**
+ * Document chunks for a query in scope: full text (`ts_rank_cd`) and exact cosine over the scope's chunk vectors,
+ * fused by reciprocal rank (k 60, as SQLite's chunks.ts), at most `limit`, best first.
+ */
+export async function chunkCandidates(
+  db: Queryable,
+  context: string,
+  set: VectorSet | undefined,
+  q: { terms: readonly string[]; scopeKeys: readonly string[]; vector?: Float32Array; candidates: number; limit: number },
+): Promise<{ row: ChunkRow; score: number }[]> {
+  const fts = q.terms.length === 0
+    ? []
+    : (await query<{ id: number }>(
+        db,
+        `WITH q AS (SELECT string_agg(quote_literal(t), ' | ')::tsquery AS query FROM unnest($3::text[]) AS t)
+         SELECT c.id FROM chunks c, q WHERE c.tsv @@ q.query AND c.context = $1 AND c.scope_key = ANY($2::text[])
+          ORDER BY ts_rank_cd(c.tsv, q.query) DESC, c.id LIMIT $4`,
+        [context, [...q.scopeKeys], [...q.terms], q.candidates],
+      )).map((r) => r.id);
+  let vector: number[] = [];
+  if (q.vector && set) {
+    const rows = await query<{ label: number; embedding: unknown }>(
+      db,
+      `SELECT v.label, v.embedding FROM ${set.table} v JOIN chunks c ON c.id = v.label WHERE c.context = $1 AND c.scope_key = ANY($2::text[])`,
+      [context, [...q.scopeKeys]],
+    );
+    vector = rows
+      .map((r) => ({ id: r.label, d: cosineDistance(q.vector!, fromVectorColumn(r.embedding)) }))
+      .sort((a, b) => a.d - b.d || a.id - b.id)
+      .slice(0, q.candidates)
+      .map((r) => r.id);
+  }
+  const fused = [...reciprocalRankFusion([vector, fts])].sort((a, b) => b[1] - a[1] || b[0] - a[0]).slice(0, q.limit);
+  if (fused.length === 0) return [];
+  const rows = await query<ChunkRow>(
+    db,
+    "SELECT c.id, c.document_id, c.scope_key, c.ord, c.text, d.title FROM chunks c JOIN documents d ON d.id = c.document_id WHERE c.id = ANY($1::bigint[])",
+    [fused.map(([id]) => id)],
+  );
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  return fused.filter(([id]) => byId.has(id)).map(([id, score]) => ({ row: byId.get(id)!, score: Math.round(score * 1000) / 1000 }));
+}
+
+/** Writes chunk vectors (logged) and marks them embedded with `set`'s model, inside the caller's transaction. */
+export async function putChunkVectors(tx: Tx, set: VectorSet, documentId: number, vectors: readonly Float32Array[]): Promise<void> {
+  const chunks = await query<{ id: number }>(tx.client, "SELECT id FROM chunks WHERE document_id = $1 ORDER BY ord", [documentId]);
+  for (const [i, chunk] of chunks.entries()) {
+    const vector = vectors[i];
+    if (!vector) continue;
+    await putVector(tx.client, set, tx.context, chunk.id, vector);
+    await query(tx.client, "UPDATE chunks SET embedding_model = $1 WHERE id = $2", [set.model, chunk.id]);
+    tx.entries.push({ kind: "vectors", space: "chunks", model: set.model, label: chunk.id, op: "add" });
+  }
 }

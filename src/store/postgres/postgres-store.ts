@@ -28,7 +28,7 @@ import { recordCandidates } from "./candidates.js";
 import * as answers from "./answers-sql.js";
 import * as documents from "./documents-sql.js";
 import type { DocumentRow, DocumentStatus } from "../documents.js";
-import { enablePgvector, ensureVectorSet, findVectorSet, getVector, type VectorSet } from "./vector-sets.js";
+import { cosineDistance, enablePgvector, ensureVectorSet, findVectorSet, fromVectorColumn, getVector, type VectorSet } from "./vector-sets.js";
 
 const optionsSchema = z
   .object({
@@ -129,7 +129,7 @@ type Implemented =
   | "getTrace" | "updateTracePayload" | "sourceTrust" | "traceEdges" | "tracesByIds" | "edgesOfTraces" | "scopeKeysOf"
   | "forgetRecord" | "extractionOfTurn"
   | "storeDocument" | "getDocument" | "documentChunks" | "listDocuments" | "startDocumentAttempt" | "touchDocument" | "failDocumentAttempt"
-  | "removeDocument"
+  | "removeDocument" | "indexDocument" | "chunkCandidates" | "feedbackBoosts"
   | "subscribe" | "poll" | "idle" | "close";
 
 const DAY = 86_400_000;
@@ -576,6 +576,63 @@ export class PostgresStore implements Pick<Store, Implemented> {
     const models = await query<{ model: string }>(this.pool, "SELECT model FROM vector_sets WHERE space = 'chunks'");
     for (const { model } of models) await this.vectorSet("chunks", model);
     return this.write("removeDocument", (tx) => documents.removeDocument(tx, id, (model) => this.sets.get(`chunks\u001f${model}`)));
+  }
+
+  async indexDocument(documentId: number, chunks: { model: string; vectors: readonly Float32Array[] }, facts: FactsWrite): Promise<FactsWritten | "gone" | "indexed"> {
+    const first = chunks.vectors.find((v) => v);
+    const chunkSet = first ? await this.ensureSet("chunks", chunks.model, first.length) : undefined;
+    await this.prepareVectors(facts);
+    return this.write("indexDocument", async (tx) => {
+      // The row lock: another process indexing the same document waits, then finds it indexed.
+      const doc = await one<{ status: DocumentStatus }>(tx.client, "SELECT status FROM documents WHERE id = $1 AND context = $2 FOR UPDATE", [documentId, this.context]);
+      if (!doc) return "gone";
+      if (doc.status === "indexed") return "indexed";
+      if (chunkSet) await documents.putChunkVectors(tx, chunkSet, documentId, chunks.vectors);
+      const written = await reconcile(tx, facts);
+      await query(tx.client, "UPDATE documents SET status = 'indexed', error = NULL, updated_at = $1 WHERE id = $2", [facts.now, documentId]);
+      return written;
+    });
+  }
+
+  async chunkCandidates(q: { text: QueryText; scopeKeys: readonly string[]; vector?: { model: string; vector: Float32Array }; candidates: number; limit: number }): Promise<{ row: ChunkRow; score: number }[]> {
+    this.assertOpen("chunkCandidates");
+    const set = q.vector ? await this.vectorSet("chunks", q.vector.model) : undefined;
+    return documents.chunkCandidates(this.pool, this.context, set, {
+      terms: queryTerms(q.text.query, q.text.keywords),
+      scopeKeys: q.scopeKeys,
+      ...(q.vector ? { vector: q.vector.vector } : {}),
+      candidates: q.candidates,
+      limit: q.limit,
+    });
+  }
+
+  /** Records returned for similar recent past queries in scope: id → summed similarity. Exact over the recent ones. */
+  async feedbackBoosts(q: { model: string; vector: Float32Array; scopeKeys: readonly string[]; similar: number; recent: number }): Promise<Map<number, number>> {
+    this.assertOpen("feedbackBoosts");
+    const boosts = new Map<number, number>();
+    const set = await this.vectorSet("queries", q.model);
+    if (!set) return boosts;
+    const recent = await query<{ id: number; trace: number; embedding: unknown }>(
+      this.pool,
+      `SELECT x.id, x.retrieval_trace_id AS trace, v.embedding FROM (SELECT id, retrieval_trace_id FROM queries WHERE context = $1 AND scope_key = ANY($2::text[])
+         ORDER BY id DESC LIMIT $3) AS x JOIN ${set.table} v ON v.label = x.id`,
+      [this.context, [...q.scopeKeys], q.recent],
+    );
+    const similar = recent
+      .map((r) => ({ trace: r.trace, similarity: 1 - cosineDistance(q.vector, fromVectorColumn(r.embedding)) }))
+      .filter((r) => r.similarity >= q.similar)
+      .sort((a, b) => b.similarity - a.similarity)
+      .slice(0, 20);
+    if (similar.length === 0) return boosts;
+    const edges = await query<{ src_id: number; dst_id: string }>(
+      this.pool,
+      "SELECT src_id, dst_id FROM edges WHERE src_type = 'trace' AND src_id = ANY($1::bigint[]) AND kind = 'returned' AND dst_type = 'record' ORDER BY id",
+      [similar.map((s) => s.trace)],
+    );
+    for (const s of similar) {
+      for (const e of edges) if (e.src_id === s.trace) boosts.set(Number(e.dst_id), (boosts.get(Number(e.dst_id)) ?? 0) + s.similarity);
+    }
+    return boosts;
   }
 
   // ---- Sweeps ----------------------------------------------------------------------------------------------
