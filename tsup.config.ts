@@ -1,7 +1,14 @@
 import { defineConfig, type Options } from "tsup";
 
-// Two entry points: the SDK, and `spectron/postgres` (the only one that imports `pg`, an optional peer dependency).
-const shared: Options = { entry: { index: "src/index.ts", postgres: "src/postgres.ts" }, sourcemap: true, target: "node20", dts: true };
+// Entry points of their own for what imports an optional peer dependency, so that the main entry loads without
+// it: `spectron/ai-sdk` (only it imports `ai`) and `spectron/postgres` (only it imports `pg`).
+const shared: Options = {
+  entry: { index: "src/index.ts", "ai-sdk": "src/integrations/ai-sdk/index.ts", postgres: "src/postgres.ts" },
+  sourcemap: true,
+  target: "node20",
+  dts: true,
+  external: ["ai", "pg"],
+};
 
 export default defineConfig([
   { ...shared, format: ["esm"], clean: true },

@@ -1,4 +1,4 @@
-// Model economy: model calls and tokens per ingested turn and per recall (from `memory.usage()` deltas, which
+// Model economy: model calls and tokens per ingested turn and per recall (from `stageUsage(memory)` deltas, which
 // count every model call per stage), and the share of recalls answered at tiers 1 and 2 on a workload of
 // repeated and paraphrased questions (bench/paraphrases.ts) interleaved with writes that change answers.
 // The workload runs twice: at the default tier-2 threshold (0.95) and at the one suited to the hash embedder.
@@ -47,6 +47,12 @@ function diff(after: Usage, before: Usage) {
   return out;
 }
 
+/** Per-stage usage, without `budget` (the budget window, not a stage). */
+const stageUsage = (memory: Spectron): Usage => {
+  const { budget: _budget, ...stages } = memory.usage();
+  return stages;
+};
+
 const sum = (d: Record<string, { calls: number; tokens: number }>, stages: string[], key: "calls" | "tokens") =>
   stages.reduce((s, st) => s + (d[st]?.[key] ?? 0), 0);
 
@@ -90,15 +96,15 @@ async function workload(threshold: number, quick: boolean) {
   const progress = new Progress(`economy (tier-2 threshold ${threshold})`, users + operations);
   try {
     await memory.config.cache({ similarity: threshold });
-    let before = memory.usage();
+    let before = stageUsage(memory);
     let turns = 0;
     for (let u = 0; u < users; u++) {
       for (const content of profileTurns(u)) (await memory.ingest({ content, scope: { user: `u${u}` } }), turns++);
       progress.tick(u + 1);
     }
-    const syncIngest = diff(memory.usage(), before);
+    const syncIngest = diff(stageUsage(memory), before);
     await memory.idle();
-    const allIngest = diff(memory.usage(), before);
+    const allIngest = diff(stageUsage(memory), before);
 
     const tiers = { 1: 0, 2: 0, 3: 0 };
     const perTier: Record<number, { n: number; calls: number; tokens: number }> = { 1: { n: 0, calls: 0, tokens: 0 }, 2: { n: 0, calls: 0, tokens: 0 }, 3: { n: 0, calls: 0, tokens: 0 } };
@@ -138,9 +144,9 @@ async function workload(threshold: number, quick: boolean) {
       }
       history.push(question);
       asked.set(scope.user, history);
-      before = memory.usage();
+      before = stageUsage(memory);
       const r = await memory.recall(question, { scope });
-      const d = diff(memory.usage(), before);
+      const d = diff(stageUsage(memory), before);
       tiers[r.tier]++;
       const key = `${scope.user}|${group}`;
       if (r.tier === 3) answered.set(key, (answered.get(key) ?? new Set()).add(r.answer));

@@ -14,12 +14,17 @@ export interface IngestGrowth {
   lastOverFirst: number;
   /** The same for this process's CPU time per turn (user + system): steadier than wall time on a shared machine. */
   cpuLastOverFirst: number;
+  /** Background model calls (every stage but the synchronous extraction and embedding) per ingested turn. */
+  backgroundCallsPerTurn: number;
+  backgroundTokensPerTurn: number;
 }
 
 export async function runIngestGrowth(conversations: readonly LocomoConversation[], tick: (n: number) => void): Promise<IngestGrowth> {
   let now = 0;
   const memory = new Spectron({ context: "locomo-growth", clock: () => now, providers: {}, schedule: { decay: false, expire: false, retry: false } });
   const out: IngestGrowth["conversations"] = [];
+  let turns = 0;
+  let background = { calls: 0, tokens: 0 };
   try {
     await memory.config.retention([{ scope: {}, memory_category: "context", ttl: "36500d" }]);
     let records = 0;
@@ -34,6 +39,7 @@ export async function runIngestGrowth(conversations: readonly LocomoConversation
         if (i % 20 === 19) tick(20);
       }
       await memory.idle();
+      turns += conv.turns.length;
       tick(conv.turns.length % 20);
       out.push({
         sampleId: conv.sampleId,
@@ -43,6 +49,7 @@ export async function runIngestGrowth(conversations: readonly LocomoConversation
         cpuMsPerTurn: round(cpuMs(process.cpuUsage(cpu)) / conv.turns.length),
       });
     }
+    background = backgroundUsage(memory.usage());
   } finally {
     await memory.close();
   }
@@ -50,7 +57,24 @@ export async function runIngestGrowth(conversations: readonly LocomoConversation
   const before = [0, ...out.map((c) => c.storeRecordsBefore)];
   out.forEach((c, i) => (c.storeRecordsBefore = before[i]!));
   const ratio = (f: (c: IngestGrowth["conversations"][number]) => number) => (out.length > 1 ? round(f(out[out.length - 1]!) / f(out[0]!)) : Number.NaN);
-  return { conversations: out, lastOverFirst: ratio((c) => c.msPerTurn), cpuLastOverFirst: ratio((c) => c.cpuMsPerTurn) };
+  return {
+    conversations: out,
+    lastOverFirst: ratio((c) => c.msPerTurn),
+    cpuLastOverFirst: ratio((c) => c.cpuMsPerTurn),
+    backgroundCallsPerTurn: turns ? round(background.calls / turns) : Number.NaN,
+    backgroundTokensPerTurn: turns ? round(background.tokens / turns) : Number.NaN,
+  };
+}
+
+/** Calls and tokens of the stages ingest does not wait for (reflection, background). */
+export function backgroundUsage(usage: { reflection?: { calls: number; input_tokens: number; output_tokens: number }; background?: { calls: number; input_tokens: number; output_tokens: number } }) {
+  let calls = 0;
+  let tokens = 0;
+  for (const stage of ["reflection", "background"] as const) {
+    const u = usage[stage];
+    if (u) (calls += u.calls), (tokens += u.input_tokens + u.output_tokens);
+  }
+  return { calls, tokens };
 }
 
 const cpuMs = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1000;

@@ -7,6 +7,7 @@ import { channelRankings, CHANNELS, type Channel } from "./locomo-channels.js";
 import { CATEGORY_NAMES, loadLocomo, type LocomoConversation, type LocomoStats } from "./locomo-data.js";
 import { dedupe, scoreRanking, ScoreTable, type RankScore } from "./metrics.js";
 import { runIngestGrowth, type IngestGrowth } from "./ingest-growth.js";
+import { runMechanisms, type MechanismsReport } from "./mechanisms.js";
 import { Progress } from "./progress.js";
 import { latency, round, type Latency } from "./stats.js";
 
@@ -42,6 +43,8 @@ export interface LocomoReport {
   conversations?: ConversationReport[];
   /** Every conversation into one shared store, one scope each: time per turn as the store grows. */
   growth?: IngestGrowth;
+  /** Consolidation and elaboration: their cost per ingested turn and recall with them off and on. */
+  mechanisms?: MechanismsReport;
 }
 
 export async function runLocomo(path: string, options: { quick: boolean }): Promise<LocomoReport> {
@@ -65,6 +68,10 @@ export async function runLocomo(path: string, options: { quick: boolean }): Prom
   let grown = 0;
   const growth = await runIngestGrowth(chosen, (n) => growthProgress.tick((grown += n)));
   growthProgress.done(`${chosen.length} conversations in one store`);
+  const mechanismsProgress = new Progress("locomo consolidation and elaboration", chosen.reduce((s, c) => s + c.turns.length, 0));
+  let swept = 0;
+  const mechanisms = await runMechanisms(chosen, (n) => mechanismsProgress.tick((swept += n)));
+  mechanismsProgress.done(`${chosen.length} conversations`);
 
   const coverage = Object.fromEntries(
     (["dev", "test"] as const).map((split) => {
@@ -85,6 +92,7 @@ export async function runLocomo(path: string, options: { quick: boolean }): Prom
     channels: Object.fromEntries(CHANNELS.map((c) => [c, channels[c].summary()])) as Record<Channel, Record<string, RankScore & { n: number }>>,
     conversations,
     growth,
+    mechanisms,
   };
 }
 

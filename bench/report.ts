@@ -168,6 +168,24 @@ function renderLocomo(l: LocomoReport): string[] {
         ["Conversation", "Turns", "Records in the store before", "ms/turn (wall)", "CPU ms/turn"],
         g.conversations.map((c) => [c.sampleId, c.turns, c.storeRecordsBefore, f(c.msPerTurn, 2), f(c.cpuMsPerTurn, 2)]),
       ),
+      "",
+      `Background model calls during that ingest (reflection + background stages): **${f(g.backgroundCallsPerTurn, 3)} per ingested turn**, ${f(g.backgroundTokensPerTurn, 1)} tokens per turn.`,
+    );
+  }
+  if (l.mechanisms) {
+    const m = l.mechanisms;
+    const r10 = (side: "off" | "on", split: string) => f(m.recall[side][split]?.all?.r10 ?? Number.NaN, 3);
+    out.push(
+      "",
+      `**Consolidation and elaboration** (${m.conversations.join(", ")}; ${m.turns} turns): background calls during ingest ` +
+        `${f(m.ingest.callsPerTurn, 3)} per turn (${f(m.ingest.tokensPerTurn, 1)} tokens); one consolidation and one elaboration sweep ` +
+        `after ingest (a day of sweeps): ${m.sweeps.calls} calls, ${m.sweeps.tokens} tokens (${f(m.sweeps.callsPerTurn, 4)} calls, ` +
+        `${f(m.sweeps.tokensPerTurn, 2)} tokens per ingested turn), ${m.sweeps.observations} observations, ${m.sweeps.relations} relations.`,
+      "",
+      table(
+        ["Split", "R@10, mechanisms off", "R@10, after the sweeps"],
+        ["dev", "test"].map((s) => [s, r10("off", s), r10("on", s)]),
+      ),
     );
   }
   return out;

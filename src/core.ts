@@ -2,9 +2,10 @@ import type { Logger, Models, ProvidersInput } from "./config/schemas.js";
 import { readContext, type ContextSettings } from "./store/contexts.js";
 import { immediate, sql, sqlPluck, toStoreError, type Db } from "./store/database.js";
 import { REINFORCEMENT } from "./config/defaults.js";
-import { createEmbeddingModel, createLanguageModel, embeddingDimensions, type ProviderConfigs, type ProviderOptions } from "./models/resolve.js";
+import { createEmbeddingModel, createLanguageModel, declaredDimensions, type ProviderConfigs, type ProviderOptions } from "./models/resolve.js";
+import { countedEmbeddingModel, countedLanguageModel, UsageCounters } from "./models/stage-usage.js";
 import type { EmbeddingModel, LanguageModel, ModelUsage, Stage } from "./models/types.js";
-import { vectorSource, type VectorSpace } from "./store/vectors.js";
+import { vectorSource, vectorTableDimension, type VectorSpace } from "./store/vectors.js";
 import { VectorIndex } from "./store/vector-index.js";
 import { SpectronError } from "./errors.js";
 import { Scheduler } from "./lifecycle/scheduler.js";
@@ -38,13 +39,7 @@ export interface CloseReport {
   unsaved: { path: string; code: string; message: string }[];
 }
 
-export interface StageUsage {
-  calls: number;
-  input_tokens: number;
-  output_tokens: number;
-  latency_ms: number;
-  cost_usd: number;
-}
+export type { StageUsage } from "./models/stage-usage.js";
 
 /**
  * The wiring every namespace shares: database, clock, logger, models per stage, vector indexes and the
@@ -53,13 +48,19 @@ export interface StageUsage {
 export class Core {
   /** Background work: one job at a time, deadlock-free by construction (see Scheduler). */
   readonly queue: Scheduler;
-  readonly usage = new Map<Stage, StageUsage>();
+  /** Calls, failures, retries and tokens per stage (`memory.usage()`). */
+  readonly counters = new UsageCounters();
+  readonly usage = this.counters.byStage;
   private settingsCache: ContextSettings | undefined;
   /** `PRAGMA data_version` when `settingsCache` was last checked, and whether it was this turn. */
   private settingsVersion: number | undefined;
   private settingsChecked = false;
   private readonly languageModels = new Map<string, LanguageModel>();
   private readonly embeddingModels = new Map<string, EmbeddingModel>();
+  /** Model objects the caller passed, by the id stored for them (see modelObjectId). */
+  private readonly registered = new Map<string, LanguageModel | EmbeddingModel>();
+  /** Embedding dimensions learnt from replies, for models that declare none. */
+  private readonly discoveredDimensions = new Map<string, number>();
   private readonly indexes = new Map<string, VectorIndex>();
   /** Writes in the open group transaction (see `groupWrite`), or 0 when none is open. */
   private grouped = 0;
@@ -118,14 +119,43 @@ export class Core {
     this.embeddingModels.clear();
   }
 
+  /** Makes a model object the model of the stages whose id is `id` (in this process). */
+  registerModel(id: string, model: LanguageModel | EmbeddingModel): void {
+    this.registered.set(id, model);
+    this.languageModels.clear();
+    this.embeddingModels.clear();
+  }
+
+  isRegistered(id: string): boolean {
+    return this.registered.has(id);
+  }
+
+  /**
+   * The dimension of an embedding model's vectors: declared (by the model object, `local:hash-<dim>`, a known
+   * OpenAI model, `providers.<name>.dimensions`), discovered from a reply in this process, or read from the
+   * vectors it has stored. Undefined until one of these knows it.
+   */
+  dimensionsOf(id: string): number | undefined {
+    const registered = this.registered.get(id) as EmbeddingModel | undefined;
+    const known = registered?.dimensions ?? declaredDimensions(id, this.#providers) ?? this.discoveredDimensions.get(id);
+    if (known !== undefined) return known;
+    const stored = vectorTableDimension(this.db, "records", id) ?? vectorTableDimension(this.db, "chunks", id);
+    if (stored !== undefined) this.discoveredDimensions.set(id, stored);
+    return stored;
+  }
+
   models(): Models {
     return this.settings().models;
   }
 
   model(stage: Exclude<Stage, "embedding">): LanguageModel {
     const id = this.models()[stage];
-    let model = this.languageModels.get(id);
-    if (!model) this.languageModels.set(id, (model = createLanguageModel(id, this.#providers, this.providerOptions)));
+    const key = `${stage}\u0000${id}`;
+    let model = this.languageModels.get(key);
+    if (!model) {
+      const inner = (this.registered.get(id) as LanguageModel | undefined) ?? createLanguageModel(id, this.#providers, this.providerOptions);
+      this.languageModels.set(key, (model = countedLanguageModel(inner, stage, this.counters)));
+    }
     return model;
   }
 
@@ -136,18 +166,19 @@ export class Core {
 
   embedder(id = this.indexModel()): EmbeddingModel {
     let model = this.embeddingModels.get(id);
-    if (!model) this.embeddingModels.set(id, (model = createEmbeddingModel(id, this.#providers, this.providerOptions)));
+    if (!model) {
+      const inner = (this.registered.get(id) as EmbeddingModel | undefined) ?? createEmbeddingModel(id, this.#providers, this.providerOptions);
+      model = countedEmbeddingModel(inner, this.counters, {
+        known: () => this.dimensionsOf(id),
+        discovered: (dim) => void this.discoveredDimensions.set(id, dim),
+      });
+      this.embeddingModels.set(id, model);
+    }
     return model;
   }
 
   recordUsage(stage: Stage, usage: ModelUsage): void {
-    const s = this.usage.get(stage) ?? { calls: 0, input_tokens: 0, output_tokens: 0, latency_ms: 0, cost_usd: 0 };
-    s.calls += 1;
-    s.input_tokens += usage.inputTokens;
-    s.output_tokens += usage.outputTokens;
-    s.latency_ms += usage.latencyMs;
-    s.cost_usd += usage.costUsd;
-    this.usage.set(stage, s);
+    this.counters.record(stage, usage);
   }
 
   /**
@@ -262,7 +293,13 @@ export class Core {
     const key = `${space}\u0000${model}`;
     let index = this.indexes.get(key);
     if (!index) {
-      const dim = embeddingDimensions(model);
+      const dim = this.dimensionsOf(model);
+      if (dim === undefined) {
+        throw new SpectronError(
+          "internal",
+          `The dimension of embedding model \`${model}\` is not known yet: it is learnt from its first reply. Declare it with \`providers: { <name>: { baseURL, dimensions: { "<model>": <dim> } } }\`.`,
+        );
+      }
       const sidecar =
         this.path === ":memory:" ? undefined : `${this.path}.${this.context.replace(/[^A-Za-z0-9._-]/g, "_")}.${space}.${model.replace(/[^A-Za-z0-9]/g, "_")}.hnsw`;
       index = VectorIndex.open({
@@ -334,9 +371,18 @@ export class Core {
 
 export function toProviderConfigs(input: ProvidersInput | undefined): ProviderConfigs {
   const out: ProviderConfigs = {};
-  for (const name of ["openai", "anthropic"] as const) {
-    const v = input?.[name];
-    if (v !== undefined) out[name] = typeof v === "string" ? { apiKey: v } : { apiKey: v.apiKey, ...(v.baseURL ? { baseURL: v.baseURL } : {}) };
+  for (const [name, v] of Object.entries(input ?? {})) {
+    if (v === undefined) continue;
+    if (typeof v === "string") out[name] = { apiKey: v };
+    else {
+      const named = v as { apiKey?: string; baseURL?: string; dimensions?: Record<string, number>; headers?: Record<string, string> };
+      out[name] = {
+        ...(named.apiKey !== undefined ? { apiKey: named.apiKey } : {}),
+        ...(named.baseURL ? { baseURL: named.baseURL } : {}),
+        ...(named.dimensions ? { dimensions: { ...named.dimensions } } : {}),
+        ...(named.headers ? { headers: { ...named.headers } } : {}),
+      };
+    }
   }
   return out;
 }

@@ -27,6 +27,7 @@ import {
   type ModelsInput,
   type ProvidersInput,
   type RetentionRule,
+  type BudgetConfigInput,
   type CacheConfig,
   principalSchema,
 } from "./config/schemas.js";
@@ -37,6 +38,8 @@ import { ClosedError } from "./errors.js";
 import { checkedClock, guardInput, guardOptions } from "./config/input-guard.js";
 import { toSpectronError } from "./store/storage-errors.js";
 import { createLifecycleApi } from "./lifecycle/lifecycle-api.js";
+import { budgetUsage, type BudgetUsage } from "./lifecycle/budget.js";
+import { drainBacklog } from "./pipeline/reflection-pass.js";
 import { createKnowledgeApi, type KnowledgeListOptions } from "./knowledge/knowledge-api.js";
 import { resumeInterrupted } from "./knowledge/resume.js";
 import { createLocalLanguageModel } from "./models/local/index.js";
@@ -112,7 +115,8 @@ export class Spectron {
 
   constructor(options: SpectronOptions) {
     const o = parseInput(spectronOptionsSchema, options, "options", OPAQUE_OPTIONS);
-    if (o.models) validateModels(o.models, "options.models");
+    // Ids and model objects checked now; named providers once the providers are known (below).
+    const assigned = o.models ? validateModels(o.models, "options.models", { providerOptions: o.provider ?? {} }) : undefined;
     const clock = o.clock ? checkedClock(o.clock as () => number) : Date.now;
     clock(); // a clock that returns garbage fails here, before anything is opened
     const logger = o.logger ?? NOOP_LOGGER;
@@ -138,19 +142,21 @@ export class Spectron {
         if (!stored) {
           // Defaults are fixed when a Context is first created; later key changes never switch a stage.
           const base = providers.openai ? OPENAI_MODELS : LOCAL_MODELS;
-          createContext(db, o.context, { models: { ...base, ...(o.models ?? {}) } as typeof base, cache: { ...DEFAULT_CACHE } }, clock());
-        } else if (o.models) {
-          const models = { ...stored.models, ...o.models } as typeof stored.models;
+          createContext(db, o.context, { models: { ...base, ...assigned?.ids } as typeof base, cache: { ...DEFAULT_CACHE } }, clock());
+        } else if (assigned) {
+          const models = { ...stored.models, ...assigned.ids } as typeof stored.models;
           updateContext(db, o.context, { models });
           // As with config.models: a new embedding model is read only once knowledge.reindex() completes.
           if (models.embedding !== stored.models.embedding) {
             updateContext(db, o.context, { index_model: indexModelAfterChange(db, o.context, stored.indexModel, models.embedding) });
           }
         }
+        if (o.models) validateModels(o.models, "options.models", { providers, isRegistered: (id) => assigned?.objects.has(id) ?? false });
         updateContext(db, o.context, { providers_configured: Object.keys(providers).sort() });
         return providers;
       });
       this.core = new Core(db, o.context, clock, logger, o.path, providers, o.provider ?? {}, o.feedback ?? true);
+      for (const [id, model] of assigned?.objects ?? []) this.core.registerModel(id, model);
     } catch (error) {
       db.close();
       throw toSpectronError(error, "new Spectron");
@@ -203,17 +209,27 @@ export class Spectron {
     });
     // Open the ANN indexes now, against the state on disk: loading a sidecar (or starting a background
     // rebuild) here keeps later writes on the cheap notify path instead of a log replay.
-    core.vectorIndex("records", core.indexModel());
-    core.vectorIndex("chunks", core.indexModel());
-    const schedule = o.schedule === false ? ({ decay: false, expire: false, retry: false } as const) : { ...DEFAULT_SCHEDULE, ...(o.schedule ?? {}) };
+    // (An embedding model of undeclared dimension, before its first reply, has none to open yet.)
+    if (core.dimensionsOf(core.indexModel()) !== undefined) {
+      core.vectorIndex("records", core.indexModel());
+      core.vectorIndex("chunks", core.indexModel());
+    }
+    const schedule =
+      o.schedule === false
+        ? ({ decay: false, expire: false, retry: false, consolidate: false, elaborate: false } as const)
+        : { ...DEFAULT_SCHEDULE, ...(o.schedule ?? {}) };
     core.queue.every(schedule.decay, "decay", () => this.lifecycle.decay());
     core.queue.every(schedule.expire, "expiry", () => this.lifecycle.expire());
+    core.queue.every(schedule.consolidate, "consolidation", () => this.lifecycle.consolidate());
+    core.queue.every(schedule.elaborate, "elaboration", () => this.lifecycle.elaborate());
     // Jobs a crash interrupted (a reindex, documents left pending) resume now, and on the retry schedule with
     // the pending turns.
     resumeInterrupted(core);
     core.queue.every(schedule.retry, "retry of pending turns and interrupted jobs", async () => {
       resumeInterrupted(core);
       await retryPending(core);
+      // Background reconciliation a spent budget window left behind, once a new window can afford it.
+      await drainBacklog(core);
     });
   }
 
@@ -378,9 +394,15 @@ export class Spectron {
     return { retrieval, run };
   }
 
-  /** Tokens, latency and estimated cost of model calls so far, per stage (this process). */
-  usage(): Partial<Record<Stage, StageUsage>> {
-    return Object.fromEntries([...this.core.usage].map(([stage, u]) => [stage, { ...u }]));
+  /**
+   * Tokens, latency and estimated cost of model calls so far, per stage (this process), and `budget`: the
+   * Context's background budget window (`config.budget()`): tokens and calls spent today, calls deferred by kind,
+   * and the records waiting in the backlog (absent after `close()`).
+   */
+  usage(): Partial<Record<Stage, StageUsage>> & { budget?: BudgetUsage } {
+    const stages: Partial<Record<Stage, StageUsage>> = Object.fromEntries([...this.core.usage].map(([stage, u]) => [stage, { ...u }]));
+    // The budget window lives in the database: absent once the instance is closed.
+    return this.core.db.open ? { ...stages, budget: budgetUsage(this.core) } : stages;
   }
 
   /** Resolves when the background work queued so far (reconciliation, sweeps, reindex, ANN insertions) has finished. */
@@ -441,11 +463,14 @@ export class Spectron {
         providers: (providers: ProvidersInput) => this.config.providers(providers, ctx),
         retention: (rules: RetentionRule[]) => this.config.retention(rules, ctx),
         cache: (cache: Partial<CacheConfig>) => this.config.cache(cache, ctx),
+        budget: (budget: BudgetConfigInput) => this.config.budget(budget, ctx),
         get: () => this.config.get(ctx),
       },
       lifecycle: {
         decay: () => this.lifecycle.decay(ctx),
         expire: () => this.lifecycle.expire(ctx),
+        consolidate: () => this.lifecycle.consolidate(ctx),
+        elaborate: () => this.lifecycle.elaborate(ctx),
       },
       cache: { flush: () => this.cache.flush(ctx) },
     };
@@ -477,7 +502,7 @@ export class Spectron {
 }
 
 /** Top-level option keys holding the caller's own objects, not walked by the input guard. */
-const OPAQUE_OPTIONS: ReadonlySet<string> = new Set(["logger"]);
+const OPAQUE_OPTIONS: ReadonlySet<string> = new Set(["logger", "models.*"]);
 
 /** The AbortSignal a call was given, if any (read defensively: the argument may be anything). */
 function signalOf(args: readonly unknown[]): AbortSignal | undefined {

@@ -79,6 +79,7 @@ describe("the Spectron instance", () => {
       { version: 3, name: "documents: attempts, failed status, author" },
       { version: 4, name: "question signatures on cached answers" },
       { version: 5, name: "turns as passages" },
+      { version: 6, name: "background budget and backlog" },
     ]);
     db.close();
     t.cleanup();

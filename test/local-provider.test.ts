@@ -423,12 +423,4 @@ describe("hash embedder", () => {
     expect(usage).toMatchObject({ model: "local:hash-384", provider: "local", inputTokens: 3, outputTokens: 0, costUsd: 0 });
     await expect(embedder.embed(["x"], { signal: AbortSignal.abort() })).rejects.toThrow();
   });
-
-  it("is fast enough for hot paths", async () => {
-    const texts = Array.from({ length: 2000 }, (_, i) => `which plan am I on today, number ${i}?`);
-    const started = performance.now();
-    await embedder.embed(texts);
-    const perText = (performance.now() - started) / texts.length;
-    expect(perText).toBeLessThan(0.2); // ms; measured around 0.005 ms per short sentence
-  });
 });

@@ -36,8 +36,14 @@ function responder(r: FakeRequestInfo): unknown {
       return { answer: text.includes("Porto") ? "You live in Porto." : "You live in Lisbon.", used: ids.slice(0, 1) };
     }
     case "reflection": {
-      const ids = [...text.matchAll(/- \[(rec_\d+)\]/g)].map((m) => m[1]!);
-      return { decisions: ids.map((id) => ({ neighbour_id: id, relation: "duplicate", reason: "same fact" })) };
+      // The batched prompt: "NEW [rec_X] …" then its neighbours, "  - [rec_Y] …".
+      const decisions: { record_id: string; neighbour_id: string; relation: string; reason: string }[] = [];
+      let current = "";
+      for (const m of text.matchAll(/(NEW |- )\[(rec_\d+)\]/g)) {
+        if (m[1] === "NEW ") current = m[2]!;
+        else decisions.push({ record_id: current, neighbour_id: m[2]!, relation: "duplicate", reason: "same fact" });
+      }
+      return { decisions };
     }
     default:
       return {};
@@ -157,11 +163,12 @@ describe("Spectron with real SDKs against the fake provider", () => {
   });
 
   it("runs the background reconciliation pass on the scheduler and applies its decisions through the reconciler", async () => {
-    // Local embeddings so that the two phrasings are near neighbours; OpenAI chat for extraction and reflection.
+    // The same subject and attribute, so the pair can conflict and is worth a call; OpenAI chat for extraction
+    // and reflection.
     const memory = openai({ embedding: "local:hash-384" });
     server.script(
       { json: { facts: [{ ...fact("home", "Lisbon", "User lives in Lisbon."), cardinality: "many" }] } },
-      { json: { facts: [{ ...fact("residence", "Lisbon", "User lives in the city of Lisbon."), cardinality: "many" }] } },
+      { json: { facts: [{ ...fact("home", "the city of Lisbon", "User lives in the city of Lisbon."), cardinality: "many" }] } },
     );
     const first = await memory.ingest({ content: "I live in Lisbon.", scope: alice });
     await memory.idle();

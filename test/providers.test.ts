@@ -289,8 +289,13 @@ describe("OpenAI adapter through the real SDK", () => {
     expect((error as Error).message).toMatch(/768.*1536/);
   });
 
-  test("an unknown embedding model is rejected up front", () => {
-    expect(() => embedder(server, "text-embedding-9")).toThrow(/text-embedding-3-small/);
+  test("an embedding model Spectron does not know is accepted (the provider decides); its dimension is its replies'", async () => {
+    fresh();
+    const model = embedder(server, "text-embedding-9");
+    expect(model.dimensions).toBeUndefined();
+    const { vectors } = await model.embed(["alpha", "beta"]);
+    expect(vectors.map((v) => v.length)).toEqual([1536, 1536]);
+    expect(server.requests[0]?.body).toMatchObject({ model: "text-embedding-9" });
   });
 });
 

@@ -2,17 +2,21 @@ import { Access } from "../access/access.js";
 import type { Core } from "../core.js";
 import { toProviderConfigs } from "../core.js";
 import { SpectronValidationError } from "../errors.js";
-import { checkModelForStage, embeddingDimensions } from "../models/resolve.js";
-import { STAGES } from "../models/types.js";
+import { isEmbeddingModelObject, isLanguageModelObject, modelObjectId, toEmbeddingModel, toLanguageModel } from "../models/model-objects.js";
+import { checkModelForStage, embeddingDimensions, type ProviderConfigs, type ProviderOptions } from "../models/resolve.js";
+import { STAGES, type EmbeddingModel, type LanguageModel, type Stage } from "../models/types.js";
 import { indexModelAfterChange, updateContext } from "../store/contexts.js";
 import { DEFAULT_CACHE } from "./defaults.js";
+import { readBudget, writeBudgetConfig, type BudgetConfig } from "../store/budget.js";
 import {
+  budgetConfigSchema,
   cacheConfigSchema,
   callContextSchema,
   modelsSchema,
   parseInput,
   providersSchema,
   retentionSchema,
+  type BudgetConfigInput,
   type CacheConfig,
   type CallContext,
   type Models,
@@ -25,22 +29,56 @@ import { seal } from "./secrets.js";
 export interface ContextConfig {
   models: Models;
   /** Providers with a key set; the keys themselves are write-only. */
-  providers_configured: ("openai" | "anthropic")[];
+  providers_configured: string[];
   retention: RetentionRule[];
   cache: CacheConfig;
+  budget: BudgetConfig;
 }
 
-/** Validates a partial stage → model assignment (unknown stages and ids rejected). */
-export function validateModels(input: unknown, field: string): ModelsInput {
-  const models = parseInput(modelsSchema, input, field);
-  for (const stage of STAGES) {
-    const id = models[stage];
-    if (id === undefined) continue;
-    const problem = checkModelForStage(stage, id);
-    if (problem) throw new SpectronValidationError(`${field}.${stage}`, problem, id);
-  }
-  return models;
+/** A validated stage → model assignment: the ids to store, and the model objects to register under theirs. */
+export interface ModelAssignment {
+  ids: Partial<Record<Stage, string>>;
+  objects: Map<string, LanguageModel | EmbeddingModel>;
 }
+
+/**
+ * Validates a partial stage → model assignment: unknown stages, ids that name no provider, a named provider
+ * missing from `providers` (when given), and a model object of the wrong kind for its stage are rejected.
+ * Ids of model objects registered in this process (`isRegistered`) are accepted as they are.
+ */
+export function validateModels(
+  input: unknown,
+  field: string,
+  options: { providers?: ProviderConfigs; providerOptions?: ProviderOptions; isRegistered?: (id: string) => boolean } = {},
+): ModelAssignment {
+  const models = parseInput(modelsSchema, input, field, OPAQUE_MODELS);
+  const out: ModelAssignment = { ids: {}, objects: new Map() };
+  for (const stage of STAGES) {
+    const value = models[stage];
+    if (value === undefined) continue;
+    if (typeof value !== "string") {
+      const id = modelObjectId(value);
+      if (stage === "embedding") {
+        if (!isEmbeddingModelObject(value)) throw new SpectronValidationError(`${field}.${stage}`, "an embedding model object (with `embed()` or the AI SDK's `doEmbed()`)", id);
+        out.objects.set(id, toEmbeddingModel(value, options.providerOptions ?? {}));
+      } else {
+        if (!isLanguageModelObject(value)) throw new SpectronValidationError(`${field}.${stage}`, "a language model object (with `generate()` or the AI SDK's `doGenerate()`)", id);
+        out.objects.set(id, toLanguageModel(value, options.providerOptions ?? {}));
+      }
+      out.ids[stage] = id;
+      continue;
+    }
+    if (!out.objects.has(value) && !options.isRegistered?.(value)) {
+      const problem = checkModelForStage(stage, value, options.providers);
+      if (problem) throw new SpectronValidationError(`${field}.${stage}`, problem, value);
+    }
+    out.ids[stage] = value;
+  }
+  return out;
+}
+
+/** Model objects are the caller's own (class instances, SDK objects): not walked by the input guard. */
+const OPAQUE_MODELS: ReadonlySet<string> = new Set(["*"]);
 
 export function createConfigApi(
   core: Core,
@@ -57,8 +95,13 @@ export function createConfigApi(
     /** Assigns models to stages; omitted stages keep their model. */
     async models(models: ModelsInput, ctx?: CallContext): Promise<Models> {
       deps.guard("config.models");
-      const input = validateModels(models, "models");
+      const { ids: input, objects } = validateModels(models, "models", {
+        providers: core.providerConfigs(),
+        providerOptions: core.providerOptions,
+        isRegistered: (id) => core.isRegistered(id),
+      });
       call(ctx, "config.models");
+      for (const [id, model] of objects) core.registerModel(id, model);
       const current = core.models();
       const next = { ...current, ...input } as Models;
       const indexModel = core.indexModel();
@@ -106,14 +149,30 @@ export function createConfigApi(
       core.invalidateSettings();
       return next;
     },
+    /**
+     * The Context's background budget: `background_tokens_per_day` caps the tokens of background model calls
+     * (reconciliation, consolidation, elaboration) per UTC day of the clock; null lifts the cap. Work a day cannot
+     * afford waits for the next one (see `usage().budget`).
+     *
+     * @example
+     * await memory.config.budget({ background_tokens_per_day: 200_000 });
+     */
+    async budget(budget: BudgetConfigInput, ctx?: CallContext): Promise<BudgetConfig> {
+      deps.guard("config.budget");
+      const input = parseInput(budgetConfigSchema, budget, "budget");
+      call(ctx, "config.budget");
+      core.transaction(() => writeBudgetConfig(core.db, core.context, input));
+      return { ...input };
+    },
     async get(ctx?: CallContext): Promise<ContextConfig> {
       call(ctx, "config.get");
       const s = core.settings();
       return {
         models: { ...s.models },
-        providers_configured: Object.keys(core.providerConfigs()).sort() as ("openai" | "anthropic")[],
+        providers_configured: Object.keys(core.providerConfigs()).sort(),
         retention: s.retention,
         cache: { ...s.cache },
+        budget: readBudget(core.db, core.context).config,
       };
     },
   };

@@ -28,4 +28,10 @@ export const REINFORCEMENT = 1.1;
 /** Context facts expire 7 days after creation unless a retention rule says otherwise. */
 export const DEFAULT_CONTEXT_TTL_MS = 7 * 86_400_000;
 
-export const DEFAULT_SCHEDULE = Object.freeze({ decay: 86_400_000, expire: 3_600_000, retry: 60_000 });
+/**
+ * Sweep intervals (ms). Consolidation every 6 hours: a few summaries a day per changed cluster keeps summary
+ * questions current within a working day while costing at most four background calls a day for a cluster that
+ * keeps changing (an unchanged cluster costs none). Elaboration every 12 hours: co-occurrence needs traces to
+ * accumulate (a pair must come up in two), and a link proposed half a day later loses nothing.
+ */
+export const DEFAULT_SCHEDULE = Object.freeze({ decay: 86_400_000, expire: 3_600_000, retry: 60_000, consolidate: 21_600_000, elaborate: 43_200_000 });

@@ -37,7 +37,7 @@ function pathOf(root: string, path: readonly (string | number)[]): string {
  * instance where a plain object or array belongs, a `__proto__` key, an object key over 256 characters, a
  * property getter that throws, and a string with a lone UTF-16 surrogate (it cannot be stored as UTF-8
  * without being changed). `opaque` names top-level keys whose values are the caller's own objects (a logger)
- * and are not walked.
+ * and are not walked (`models.*`: every value of `models`, which may be model objects).
  *
  * Bounded in time by the limits: the walk stops at the first excess.
  */
@@ -62,7 +62,7 @@ export function guardInput(value: unknown, root: string, opaque: ReadonlySet<str
     if (path.length >= INPUT_LIMITS.depth) fail(`nesting at most ${INPUT_LIMITS.depth} levels deep`, v);
     const array = Array.isArray(v);
     if (!array && !isPlainObject(v)) {
-      if (path.length === 1 && opaque.has(String(path[0]))) return;
+      if (isOpaque(path, opaque)) return;
       fail("a plain object (not a Map, Set or class instance)", v);
     }
     ancestors.add(v);
@@ -79,7 +79,7 @@ export function guardInput(value: unknown, root: string, opaque: ReadonlySet<str
         if (key === "__proto__") fail("no `__proto__` key", key);
         if (!wellFormed(key)) fail("object keys of well-formed Unicode text", key);
         path.push(key);
-        if (!(path.length === 1 && opaque.has(key))) visit((v as Record<string, unknown>)[key]);
+        if (!isOpaque(path, opaque)) visit((v as Record<string, unknown>)[key]);
         path.pop();
       }
     }
@@ -96,6 +96,12 @@ export function guardInput(value: unknown, root: string, opaque: ReadonlySet<str
 }
 
 const NO_KEYS: ReadonlySet<string> = new Set();
+
+/** Whether the value at `path` is the caller's own object: a listed top-level key, or `key.*` (any value of `key`), or `*` (any top-level value). */
+function isOpaque(path: readonly (string | number)[], opaque: ReadonlySet<string>): boolean {
+  if (path.length === 1) return opaque.has(String(path[0])) || opaque.has("*");
+  return path.length === 2 && opaque.has(`${String(path[0])}.*`);
+}
 
 /** Rejects anything but a plain object or undefined, before it is spread or merged. */
 export function guardOptions(value: unknown, field: string): void {

@@ -2,6 +2,8 @@ import { z } from "zod";
 import { SpectronValidationError } from "../errors.js";
 import { guardInput } from "./input-guard.js";
 import { STAGES } from "../models/types.js";
+import { PROVIDER_NAME } from "../models/model-id.js";
+import { isModelObject, type EmbeddingModelObject, type LanguageModelObject } from "../models/model-objects.js";
 
 /**
  * Runs a zod schema at the public boundary, after `guardInput` has bounded the value (size, depth, cycles, plain
@@ -164,22 +166,59 @@ export function ttlToMs(ttl: string): number {
 export const memoryCategorySchema = z.enum(["identity", "knowledge", "context"]);
 export const stageSchema = z.enum(STAGES);
 
+const modelIdSchema = z.string().min(1, "a model id").max(256, "a model id of at most 256 characters");
+
+/**
+ * A stage's model: an id (`"gpt-4o-mini"`, `"ollama:llama3.1"`), or a model object (Spectron's
+ * `LanguageModel` / `EmbeddingModel`, or a Vercel AI SDK `LanguageModelV3` / `EmbeddingModelV3`).
+ */
+const modelInputSchema = z.union([modelIdSchema, z.custom<LanguageModelObject | EmbeddingModelObject>(isModelObject)], {
+  error: 'a model id such as "gpt-4o-mini" or "ollama:llama3.1", or a model object',
+});
+
 export const modelsSchema = z.strictObject(
-  Object.fromEntries(STAGES.map((s) => [s, z.string().min(1, "a model id").max(256, "a model id of at most 256 characters").optional()])) as Record<
-    (typeof STAGES)[number],
-    z.ZodOptional<z.ZodString>
-  >,
+  Object.fromEntries(STAGES.map((s) => [s, modelInputSchema.optional()])) as Record<(typeof STAGES)[number], z.ZodOptional<typeof modelInputSchema>>,
 );
 export type ModelsInput = z.infer<typeof modelsSchema>;
+/** The stage → model id assignment as stored (model objects are stored by their id). */
 export type Models = Required<{ [K in keyof ModelsInput]: string }>;
 
 const apiKeySchema = z.string().min(1, "a non-empty API key").max(4096, "an API key of at most 4,096 characters");
+const baseURLSchema = z.url({ error: "a URL" }).max(2048, "a URL of at most 2,048 characters");
 const providerValueSchema = z.union(
-  [apiKeySchema, z.strictObject({ apiKey: apiKeySchema, baseURL: z.url({ error: "a URL" }).max(2048, "a URL of at most 2,048 characters").optional() })],
+  [apiKeySchema, z.strictObject({ apiKey: apiKeySchema, baseURL: baseURLSchema.optional() })],
   { error: "an API key, or { apiKey, baseURL }" },
 );
-export const providersSchema = z.strictObject({ openai: providerValueSchema.optional(), anthropic: providerValueSchema.optional() });
-export type ProvidersInput = z.infer<typeof providersSchema>;
+/** A named OpenAI-compatible provider: `{ baseURL, apiKey?, dimensions?, headers? }`. */
+const namedProviderSchema = z.strictObject(
+  {
+    baseURL: baseURLSchema,
+    apiKey: apiKeySchema.optional(),
+    dimensions: z.record(z.string().min(1).max(256), z.number().int().min(1).max(16_384), { error: "a map of embedding model id to its dimension (an integer from 1 to 16,384)" }).optional(),
+    headers: z.record(z.string().regex(/^[A-Za-z0-9-]{1,64}$/, "an HTTP header name"), z.string().max(4096).regex(/^[^\r\n]*$/, "a header value on one line")).optional(),
+  },
+  { error: 'an OpenAI-compatible provider { baseURL, apiKey? }, such as { baseURL: "http://localhost:11434/v1" }' },
+);
+type ProviderValue = z.infer<typeof providerValueSchema>;
+/** Provider connections: `openai` / `anthropic` (a key, or `{ apiKey, baseURL }`) and named OpenAI-compatible providers. */
+export type ProvidersInput = { openai?: ProviderValue; anthropic?: ProviderValue } & {
+  [name: string]: ProviderValue | z.infer<typeof namedProviderSchema> | undefined;
+};
+export const providersSchema: z.ZodType<ProvidersInput> = z
+  .object({ openai: providerValueSchema.optional(), anthropic: providerValueSchema.optional() })
+  .catchall(namedProviderSchema)
+  .superRefine((value, ctx) => {
+    for (const name of Object.keys(value)) {
+      if (name === "local" || !PROVIDER_NAME.test(name)) {
+        ctx.addIssue({
+          code: "custom",
+          path: [name],
+          message: `a provider name of lowercase letters, digits, "-" or "_" (starting with a letter, at most 32), other than "local"`,
+          input: name,
+        });
+      }
+    }
+  });
 
 export const retentionRuleSchema = z.strictObject({ scope: scopeSchema, memory_category: memoryCategorySchema, ttl: ttlSchema });
 export const retentionSchema = z.array(retentionRuleSchema).max(1000);
@@ -194,6 +233,12 @@ export const cacheConfigSchema = z.strictObject({
   min_trust: z.number().min(0).max(1).optional(),
 });
 export type CacheConfig = { similarity: number; freshness: string | null; min_trust: number };
+
+/** `config.budget()`: background model tokens per UTC day (of the injected clock), or null for no cap. */
+export const budgetConfigSchema = z.strictObject({
+  background_tokens_per_day: z.union([z.number().int().min(0).max(1e12), z.null()], { error: "an integer from 0 to 1e12, or null" }),
+});
+export type BudgetConfigInput = z.infer<typeof budgetConfigSchema>;
 
 export const principalSchema = z.strictObject({
   id: z.string().min(1).max(256),
@@ -325,6 +370,10 @@ export const spectronOptionsSchema = z.strictObject({
         expire: intervalSchema.optional(),
         /** Retry of pending turns, in ms, or false. @default 60_000 */
         retry: intervalSchema.optional(),
+        /** Consolidation sweep interval in ms, or false. @default 21_600_000 (every 6 hours) */
+        consolidate: intervalSchema.optional(),
+        /** Elaboration sweep interval in ms, or false. @default 43_200_000 (every 12 hours) */
+        elaborate: intervalSchema.optional(),
       }),
     ])
     .optional(),

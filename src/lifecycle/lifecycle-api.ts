@@ -10,6 +10,8 @@ import { updateContext } from "../store/contexts.js";
 import { toId } from "../store/ids.js";
 import { insertTrace } from "../store/traces.js";
 import { deleteVector } from "../store/vectors.js";
+import { consolidate, type ConsolidateResult } from "./consolidate.js";
+import { elaborate, type ElaborateResult } from "./elaborate.js";
 
 const DAY = 86_400_000;
 const BATCH = 200;
@@ -50,6 +52,31 @@ export function createLifecycleApi(core: Core, access: Access, guard: (method: s
     async expire(ctx?: CallContext): Promise<SweepResult> {
       const call = authorize(ctx, "lifecycle.expire");
       return core.queue.track(expire(call));
+    },
+    /**
+     * Consolidation: reinforces the records answers used since the last run, then turns each group of related
+     * live facts (one scope, subject and attribute) into an `observation` record (`source.kind:
+     * "consolidation"`, `derived_from` its members, `proof_count` the sum of theirs) through the reconciler. The
+     * summaries are `background` stage calls, under `config.budget()`; what it cannot afford waits for a later run.
+     *
+     * @example
+     * const { observations, traceId } = await memory.lifecycle.consolidate();
+     */
+    async consolidate(ctx?: CallContext): Promise<ConsolidateResult> {
+      const call = authorize(ctx, "lifecycle.consolidate");
+      return core.queue.track(consolidate(core, actorOf(call)));
+    },
+    /**
+     * Elaboration: proposes relations between entities that traces examined together but no record links, and
+     * between what a document and a conversation connect, as `relation` records (`source.kind: "elaboration"`)
+     * written through the reconciler. Proposals are `background` stage calls, under `config.budget()`.
+     *
+     * @example
+     * const { relations } = await memory.lifecycle.elaborate();
+     */
+    async elaborate(ctx?: CallContext): Promise<ElaborateResult> {
+      const call = authorize(ctx, "lifecycle.elaborate");
+      return core.queue.track(elaborate(core, actorOf(call)));
     },
   };
 

@@ -1,7 +1,7 @@
 import Anthropic from "@anthropic-ai/sdk";
 import { ProviderError } from "../errors.js";
 import { estimateCostUsd } from "./pricing.js";
-import type { ProviderConfig, ProviderOptions } from "./resolve.js";
+import type { ProviderConfig, ProviderOptions } from "./provider-config.js";
 import { attemptRequest, readAdapterOptions, withRetry, type FailureContext } from "./retry.js";
 import { generateWithParseRetry, jsonSchemaOf, parseRetryMessage, parseStructured, type ParseOutcome } from "./structured.js";
 import type { CallOptions, GenerateResult, LanguageModel, Prompt } from "./types.js";
@@ -18,17 +18,17 @@ const MAX_TOKENS = 2048;
  * const model = createAnthropicLanguageModel("claude-3-5-haiku-latest", { apiKey }, {});
  * const { value } = await model.generate(queryUnderstandingPrompt, { query: "which plan am I on?" });
  */
-export function createAnthropicLanguageModel(id: string, config: ProviderConfig, options: ProviderOptions): LanguageModel {
+export function createAnthropicLanguageModel(id: string, config: ProviderConfig, options: ProviderOptions, model: string = id): LanguageModel {
   const tuning = readAdapterOptions(options);
   // authToken: null keeps ANTHROPIC_AUTH_TOKEN from the environment out of requests made with our key.
-  const client = new Anthropic({ apiKey: config.apiKey, authToken: null, baseURL: config.baseURL, maxRetries: 0, timeout: tuning.timeoutMs });
+  const client = new Anthropic({ apiKey: config.apiKey ?? "", authToken: null, baseURL: config.baseURL, maxRetries: 0, timeout: tuning.timeoutMs });
   return {
     id,
     provider: "anthropic",
     async generate<I, O>(prompt: Prompt<I, O>, input: I, call: CallOptions = {}): Promise<GenerateResult<O>> {
       call.signal?.throwIfAborted();
       const started = performance.now();
-      const ctx: FailureContext = { provider: "anthropic", model: id, apiKey: config.apiKey, timeoutMs: call.timeoutMs ?? tuning.timeoutMs, signal: call.signal };
+      const ctx: FailureContext = { provider: "anthropic", model: id, apiKey: config.apiKey ?? "", timeoutMs: call.timeoutMs ?? tuning.timeoutMs, signal: call.signal };
       const tool: Anthropic.Tool = {
         name: prompt.name,
         description: `Record the ${prompt.name.replace(/_/g, " ")} result. The input must match this schema exactly.`,
@@ -45,7 +45,7 @@ export function createAnthropicLanguageModel(id: string, config: ProviderConfig,
             () =>
               attemptRequest(ctx, (signal) =>
                 client.messages.create(
-                  { model: id, max_tokens: MAX_TOKENS, system: prompt.system, messages, tools: [tool], tool_choice: { type: "tool", name: tool.name } },
+                  { model, max_tokens: MAX_TOKENS, system: prompt.system, messages, tools: [tool], tool_choice: { type: "tool", name: tool.name } },
                   { signal, timeout: ctx.timeoutMs, maxRetries: 0 },
                 ),
               ),
@@ -77,7 +77,7 @@ export function createAnthropicLanguageModel(id: string, config: ProviderConfig,
           inputTokens,
           outputTokens,
           latencyMs: Math.max(0, Math.round(performance.now() - started)),
-          costUsd: estimateCostUsd(id, inputTokens, outputTokens),
+          costUsd: estimateCostUsd(model, inputTokens, outputTokens),
         },
       };
     },

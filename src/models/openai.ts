@@ -1,9 +1,9 @@
 import OpenAI from "openai";
 import type { z } from "zod";
 import type { ChatCompletion, ChatCompletionMessageParam } from "openai/resources/chat/completions";
-import { ProviderError, SpectronValidationError } from "../errors.js";
+import { ProviderError } from "../errors.js";
 import { estimateCostUsd } from "./pricing.js";
-import type { ProviderConfig, ProviderOptions } from "./resolve.js";
+import type { ProviderConfig, ProviderOptions } from "./provider-config.js";
 import { attemptRequest, readAdapterOptions, withRetry, type FailureContext } from "./retry.js";
 import { generateWithParseRetry, openAIResponseSchema, parseJsonText, parseRetryMessage, type ParseOutcome } from "./structured.js";
 import type { CallOptions, EmbeddingModel, GenerateResult, LanguageModel, ModelUsage, Prompt } from "./types.js";
@@ -18,9 +18,33 @@ export const OPENAI_EMBEDDING_DIMENSIONS: Readonly<Record<string, number>> = Obj
 /** Inputs per embeddings request (the API allows 2048; smaller batches stay under its token limit). */
 const EMBED_BATCH = 256;
 
-function createClient(config: ProviderConfig, timeoutMs: number): OpenAI {
-  // Retries are ours (withRetry): the SDK's own would hide attempts and use its own backoff.
-  return new OpenAI({ apiKey: config.apiKey, baseURL: config.baseURL, maxRetries: 0, timeout: timeoutMs });
+/**
+ * Where an OpenAI-API model is served: the provider's name (`openai`, or a named OpenAI-compatible provider
+ * such as `ollama`) and the model id that endpoint knows (`llama3.1` for the Spectron id `ollama:llama3.1`).
+ */
+export interface OpenAIEndpoint {
+  provider: string;
+  model: string;
+}
+
+function createClient(config: ProviderConfig, timeoutMs: number, provider: string): OpenAI {
+  // Retries are ours (withRetry): the SDK's own would hide attempts and use its own backoff. The key is always
+  // passed: left undefined, the SDK would read OPENAI_API_KEY and send it to whatever endpoint this is. A
+  // keyless endpoint (a local Ollama) gets no Authorization header at all.
+  const keyless = config.apiKey === undefined;
+  return new OpenAI({
+    apiKey: config.apiKey ?? "keyless",
+    baseURL: config.baseURL,
+    maxRetries: 0,
+    timeout: timeoutMs,
+    // The environment's organization and project are OpenAI's; another endpoint never sees them.
+    ...(provider === "openai" ? {} : { organization: null, project: null }),
+    ...(config.headers || keyless ? { defaultHeaders: { ...config.headers, ...(keyless ? { authorization: null } : {}) } } : {}),
+  });
+}
+
+function label(endpoint: OpenAIEndpoint): string {
+  return endpoint.provider === "openai" ? "OpenAI" : `Provider \`${endpoint.provider}\``;
 }
 
 /**
@@ -31,33 +55,40 @@ function createClient(config: ProviderConfig, timeoutMs: number): OpenAI {
  * const model = createOpenAILanguageModel("gpt-4o-mini", { apiKey }, { timeoutMs: 20_000 });
  * const { value, usage } = await model.generate(extractionPrompt, { role: "user", content, source: "turn" });
  */
-export function createOpenAILanguageModel(id: string, config: ProviderConfig, options: ProviderOptions): LanguageModel {
+export function createOpenAILanguageModel(
+  id: string,
+  config: ProviderConfig,
+  options: ProviderOptions,
+  endpoint: OpenAIEndpoint = { provider: "openai", model: id },
+): LanguageModel {
   const tuning = readAdapterOptions(options);
-  const client = createClient(config, tuning.timeoutMs);
+  const client = createClient(config, tuning.timeoutMs, endpoint.provider);
+  const model = endpoint.model;
   return {
     id,
-    provider: "openai",
+    provider: endpoint.provider,
     async generate<I, O>(prompt: Prompt<I, O>, input: I, call: CallOptions = {}): Promise<GenerateResult<O>> {
       call.signal?.throwIfAborted();
       const started = performance.now();
-      const ctx: FailureContext = { provider: "openai", model: id, apiKey: config.apiKey, timeoutMs: call.timeoutMs ?? tuning.timeoutMs, signal: call.signal };
+      const ctx: FailureContext = { provider: endpoint.provider, model: id, apiKey: config.apiKey ?? "", timeoutMs: call.timeoutMs ?? tuning.timeoutMs, signal: call.signal };
       const format = openAIResponseSchema(prompt.schema);
       const base: ChatCompletionMessageParam[] = [
         { role: "system", content: prompt.system },
         { role: "user", content: prompt.render(input) },
       ];
       const result = await generateWithParseRetry<string, O>({
-        provider: "openai",
+        provider: endpoint.provider,
         model: id,
         promptName: prompt.name,
+        onRetry: call.onRetry,
         call: async (previous) => {
           const messages: ChatCompletionMessageParam[] = previous
             ? [...base, { role: "assistant", content: previous.reply }, { role: "user", content: parseRetryMessage(previous.error) }]
             : base;
-          const completion = await request(ctx, tuning, (signal) =>
+          const completion = await request(ctx, tuning, call, (signal) =>
             client.chat.completions.create(
               {
-                model: id,
+                model,
                 messages,
                 response_format: {
                   type: "json_schema",
@@ -70,7 +101,7 @@ export function createOpenAILanguageModel(id: string, config: ProviderConfig, op
           return readCompletion(completion, prompt.schema, ctx);
         },
       });
-      return { value: result.value, usage: usage(id, result.inputTokens, result.outputTokens, started) };
+      return { value: result.value, usage: usage(id, endpoint, result.inputTokens, result.outputTokens, started) };
     },
   };
 }
@@ -99,28 +130,33 @@ function readCompletion<O>(completion: ChatCompletion, schema: z.ZodType<O>, ctx
  * const embedder = createOpenAIEmbeddingModel("text-embedding-3-small", { apiKey }, {});
  * const { vectors } = await embedder.embed(["I'm on the Enterprise plan."]);   // vectors[0].length === 1536
  */
-export function createOpenAIEmbeddingModel(id: string, config: ProviderConfig, options: ProviderOptions): EmbeddingModel {
-  const dimensions = OPENAI_EMBEDDING_DIMENSIONS[id];
-  if (dimensions === undefined) {
-    throw new SpectronValidationError("models.embedding", `an OpenAI embedding model (${Object.keys(OPENAI_EMBEDDING_DIMENSIONS).join(", ")})`, id);
-  }
+export function createOpenAIEmbeddingModel(
+  id: string,
+  config: ProviderConfig,
+  options: ProviderOptions,
+  endpoint: OpenAIEndpoint = { provider: "openai", model: id },
+): EmbeddingModel {
+  const model = endpoint.model;
+  const declared = config.dimensions?.[model] ?? (endpoint.provider === "openai" ? OPENAI_EMBEDDING_DIMENSIONS[model] : undefined);
   const tuning = readAdapterOptions(options);
-  const client = createClient(config, tuning.timeoutMs);
+  const client = createClient(config, tuning.timeoutMs, endpoint.provider);
   return {
     id,
-    provider: "openai",
-    dimensions,
+    provider: endpoint.provider,
+    ...(declared !== undefined ? { dimensions: declared } : {}),
     async embed(texts: readonly string[], call: CallOptions = {}) {
       call.signal?.throwIfAborted();
       const started = performance.now();
-      const ctx: FailureContext = { provider: "openai", model: id, apiKey: config.apiKey, timeoutMs: call.timeoutMs ?? tuning.timeoutMs, signal: call.signal };
+      const ctx: FailureContext = { provider: endpoint.provider, model: id, apiKey: config.apiKey ?? "", timeoutMs: call.timeoutMs ?? tuning.timeoutMs, signal: call.signal };
+      // Undeclared: the first vector's dimension is the model's, and every other one must match it.
+      let dimensions = declared;
       const vectors: Float32Array[] = [];
       let inputTokens = 0;
       for (let start = 0; start < texts.length; start += EMBED_BATCH) {
         const batch = texts.slice(start, start + EMBED_BATCH);
-        const response = await request(ctx, tuning, (signal) =>
+        const response = await request(ctx, tuning, call, (signal) =>
           client.embeddings.create(
-            { model: id, input: batch, encoding_format: "float" },
+            { model, input: batch, encoding_format: "float" },
             { signal, timeout: ctx.timeoutMs, maxRetries: 0 },
           ),
         );
@@ -129,11 +165,12 @@ export function createOpenAIEmbeddingModel(id: string, config: ProviderConfig, o
           throw unexpectedShape(ctx, `${data.length} embeddings for ${batch.length} inputs`);
         }
         for (const d of data) {
-          if (d.embedding.length !== dimensions) {
+          dimensions ??= d.embedding.length;
+          if (d.embedding.length !== dimensions || dimensions === 0) {
             throw new ProviderError(
-              "openai",
-              `OpenAI returned ${d.embedding.length}-dimensional vectors for \`${id}\`, which makes ${dimensions}. ` +
-                `Check that the provider's baseURL serves the real \`${id}\` (a gateway may map it to another model); nothing was stored.`,
+              endpoint.provider,
+              `${label(endpoint)} returned ${d.embedding.length}-dimensional vectors for \`${id}\`, which makes ${dimensions}. ` +
+                `Check that the provider's baseURL serves the real \`${model}\` (a gateway may map it to another model) and the dimension declared in \`providers.${endpoint.provider}.dimensions\`; nothing was stored.`,
               undefined,
               false,
               { cause: { expected: dimensions, received: d.embedding.length } },
@@ -143,32 +180,40 @@ export function createOpenAIEmbeddingModel(id: string, config: ProviderConfig, o
         }
         inputTokens += response.usage?.prompt_tokens ?? 0;
       }
-      return { vectors, usage: usage(id, inputTokens, 0, started) };
+      return { vectors, usage: usage(id, endpoint, inputTokens, 0, started) };
     },
   };
 }
 
 /** One SDK request under our retry policy and deadline, every failure a scrubbed ProviderError (or the abort). */
-function request<T>(ctx: FailureContext, tuning: ReturnType<typeof readAdapterOptions>, send: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  return withRetry(() => attemptRequest(ctx, send), { ...tuning, signal: ctx.signal });
+function request<T>(
+  ctx: FailureContext,
+  tuning: ReturnType<typeof readAdapterOptions>,
+  call: CallOptions,
+  send: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  const onRetry = call.onRetry;
+  return withRetry(() => attemptRequest(ctx, send), { ...tuning, signal: ctx.signal, ...(onRetry ? { onRetry: () => onRetry() } : {}) });
 }
 
 function unexpectedShape(ctx: FailureContext, what: string): ProviderError {
+  const who = ctx.provider === "openai" ? "OpenAI" : `Provider \`${ctx.provider}\``;
   return new ProviderError(
-    "openai",
-    `OpenAI answered the request to \`${ctx.model}\` with ${what}. Check that the provider's baseURL serves the OpenAI API.`,
+    ctx.provider,
+    `${who} answered the request to \`${ctx.model}\` with ${what}. Check that the provider's baseURL serves the OpenAI API (for Ollama, \`http://localhost:11434/v1\`).`,
     undefined,
     false,
   );
 }
 
-function usage(model: string, inputTokens: number, outputTokens: number, started: number): ModelUsage {
+function usage(id: string, endpoint: OpenAIEndpoint, inputTokens: number, outputTokens: number, started: number): ModelUsage {
   return {
-    model,
-    provider: "openai",
+    model: id,
+    provider: endpoint.provider,
     inputTokens,
     outputTokens,
     latencyMs: Math.max(0, Math.round(performance.now() - started)),
-    costUsd: estimateCostUsd(model, inputTokens, outputTokens),
+    // Prices are OpenAI's list prices: another endpoint serving a model of the same name bills its own way.
+    costUsd: endpoint.provider === "openai" ? estimateCostUsd(endpoint.model, inputTokens, outputTokens) : 0,
   };
 }

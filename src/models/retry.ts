@@ -111,7 +111,8 @@ export function retryAfterMs(headers: HeaderSource | undefined, now: number = Da
 
 /** What the adapters know when they turn an SDK failure into a ProviderError. */
 export interface FailureContext {
-  provider: RemoteProvider;
+  /** `openai`, `anthropic`, or the name of an OpenAI-compatible provider (`ollama`, `openrouter`, …). */
+  provider: string;
   model: string;
   /** The key in use: scrubbed from every message. */
   apiKey: string;
@@ -130,8 +131,8 @@ export function toProviderFailure(error: unknown, ctx: FailureContext): unknown 
   if (ctx.signal?.aborted) return ctx.signal.reason;
   if (error instanceof ProviderError) return error;
   if (isAbortError(error)) return new DOMException("The operation was aborted.", "AbortError");
-  const label = LABEL[ctx.provider];
-  const keyHint = `memory.config.providers({ ${ctx.provider}: "<key>" })`;
+  const label = LABEL[ctx.provider as RemoteProvider] ?? `Provider \`${ctx.provider}\``;
+  const keyHint = ctx.provider in LABEL ? `memory.config.providers({ ${ctx.provider}: "<key>" })` : `memory.config.providers({ ${ctx.provider}: { baseURL, apiKey } })`;
   const status = statusOf(error);
   const cause = safeCause(error, ctx.apiKey);
   if (status !== undefined) {

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { ProviderError } from "../errors.js";
-import { redact, type RemoteProvider } from "./retry.js";
+import { redact } from "./retry.js";
 
 /** The result of checking one reply against a prompt's schema: a whole value or the reason it is not one. */
 export type ParseOutcome<O> = { ok: true; value: O } | { ok: false; error: string };
@@ -121,9 +121,11 @@ export interface StructuredAttempt<R, O> {
 }
 
 export interface ParseRetryArgs<R, O> {
-  provider: RemoteProvider;
+  provider: string;
   model: string;
   promptName: string;
+  /** Called before the second call (a parse retry), for usage counts. */
+  onRetry?: (() => void) | undefined;
   /** Makes one call; on the second call `previous` holds the bad reply and why it failed. */
   call(previous?: { reply: R; error: string }): Promise<StructuredAttempt<R, O>>;
 }
@@ -138,11 +140,12 @@ export async function generateWithParseRetry<R, O>(
 ): Promise<{ value: O; inputTokens: number; outputTokens: number; attempts: number }> {
   const first = await args.call();
   if (first.outcome.ok) return { value: first.outcome.value, inputTokens: first.inputTokens, outputTokens: first.outputTokens, attempts: 1 };
+  args.onRetry?.();
   const second = await args.call({ reply: first.reply, error: first.outcome.error });
   const inputTokens = first.inputTokens + second.inputTokens;
   const outputTokens = first.outputTokens + second.outputTokens;
   if (second.outcome.ok) return { value: second.outcome.value, inputTokens, outputTokens, attempts: 2 };
-  const label = args.provider === "openai" ? "OpenAI" : "Anthropic";
+  const label = args.provider === "openai" ? "OpenAI" : args.provider === "anthropic" ? "Anthropic" : `\`${args.provider}\``;
   const reason = redact(second.outcome.error);
   throw new ProviderError(
     args.provider,

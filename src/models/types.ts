@@ -9,12 +9,18 @@ export const STAGES = [
   "embedding",
 ] as const;
 export type Stage = (typeof STAGES)[number];
-export type ProviderName = "openai" | "anthropic" | "local";
+/**
+ * The provider that serves a model: `"openai"`, `"anthropic"`, `"local"`, the name of an OpenAI-compatible
+ * provider configured with a `baseURL` (`"ollama"`, `"openrouter"`, …), or what a model object says it is.
+ */
+export type ProviderName = string;
 
 export interface CallOptions {
   signal?: AbortSignal;
   /** Per-call timeout in milliseconds (real providers). */
   timeoutMs?: number;
+  /** Called before each retry of a failed attempt (429, 5xx, timeout, network), for usage counts. */
+  onRetry?: () => void;
 }
 
 /** What one model call cost. Recorded on traces and summed per stage. */
@@ -40,7 +46,7 @@ export interface Prompt<I, O> {
   readonly schema: z.ZodType<O>;
 }
 
-export type TaskName = "extraction" | "query_understanding" | "response" | "reflection" | "background" | "synthesis";
+export type TaskName = "extraction" | "query_understanding" | "response" | "reflection" | "background" | "elaboration" | "synthesis";
 
 export interface GenerateResult<O> {
   value: O;
@@ -58,9 +64,13 @@ export interface LanguageModel {
   generate<I, O>(prompt: Prompt<I, O>, input: I, options?: CallOptions): Promise<GenerateResult<O>>;
 }
 
+/**
+ * An embedding model. `dimensions` is declared when known; when absent it is discovered from the first reply
+ * (and from the vectors the model has stored), and every later reply must match it.
+ */
 export interface EmbeddingModel {
   readonly id: string;
   readonly provider: ProviderName;
-  readonly dimensions: number;
+  readonly dimensions?: number;
   embed(texts: readonly string[], options?: CallOptions): Promise<{ vectors: Float32Array[]; usage: ModelUsage }>;
 }

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { Core } from "../core.js";
 import { callContextShape, integer, scopeSchema } from "../config/schemas.js";
-import { queryUnderstandingPrompt } from "../models/prompts/query-understanding.js";
+import { understandQuery } from "./recall/understand.js";
 import { responsePrompt } from "../models/prompts/response.js";
 import { addEdge, entityNamesOf } from "../store/graph.js";
 import { parseId, toId, tryParseId } from "../store/ids.js";
@@ -71,8 +71,7 @@ export async function chat(core: Core, req: ChatRequest): Promise<ChatResult> {
   const embedder = core.embedder();
   const embedded = await embedder.embed([req.message], signal);
   core.recordUsage("embedding", embedded.usage);
-  const qu = await core.model("query_understanding").generate(queryUnderstandingPrompt, { query: req.message }, signal);
-  core.recordUsage("query_understanding", qu.usage);
+  const qu = await understandQuery(core, req.message, req.signal);
   const now = core.now();
   const retrieval = retrieve(core, {
     query: req.message,
@@ -99,7 +98,7 @@ export async function chat(core: Core, req: ChatRequest): Promise<ChatResult> {
       query_understanding: qu.usage.model,
       response: response.usage.model,
       embedding: embedder.id,
-    });
+    }, qu.fallback);
     const id = insertTrace(
       core.db,
       core.context,

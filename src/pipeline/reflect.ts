@@ -1,5 +1,5 @@
 import type { Core } from "../core.js";
-import { queryUnderstandingPrompt } from "../models/prompts/query-understanding.js";
+import { understandQuery } from "./recall/understand.js";
 import { synthesisPrompt } from "../models/prompts/synthesis.js";
 import { addEdge } from "../store/graph.js";
 import { toId, tryParseId } from "../store/ids.js";
@@ -43,8 +43,7 @@ export async function reflect(core: Core, req: ReflectRequest): Promise<ReflectR
   const embedder = core.embedder();
   const embedded = await embedder.embed([req.query], signal);
   core.recordUsage("embedding", embedded.usage);
-  const qu = await core.model("query_understanding").generate(queryUnderstandingPrompt, { query: req.query }, signal);
-  core.recordUsage("query_understanding", qu.usage);
+  const qu = await understandQuery(core, req.query, req.signal);
   const now = core.now();
   const retrieval = retrieve(core, {
     query: req.query,
@@ -69,7 +68,7 @@ export async function reflect(core: Core, req: ReflectRequest): Promise<ReflectR
       query_understanding: qu.usage.model,
       reflection: synthesis.usage.model,
       embedding: embedder.id,
-    });
+    }, qu.fallback);
     const responseTrace = insertTrace(
       core.db,
       core.context,

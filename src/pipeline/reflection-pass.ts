@@ -1,27 +1,39 @@
 import type { Core } from "../core.js";
 import { PRIORITY } from "../core.js";
-import { reflectionPrompt, type ReflectionRecord } from "../models/prompts/reflection.js";
+import { budgetedCall } from "../lifecycle/budget.js";
+import { oppositeAttribute } from "../models/attributes.js";
+import { batchReflectionPrompt, type ReflectionInput, type ReflectionRecord } from "../models/prompts/reflection.js";
+import { addToBacklog, takeFromBacklog } from "../store/budget.js";
 import { toId, tryParseId } from "../store/ids.js";
-import { getRecord, visibleWhere, type RecordRow } from "../store/records.js";
+import { getRecord, getRecords, type RecordRow } from "../store/records.js";
+import { liveIdsInScope, sameSlotIds } from "../store/neighbours.js";
 import { parseScopeKey } from "../store/scope.js";
 import type { TraceActor } from "../store/traces.js";
 import { getVector } from "../store/vectors.js";
-import { sqlPluck } from "../store/database.js";
-import { EXACT_SCOPE_LIMIT, nearestRecords } from "./recall/hybrid.js";
 import { applyReflection, type ReflectionDecision } from "./reconcile.js";
 
+/** Neighbours offered per new record at most. */
 const NEIGHBOURS = 5;
-/** Neighbours less similar than this are not worth a model call. */
-const MIN_SIMILARITY = 0.35;
 /**
- * Up to this many live records in the record's scope, its neighbours are found by an exact scan of that scope
- * (~0.3 µs a vector already in memory) rather than hnswlib filtered to it: a filter that passes one scope's
- * share of a large Context makes hnswlib visit most of the graph, so ingest slowed as other users' data grew
- * (LoCoMo: 4.2 ms a turn for the first conversation in a shared store, 26.6 ms for the tenth). The same bound
- * as exactSearch's point lookups: above it, it scans the whole Context partition. Never below EXACT_SCOPE_LIMIT,
- * where nearestRecords searches exactly anyway.
+ * A neighbour of another subject or attribute is offered to the model only above this cosine similarity: a
+ * near restatement the synchronous reconciler's exact-text check missed. Below it, two records with different
+ * subjects or attributes cannot contradict each other by the reconciler's own rules (models/attributes.ts), so
+ * a call about them is money spent on "unrelated" (at 0.35, the previous bar, it was 2.1 calls a LoCoMo turn).
  */
-const SCOPE_EXACT_LIMIT = 2_000;
+export const HIGH_SIMILARITY = 0.9;
+/** New records per model call at most: one prompt stays well under any model's context. */
+const RECORDS_PER_CALL = 20;
+/** Backlog items taken up per pass. */
+const BACKLOG_BATCH = 100;
+
+export interface PassItem {
+  recordId: number;
+  actor: TraceActor;
+  parentTrace: number;
+}
+
+/** Records waiting for the next pass, per instance: the new records of every turn ingested meanwhile. */
+const waiting = new WeakMap<Core, PassItem[]>();
 
 const view = (r: RecordRow): ReflectionRecord => ({
   id: toId("record", r.id),
@@ -34,62 +46,171 @@ const view = (r: RecordRow): ReflectionRecord => ({
 });
 
 /**
- * The background reconciliation pass (reflection stage): each new record is compared with its nearest live
- * neighbours in the same scope; the model's decisions (duplicate, contradicts, conflict) are applied through
- * the reconciler. Runs on the scheduler after ingest returns; `memory.idle()` waits for it. A model failure
- * changes nothing (the records stay as the synchronous reconciler left them) and is logged.
+ * The background reconciliation pass (reflection stage). The new records of a turn join those of the turns
+ * ingested while the pass waits its turn on the scheduler; one job then compares them all with the records
+ * they could conflict with (same subject and attribute or its opposite, or a near restatement) and asks the
+ * model about every such pair in one call (RECORDS_PER_CALL records a call). A record with no such candidate
+ * costs nothing. The decisions are applied through the reconciler. A call the budget cannot afford leaves its
+ * records in the backlog for a later window; a model failure changes nothing and is logged.
  */
 export function scheduleReflection(core: Core, recordIds: readonly number[], actor: TraceActor, parentTrace: number): void {
   if (recordIds.length === 0) return;
-  core.queue.defer(() => reflect(core, recordIds, actor, parentTrace), PRIORITY.reflection, "Background reconciliation (records left as written)");
+  const items = waiting.get(core);
+  const added = recordIds.map((recordId) => ({ recordId, actor, parentTrace }));
+  if (items) {
+    items.push(...added);
+  } else {
+    // Set before `defer`: the queue may start the job at once, and it takes what is waiting.
+    waiting.set(core, added);
+    core.queue.defer(
+      () => {
+        const batch = waiting.get(core) ?? [];
+        waiting.delete(core);
+        return reconcileInBackground(core, batch);
+      },
+      PRIORITY.reflection,
+      "Background reconciliation (records left as written)",
+    );
+  }
 }
 
-async function reflect(core: Core, recordIds: readonly number[], actor: TraceActor, parentTrace: number): Promise<void> {
-  const { db, context } = core;
-  // Exact scans only for a scope that is a small share of the file (MAX(id) bounds it without a scan): when it
-  // is most of it, hnswlib's filter passes most of the graph and its search stays cheap.
-  const fileSize = (sqlPluck(db, "SELECT MAX(id) FROM records").get() as number | null) ?? 0;
-  const exactLimit = Math.max(EXACT_SCOPE_LIMIT, Math.min(SCOPE_EXACT_LIMIT, Math.floor(fileSize / 4)));
-  for (const id of recordIds) {
-    const record = getRecord(db, context, id);
-    if (!record || record.status !== "current" || !record.embedding_model) continue;
-    const vector = getVector(db, "records", record.embedding_model, id);
-    if (!vector) continue;
-    const near = nearestRecords(
-      core,
-      record.embedding_model,
-      vector,
-      NEIGHBOURS,
-      visibleWhere("context = ? AND scope_key = ? AND id != ? AND status IN ('current', 'flagged')", [context, record.scope_key, id]),
-      NEIGHBOURS,
-      undefined,
-      undefined,
-      exactLimit,
-    ).hits.filter((h) => 1 - h.distance >= MIN_SIMILARITY);
-    if (near.length === 0) continue;
-    const neighbours = near.map((h) => getRecord(db, context, h.label)).filter((r): r is RecordRow => !!r);
-    const result = await core.model("reflection").generate(reflectionPrompt, { record: view(record), neighbours: neighbours.map(view) });
-    core.recordUsage("reflection", result.usage);
-    const allowed = new Set(neighbours.map((n) => n.id));
-    const decisions: ReflectionDecision[] = [];
-    for (const d of result.value.decisions) {
-      const n = tryParseId("record", d.neighbour_id);
-      // Only ids we offered: a model cannot reach outside the neighbours it was shown.
-      if (n !== undefined && allowed.has(n) && d.relation !== "unrelated") decisions.push({ neighbour: n, relation: d.relation, reason: d.reason });
-    }
-    if (decisions.length === 0) continue;
-    const applied = core.transaction(() =>
-      applyReflection(db, {
-        context,
-        recordId: id,
-        decisions,
-        actor,
-        scope: parseScopeKey(record.scope_key),
-        now: core.now(),
-        parentTrace,
-        provenance: { prompt: `${reflectionPrompt.name}@${reflectionPrompt.version}`, usage: result.usage },
-      }),
-    );
-    for (const change of applied.vectorChanges) core.vectorIndex("records", record.embedding_model).notify(change);
+/** Takes up the backlog the budget left (oldest first) when the window can afford it. */
+export async function drainBacklog(core: Core): Promise<number> {
+  let done = 0;
+  while (!core.queue.stopped) {
+    const items = core.transaction(() => takeFromBacklog(core.db, core.context, BACKLOG_BATCH));
+    if (items.length === 0) break;
+    const deferred = await core.queue.add(() => reconcileInBackground(core, items), { priority: PRIORITY.reflection });
+    done += items.length - deferred;
+    if (deferred > 0) break;
   }
+  return done;
+}
+
+/** Runs the pass over `items`; resolves with how many the budget deferred to the backlog. */
+export async function reconcileInBackground(core: Core, items: readonly PassItem[]): Promise<number> {
+  const candidates = findCandidates(core, items);
+  let deferred = 0;
+  for (let i = 0; i < candidates.length; i += RECORDS_PER_CALL) {
+    if (core.queue.stopped) {
+      // Closing: what is left waits in the backlog for the next open.
+      deferred += defer(core, candidates.slice(i));
+      break;
+    }
+    const chunk = candidates.slice(i, i + RECORDS_PER_CALL);
+    const result = await budgetedCall(core, "reflection", "reconciliation", batchReflectionPrompt, {
+      items: chunk.map((c) => ({ record: view(c.record), neighbours: c.neighbours.map(view) }) satisfies ReflectionInput),
+    });
+    if (!result) {
+      deferred += defer(core, candidates.slice(i));
+      break;
+    }
+    const byRecord = new Map(chunk.map((c) => [toId("record", c.record.id), c]));
+    const decisions = new Map<number, ReflectionDecision[]>();
+    for (const d of result.value.decisions) {
+      const c = byRecord.get(d.record_id);
+      const n = tryParseId("record", d.neighbour_id);
+      // Only pairs we offered: a model cannot reach outside the neighbours it was shown.
+      if (!c || n === undefined || !c.neighbours.some((x) => x.id === n) || d.relation === "unrelated") continue;
+      const list = decisions.get(c.record.id) ?? [];
+      if (!list.some((x) => x.neighbour === n)) list.push({ neighbour: n, relation: d.relation, reason: d.reason });
+      decisions.set(c.record.id, list);
+    }
+    for (const c of chunk) {
+      const list = decisions.get(c.record.id);
+      if (!list) continue;
+      const record = c.record;
+      const applied = core.transaction(() =>
+        applyReflection(core.db, {
+          context: core.context,
+          recordId: record.id,
+          decisions: list,
+          actor: c.item.actor,
+          scope: parseScopeKey(record.scope_key),
+          now: core.now(),
+          parentTrace: c.item.parentTrace,
+          provenance: {
+            prompt: `${batchReflectionPrompt.name}@${batchReflectionPrompt.version}`,
+            usage: result.usage,
+            batch: chunk.map((x) => toId("record", x.record.id)),
+          },
+        }),
+      );
+      for (const change of applied.vectorChanges) core.vectorIndex("records", record.embedding_model!).notify(change);
+    }
+  }
+  return deferred;
+}
+
+interface Candidate {
+  item: PassItem;
+  record: RecordRow;
+  neighbours: RecordRow[];
+}
+
+function defer(core: Core, rest: readonly Candidate[]): number {
+  core.transaction(() => addToBacklog(core.db, core.context, rest.map((c) => c.item), core.now()));
+  return rest.length;
+}
+
+/**
+ * Each still-current record with the live records of its scope it could conflict with. Never searches beyond
+ * the record's own scope: same-slot records come from an index lookup, near restatements from an exact scan of
+ * the scope's vectors (held in memory by the ANN index), so the cost does not grow with the rest of the Context.
+ */
+function findCandidates(core: Core, items: readonly PassItem[]): Candidate[] {
+  const { db, context } = core;
+  const scopeIds = new Map<string, number[]>();
+  const out: Candidate[] = [];
+  const seen = new Set<number>();
+  for (const item of items) {
+    if (seen.has(item.recordId)) continue;
+    seen.add(item.recordId);
+    const record = getRecord(db, context, item.recordId);
+    if (!record || record.status !== "current" || record.kind === "observation") continue;
+    const near = new Map<number, number>();
+    if (record.subject && record.attribute) {
+      const opposite = oppositeAttribute(record.attribute);
+      for (const id of sameSlotIds(db, context, record.scope_key, record.subject, opposite ? [record.attribute, opposite] : [record.attribute], record.id)) {
+        near.set(id, 2); // ranks before any similarity
+      }
+    }
+    if (record.embedding_model) {
+      const model = record.embedding_model;
+      const key = `${record.scope_key}\u0000${model}`;
+      let ids = scopeIds.get(key);
+      if (!ids) scopeIds.set(key, (ids = liveIdsInScope(db, context, record.scope_key, model)));
+      for (const hit of similarInScope(core, model, record.id, ids)) if (!near.has(hit.id)) near.set(hit.id, hit.similarity);
+    }
+    if (near.size === 0) continue;
+    const chosen = [...near].sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, NEIGHBOURS).map(([id]) => id);
+    const neighbours = getRecords(db, context, chosen).filter((n) => n.status === "current" || n.status === "flagged");
+    if (neighbours.length > 0) out.push({ item, record, neighbours });
+  }
+  return out;
+}
+
+/** Records among `ids` at least HIGH_SIMILARITY to record `id` (cosine), by an exact scan. */
+function similarInScope(core: Core, model: string, id: number, ids: readonly number[]): { id: number; similarity: number }[] {
+  const index = core.existingIndex("records", model);
+  const vectorOf = (label: number): ArrayLike<number> | undefined => index?.vectorOf(label) ?? getVector(core.db, "records", model, label);
+  const query = vectorOf(id);
+  if (!query) return [];
+  let qn = 0;
+  for (let i = 0; i < query.length; i++) qn += query[i]! * query[i]!;
+  const hits: { id: number; similarity: number }[] = [];
+  for (const other of ids) {
+    if (other === id) continue;
+    const v = vectorOf(other);
+    if (!v) continue;
+    let dot = 0;
+    let n = 0;
+    for (let i = 0; i < v.length; i++) {
+      dot += v[i]! * query[i]!;
+      n += v[i]! * v[i]!;
+    }
+    const similarity = dot / (Math.sqrt(n * qn) || 1);
+    if (similarity >= HIGH_SIMILARITY) hits.push({ id: other, similarity });
+  }
+  return hits;
 }

@@ -346,4 +346,28 @@ export const MIGRATIONS: ReadonlyArray<{
         UPDATE turns SET passage_expires_at = created_at + 604800000 WHERE facts = 0;
       `),
   },
+  {
+    version: 6,
+    name: "background budget and backlog",
+    up: (db) =>
+      db.exec(`
+        -- config.budget(): {"background_tokens_per_day": n | null}; NULL: no cap.
+        ALTER TABLE contexts ADD COLUMN budget TEXT;
+        -- The current budget window (one UTC day of the injected clock): tokens and calls spent, work deferred.
+        ALTER TABLE contexts ADD COLUMN budget_window TEXT;
+        -- Background reconciliation the budget deferred: records to compare with their neighbours in a later
+        -- window (lifecycle/budget.ts, pipeline/reflection-pass.ts).
+        CREATE TABLE background_backlog (
+          id INTEGER PRIMARY KEY,
+          context TEXT NOT NULL,
+          record_id INTEGER NOT NULL,
+          principal TEXT,
+          on_behalf_of TEXT,
+          session TEXT,
+          parent_trace INTEGER NOT NULL,
+          created_at INTEGER NOT NULL
+        );
+        CREATE INDEX background_backlog_by_context ON background_backlog (context, id);
+      `),
+  },
 ];

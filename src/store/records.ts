@@ -10,7 +10,7 @@ export const LIVE_STATUSES: readonly RecordStatus[] = ["current", "flagged"];
 
 export interface HistoryEntry {
   at: number;
-  event: "created" | "reinforced" | "superseded" | "supersedes" | "flagged" | "expired" | "forgotten" | "decayed" | "updated";
+  event: "created" | "reinforced" | "superseded" | "supersedes" | "flagged" | "expired" | "forgotten" | "decayed" | "updated" | "consolidated";
   detail?: string;
   trace?: number;
   /** A run of plain restatements kept as one "reinforced" entry: how many, and when the last one came. */

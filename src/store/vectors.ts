@@ -27,6 +27,13 @@ export function ensureVectorTable(db: Db, space: VectorSpace, model: string, dim
   return table;
 }
 
+/** The dimension a model's vector table was created with, or undefined when it has none yet. */
+export function vectorTableDimension(db: Db, space: VectorSpace, model: string): number | undefined {
+  const row = sql(db, "SELECT sql FROM sqlite_master WHERE name = ?").get(tableName(space, model)) as { sql: string | null } | undefined;
+  const m = row?.sql ? /float\[(\d+)\]/.exec(row.sql) : null;
+  return m ? Number(m[1]) : undefined;
+}
+
 export function vectorTableExists(db: Db, space: VectorSpace, model: string): boolean {
   return !!sql(db, "SELECT 1 FROM sqlite_master WHERE name = ?").get(tableName(space, model));
 }

@@ -74,6 +74,8 @@ export interface FakeProviderOptions {
   respond?: FakeResponder;
   /** When set, any other key gets a 401 whose message echoes the key received. */
   apiKey?: string;
+  /** Accept requests that carry no key at all, as a local Ollama does (a wrong `apiKey` still gets a 401). */
+  keyless?: boolean;
 }
 
 export interface FakeProvider {
@@ -94,6 +96,8 @@ export interface FakeProvider {
 }
 
 const EMBEDDING_DIMENSIONS: Record<string, number> = {
+  // What an Ollama serves under this name.
+  "nomic-embed-text": 768,
   "text-embedding-3-small": 1536,
   "text-embedding-3-large": 3072,
   "text-embedding-ada-002": 1536,
@@ -130,7 +134,7 @@ export async function startFakeProvider(script?: FakeStep[] | FakeProviderOption
       }
       const promptName: string | undefined =
         provider === "anthropic" ? (body?.tool_choice?.name ?? body?.tools?.[0]?.name) : body?.response_format?.json_schema?.name;
-      const authorized = key !== undefined && (options.apiKey === undefined || key === options.apiKey);
+      const authorized = key === undefined ? options.keyless === true : options.apiKey === undefined || key === options.apiKey;
       const step = route === "/chat/completions" || route === "/embeddings" || route === "/messages" ? queue.shift() : undefined;
       requests.push({ provider, method: req.method ?? "", path: rawPath, headers, authorized, keyLast4: key?.slice(-4), body, promptName, step });
 

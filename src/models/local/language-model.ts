@@ -2,14 +2,16 @@ import { SpectronValidationError } from "../../errors.js";
 import type { CallOptions, GenerateResult, LanguageModel, Prompt, TaskName } from "../types.js";
 import { composeResponse } from "./composer.js";
 import { consolidate } from "./consolidator.js";
+import { elaborate } from "./elaborator.js";
 import { extract } from "./extractor.js";
 import { classifyQuery } from "./query-classifier.js";
-import { reflect } from "./reflector.js";
+import { reflect, reflectBatch } from "./reflector.js";
 import { countWords } from "./text.js";
 import type { BackgroundInput } from "../prompts/background.js";
+import type { ElaborationInput } from "../prompts/elaboration.js";
 import type { ExtractionInput } from "../prompts/extraction.js";
 import type { QueryUnderstandingInput } from "../prompts/query-understanding.js";
-import type { ReflectionInput } from "../prompts/reflection.js";
+import type { BatchReflectionInput, ReflectionInput } from "../prompts/reflection.js";
 import type { ResponseInput } from "../prompts/response.js";
 import type { SynthesisInput } from "../prompts/synthesis.js";
 import { synthesise } from "./synthesiser.js";
@@ -22,8 +24,10 @@ const TASKS = {
   extraction: (input: ExtractionInput) => extract(input),
   query_understanding: (input: QueryUnderstandingInput) => classifyQuery(input.query),
   response: (input: ResponseInput) => composeResponse(input),
-  reflection: (input: ReflectionInput) => reflect(input),
+  // Version 2 of the prompt batches records (`items`); version 1 has one record.
+  reflection: (input: ReflectionInput | BatchReflectionInput) => ("items" in input ? reflectBatch(input) : reflect(input)),
   background: (input: BackgroundInput) => consolidate(input),
+  elaboration: (input: ElaborationInput) => elaborate(input),
   synthesis: (input: SynthesisInput) => synthesise(input),
 } satisfies Record<TaskName, (input: never) => unknown>;
 

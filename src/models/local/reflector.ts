@@ -1,4 +1,4 @@
-import type { Reflection, ReflectionInput, ReflectionRecord } from "../prompts/reflection.js";
+import type { BatchReflection, BatchReflectionInput, Reflection, ReflectionInput, ReflectionRecord } from "../prompts/reflection.js";
 import { valueRelation } from "../attributes.js";
 import { normaliseForComparison } from "./text.js";
 
@@ -16,6 +16,13 @@ function same(a: string | null, b: string | null): boolean {
  */
 export function reflect(input: ReflectionInput): Reflection {
   return { decisions: input.neighbours.map((neighbour) => decide(input.record, neighbour)) };
+}
+
+/** The batched task (prompt version 2): every new record against its own neighbours. */
+export function reflectBatch(input: BatchReflectionInput): BatchReflection {
+  return {
+    decisions: input.items.flatMap((item) => item.neighbours.map((n) => ({ record_id: item.record.id, ...decide(item.record, n) }))),
+  };
 }
 
 function decide(record: ReflectionRecord, neighbour: ReflectionRecord): Decision {

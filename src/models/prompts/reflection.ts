@@ -50,3 +50,43 @@ export const reflectionPrompt: Prompt<ReflectionInput, Reflection> = {
     ].join("\n"),
   schema: reflectionSchema,
 };
+
+/**
+ * The batched background reconciliation pass: the new records of one or several turns, each with the existing
+ * records it could conflict with, in one call.
+ */
+export const batchReflectionSchema = z.object({
+  decisions: z.array(
+    z.object({
+      /** The id of one of the NEW records. */
+      record_id: z.string(),
+      /** The id of one of that record's neighbours. */
+      neighbour_id: z.string(),
+      relation: z.enum(["duplicate", "contradicts", "conflict", "unrelated"]),
+      reason: z.string(),
+    }),
+  ),
+});
+export type BatchReflection = z.infer<typeof batchReflectionSchema>;
+
+export interface BatchReflectionInput {
+  items: ReflectionInput[];
+}
+
+export const batchReflectionPrompt: Prompt<BatchReflectionInput, BatchReflection> = {
+  name: "reflection",
+  version: 2,
+  system: [
+    "You reconcile an agent's memory. You are given NEW records, each with the existing records it might conflict with.",
+    'For each pair decide: "duplicate" (states the same fact), "contradicts" (the new record replaces it: same subject and attribute, newer value), "conflict" (they disagree and the newer one is not clearly right), or "unrelated".',
+    'Return JSON: {"decisions": [{"record_id", "neighbour_id", "relation", "reason"}]}. Only use ids you were given; omit unrelated pairs if you like.',
+  ].join("\n"),
+  render: (input) =>
+    input.items
+      .flatMap((item) => [
+        `NEW [${item.record.id}] (${item.record.created_at}, confidence ${item.record.confidence}) ${item.record.text}`,
+        ...item.neighbours.map((n) => `  - [${n.id}] (${n.created_at}, confidence ${n.confidence}) ${n.text}`),
+      ])
+      .join("\n"),
+  schema: batchReflectionSchema,
+};

@@ -1,7 +1,7 @@
 import { sql } from "../../store/database.js";
 import type { Core } from "../../core.js";
 import { REINFORCEMENT } from "../../config/defaults.js";
-import { queryUnderstandingPrompt, type QueryUnderstanding } from "../../models/prompts/query-understanding.js";
+import type { QueryUnderstanding } from "../../models/prompts/query-understanding.js";
 import { responsePrompt, type ResponseInput } from "../../models/prompts/response.js";
 import type { ModelUsage } from "../../models/types.js";
 import { insertCacheEntry } from "../../store/cache.js";
@@ -18,6 +18,7 @@ import { NO_ANSWER } from "../../models/local/composer.js";
 import { normalizeQuery } from "./normalize.js";
 import { questionSignature } from "./question-signature.js";
 import { directLookup, publicChunk, semanticReuse } from "./reuse.js";
+import { understandQuery, type Understanding, type UnderstandingFallback } from "./understand.js";
 
 export interface RecallResult {
   answer: string;
@@ -99,8 +100,7 @@ async function answer(core: Core, req: RecallRequest, norm: string): Promise<Rec
   const reused = semanticReuse(core, req, key, vector, embedder.id, signature);
   if (reused) return reused;
 
-  const qu = await core.model("query_understanding").generate(queryUnderstandingPrompt, { query: req.query }, signalOpt(req.signal));
-  core.recordUsage("query_understanding", qu.usage);
+  const qu = await understandQuery(core, req.query, req.signal);
   const now = core.now();
   const retrieval = retrieve(core, {
     query: req.query,
@@ -117,7 +117,7 @@ async function answer(core: Core, req: RecallRequest, norm: string): Promise<Rec
   core.recordUsage("response", response.usage);
 
   const traceId = core.transaction(() =>
-    writeTier3(core, req, key, norm, signature, vector, embedder.id, qu.value, retrieval, {
+    writeTier3(core, req, key, norm, signature, vector, embedder.id, qu, retrieval, {
       answer: response.value.answer,
       prompt: responsePrompt.render(responseInput),
       usage: { query_understanding: qu.usage, response: response.usage },
@@ -142,17 +142,24 @@ function writeTier3(
   signature: string,
   vector: Float32Array,
   model: string,
-  understanding: QueryUnderstanding,
+  qu: Understanding,
   retrieval: Retrieval,
   response: { answer: string; prompt: string; usage: Record<string, ModelUsage>; latencyMs: number },
 ): number {
+  const understanding = qu.value;
   const { db, context } = core;
   const now = core.now();
   const returned = retrieval.records.map((r) => r.id);
-  const retrievalTrace = writeRetrievalTrace(core, req.actor, key, req.query, understanding, retrieval, {
-    query_understanding: response.usage.query_understanding?.model,
-    embedding: model,
-  });
+  const retrievalTrace = writeRetrievalTrace(
+    core,
+    req.actor,
+    key,
+    req.query,
+    understanding,
+    retrieval,
+    { query_understanding: response.usage.query_understanding?.model, embedding: model },
+    qu.fallback,
+  );
 
   const usages = Object.values(response.usage);
   const responseTrace = insertTrace(
@@ -244,6 +251,7 @@ export function writeRetrievalTrace(
   understanding: QueryUnderstanding,
   retrieval: Retrieval,
   models: Record<string, string | undefined>,
+  fallback?: UnderstandingFallback,
 ): number {
   const { db, context } = core;
   const now = core.now();
@@ -265,6 +273,7 @@ export function writeRetrievalTrace(
       chunks: retrieval.chunks.map((c) => ({ id: toId("chunk", c.row.id), score: c.score })),
       passages: retrieval.passages.map((c) => ({ id: toId("turn", c.id), score: c.score })),
       model: models,
+      ...(fallback ? { query_understanding_fallback: fallback } : {}),
     },
     now,
   );
