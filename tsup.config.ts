@@ -1,4 +1,5 @@
 import { defineConfig, type Options } from "tsup";
+import { readFileSync } from "node:fs";
 
 // Entry points of their own for what imports an optional peer dependency, so that the main entry loads without
 // it: `spectron/ai-sdk` (only it imports `ai`) and `spectron/postgres` (only it imports `pg`).
@@ -6,13 +7,30 @@ const shared: Options = {
   entry: { index: "src/index.ts", "ai-sdk": "src/integrations/ai-sdk/index.ts", postgres: "src/postgres.ts" },
   sourcemap: true,
   target: "node20",
-  dts: true,
   external: ["ai", "pg"],
 };
 
+const version = (JSON.parse(readFileSync(new URL("./package.json", import.meta.url), "utf8")) as { version: string }).version;
+
+/**
+ * The `spectron` executable (package.json `bin`): ESM only, no declarations. src/surfaces/cli/main.ts starts with
+ * its `#!/usr/bin/env node` line, which esbuild keeps. Exported for test/cli.test.ts, which builds it the same way.
+ */
+export const cliOptions: Options = {
+  entry: { cli: "src/surfaces/cli/main.ts" },
+  format: ["esm"],
+  sourcemap: true,
+  target: "node20",
+  dts: false,
+  define: { __SPECTRON_VERSION__: JSON.stringify(version) },
+};
+
 export default defineConfig([
-  { ...shared, format: ["esm"], clean: true },
+  // The declarations are built once (the slow part of a build) and serve both formats: `npm run build` copies
+  // index.d.ts to index.d.cts. They import no module of either format (test/package.test.ts).
+  { ...shared, format: ["esm"], clean: true, dts: true },
   // p-queue is ESM-only: required from CJS it breaks (`default is not a constructor`), so the CJS build
   // bundles it (DESIGN §9). The ESM build keeps it an ordinary dependency.
   { ...shared, format: ["cjs"], noExternal: ["p-queue", "eventemitter3"] },
+  cliOptions,
 ]);

@@ -53,9 +53,12 @@ if (old) {
 console.log("\n— The decision trace of that write");
 const trace = await memory.traces.get(upgrade.traceId);
 console.log(`  ${trace.id} ${trace.kind} at ${trace.created_at}`);
-for (const o of trace.payload.outcomes as { record_id: string; outcome: string; text: string }[]) console.log(`    ${o.outcome.padEnd(10)} ${o.record_id} ${o.text}`);
+if (trace.kind === "decision_trace") {
+  // `kind` narrows the payload: a decision's outcomes are typed, no cast.
+  for (const o of trace.payload.outcomes) console.log(`    ${o.outcome.padEnd(10)} ${o.record_id} ${o.text}`);
+  console.log(`    evicted cached answers: ${trace.payload.evicted_cache_entries ?? 0}`);
+}
 for (const e of trace.edges) console.log(`    edge ${e.direction === "out" ? "→" : "←"} ${e.kind} ${e.node.id}`);
-console.log(`    evicted cached answers: ${trace.payload.evicted_cache_entries}`);
 
 console.log("\n— Model calls per stage in this run (all local)");
 for (const [stage, u] of Object.entries(memory.usage())) console.log(`  ${stage.padEnd(20)} ${u.calls} calls`);

@@ -4,6 +4,8 @@ import { immediate, sql, sqlPluck, toStoreError, type Db } from "./store/databas
 import { REINFORCEMENT } from "./config/defaults.js";
 import { createEmbeddingModel, createLanguageModel, declaredDimensions, type ProviderConfigs, type ProviderOptions } from "./models/resolve.js";
 import { countedEmbeddingModel, countedLanguageModel, UsageCounters } from "./models/stage-usage.js";
+import { extendLives } from "./lifecycle/survival.js";
+import { getRecords } from "./store/records.js";
 import type { EmbeddingModel, LanguageModel, ModelUsage, Stage } from "./models/types.js";
 import { vectorSource, vectorTableDimension, type VectorSpace } from "./store/vectors.js";
 import { VectorIndex } from "./store/vector-index.js";
@@ -65,7 +67,7 @@ export class Core {
   /** Writes in the open group transaction (see `groupWrite`), or 0 when none is open. */
   private grouped = 0;
   /** Reinforcements made in the open group, written when it commits: record id → how many, and when last. */
-  private readonly reinforcements = new Map<number, { times: number; at: number }>();
+  private readonly reinforcements = new Map<number, { times: number; at: number; extendLife: boolean }>();
   private commitScheduled = false;
 
   constructor(
@@ -237,14 +239,15 @@ export class Core {
 
   /**
    * Inside `groupWrite`: counts one reinforcement (importance × REINFORCEMENT, capped at 1) of each of `ids`,
-   * to be written when the group commits. Returns how many each now has pending, this one included.
+   * to be written when the group commits; `extendLife` (records an answer used) also extends their expiry. Returns how many each now has pending, this one included.
    */
-  reinforceLater(ids: readonly number[], now: number): Map<number, number> {
+  reinforceLater(ids: readonly number[], now: number, extendLife = false): Map<number, number> {
     const pending = new Map<number, number>();
     for (const id of ids) {
-      const entry = this.reinforcements.get(id) ?? { times: 0, at: now };
+      const entry = this.reinforcements.get(id) ?? { times: 0, at: now, extendLife: false };
       entry.times++;
       entry.at = now;
+      entry.extendLife ||= extendLife;
       this.reinforcements.set(id, entry);
       pending.set(id, entry.times);
     }
@@ -266,6 +269,9 @@ export class Core {
     if (this.reinforcements.size === 0) return;
     const update = sql(this.db, "UPDATE records SET importance = MIN(1.0, importance * ?), last_accessed_at = ? WHERE id = ?");
     for (const [id, { times, at }] of this.reinforcements) update.run(REINFORCEMENT ** times, at, id);
+    // Answers' records live longer for being used (lifecycle/survival.ts); a search's are only reinforced.
+    const extend = [...this.reinforcements].filter(([, r]) => r.extendLife).map(([id]) => id);
+    for (const row of getRecords(this.db, this.context, extend)) extendLives(this.db, this.settings().retention, [row], this.reinforcements.get(row.id)!.at);
     this.reinforcements.clear();
   }
 

@@ -1,6 +1,6 @@
-// The public surface, listed by hand.
+// The public surface, listed by hand. Every type here is a plain declaration (no zod, SQLite or queue type):
+// the published declarations compile in a strict consumer with `skipLibCheck: false` (test/package.test.ts).
 export { Spectron } from "./spectron.js";
-export type { Turn } from "./spectron.js";
 export {
   SpectronError,
   SpectronValidationError,
@@ -15,39 +15,91 @@ export {
 export type { SpectronErrorCode } from "./errors.js";
 export type {
   SpectronOptions,
+  Scope,
+  Permission,
+  Grant,
+  Principal,
+  CallContext,
+  DateInput,
+  JsonValue,
+  Metadata,
+  MemoryCategory,
+  RecordKind,
+  RecordStatus,
+  TurnRole,
+  TurnStatus,
+  IngestMessage,
   IngestInput,
+  IngestBatchInput,
   RecallOptions,
+  ChatOptions,
   QueryOptions,
   StateListOptions,
+  StateUpdate,
+  TraceKind,
   TracesListOptions,
   TurnsListOptions,
-  CallContext,
-  Principal,
-  RetentionRule,
-  CacheConfig,
+  KnowledgeAddInput,
+  KnowledgeListOptions,
+  DocumentStatus,
+  StageName,
   Models,
   ModelsInput,
+  ProviderInput,
   ProvidersInput,
+  RetentionRule,
+  CacheConfig,
+  Interval,
   Logger,
-} from "./config/schemas.js";
+} from "./types/inputs.js";
+export type {
+  StateApi,
+  StateList,
+  TracesApi,
+  ConfigApi,
+  LifecycleApi,
+  KnowledgeApi,
+  CacheApi,
+  TurnsApi,
+  Turn,
+  AccessApi,
+  IngestBatchResult,
+  SpectronView,
+  CloseReport,
+  StageUsage,
+} from "./types/namespaces.js";
+export type {
+  Trace,
+  TraceEdge,
+  TraceWithEdges,
+  DecisionTrace,
+  DecisionTracePayload,
+  DecisionOutcome,
+  RetrievalTrace,
+  RetrievalTracePayload,
+  ResponseTrace,
+  ResponseTracePayload,
+  SweepTrace,
+  SweepTracePayload,
+  ScoredId,
+} from "./types/trace.js";
 export type { ContextConfig } from "./config/config-api.js";
 export type { IngestResult } from "./pipeline/ingest.js";
 export type { ReflectResult } from "./pipeline/reflect.js";
-export type { ChatOptions, ChatResult } from "./pipeline/chat.js";
+export type { ChatResult } from "./pipeline/chat.js";
 export type { RecallResult, RecalledChunk } from "./pipeline/recall/recall.js";
-export type { KnowledgeAddInput, KnowledgeAddResult, KnowledgeDocument, KnowledgeListOptions } from "./knowledge/knowledge-api.js";
+export type { KnowledgeAddResult } from "./knowledge/index-document.js";
+export type { KnowledgeDocument } from "./knowledge/knowledge-api.js";
 export type { ReindexState } from "./store/contexts.js";
 export type { Outcome } from "./pipeline/reconcile.js";
 export type { MemoryRecord } from "./state/public-record.js";
 export type { MemoryPassage, SearchResult } from "./state/public-passage.js";
-export type { StateList } from "./state/state-api.js";
-export type { Trace, TraceEdge } from "./traces/traces-api.js";
 export type { SweepResult } from "./lifecycle/lifecycle-api.js";
-export type { CloseReport, StageUsage } from "./core.js";
 export type { Stage, ModelUsage, LanguageModel, EmbeddingModel, Prompt, CallOptions, GenerateResult, ProviderName } from "./models/types.js";
 export type { ModelInput, LanguageModelObject, EmbeddingModelObject } from "./models/model-objects.js";
 export type { AISdkLanguageModel, AISdkEmbeddingModel } from "./models/ai-sdk-model.js";
-export type { Scope } from "./store/scope.js";
+
+export type { Progress, OnProgress } from "./config/progress.js";
 export { createServer } from "./surfaces/rest/server.js";
 export type { ServerOptions, SpectronServer, ListeningServer, MountedRequest } from "./surfaces/rest/server.js";
 export { hashToken } from "./surfaces/rest/auth.js";

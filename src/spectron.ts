@@ -7,6 +7,8 @@ import { DEFAULT_CACHE, DEFAULT_SCHEDULE, LOCAL_MODELS, OPENAI_MODELS } from "./
 import {
   callContextSchema,
   ingestSchema,
+  ingestArraySchema,
+  ingestBatchSchema,
   parseInput,
   queryOptionsSchema,
   querySchema,
@@ -47,6 +49,7 @@ import { queryUnderstandingPrompt } from "./models/prompts/query-understanding.j
 import type { ProviderConfigs } from "./models/resolve.js";
 import type { Stage } from "./models/types.js";
 import { extractTurn, retryPending, type IngestResult } from "./pipeline/ingest.js";
+import { extractTurns } from "./pipeline/ingest-batch.js";
 import { recall, reinforceInGroup, writeRetrievalTrace, type RecallResult } from "./pipeline/recall/recall.js";
 import { retrieve } from "./pipeline/recall/hybrid.js";
 import { setPassageExpiry } from "./store/passages.js";
@@ -57,12 +60,14 @@ import { flushCache } from "./store/cache.js";
 import { immediate, openDatabase } from "./store/database.js";
 import { toId } from "./store/ids.js";
 import { parseScopeKey, scopeKey, visibleScopeKeys } from "./store/scope.js";
-import { getTurn, insertTurn, listTurns, type TurnRow } from "./store/turns.js";
+import { getTurn, insertTurn, listTurns } from "./store/turns.js";
 import { populatedScopeKeys } from "./store/records.js";
 import { createStateApi } from "./state/state-api.js";
 import type { MemoryRecord } from "./state/public-record.js";
 import { iso } from "./state/public-record.js";
 import { createTracesApi } from "./traces/traces-api.js";
+import type { AccessApi, CacheApi, ConfigApi, IngestBatchResult, KnowledgeApi, LifecycleApi, SpectronView, StateApi, TracesApi, TurnsApi } from "./types/namespaces.js";
+import type { IngestBatchInput, StateUpdate } from "./types/inputs.js";
 
 /** `as()` requires a principal: a view without one would carry the application's full access. */
 const boundContextSchema = z.strictObject({
@@ -71,18 +76,11 @@ const boundContextSchema = z.strictObject({
   session: z.string().min(1).max(256).optional(),
 });
 
+type ParsedIngest = z.output<typeof ingestSchema>;
+
 const NOOP_LOGGER: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
-export interface Turn {
-  id: string;
-  role: TurnRow["role"];
-  content: string;
-  scope: Record<string, string>;
-  status: TurnRow["status"];
-  attempts: number;
-  error: string | null;
-  created_at: string;
-}
+export type { Turn } from "./types/namespaces.js";
 
 /**
  * An in-process memory layer for one Context. Synchronous SQLite underneath; only model calls and the
@@ -95,21 +93,17 @@ export interface Turn {
  */
 export class Spectron {
   readonly context: string;
-  readonly config: ReturnType<typeof createConfigApi>;
-  readonly state: ReturnType<typeof createStateApi>;
-  readonly traces: ReturnType<typeof createTracesApi>;
-  readonly lifecycle: ReturnType<typeof createLifecycleApi>;
-  readonly knowledge: ReturnType<typeof createKnowledgeApi>;
-  readonly cache: { flush(ctx?: CallContext): Promise<{ evicted: number }> };
-  readonly turns: {
-    list(options?: TurnsListOptions): Promise<Turn[]>;
-    /**
-     * Extracts the turns still `pending` and those marked `failed` (five failed attempts: the background retry
-     * stops there), up to 100. `failed` counts the attempts that failed again.
-     */
-    retry(ctx?: CallContext): Promise<{ extracted: number; failed: number }>;
-  };
-  readonly access = new Access();
+  readonly config: ConfigApi;
+  readonly state: StateApi;
+  readonly traces: TracesApi;
+  readonly lifecycle: LifecycleApi;
+  readonly knowledge: KnowledgeApi;
+  readonly cache: CacheApi;
+  readonly turns: TurnsApi;
+  /** Denied attempts per principal and permission (`deniedCounts()`). */
+  readonly access: AccessApi;
+  /** The access checks (`access` shows callers only their counts). */
+  private readonly acl = new Access();
   private readonly core: Core;
   private closing: Promise<CloseReport> | undefined;
 
@@ -162,20 +156,21 @@ export class Spectron {
       throw toSpectronError(error, "new Spectron");
     }
     const core = this.core;
+    this.access = this.acl;
     const guard = (method: string) => this.guard(method);
-    this.config = typedErrors("config", createConfigApi(core, this.access, {
+    this.config = typedErrors("config", createConfigApi(core, this.acl, {
       guard,
       secretKey: o.secretKey,
       onEmbeddingChange: (from, to) => logger.info("Embedding model changed; run knowledge.reindex()", { from, to }),
     }));
-    this.state = typedErrors("state", createStateApi(core, this.access, guard));
-    this.traces = typedErrors("traces", createTracesApi(core, this.access, guard));
-    this.lifecycle = typedErrors("lifecycle", createLifecycleApi(core, this.access, guard));
-    this.knowledge = typedErrors("knowledge", createKnowledgeApi(core, this.access, guard));
+    this.state = typedErrors("state", createStateApi(core, this.acl, guard));
+    this.traces = typedErrors("traces", createTracesApi(core, this.acl, guard)) as TracesApi;
+    this.lifecycle = typedErrors("lifecycle", createLifecycleApi(core, this.acl, guard));
+    this.knowledge = typedErrors("knowledge", createKnowledgeApi(core, this.acl, guard));
     this.cache = typedErrors("cache", {
       flush: async (ctx?: CallContext) => {
         guard("cache.flush");
-        this.access.assert(parseInput(callContextSchema, ctx ?? {}, "cache.flush(ctx)"), "manage", {});
+        this.acl.assert(parseInput(callContextSchema, ctx ?? {}, "cache.flush(ctx)"), "manage", {});
         return { evicted: flushCache(core.db, core.context) };
       },
     });
@@ -184,7 +179,7 @@ export class Spectron {
         guard("turns.list");
         const opts = parseInput(turnsListSchema, options, "options");
         const scope = opts.scope ?? {};
-        this.access.assert(opts, "read", scope);
+        this.acl.assert(opts, "read", scope);
         const rows = listTurns(core.db, core.context, {
           ...(opts.status ? { status: opts.status } : {}),
           ...(opts.scope ? { scopeKeys: readableScopeKeys(opts.principal, opts.scope) } : {}),
@@ -203,7 +198,7 @@ export class Spectron {
       },
       retry: async (ctx?: CallContext) => {
         guard("turns.retry");
-        this.access.assert(parseInput(callContextSchema, ctx ?? {}, "turns.retry(ctx)"), "manage", {});
+        this.acl.assert(parseInput(callContextSchema, ctx ?? {}, "turns.retry(ctx)"), "manage", {});
         return retryPending(core, 100, true);
       },
     });
@@ -237,14 +232,49 @@ export class Spectron {
    * Stores a turn (before any model call), extracts facts from it and reconciles them with memory.
    * One synchronous model call (extraction). If it fails, the turn stays `pending` and the error is thrown.
    */
-  async ingest(input: IngestInput): Promise<IngestResult> {
+  async ingest(input: IngestInput): Promise<IngestResult>;
+  /**
+   * Several messages in one call (`{ messages, scope }`, or an array of inputs each with its own scope): all are
+   * validated and access-checked before any is stored, then stored as turns together and extracted with one
+   * model call; one result per message, in order.
+   */
+  async ingest(input: IngestBatchInput | IngestInput[]): Promise<IngestBatchResult>;
+  async ingest(input: IngestInput | IngestBatchInput | IngestInput[]): Promise<IngestResult | IngestBatchResult> {
     this.guard("ingest");
+    guardInput(input, "input");
+    if (Array.isArray(input) || (typeof input === "object" && input !== null && Object.prototype.hasOwnProperty.call(input, "messages"))) {
+      return this.ingestBatch(input as IngestBatchInput | IngestInput[]);
+    }
     const i = parseInput(ingestSchema, input, "input");
-    this.access.assert(i, "write", i.scope);
+    this.acl.assert(i, "write", i.scope);
     const core = this.core;
-    const actor = actorOf(i);
+    const id = this.storeTurns([i])[0]!;
+    return extractTurn(core, getTurn(core.db, core.context, id)!, i.signal);
+  }
+
+  private async ingestBatch(input: IngestBatchInput | IngestInput[]): Promise<IngestBatchResult> {
+    let items: ParsedIngest[];
+    let signal: AbortSignal | undefined;
+    if (Array.isArray(input)) {
+      items = parseInput(ingestArraySchema, input, "input");
+      signal = items.find((i) => i.signal)?.signal;
+    } else {
+      const b = parseInput(ingestBatchSchema, input, "input");
+      items = b.messages.map((m) => ({ ...m, scope: b.scope, principal: b.principal, onBehalfOf: b.onBehalfOf, session: b.session }));
+      signal = b.signal;
+    }
+    for (const i of items) this.acl.assert(i, "write", i.scope);
+    const core = this.core;
+    const ids = this.storeTurns(items);
+    return { turns: await extractTurns(core, ids.map((id) => getTurn(core.db, core.context, id)!), signal) };
+  }
+
+  /** Stores turns before any model call, in one transaction. */
+  private storeTurns(items: readonly ParsedIngest[]): number[] {
+    const core = this.core;
     const now = core.now();
-    const id = core.transaction(() => {
+    return core.transaction(() => items.map((i) => {
+      const actor = actorOf(i);
       const turnId = insertTurn(core.db, {
         context: core.context,
         scope_key: scopeKey(i.scope),
@@ -261,8 +291,7 @@ export class Spectron {
       // Until extraction writes records from it, the turn is a passage for as long as a context fact would be.
       setPassageExpiry(core.db, turnId, expiresAt(core.settings().retention, i.scope, "context", now));
       return turnId;
-    });
-    return extractTurn(core, getTurn(core.db, core.context, id)!, i.signal);
+    }));
   }
 
   /** Answers from memory through the three tiers: direct lookup, semantic response cache, hybrid retrieval + response model. */
@@ -270,7 +299,7 @@ export class Spectron {
     this.guard("recall", { read: true });
     const q = parseInput(querySchema, query, "query");
     const o = parseInput(recallOptionsSchema, options, "options");
-    this.access.assert(o, "read", o.scope);
+    this.acl.assert(o, "read", o.scope);
     return recall(this.core, {
       query: q,
       scope: o.scope,
@@ -291,7 +320,7 @@ export class Spectron {
     this.guard("reflect");
     const q = parseInput(querySchema, question, "question");
     const o = parseInput(recallOptionsSchema, options, "options");
-    this.access.assert(o, "read", o.scope);
+    this.acl.assert(o, "read", o.scope);
     return reflect(this.core, {
       query: q,
       scope: o.scope,
@@ -317,8 +346,8 @@ export class Spectron {
     this.guard("chat");
     const m = parseInput(chatMessageSchema, message, "message");
     const o = parseInput(chatOptionsSchema, options, "options");
-    this.access.assert(o, "read", o.scope);
-    this.access.assert(o, "write", o.scope);
+    this.acl.assert(o, "read", o.scope);
+    this.acl.assert(o, "write", o.scope);
     const call = {
       scope: o.scope,
       ...(o.principal ? { principal: o.principal } : {}),
@@ -369,7 +398,7 @@ export class Spectron {
   private async rankedRead(query: string, options: QueryOptions) {
     const q = parseInput(querySchema, query, "query");
     const o = parseInput(queryOptionsSchema, options, "options");
-    this.access.assert(o, "read", o.scope);
+    this.acl.assert(o, "read", o.scope);
     const core = this.core;
     const embedder = core.embedder();
     const embedded = await embedder.embed([q], o.signal ? { signal: o.signal } : {});
@@ -419,7 +448,7 @@ export class Spectron {
    * const agent = memory.as({ id: "agent-7", grants: [{ scope: { org: "acme" }, permissions: ["read"] }] }, { onBehalfOf: "alice" });
    * await agent.recall("which plan am I on?", { scope: { org: "acme", user: "alice" } });
    */
-  as(principal: Principal, bound: { onBehalfOf?: string; session?: string } = {}) {
+  as(principal: Principal, bound: { onBehalfOf?: string; session?: string } = {}): SpectronView {
     // Options are checked before they are spread: spreading a string or a Map would make an object of its
     // characters or of nothing, and would call getters and read a proxy's traps unguarded.
     const checked = <T,>(o: T, field: string): T => {
@@ -431,7 +460,10 @@ export class Spectron {
     const withCtx = <T extends object>(o: T | undefined, field = "options") => ({ ...(checked(o, field) ?? {}), ...ctx }) as T;
     return {
       principal: ctx.principal,
-      ingest: async (input: IngestInput) => this.ingest(withCtx(input, "input")),
+      ingest: (async (input: IngestInput | IngestBatchInput | IngestInput[]) =>
+        Array.isArray(input)
+          ? this.ingest(checked(input, "input").map((i, n) => withCtx(i, `input[${n}]`)))
+          : this.ingest(withCtx(input as IngestInput, "input"))) as SpectronView["ingest"],
       recall: async (query: string, options?: RecallOptions) => this.recall(query, withCtx(options)),
       reflect: async (question: string, options?: RecallOptions) => this.reflect(question, withCtx(options)),
       chat: async (message: string, options?: ChatOptions) => this.chat(message, withCtx(options)),
@@ -440,6 +472,7 @@ export class Spectron {
       state: {
         get: (id: string) => this.state.get(id, ctx),
         list: async (options?: StateListOptions) => this.state.list(withCtx(options)),
+        update: async (id: string, patch: StateUpdate) => this.state.update(id, withCtx(patch, "patch")),
         forget: (id: string) => this.state.forget(id, ctx),
       },
       traces: {

@@ -122,6 +122,7 @@ describe("traces shown to a principal are cut to what its grants read", () => {
     try {
       // The precondition: the application's traces do hold globex's facts and document.
       const response = await f.memory.traces.get(f.plan.traceId);
+      if (response.kind !== "response_trace") throw new Error(`expected a response_trace, got ${response.kind}`);
       expect(String(response.payload.answer)).toContain("Enterprise");
       expect(f.plan.records.some((r) => r.scope.org === "globex" && r.scope.user === undefined)).toBe(true);
       expect(f.refunds.chunks.map((c) => c.document_id)).toContain(f.doc.documentId);
@@ -143,14 +144,15 @@ describe("traces shown to a principal are cut to what its grants read", () => {
       const retrieval = await f.memory.traces.get(seen.edges.find((e) => e.kind === "used_retrieval")!.node.id, { principal: P.alice });
       const own = f.plan.records.filter((r) => r.scope.user === "alice").map((r) => r.id);
       expect(own.length).toBeGreaterThan(0);
+      if (retrieval.kind !== "retrieval_trace") throw new Error(`expected a retrieval_trace, got ${retrieval.kind}`);
       for (const id of own) expect(retrieval.payload.returned).toContain(id);
       expect(retrieval.edges.filter((e) => e.kind === "returned").map((e) => e.node.id)).toEqual(expect.arrayContaining(own));
       expect(retrieval.redacted).toBe(true);
       // A reuse of that answer is cut the same way: the answer came from globex's fact.
-      expect(await f.memory.traces.get(f.again.traceId, { principal: P.alice })).toMatchObject({ redacted: true, payload: { answer: null } });
-      expect(await f.memory.traces.get(f.similar.traceId, { principal: P.alice })).toMatchObject({ redacted: true, payload: { answer: null } });
+      expect(await f.memory.traces.get(f.again.traceId, { principal: P.alice })).toMatchObject({ redacted: true, payload: { response: null } });
+      expect(await f.memory.traces.get(f.similar.traceId, { principal: P.alice })).toMatchObject({ redacted: true, payload: { response: null } });
       // The decision traces of her turns and documents are whole (reflect's, written from globex's facts, are not).
-      const sourceKind = (t: Trace) => (t.payload.source as { kind: string } | null)?.kind;
+      const sourceKind = (t: Trace) => (t.kind === "decision_trace" ? t.payload.source?.kind : undefined);
       const mine = all.filter((t) => t.kind === "decision_trace" && ["turn", "document"].includes(sourceKind(t)!));
       expect(mine.map((t) => t.scope)).toEqual(expect.arrayContaining([ALICE, ALICE_AT_GLOBEX]));
       expect(all.find((t) => sourceKind(t) === "reflect")).toMatchObject({ redacted: true, payload: { extraction: null } });

@@ -23,7 +23,9 @@ async function fill(memory: Spectron, notes: number) {
 async function vectorPath(memory: Spectron, traceId: string): Promise<string> {
   const response = await memory.traces.get(traceId);
   const used = response.edges.find((e) => e.kind === "used_retrieval")!;
-  return (await memory.traces.get(used.node.id)).payload.vector_path as string;
+  const retrieval = await memory.traces.get(used.node.id);
+  if (retrieval.kind !== "retrieval_trace") throw new Error(`expected a retrieval_trace, got ${retrieval.kind}`);
+  return retrieval.payload.vector_path;
 }
 
 describe("the ANN index beside the database", () => {

@@ -221,7 +221,9 @@ describe("issue 16: one clean message pattern", () => {
     ["limit 101", (m) => m.recall("plan?", { limit: 101 }), "Invalid `options.limit`: expected an integer ≤ 100, received 101."],
     ["limit 1.5", (m) => m.query("plan?", { limit: 1.5 }), "Invalid `options.limit`: expected an integer from 1 to 1,000, received 1.5."],
     ["limit string", (m) => m.state.list({ limit: "5" as never }), 'Invalid `options.limit`: expected an integer from 1 to 1,000, received "5".'],
-    ["array input", (m) => m.ingest([1, 2] as never), "Invalid `input`: expected an object, received [1,2]."],
+    // An array is a batch of inputs (`ingest([input, …])`): each element must be one.
+    ["array input", (m) => m.ingest([1, 2] as never), "Invalid `input[0]`: expected an object, received 1."],
+    ["string input", (m) => m.ingest("hi" as never), 'Invalid `input`: expected an object, received "hi".'],
     ["content number", (m) => m.ingest({ content: 5 as never }), "Invalid `input.content`: expected a string, received 5."],
     ["role", (m) => m.ingest({ content: "hi", role: "robot" as never }), 'Invalid `input.role`: expected one of "user", "assistant", "system", "tool", received "robot".'],
     ["similarity", (m) => m.config.cache({ similarity: 0 }), "Invalid `cache.similarity`: expected a number > 0, received 0."],

@@ -117,7 +117,8 @@ describe("ingest → reconcile", () => {
     expect(trace.on_behalf_of).toBe("alice");
     expect(trace.session).toBe("s-1");
     expect(trace.scope).toEqual(alice);
-    const outcomes = trace.payload.outcomes as { record_id: string; outcome: string }[];
+    if (trace.kind !== "decision_trace") throw new Error(`expected a decision_trace, got ${trace.kind}`);
+    const outcomes = trace.payload.outcomes;
     expect(outcomes.map((o) => o.outcome).sort()).toEqual(["created", "superseded"]);
     const edgeKinds = trace.edges.filter((e) => e.direction === "out").map((e) => `${e.kind}:${e.node.id}`).sort();
     for (const o of outcomes) expect(edgeKinds).toContain(`${o.outcome}:${o.record_id}`);

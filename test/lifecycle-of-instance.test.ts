@@ -80,6 +80,7 @@ describe("the Spectron instance", () => {
       { version: 4, name: "question signatures on cached answers" },
       { version: 5, name: "turns as passages" },
       { version: 6, name: "background budget and backlog" },
+      { version: 7, name: "erasure: tombstones and secure deletes" },
     ]);
     db.close();
     t.cleanup();

@@ -79,14 +79,15 @@ describe("importance, decay, TTL and retention", () => {
     await memory.recall("Where do I live?", { scope: alice });
     const gone = await memory.state.forget(fact.id);
     expect(gone.status).toBe("forgotten");
-    expect(gone.text).toBe("[forgotten]");
+    expect(gone.text).toBe("");
+    expect(gone.erased_at).not.toBeNull();
     expect(gone.history.map((h) => h.event)).toEqual(["created", "forgotten"]);
     expect((await memory.query("Lisbon", { scope: alice })).length).toBe(0);
     const after = await memory.recall("Where do I live?", { scope: alice });
     expect(after.tier).toBe(3);
     expect(after.answer).not.toContain("Lisbon");
     await expect(memory.state.forget(fact.id)).rejects.toThrow(/No record/);
-    const tombstones = (await memory.traces.list({ kind: "decision_trace" })).traces.filter((t) => (t.payload.source as { kind: string }).kind === "forget");
+    const tombstones = (await memory.traces.list({ kind: "decision_trace" })).traces.filter((t) => t.payload.source?.kind === "forget");
     expect(tombstones).toHaveLength(1);
     await memory.close();
   });

@@ -106,7 +106,8 @@ describe("Spectron with real SDKs against the fake provider", () => {
     expect(usage.extraction!.input_tokens).toBeGreaterThan(0);
     // The response trace carries tokens and cost.
     const trace = await memory.traces.get(r.traceId);
-    expect((trace.payload.tokens as { input: number }).input).toBeGreaterThan(0);
+    if (trace.kind !== "response_trace") throw new Error(`expected a response_trace, got ${trace.kind}`);
+    expect(trace.payload.tokens.input).toBeGreaterThan(0);
     await memory.idle();
   });
 
@@ -180,7 +181,7 @@ describe("Spectron with real SDKs against the fake provider", () => {
     expect(merged.superseded_by).toBe(second.records[0]!.id);
     expect((await memory.state.get(second.records[0]!.id)).proof_count).toBe(2);
     const reflections = (await memory.traces.list({ kind: "decision_trace" })).traces.filter(
-      (t) => (t.payload.source as { kind: string }).kind === "reflection",
+      (t) => t.payload.source?.kind === "reflection",
     );
     expect(reflections.length).toBeGreaterThan(0);
     expect(chatCalls("gpt-4o")).toBeGreaterThan(0);

@@ -59,7 +59,7 @@ describe("recall: the three tiers", () => {
     const { memory } = await seeded();
     await memory.recall("Which plan am I on?", { scope: alice });
     const write = await memory.ingest({ content: "We upgraded to the Enterprise plan.", scope: alice });
-    expect((await memory.traces.get(write.traceId)).payload.evicted_cache_entries).toBe(1);
+    expect(await memory.traces.get(write.traceId)).toMatchObject({ kind: "decision_trace", payload: { evicted_cache_entries: 1 } });
     const after = await memory.recall("Which plan am I on?", { scope: alice });
     expect(after.tier).toBe(3);
     expect(after.answer).toContain("Enterprise");
@@ -163,6 +163,7 @@ describe("recall: the three tiers", () => {
     const r = await memory.recall("Which plan am I on?", { scope: alice, session: "chat-9" });
     const response = await memory.traces.get(r.traceId);
     expect(response.payload).toMatchObject({ message: "Which plan am I on?", tier: 3, cached: false, model_calls: 2 });
+    if (response.kind !== "response_trace") throw new Error(`expected a response_trace, got ${response.kind}`);
     expect(typeof response.payload.prompt).toBe("string");
     expect(response.edges).toContainEqual({ kind: "parent_session", direction: "out", node: { type: "session", id: "chat-9" } });
     const used = response.edges.find((e) => e.kind === "used_retrieval")!;

@@ -329,7 +329,7 @@ describe("odd scope values through every path", () => {
       const retrieval = await memory.traces.get(
         (await memory.traces.get(ann.traceId)).edges.find((e) => e.kind === "used_retrieval")!.node.id,
       );
-      expect(retrieval.payload.vector_path).toBe("ann");
+      expect(retrieval).toMatchObject({ kind: "retrieval_trace", payload: { vector_path: "ann" } });
       expect((await memory.traces.list({ limit: 10 })).traces.length).toBe(10);
     } finally {
       await memory.close();

@@ -25,6 +25,12 @@ export const DEFAULT_CACHE: Readonly<CacheConfig> = Object.freeze({ similarity: 
 export const INITIAL_IMPORTANCE = Object.freeze({ identity: 1.0, knowledge: 0.8, context: 0.5 });
 export const DAILY_DECAY = Object.freeze({ identity: 1, knowledge: 0.995, context: 0.95 });
 export const REINFORCEMENT = 1.1;
+/**
+ * Below this importance a context or knowledge record expires at the next expiry sweep (lifecycle/survival.ts).
+ * A context fact (0.5, ×0.95 a day) reaches it after 45 days without use, a knowledge fact (0.8, ×0.995) after
+ * ~550; one use (×1.1) puts it two days (context) or nineteen (knowledge) further off.
+ */
+export const IMPORTANCE_FLOOR = 0.05;
 /** Context facts expire 7 days after creation unless a retention rule says otherwise. */
 export const DEFAULT_CONTEXT_TTL_MS = 7 * 86_400_000;
 

@@ -2,6 +2,27 @@ import { z } from "zod";
 import { SpectronValidationError } from "../errors.js";
 import { guardInput } from "./input-guard.js";
 import { STAGES } from "../models/types.js";
+import type { Logger, ProvidersInput } from "../types/inputs.js";
+
+// The public types these schemas check are written out in types/inputs.ts (the published declarations name no
+// zod type); test/public-types.test.ts holds the two to each other.
+export type {
+  CacheConfig,
+  CallContext,
+  IngestInput,
+  Logger,
+  Models,
+  ModelsInput,
+  Principal,
+  ProvidersInput,
+  QueryOptions,
+  RecallOptions,
+  RetentionRule,
+  SpectronOptions,
+  StateListOptions,
+  TracesListOptions,
+  TurnsListOptions,
+} from "../types/inputs.js";
 import { PROVIDER_NAME } from "../models/model-id.js";
 import { isModelObject, type EmbeddingModelObject, type LanguageModelObject } from "../models/model-objects.js";
 
@@ -38,6 +59,8 @@ const A_TYPE: Record<string, string> = {
   int: "an integer",
   boolean: "true or false",
   object: "an object",
+  record: "an object",
+  map: "an object",
   array: "an array",
   date: "a valid Date",
   function: "a function",
@@ -179,9 +202,6 @@ const modelInputSchema = z.union([modelIdSchema, z.custom<LanguageModelObject | 
 export const modelsSchema = z.strictObject(
   Object.fromEntries(STAGES.map((s) => [s, modelInputSchema.optional()])) as Record<(typeof STAGES)[number], z.ZodOptional<typeof modelInputSchema>>,
 );
-export type ModelsInput = z.infer<typeof modelsSchema>;
-/** The stage → model id assignment as stored (model objects are stored by their id). */
-export type Models = Required<{ [K in keyof ModelsInput]: string }>;
 
 const apiKeySchema = z.string().min(1, "a non-empty API key").max(4096, "an API key of at most 4,096 characters");
 const baseURLSchema = z.url({ error: "a URL" }).max(2048, "a URL of at most 2,048 characters");
@@ -199,11 +219,6 @@ const namedProviderSchema = z.strictObject(
   },
   { error: 'an OpenAI-compatible provider { baseURL, apiKey? }, such as { baseURL: "http://localhost:11434/v1" }' },
 );
-type ProviderValue = z.infer<typeof providerValueSchema>;
-/** Provider connections: `openai` / `anthropic` (a key, or `{ apiKey, baseURL }`) and named OpenAI-compatible providers. */
-export type ProvidersInput = { openai?: ProviderValue; anthropic?: ProviderValue } & {
-  [name: string]: ProviderValue | z.infer<typeof namedProviderSchema> | undefined;
-};
 export const providersSchema: z.ZodType<ProvidersInput> = z
   .object({ openai: providerValueSchema.optional(), anthropic: providerValueSchema.optional() })
   .catchall(namedProviderSchema)
@@ -222,7 +237,6 @@ export const providersSchema: z.ZodType<ProvidersInput> = z
 
 export const retentionRuleSchema = z.strictObject({ scope: scopeSchema, memory_category: memoryCategorySchema, ttl: ttlSchema });
 export const retentionSchema = z.array(retentionRuleSchema).max(1000);
-export type RetentionRule = z.infer<typeof retentionRuleSchema>;
 
 export const cacheConfigSchema = z.strictObject({
   /** Cosine similarity above which a past answer is reused (tier 2). @default 0.95 */
@@ -232,7 +246,6 @@ export const cacheConfigSchema = z.strictObject({
   /** Lowest trust × confidence of any cited record for reuse. @default 0 */
   min_trust: z.number().min(0).max(1).optional(),
 });
-export type CacheConfig = { similarity: number; freshness: string | null; min_trust: number };
 
 /** `config.budget()`: background model tokens per UTC day (of the injected clock), or null for no cap. */
 export const budgetConfigSchema = z.strictObject({
@@ -246,7 +259,6 @@ export const principalSchema = z.strictObject({
     .array(z.strictObject({ scope: scopeSchema, permissions: z.array(z.enum(["read", "write", "manage"])).min(1).max(3) }))
     .max(PRINCIPAL_MAX_GRANTS, `at most ${PRINCIPAL_MAX_GRANTS} grants (grant a broader scope instead of many narrow ones)`),
 });
-export type Principal = z.infer<typeof principalSchema>;
 
 /** Who is calling: rides in the options of every method (or as a trailing argument). */
 export const callContextShape = {
@@ -256,7 +268,6 @@ export const callContextShape = {
   signal: z.instanceof(AbortSignal).optional(),
 };
 export const callContextSchema = z.strictObject(callContextShape);
-export type CallContext = z.infer<typeof callContextSchema>;
 
 const DATE_FORMS = "an ISO 8601 date-time with a time zone, a Date or epoch milliseconds";
 const dateInputSchema = z
@@ -269,16 +280,23 @@ export function toEpochMs(value: string | Date | number): number {
   return typeof value === "number" ? value : typeof value === "string" ? Date.parse(value) : value.getTime();
 }
 
-export const ingestSchema = z.strictObject({
+const ingestMessageShape = {
   role: z.enum(["user", "assistant", "system", "tool"]).default("user"),
   content: z.string().trim().min(1, "non-empty text").max(64_000, "at most 64,000 characters"),
-  scope: scopeSchema.default({}),
   speaker: z.string().min(1).max(256).optional(),
   occurred_at: dateInputSchema.optional(),
   metadata: metadataSchema.optional(),
+};
+export const ingestSchema = z.strictObject({ ...ingestMessageShape, scope: scopeSchema.default({}), ...callContextShape });
+
+/** The most messages one `ingest` call takes: one extraction call holds them all. */
+export const INGEST_BATCH_MAX = 100;
+export const ingestBatchSchema = z.strictObject({
+  messages: z.array(z.strictObject(ingestMessageShape)).min(1).max(INGEST_BATCH_MAX),
+  scope: scopeSchema.default({}),
   ...callContextShape,
 });
-export type IngestInput = z.input<typeof ingestSchema>;
+export const ingestArraySchema = z.array(ingestSchema).min(1).max(INGEST_BATCH_MAX);
 
 export const querySchema = z.string().trim().min(1, "a non-empty question").max(4_000, "at most 4,000 characters");
 
@@ -288,25 +306,32 @@ export const recallOptionsSchema = z.strictObject({
   limit: integer(1, 100).default(8),
   ...callContextShape,
 });
-export type RecallOptions = z.input<typeof recallOptionsSchema>;
 
 export const queryOptionsSchema = z.strictObject({
   scope: scopeSchema.default({}),
   limit: integer(1, 1000).default(10),
   ...callContextShape,
 });
-export type QueryOptions = z.input<typeof queryOptionsSchema>;
 
 export const stateListSchema = z.strictObject({
   scope: scopeSchema.default({}),
   expires_before: dateInputSchema.optional(),
+  /** With manage on `scope`: every record whose scope contains `scope`, not only those visible at it. */
+  across: z.boolean().optional(),
   memory_category: memoryCategorySchema.optional(),
   status: z.enum(["current", "superseded", "flagged", "expired", "forgotten"]).optional(),
   limit: integer(1, 1000).default(100),
   cursor: z.string().regex(/^[1-9][0-9]{0,14}$/, "a cursor returned by a previous state.list call").optional(),
   ...callContextShape,
 });
-export type StateListOptions = z.input<typeof stateListSchema>;
+
+export const stateUpdateSchema = z
+  .strictObject({
+    text: z.string().trim().min(1, "non-empty text").max(64_000, "at most 64,000 characters").optional(),
+    value: z.string().trim().min(1, "a non-empty value").max(4_000, "at most 4,000 characters").optional(),
+    ...callContextShape,
+  })
+  .refine((p) => p.text !== undefined || p.value !== undefined, "`text`, `value` or both");
 
 export const tracesListSchema = z.strictObject({
   kind: z.enum(["retrieval_trace", "decision_trace", "response_trace", "sweep_trace"]).optional(),
@@ -317,7 +342,6 @@ export const tracesListSchema = z.strictObject({
   onBehalfOf: callContextShape.onBehalfOf,
   signal: callContextShape.signal,
 });
-export type TracesListOptions = z.input<typeof tracesListSchema>;
 
 export const turnsListSchema = z.strictObject({
   status: z.enum(["pending", "extracted", "failed"]).optional(),
@@ -325,18 +349,11 @@ export const turnsListSchema = z.strictObject({
   limit: integer(1, 1000).default(100),
   ...callContextShape,
 });
-export type TurnsListOptions = z.input<typeof turnsListSchema>;
 
 export const loggerSchema = z.custom<Logger>(
   (v) => typeof v === "object" && v !== null && ["debug", "info", "warn", "error"].every((m) => typeof (v as Record<string, unknown>)[m] === "function"),
   "an object with debug, info, warn and error methods",
 );
-export interface Logger {
-  debug(message: string, data?: Record<string, unknown>): void;
-  info(message: string, data?: Record<string, unknown>): void;
-  warn(message: string, data?: Record<string, unknown>): void;
-  error(message: string, data?: Record<string, unknown>): void;
-}
 
 const INTERVAL = "an interval in ms from 100 to 2,147,483,647, or false";
 const intervalSchema = z.union([z.literal(false), z.number().int().min(100).max(2_147_483_647)], { error: INTERVAL });
@@ -361,7 +378,8 @@ export const spectronOptionsSchema = z.strictObject({
   logger: loggerSchema.optional(),
   /** Background sweep intervals; `false` turns every schedule off (sweeps stay callable by hand). */
   schedule: z
-    .union([
+    .union(
+      [
       z.literal(false),
       z.strictObject({
         /** Decay sweep interval in ms, or false. @default 86_400_000 (nightly) */
@@ -375,7 +393,9 @@ export const spectronOptionsSchema = z.strictObject({
         /** Elaboration sweep interval in ms, or false. @default 43_200_000 (every 12 hours) */
         elaborate: intervalSchema.optional(),
       }),
-    ])
+      ],
+      { error: "false, or { decay, expire, retry } with intervals in ms (from 100) or false each" },
+    )
     .optional(),
   /** Ranking feedback from past retrieval traces. Turn off to compare. @default true */
   feedback: z.boolean().optional(),
@@ -393,4 +413,3 @@ export const spectronOptionsSchema = z.strictObject({
     })
     .optional(),
 });
-export type SpectronOptions = z.input<typeof spectronOptionsSchema> & { clock?: () => number };

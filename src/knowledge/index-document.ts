@@ -19,6 +19,7 @@ import { toId } from "../store/ids.js";
 import { parseScopeKey } from "../store/scope.js";
 import { putVector } from "../store/vectors.js";
 import { toPublicRecord } from "../state/public-record.js";
+import { reportProgress, type OnProgress } from "../config/progress.js";
 
 export interface KnowledgeAddResult {
   documentId: string;
@@ -60,19 +61,20 @@ function claim(core: Core, id: number): boolean {
  * becomes `failed` after MAX_DOCUMENT_ATTEMPTS) and the error is rethrown. Idempotent: vectors are
  * overwritten, and a document indexed meanwhile (by another process) is left as it is.
  */
-export async function indexDocument(core: Core, doc: DocumentRow, signal?: AbortSignal): Promise<KnowledgeAddResult> {
+export async function indexDocument(core: Core, doc: DocumentRow, signal?: AbortSignal, onProgress?: OnProgress): Promise<KnowledgeAddResult> {
   if (!claim(core, doc.id)) throw new SpectronError("internal", `Document ${toId("document", doc.id)} is being indexed by this instance already.`);
   try {
-    return await attempt(core, doc, signal);
+    return await attempt(core, doc, signal, onProgress);
   } finally {
     inFlight.get(core)?.delete(doc.id);
   }
 }
 
-async function attempt(core: Core, doc: DocumentRow, signal: AbortSignal | undefined): Promise<KnowledgeAddResult> {
+async function attempt(core: Core, doc: DocumentRow, signal: AbortSignal | undefined, onProgress: OnProgress | undefined): Promise<KnowledgeAddResult> {
   const { db, context } = core;
   const chunks = documentChunks(db, doc.id);
   const pieces = chunks.map((c) => c.text);
+  const progress = (phase: "embed" | "extract" | "store", done: number, total: number) => reportProgress(onProgress, { phase, done, total }, core.logger);
   const options = signal ? { signal } : {};
   // At most every quarter of DOCUMENT_IDLE_MS: a commit per chunk would double the cost of a local-model add.
   let touched = core.now();
@@ -88,14 +90,17 @@ async function attempt(core: Core, doc: DocumentRow, signal: AbortSignal | undef
   const facts: ExtractedFact[] = [];
   try {
     embedder = core.embedder();
+    progress("embed", 0, pieces.length);
     const embedded = await embedder.embed(pieces, options);
     core.recordUsage("embedding", embedded.usage);
     chunkVectors = embedded.vectors;
+    progress("embed", pieces.length, pieces.length);
     touch();
     const model = core.model("extraction");
-    for (const piece of pieces) {
+    for (const [n, piece] of pieces.entries()) {
       const extraction = await model.generate(extractionPrompt, { role: "user", content: piece, source: "document" }, options);
       core.recordUsage("extraction", extraction.usage);
+      progress("extract", n + 1, pieces.length);
       touch();
       for (const fact of extraction.value.facts) facts.push({ ...fact, memory_category: "knowledge" });
     }
@@ -146,6 +151,7 @@ async function attempt(core: Core, doc: DocumentRow, signal: AbortSignal | undef
   });
   if (!written) throw new NotFoundError("document", documentId);
   if (!("result" in written)) throw new SpectronError("internal", `Document ${documentId} was indexed concurrently (by another process).`);
+  progress("store", 1, 1);
   const chunkIndex = core.vectorIndex("chunks", embedder.id);
   for (const c of written.chunkChanges) chunkIndex.notify(c);
   applyVectorChanges(core, embedder.id, written.result.vectorChanges);

@@ -1,9 +1,11 @@
 import { sql } from "../store/database.js";
 import { z } from "zod";
+import type { KnowledgeAddInput, KnowledgeListOptions } from "../types/inputs.js";
 import type { Access } from "../access/access.js";
 import { actorOf, can, canReadRecord, readableScopeKeys } from "../access/access.js";
 import type { Core } from "../core.js";
 import { callContextSchema, callContextShape, metadataSchema, parseInput, scopeSchema, type CallContext } from "../config/schemas.js";
+import type { OnProgress } from "../config/progress.js";
 import { evictByChunks } from "../store/cache.js";
 import { getDocument, insertDocument, listDocuments, type DocumentRow, type DocumentStatus } from "../store/documents.js";
 import { parseId, toId } from "../store/ids.js";
@@ -16,14 +18,20 @@ import { reindexStatus, startReindex } from "./reindex.js";
 
 export type { KnowledgeAddResult };
 
+const onProgressSchema = z.custom<OnProgress>((v) => typeof v === "function", "a function ({ phase, done, total }) => void");
+
+/** `knowledge.reindex` options: who is calling, and a progress callback (`reindex` phase, once per committed batch). */
+const reindexOptionsSchema = z.strictObject({ ...callContextShape, onProgress: onProgressSchema.optional() });
+
 export const knowledgeAddSchema = z.strictObject({
   title: z.string().trim().min(1, "a non-empty title").max(512),
   text: z.string().trim().min(1, "non-empty text").max(5_000_000, "at most 5,000,000 characters"),
   scope: scopeSchema.default({}),
   metadata: metadataSchema.optional(),
+  /** Called as the document is embedded (`embed`), its chunks' facts extracted (`extract`, one per chunk) and written (`store`). */
+  onProgress: onProgressSchema.optional(),
   ...callContextShape,
 });
-export type KnowledgeAddInput = z.input<typeof knowledgeAddSchema>;
 
 export const knowledgeListSchema = z.strictObject({
   status: z.enum(["pending", "indexed", "failed"]).optional(),
@@ -31,7 +39,7 @@ export const knowledgeListSchema = z.strictObject({
   limit: z.number().int().min(1).max(1000).default(100),
   ...callContextShape,
 });
-export type KnowledgeListOptions = z.input<typeof knowledgeListSchema>;
+export type { KnowledgeAddInput, KnowledgeListOptions } from "../types/inputs.js";
 
 /** A stored document as `knowledge.list` shows it (without its text: its chunks carry it). */
 export interface KnowledgeDocument {
@@ -97,7 +105,7 @@ export function createKnowledgeApi(core: Core, access: Access, guard: (method: s
           pieces,
         ),
       );
-      return indexDocument(core, getDocument(core.db, core.context, documentId)!, i.signal);
+      return indexDocument(core, getDocument(core.db, core.context, documentId)!, i.signal, i.onProgress);
     },
 
     /**
@@ -162,12 +170,13 @@ export function createKnowledgeApi(core: Core, access: Access, guard: (method: s
      * Retrieval keeps using the old vectors until it completes; then the new index takes over atomically.
      * Progress is committed per batch: a reindex interrupted by a crash continues from its last batch, on the
      * next open or the next call. While another live instance (in this process or another) runs it, this
-     * returns its status (`owner` names it) and starts nothing.
+     * returns its status (`owner` names it) and starts nothing (and `onProgress` is not called).
      */
-    async reindex(ctx?: CallContext): Promise<ReturnType<typeof reindexStatus>> {
+    async reindex(ctx?: CallContext & { onProgress?: OnProgress }): Promise<ReturnType<typeof reindexStatus>> {
       guard("knowledge.reindex");
-      access.assert(parseInput(callContextSchema, ctx ?? {}, "knowledge.reindex(ctx)"), "manage", {});
-      startReindex(core);
+      const o = parseInput(reindexOptionsSchema, ctx ?? {}, "knowledge.reindex(ctx)");
+      access.assert(o, "manage", {});
+      startReindex(core, o.onProgress);
       return reindexStatus(core);
     },
 

@@ -4,6 +4,7 @@ import { PRIORITY } from "../core.js";
 import { IndexNotReadyError } from "../errors.js";
 import { readContext, updateContext, type ReindexState } from "../store/contexts.js";
 import { putVector, type VectorSpace } from "../store/vectors.js";
+import { reportProgress, type OnProgress } from "../config/progress.js";
 import { holdOwner, newOwner, ownerAlive, releaseOwner, REINDEX_LEASE_MS } from "./reindex-lease.js";
 
 const BATCH = 128;
@@ -54,7 +55,7 @@ function assertOwner(core: Core, owner: string): ReindexState {
  * are picked up before the switch; the switch to the new model (the index model retrieval reads) happens in one
  * transaction at the end.
  */
-export function startReindex(core: Core): void {
+export function startReindex(core: Core, onProgress?: OnProgress): void {
   const owner = ownerOf(core);
   const claimed = core.transaction(() => {
     core.invalidateSettings();
@@ -78,7 +79,7 @@ export function startReindex(core: Core): void {
   core.queue.defer(
     async () => {
       try {
-        await run(core, owner, claimed.target, claimed.from, claimed.done);
+        await run(core, owner, claimed.target, claimed.from, claimed.done, onProgress);
       } catch (error) {
         if (error instanceof LeaseLost) {
           core.logger.warn("Reindex taken over by another instance (this one missed its lease); stopping here", { model: claimed.target });
@@ -128,7 +129,7 @@ function countDone(core: Core, model: string): number {
   return n;
 }
 
-async function run(core: Core, owner: string, target: string, from: string, resumedAt: number): Promise<void> {
+async function run(core: Core, owner: string, target: string, from: string, resumedAt: number, onProgress?: OnProgress): Promise<void> {
   const embedder = core.embedder(target);
   const { db, context } = core;
   // A batch may take longer than the lease (a slow provider, retries): the heartbeat does not wait for it.
@@ -169,13 +170,14 @@ async function run(core: Core, owner: string, target: string, from: string, resu
           });
           done += rows.length;
           save(core, { ...state, done, total: Math.max(done, state.total), heartbeat: core.now() });
-          return out;
+          return { out, total: Math.max(done, state.total) };
         });
+        reportProgress(onProgress, { phase: "reindex", done, total: changes.total }, core.logger);
         core.invalidateSettings();
         // An index of the target model may be open already (a reindex back to an earlier model): it learns of the
         // vectors now, like any other write's. One not open yet reads them from the change log when it opens.
         const index = core.existingIndex(space, target);
-        if (index) for (const change of changes) index.notify(change);
+        if (index) for (const change of changes.out) index.notify(change);
       }
       if (batchCount === 0) break;
       // Yield between batches so that synchronous work (recall, ingest) keeps its latency.

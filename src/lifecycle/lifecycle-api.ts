@@ -5,11 +5,11 @@ import type { Core } from "../core.js";
 import { PRIORITY } from "../core.js";
 import { DAILY_DECAY } from "../config/defaults.js";
 import { callContextSchema, parseInput, type CallContext } from "../config/schemas.js";
-import { evictByRecords } from "../store/cache.js";
+import { eraseDeadPassages, eraseRecords, sourceTurnIds } from "../store/erase.js";
+import { BELOW_FLOOR, IMPORTANCE_FLOOR } from "./survival.js";
 import { updateContext } from "../store/contexts.js";
 import { toId } from "../store/ids.js";
 import { insertTrace } from "../store/traces.js";
-import { deleteVector } from "../store/vectors.js";
 import { consolidate, type ConsolidateResult } from "./consolidate.js";
 import { elaborate, type ElaborateResult } from "./elaborate.js";
 
@@ -46,8 +46,10 @@ export function createLifecycleApi(core: Core, access: Access, guard: (method: s
       return core.queue.track(decay(call));
     },
     /**
-     * Expires records whose `expires_at` has passed: out of every read path, the ANN and full-text indexes,
-     * and the response cache. Batched so that recall keeps answering while a large sweep runs.
+     * Expires records whose `expires_at` has passed, and context and knowledge records whose importance has
+     * decayed below the floor (lifecycle/survival.ts), and erases them (store/erase.ts): out of every read
+     * path, index and cached answer, their words gone, a tombstone left; turns whose passage died with them
+     * lose their words too. Batched so that recall keeps answering while a large sweep runs.
      */
     async expire(ctx?: CallContext): Promise<SweepResult> {
       const call = authorize(ctx, "lifecycle.expire");
@@ -114,26 +116,37 @@ export function createLifecycleApi(core: Core, access: Access, guard: (method: s
   async function expire(call: CallContext): Promise<SweepResult> {
     const now = core.now();
     let changed = 0;
+    let belowFloor = 0;
     let evicted = 0;
+    let cutTraces = 0;
+    let passages = 0;
     let complete = false;
     await core.queue.steps(() => {
-      const removals: { model: string; seq: number; label: number }[] = [];
-      const batch = core.transaction(() => {
+      const { batch, removals } = core.transaction(() => {
+        // Past their TTL, or decayed below the importance floor (identity never): lifecycle/survival.ts.
         const rows = sql(
           core.db,
-          `SELECT id, embedding_model, history FROM records WHERE context = ? AND expires_at IS NOT NULL AND expires_at <= ?
-             AND status IN ('current', 'flagged') LIMIT ?`,
-        ).all(core.context, now, BATCH) as { id: number; embedding_model: string | null; history: string }[];
-        const mark = sql(core.db, "UPDATE records SET status = 'expired', updated_at = ?, history = json_insert(history, '$[#]', json(?)) WHERE id = ?");
+          `SELECT id, importance, memory_category, history FROM records WHERE context = ? AND status IN ('current', 'flagged')
+             AND ((expires_at IS NOT NULL AND expires_at <= ?) OR ${BELOW_FLOOR}) LIMIT ?`,
+        ).all(core.context, now, IMPORTANCE_FLOOR, BATCH) as { id: number; importance: number; memory_category: string; history: string }[];
+        const mark = sql(
+          core.db,
+          "UPDATE records SET status = 'expired', updated_at = ?, expires_at = MIN(COALESCE(expires_at, ?), ?), history = json_insert(history, '$[#]', json(?)) WHERE id = ?",
+        );
         for (const row of rows) {
-          mark.run(now, JSON.stringify({ at: now, event: "expired" }), row.id);
-          if (row.embedding_model) {
-            const seq = deleteVector(core.db, core.context, "records", row.embedding_model, row.id);
-            if (seq !== undefined) removals.push({ model: row.embedding_model, seq, label: row.id });
-          }
+          const faded = row.memory_category !== "identity" && row.importance < IMPORTANCE_FLOOR;
+          if (faded) belowFloor++;
+          mark.run(now, now, now, JSON.stringify({ at: now, event: "expired", ...(faded ? { detail: "importance below floor" } : {}) }), row.id);
         }
-        evicted += evictByRecords(core.db, rows.map((r) => r.id)).length;
-        return rows.length;
+        const ids = rows.map((r) => r.id);
+        const erasure = eraseRecords(core.db, core.context, ids, now);
+        evicted += erasure.evictedCacheEntries;
+        cutTraces += erasure.cutTraces;
+        // Turns whose passage died with them lose their words too; at the sweep's last step, so do turns that
+        // never had a fact and outlived their TTL.
+        const last = rows.length < BATCH;
+        passages += eraseDeadPassages(core.db, core.context, sourceTurnIds(core.db, core.context, ids), now, last ? BATCH * 5 : 0);
+        return { batch: rows.length, removals: erasure.removals };
       });
       // After the commit, as every vector write does.
       for (const r of removals) core.vectorIndex("records", r.model).notify({ seq: r.seq, label: r.label, op: "remove" });
@@ -142,7 +155,15 @@ export function createLifecycleApi(core: Core, access: Access, guard: (method: s
       return complete;
     }, PRIORITY.sweep);
     const traceId = core.transaction(() =>
-      insertTrace(core.db, core.context, "sweep_trace", actorOf(call), null, { sweep: "expire", changed, evicted_cache_entries: evicted, complete }, now),
+      insertTrace(
+        core.db,
+        core.context,
+        "sweep_trace",
+        actorOf(call),
+        null,
+        { sweep: "expire", changed, below_floor: belowFloor, erased_passages: passages, evicted_cache_entries: evicted, cut_traces: cutTraces, complete },
+        now,
+      ),
     );
     return { changed, traceId: toId("trace", traceId) };
   }

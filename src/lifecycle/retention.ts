@@ -14,3 +14,19 @@ export function expiresAt(rules: readonly RetentionRule[], scope: Scope, categor
   }
   return category === "context" ? createdAt + DEFAULT_CONTEXT_TTL_MS : null;
 }
+
+/**
+ * Survival: a context fact that is reinforced (used in an answer, returned by a search) lives on. Its expiry
+ * moves to a full lifetime from `now` (the TTL retention gives its scope), never earlier than it was. Knowledge
+ * and identity facts have no TTL to extend (a retention rule may give them one: that extends too).
+ * Returns the new expiry, or undefined when it does not move.
+ */
+export function extendedExpiry(
+  rules: readonly RetentionRule[],
+  row: { scope: Scope; memory_category: MemoryCategory; expires_at: number | null },
+  now: number,
+): number | undefined {
+  if (row.expires_at === null) return undefined;
+  const renewed = expiresAt(rules, row.scope, row.memory_category, now);
+  return renewed !== null && renewed > row.expires_at ? renewed : undefined;
+}

@@ -24,7 +24,7 @@ export const chatOptionsSchema = z.strictObject({
   speaker: z.string().min(1).max(256).optional(),
   ...callContextShape,
 });
-export type ChatOptions = z.input<typeof chatOptionsSchema>;
+export type { ChatOptions } from "../types/inputs.js";
 
 export interface ChatResult {
   /** The assistant's reply, from the response stage over the recalled memory. */

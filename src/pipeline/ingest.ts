@@ -1,7 +1,7 @@
 import type { Core } from "../core.js";
 import { PRIORITY } from "../core.js";
 import { ProviderError, SpectronError } from "../errors.js";
-import { extractionPrompt } from "../models/prompts/extraction.js";
+import { extractionPrompt, type ExtractedFact } from "../models/prompts/extraction.js";
 import { parseId, toId } from "../store/ids.js";
 import { parseScopeKey } from "../store/scope.js";
 import { countPassageFacts } from "../store/passages.js";
@@ -39,7 +39,7 @@ export const MAX_EXTRACTION_ATTEMPTS = 5;
  * error, and the error is rethrown; nothing is lost.
  */
 export async function extractTurn(core: Core, turn: TurnRow, signal?: AbortSignal): Promise<IngestResult> {
-  const { db, context } = core;
+  const { db } = core;
   let facts;
   let vectors: Float32Array[];
   let embeddingModel: string;
@@ -84,6 +84,25 @@ export async function extractTurn(core: Core, turn: TurnRow, signal?: AbortSigna
       : new ProviderError(core.models().extraction, `Extraction failed: ${String((error as Error)?.message ?? error)}`, undefined, true);
   }
 
+  const result = commitExtraction(core, turn, facts, vectors, embeddingModel, provenance);
+  await core.drainIfBacklogged("records", embeddingModel);
+  return result;
+}
+
+/**
+ * Reconciles one turn's extracted facts (its vectors made by `embeddingModel`) and marks it extracted, in one
+ * transaction; hands vector changes to the ANN index and schedules the background pass. Shared by single and
+ * batch ingest (ingest-batch.ts).
+ */
+export function commitExtraction(
+  core: Core,
+  turn: TurnRow,
+  facts: readonly ExtractedFact[],
+  vectors: readonly Float32Array[],
+  embeddingModel: string,
+  provenance: Record<string, unknown>,
+): IngestResult {
+  const { db, context } = core;
   const result = core.transaction(() => {
     // Another caller (the background retry) may have extracted this turn while the model was answering.
     const fresh = getTurn(db, context, turn.id);
@@ -108,7 +127,6 @@ export async function extractTurn(core: Core, turn: TurnRow, signal?: AbortSigna
   });
   if (!result) return extractedElsewhere(core, turn);
   applyVectorChanges(core, embeddingModel, result.vectorChanges);
-  await core.drainIfBacklogged("records", embeddingModel);
   scheduleReflection(
     core,
     result.outcomes.filter((o) => o.outcome === "created").map((o) => o.record.id),

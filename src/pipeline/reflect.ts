@@ -9,7 +9,7 @@ import { toPublicRecord, type MemoryRecord } from "../state/public-record.js";
 import { applyVectorChanges } from "./ingest.js";
 import { retrieve } from "./recall/hybrid.js";
 import { entityNamesOf } from "../store/graph.js";
-import { promptRecords, reinforce, writeRetrievalTrace } from "./recall/recall.js";
+import { promptRecords, reinforceUsed, writeRetrievalTrace } from "./recall/recall.js";
 import { reconcile, type Outcome } from "./reconcile.js";
 
 export interface ReflectResult {
@@ -80,6 +80,7 @@ export async function reflect(core: Core, req: ReflectRequest): Promise<ReflectR
         kind: "reflect",
         prompt: synthesisPrompt.render(input),
         answer: synthesis.value.answer,
+        used: used.map((id) => toId("record", id)),
         insights: insights.map((i) => i.text),
         tokens: { input: qu.usage.inputTokens + synthesis.usage.inputTokens, output: qu.usage.outputTokens + synthesis.usage.outputTokens },
         cost_usd: qu.usage.costUsd + synthesis.usage.costUsd,
@@ -89,6 +90,8 @@ export async function reflect(core: Core, req: ReflectRequest): Promise<ReflectR
       now,
     );
     addEdge(core.db, core.context, { type: "trace", id: responseTrace }, "used_retrieval", { type: "trace", id: retrievalTrace }, now);
+    addEdge(core.db, core.context, { type: "trace", id: retrievalTrace }, "parent_trace", { type: "trace", id: responseTrace }, now);
+    for (const id of used) addEdge(core.db, core.context, { type: "trace", id: responseTrace }, "used", { type: "record", id }, now);
     if (req.actor.session) addEdge(core.db, core.context, { type: "trace", id: responseTrace }, "parent_session", { type: "session", id: req.actor.session }, now);
     if (insights.length === 0) return { traceId: responseTrace, written: [], vectorChanges: [] };
     const decision = reconcile(core.db, {
@@ -122,7 +125,7 @@ export async function reflect(core: Core, req: ReflectRequest): Promise<ReflectR
   applyVectorChanges(core, embedder.id, vectorChanges);
   return {
     answer: synthesis.value.answer,
-    records: reinforce(core, retrieval.records.map((r) => r.id)),
+    records: reinforceUsed(core, retrieval.records, used),
     insights: written.map(({ record, outcome }) => ({ ...toPublicRecord(record), outcome })),
     traceId: toId("trace", traceId),
   };

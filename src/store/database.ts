@@ -24,6 +24,8 @@ export function openDatabase(path: string): Db {
     if (path !== ":memory:") toWal(db);
     db.pragma("synchronous = NORMAL");
     db.pragma("foreign_keys = ON");
+    // Freed pages are zeroed: an erased record's words (store/erase.ts) do not stay readable in the file.
+    db.pragma("secure_delete = ON");
     sqliteVec.load(db);
     // Integer powers for the decay sweep, independent of whether SQLite was built with math functions.
     db.function("spectron_pow", { deterministic: true }, (base, exp) => Math.pow(Number(base), Number(exp)));

@@ -73,3 +73,12 @@ export function entityNamesOf(db: Db, recordId: number): string[] {
       .all(recordId) as { norm_name: string }[]
   ).map((r) => r.norm_name);
 }
+
+/** The entities linked to any of `recordIds`, each once. */
+export function entityIdsOfRecords(db: Db, recordIds: readonly number[]): number[] {
+  if (recordIds.length === 0) return [];
+  return (
+    sql(db, `SELECT DISTINCT entity_id FROM record_entities WHERE record_id IN (${recordIds.map(() => "?").join(",")}) ORDER BY entity_id`)
+      .all(...recordIds) as { entity_id: number }[]
+  ).map((r) => r.entity_id);
+}

@@ -370,4 +370,23 @@ export const MIGRATIONS: ReadonlyArray<{
         CREATE INDEX background_backlog_by_context ON background_backlog (context, id);
       `),
   },
+  {
+    version: 7,
+    name: "erasure: tombstones and secure deletes",
+    up: (db) =>
+      db.exec(`
+        -- An expired or forgotten record is erased (store/erase.ts): its words go, a tombstone stays. erased_at
+        -- says when; state.get reports it.
+        ALTER TABLE records ADD COLUMN erased_at INTEGER;
+        -- The expiry sweep finds records decayed below the importance floor (lifecycle/survival.ts) by this.
+        CREATE INDEX records_by_importance ON records (context, importance);
+        -- FTS5 removes a deleted row's terms from the index at once instead of writing delete markers beside them.
+        INSERT INTO records_fts (records_fts, rank) VALUES ('secure-delete', 1);
+        INSERT INTO turns_fts (turns_fts, rank) VALUES ('secure-delete', 1);
+        INSERT INTO chunks_fts (chunks_fts, rank) VALUES ('secure-delete', 1);
+        -- Records expired or forgotten before this migration: their words go too (their traces are not cut).
+        UPDATE records SET text = '', norm_text = '', value = NULL, subject = NULL, attribute = NULL, metadata = NULL,
+          erased_at = updated_at WHERE status IN ('expired', 'forgotten');
+      `),
+  },
 ];

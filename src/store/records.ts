@@ -49,26 +49,28 @@ export interface RecordRow {
   last_accessed_at: number | null;
   last_decay_at: number;
   expires_at: number | null;
+  /** When the record was erased (store/erase.ts): its words are gone, a tombstone remains. Null while it has them. */
+  erased_at: number | null;
 }
 
 /** Every column of `records`, in the order `recordRow` reads them. */
 const RECORD_COLUMNS = `id, context, scope_key, kind, memory_category, subject, attribute, value, cardinality, text, norm_text,
   confidence, trust, importance, status, superseded_by, source_kind, source_id, proof_count, derived_from, history, metadata,
-  embedding_model, created_at, updated_at, last_accessed_at, last_decay_at, expires_at, source_key`;
+  embedding_model, created_at, updated_at, last_accessed_at, last_decay_at, expires_at, source_key, erased_at`;
 
 /** A raw row of RECORD_COLUMNS as a RecordRow (see `sqlRaw`). */
 function recordRow(raw: unknown[]): RecordRow {
   const [id, context, scope_key, kind, memory_category, subject, attribute, value, cardinality, text, norm_text] = raw;
   const [confidence, trust, importance, status, superseded_by, source_kind, source_id, proof_count, derived_from, history, metadata] = raw.slice(11);
-  const [embedding_model, created_at, updated_at, last_accessed_at, last_decay_at, expires_at, source_key] = raw.slice(22);
+  const [embedding_model, created_at, updated_at, last_accessed_at, last_decay_at, expires_at, source_key, erased_at] = raw.slice(22);
   return {
     id, context, scope_key, kind, memory_category, subject, attribute, value, cardinality, text, norm_text,
     confidence, trust, importance, status, superseded_by, source_kind, source_id, proof_count, derived_from, history, metadata,
-    embedding_model, created_at, updated_at, last_accessed_at, last_decay_at, expires_at, source_key,
+    embedding_model, created_at, updated_at, last_accessed_at, last_decay_at, expires_at, source_key, erased_at,
   } as RecordRow;
 }
 
-export type NewRecord = Omit<RecordRow, "id" | "superseded_by" | "proof_count" | "updated_at" | "last_accessed_at" | "last_decay_at" | "norm_text"> & {
+export type NewRecord = Omit<RecordRow, "id" | "superseded_by" | "proof_count" | "updated_at" | "last_accessed_at" | "last_decay_at" | "norm_text" | "erased_at"> & {
   proof_count?: number;
 };
 
@@ -198,4 +200,16 @@ export function populatedScopeKeys(db: Db, context: string, scopeKeys: readonly 
     `SELECT DISTINCT scope_key FROM records WHERE context = ? AND scope_key IN (${marks}) AND status IN ('current', 'flagged')
      UNION SELECT DISTINCT scope_key FROM chunks WHERE context = ? AND scope_key IN (${marks})`,
   ).all(context, ...scopeKeys, context, ...scopeKeys) as string[];
+}
+
+/** Moves records' expiry later (reinforcement: lifecycle/retention.ts `extendedExpiry`). */
+export function extendExpiries(db: Db, changes: ReadonlyArray<{ id: number; expires_at: number }>): void {
+  const update = sql(db, "UPDATE records SET expires_at = ? WHERE id = ? AND expires_at IS NOT NULL AND expires_at < ?");
+  for (const c of changes) update.run(c.expires_at, c.id, c.expires_at);
+}
+
+/** Live records of one kind among `visible`, most important then newest first: what a query type reads first. */
+export function visibleOfKind(db: Db, visible: Visible, kind: RecordKind, limit: number): RecordRow[] {
+  return sql(db, `SELECT * FROM records WHERE ${visible.where} AND kind = ? ORDER BY importance DESC, id DESC LIMIT ?`)
+    .all(...visible.params, kind, limit) as RecordRow[];
 }

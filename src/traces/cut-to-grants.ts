@@ -17,7 +17,7 @@ import type { TraceRow } from "../store/traces.js";
  *   longer exists (a removed document's chunks) is not readable.
  * - Payload entries that cite an unreadable id are removed: an element of a list (a candidate, an outcome, a
  *   returned id) goes; a field that is one (`reused_from`, `source`) becomes null.
- * - Text written from the trace's inputs (`prompt`, `answer`, `insights`, `extraction`) becomes null when any
+ * - Text written from the trace's inputs (`prompt`, `answer` or a reuse's `response`, `insights`, `extraction`) becomes null when any
  *   input is unreadable: the ids the trace cites, its out-edges, and, through `used_retrieval`, `reused_from`
  *   and `parent_trace`, the inputs of the traces it was written from. A model's answer cannot be cut by the
  *   sentence, so it is withheld whole.
@@ -36,7 +36,7 @@ const TABLE: Record<NodeKind, string> = { record: "records", chunk: "chunks", do
 /** An id as a payload writes it: "rec_12", or inside a source key or a query such as "document:doc_3", "fact:rec_2". */
 const PAYLOAD_ID = /^(?:[A-Za-z_]+:)?(rec|chk|doc|turn|trc)_(\d+)$/;
 /** Payload fields written from the trace's inputs. */
-const DERIVED = ["prompt", "answer", "insights", "extraction"] as const;
+const DERIVED = ["prompt", "answer", "response", "insights", "extraction"] as const;
 /**
  * Links to the traces a trace's text was written from: a response's retrieval, the answer a reuse repeats, the
  * response whose insights a reflect decision stored (its parent).

@@ -9,29 +9,9 @@ import { parseScopeKey } from "../store/scope.js";
 import { getTrace, listTraces, type TraceKind, type TraceRow } from "../store/traces.js";
 import { iso } from "../state/public-record.js";
 import { TraceCutter } from "./cut-to-grants.js";
+import type { Trace, TraceEdge, TraceWithEdges } from "../types/trace.js";
 
-export interface Trace {
-  id: string;
-  kind: TraceKind;
-  principal: string | null;
-  on_behalf_of: string | null;
-  session: string | null;
-  scope: Record<string, string> | null;
-  created_at: string;
-  payload: Record<string, unknown>;
-  /**
-   * True when parts of the trace were cut because they cite what the reader may not read (traces/cut-to-grants.ts):
-   * entries naming such records, chunks, documents, turns or traces are removed, and `prompt`, `answer`,
-   * `insights` and `extraction` are null when the trace drew on any of them. Always false for the application.
-   */
-  redacted: boolean;
-}
-
-export interface TraceEdge {
-  kind: string;
-  direction: "out" | "in";
-  node: { type: string; id: string };
-}
+export type { Trace, TraceEdge } from "../types/trace.js";
 
 const PREFIX: Record<string, keyof typeof ID_PREFIX | undefined> = { record: "record", trace: "trace", turn: "turn", chunk: "chunk", document: "document" };
 
@@ -49,9 +29,10 @@ function toTrace(row: TraceRow, payload: Record<string, unknown>, redacted: bool
     session: row.session,
     scope: row.scope_key ? { ...parseScopeKey(row.scope_key) } : null,
     created_at: iso(row.created_at),
+    // The payload was written by the code that writes each kind (types/trace.ts describes them).
     payload,
     redacted,
-  };
+  } as unknown as Trace;
 }
 
 function toEdges(out: EdgeRow[], inbound: EdgeRow[]): TraceEdge[] {
@@ -114,7 +95,7 @@ export function createTracesApi(core: Core, access: Access, guard: (method: stri
       return { traces, cursor: rows.length > o.limit ? String(page[page.length - 1]!.id) : null };
     },
     /** One trace with its edges (out: what it considered, returned, created…; in: what points at it). */
-    async get(id: string, ctx?: CallContext): Promise<Trace & { edges: TraceEdge[] }> {
+    async get(id: string, ctx?: CallContext): Promise<TraceWithEdges> {
       guard("traces.get");
       const n = parseId("trace", id);
       const call = parseInput(callContextSchema, ctx ?? {}, "traces.get(…, ctx)");

@@ -7,6 +7,8 @@ type ResponseRecord = ResponseInput["records"][number];
 /** The answer when nothing relevant is in memory; callers may match on it. */
 export const NO_ANSWER = "I don't know: nothing in memory answers that.";
 const MAX_RECORDS = 3;
+/** At most this many records in the overview a summary question gets. */
+const SUMMARY_RECORDS = 5;
 
 const USER_TEMPLATES: Readonly<Record<string, readonly [plain: (v: string) => string, hedged: (v: string) => string]>> = {
   plan: [(v) => `You are on the ${v} plan`, (v) => `You may be on the ${v} plan`],
@@ -32,7 +34,7 @@ const LISTABLE = new Set(["likes", "dislikes", "instruction"]);
  */
 export function composeResponse(input: ResponseInput, threshold = RELEVANCE_THRESHOLD): ResponseOutput {
   const q = questionTerms(input.query);
-  const chosen = selectRecords(q, input, threshold);
+  const chosen = input.type === "summary" ? selectSummary(q, input, threshold) : selectRecords(q, input, threshold);
   if (chosen.length === 0) return { answer: NO_ANSWER, used: [] };
   const sentences: string[] = [];
   const said = new Set<string>();
@@ -74,6 +76,24 @@ function selectRecords(q: QuestionTerms, input: ResponseInput, threshold: number
   const pool = exact.length > 0 ? exact : scored;
   pool.sort((a, b) => b.coverage - a.coverage || Number(b.attributeMatch) - Number(a.attributeMatch) || a.index - b.index);
   return pool.slice(0, MAX_RECORDS).map((s) => s.record);
+}
+
+/**
+ * A summary question ("What do you know about Ana?") is answered by an overview: the observations first (the
+ * consolidated view, first in the input: pipeline/recall/dispatch.ts), then the top facts about the names it
+ * (or the asker's own, for "me"), up to SUMMARY_RECORDS, whether or not each shares the question's words.
+ * Nothing about them is still "don't know"; asked about nobody, the facts must match as any answer's do.
+ */
+function selectSummary(q: QuestionTerms, input: ResponseInput, threshold: number): ResponseRecord[] {
+  const scored = input.records.map((record) => ({ record, ...recordRelevance(q, record) }));
+  const named = scored.filter((s) => s.namesAgree && s.record.kind !== "chunk");
+  const pool =
+    q.names.length > 0
+      ? named
+      : q.subjects.includes("user")
+        ? named.filter((s) => s.record.subject === "user")
+        : named.filter((s) => s.coverage >= threshold);
+  return pool.slice(0, SUMMARY_RECORDS).map((s) => s.record);
 }
 
 function isAboutUser(record: ResponseRecord): boolean {

@@ -10,6 +10,7 @@ import { countWords } from "./text.js";
 import type { BackgroundInput } from "../prompts/background.js";
 import type { ElaborationInput } from "../prompts/elaboration.js";
 import type { ExtractionInput } from "../prompts/extraction.js";
+import type { ExtractionBatchInput } from "../prompts/extraction-batch.js";
 import type { QueryUnderstandingInput } from "../prompts/query-understanding.js";
 import type { BatchReflectionInput, ReflectionInput } from "../prompts/reflection.js";
 import type { ResponseInput } from "../prompts/response.js";
@@ -21,7 +22,9 @@ export const LOCAL_LANGUAGE_MODEL_ID = "local:rules";
 
 /** Each task's rule-based implementation, keyed by the prompt name that selects it. */
 const TASKS = {
-  extraction: (input: ExtractionInput) => extract(input),
+  // A batch (`ingest({ messages })`, prompts/extraction-batch.ts) is each message extracted alone, facts numbered.
+  extraction: (input: ExtractionInput | ExtractionBatchInput) =>
+    "messages" in input ? { facts: input.messages.flatMap((m, i) => extract(m).facts.map((f) => ({ ...f, message: i }))) } : extract(input),
   query_understanding: (input: QueryUnderstandingInput) => classifyQuery(input.query),
   response: (input: ResponseInput) => composeResponse(input),
   // Version 2 of the prompt batches records (`items`); version 1 has one record.

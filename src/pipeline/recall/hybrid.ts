@@ -11,6 +11,7 @@ import { ftsQuery, queryTerms } from "./normalize.js";
 import { feedbackBoosts } from "./feedback.js";
 import { chunkCandidates, type ChunkRow } from "./chunks.js";
 import { graphCandidates } from "./graph.js";
+import { dispatchRecords } from "./dispatch.js";
 
 /**
  * Up to this many visible records, exact search (sqlite-vec distance over their rows, ~4 µs a row) is
@@ -44,6 +45,8 @@ export interface Retrieval {
   fused: Candidate[];
   feedback: Candidate[];
   vectorPath: "exact" | "ann" | "none";
+  /** What the query type reads first (dispatch.ts): true for a question about documents. */
+  chunksFirst: boolean;
 }
 
 export type RetrievalResult =
@@ -112,7 +115,7 @@ export function retrieve(core: Core, input: RetrievalInput): Retrieval {
   }
   results.sort((a, b) => b.score - a.score || resultOrder(b) - resultOrder(a));
   return {
-    records: weighted.slice(0, input.limit).map((w) => w.row),
+    records: dispatchRecords(db, input.understanding.type, visible, weighted.map((w) => w.row), input.limit),
     results: results.slice(0, input.limit),
     chunks: chunkCandidates(core, input),
     candidates: { vector: vector.list, fts, graph },
@@ -120,6 +123,7 @@ export function retrieve(core: Core, input: RetrievalInput): Retrieval {
     fused: weighted.map((w) => ({ id: w.row.id, score: round(w.score) })),
     feedback: [...boosts].map(([id, score]) => ({ id, score: round(score) })),
     vectorPath: vector.path,
+    chunksFirst: input.understanding.type === "chunk",
   };
 }
 
@@ -153,11 +157,13 @@ const DAY = 86_400_000;
 function weigh(row: RecordRow, fused: number, boost: number, now: number): number {
   // RRF scores of neighbouring ranks differ by ~1.5% (1/61 vs 1/62), so these adjustments stay within a few
   // percent each: they reorder near-ties, they do not override relevance. (Multiplying by 0.5–1.0 factors did:
-  // on LoCoMo it cut recall@10 to less than half of plain RRF.)
+  // on LoCoMo it cut recall@10 to less than half of plain RRF.) Importance weighs most (FUSION_WEIGHTS.importance,
+  // ±7.5% between importance 0 and 1): on LoCoMo dev samples 0–1, R@10 0.625 with weight 0, 0.626 with 0.04,
+  // 0.15 and 0.3 (bench/tune-fusion.ts).
   const recency = Math.exp(-Math.max(0, now - row.created_at) / (30 * DAY));
   const adjust =
     1 +
-    0.04 * (row.importance - 0.5) +
+    FUSION_WEIGHTS.importance * (row.importance - 0.5) +
     0.02 * recency +
     0.05 * Math.min(boost, 2) -
     (row.status === "flagged" || row.kind === "uncertainty" ? 0.03 : 0) -
@@ -172,7 +178,7 @@ function weigh(row: RecordRow, fused: number, boost: number, now: number): numbe
  * weigh most: BM25 over the turns alone beat every record channel (dev R@10 0.613 vs 0.494 for records' FTS);
  * on dev samples 0–1 fused R@10 was 0.564 / 0.576 / 0.592 / 0.617 with passage weight 1 / 2 / 3 / 5.
  */
-export const FUSION_WEIGHTS = { vector: 1, hashVector: 0.5, fts: 1, graph: 0.2, passage: 3 };
+export const FUSION_WEIGHTS = { vector: 1, hashVector: 0.5, fts: 1, graph: 0.2, passage: 3, importance: 0.15 };
 
 function channelWeights(embeddingModel: string) {
   const w = FUSION_WEIGHTS;

@@ -5,16 +5,16 @@ import type { QueryUnderstanding } from "../../models/prompts/query-understandin
 import { responsePrompt, type ResponseInput } from "../../models/prompts/response.js";
 import type { ModelUsage } from "../../models/types.js";
 import { insertCacheEntry } from "../../store/cache.js";
-import { addEdge, entityNamesOf } from "../../store/graph.js";
-import { toId } from "../../store/ids.js";
-import { getRecords, reinforceRecords } from "../../store/records.js";
+import { addEdge, entityIdsOfRecords, entityNamesOf } from "../../store/graph.js";
+import { toId, tryParseId } from "../../store/ids.js";
+import { getRecords, reinforceRecords, type RecordRow } from "../../store/records.js";
 import { scopeKey, type Scope } from "../../store/scope.js";
 import { insertTrace, type TraceActor } from "../../store/traces.js";
 import { putVector } from "../../store/vectors.js";
 import { iso, toPublicRecord, type MemoryRecord } from "../../state/public-record.js";
 import { recordTopics } from "../reconcile.js";
+import { extendLives } from "../../lifecycle/survival.js";
 import { retrieve, round, type Retrieval } from "./hybrid.js";
-import { NO_ANSWER } from "../../models/local/composer.js";
 import { normalizeQuery } from "./normalize.js";
 import { questionSignature } from "./question-signature.js";
 import { directLookup, publicChunk, semanticReuse } from "./reuse.js";
@@ -112,12 +112,13 @@ async function answer(core: Core, req: RecallRequest, norm: string): Promise<Rec
     now,
   });
 
-  const responseInput = { query: req.query, records: promptRecords(retrieval, now, (id) => entityNamesOf(core.db, id)) };
+  const responseInput = { query: req.query, type: qu.value.type, records: promptRecords(retrieval, now, (id) => entityNamesOf(core.db, id)) };
   const response = await core.model("response").generate(responsePrompt, responseInput, signalOpt(req.signal));
   core.recordUsage("response", response.usage);
 
+  const used = usedOf(response.value.used, retrieval);
   const traceId = core.transaction(() =>
-    writeTier3(core, req, key, norm, signature, vector, embedder.id, qu, retrieval, {
+    writeTier3(core, req, key, norm, signature, vector, embedder.id, qu, retrieval, used, {
       answer: response.value.answer,
       prompt: responsePrompt.render(responseInput),
       usage: { query_understanding: qu.usage, response: response.usage },
@@ -128,7 +129,7 @@ async function answer(core: Core, req: RecallRequest, norm: string): Promise<Rec
     answer: response.value.answer,
     tier: 3,
     cached: false,
-    records: reinforce(core, retrieval.records.map((r) => r.id)),
+    records: reinforceUsed(core, retrieval.records, used.records),
     chunks: retrieval.chunks.map(({ row }) => publicChunk(row)),
     traceId: toId("trace", traceId),
   };
@@ -144,12 +145,12 @@ function writeTier3(
   model: string,
   qu: Understanding,
   retrieval: Retrieval,
+  used: UsedSet,
   response: { answer: string; prompt: string; usage: Record<string, ModelUsage>; latencyMs: number },
 ): number {
   const understanding = qu.value;
   const { db, context } = core;
   const now = core.now();
-  const returned = retrieval.records.map((r) => r.id);
   const retrievalTrace = writeRetrievalTrace(
     core,
     req.actor,
@@ -172,6 +173,7 @@ function writeTier3(
       message: req.query,
       prompt: response.prompt,
       answer: response.answer,
+      used: [...used.records.map((id) => toId("record", id)), ...used.chunks.map((id) => toId("chunk", id))],
       tier: 3,
       cached: false,
       tokens: { input: usages.reduce((s, u) => s + u.inputTokens, 0), output: usages.reduce((s, u) => s + u.outputTokens, 0) },
@@ -183,6 +185,8 @@ function writeTier3(
     now,
   );
   addEdge(db, context, { type: "trace", id: responseTrace }, "used_retrieval", { type: "trace", id: retrievalTrace }, now);
+  addEdge(db, context, { type: "trace", id: retrievalTrace }, "parent_trace", { type: "trace", id: responseTrace }, now);
+  for (const id of used.records) addEdge(db, context, { type: "trace", id: responseTrace }, "used", { type: "record", id }, now);
   if (req.actor.session) addEdge(db, context, { type: "trace", id: responseTrace }, "parent_session", { type: "session", id: req.actor.session }, now);
 
   const queryId = Number(
@@ -190,22 +194,43 @@ function writeTier3(
       .run(context, key, req.query, norm, retrievalTrace, model, now).lastInsertRowid,
   );
   putVector(db, context, "queries", model, queryId, vector);
-  // An answer from no records would never be invalidated by a cited fact changing: do not cache it. Nor a
-  // "don't know": the records it was given did not answer, so no change to them would evict it when the
-  // answer is stated later.
-  if ((returned.length > 0 || retrieval.chunks.length > 0) && response.answer !== NO_ANSWER) {
+  // The cached answer depends on what it used, nothing else: a change to a record it was shown but did not use
+  // does not evict it. An answer that used nothing (a "don't know", or one from no record) is not cached: no
+  // change to a record would ever evict it when the answer is stated later.
+  if (used.records.length > 0 || used.chunks.length > 0) {
     const topics = new Set<string>();
     for (const s of understanding.subjects) for (const a of understanding.attributes) topics.add(`attr:${s}/${a}`);
-    for (const row of retrieval.records) recordTopics(row, entityNamesOf(db, row.id)).forEach((t) => topics.add(t));
+    const usedRows = retrieval.records.filter((r) => used.records.includes(r.id));
+    for (const row of usedRows) recordTopics(row, entityNamesOf(db, row.id)).forEach((t) => topics.add(t));
     insertCacheEntry(
       db,
       { context, scope_key: req.cacheKey, query_id: queryId, norm_query: norm, signature, answer: response.answer, response_trace_id: responseTrace, created_at: now },
-      returned,
+      used.records,
       [...topics],
-      retrieval.chunks.map((c) => c.row.id),
+      used.chunks,
     );
   }
   return responseTrace;
+}
+
+/** The records and document chunks an answer used: the response model's `used` ids that it was given. */
+export interface UsedSet {
+  records: number[];
+  chunks: number[];
+}
+
+/** The model's `used` list kept to the ids it was shown (a model may invent or repeat ids), in its order. */
+export function usedOf(used: readonly string[], retrieval: Retrieval): UsedSet {
+  const records = new Set(retrieval.records.map((r) => r.id));
+  const chunks = new Set(retrieval.chunks.map((c) => c.row.id));
+  const out: UsedSet = { records: [], chunks: [] };
+  for (const id of new Set(used)) {
+    const record = tryParseId("record", id);
+    if (record !== undefined && records.has(record)) out.records.push(record);
+    const chunk = tryParseId("chunk", id);
+    if (chunk !== undefined && chunks.has(chunk)) out.chunks.push(chunk);
+  }
+  return out;
 }
 
 /**
@@ -213,29 +238,29 @@ function writeTier3(
  * `entitiesOf` adds the names each record is linked to (the local composer checks them against the question's).
  */
 export function promptRecords(retrieval: Retrieval, now: number, entitiesOf?: (recordId: number) => string[]): ResponseInput["records"][number][] {
-  return [
-    ...retrieval.records.map((r) => ({
-      id: toId("record", r.id),
-      text: r.text,
-      kind: r.kind,
-      status: r.status,
-      subject: r.subject,
-      attribute: r.attribute,
-      value: r.value,
-      created_at: iso(r.created_at),
-      ...(entitiesOf ? { entities: entitiesOf(r.id) } : {}),
-    })),
-    ...retrieval.chunks.map(({ row }) => ({
-      id: toId("chunk", row.id),
-      text: row.text,
-      kind: "chunk",
-      status: "current",
-      subject: null,
-      attribute: null,
-      value: null,
-      created_at: iso(now),
-    })),
-  ];
+  const records = retrieval.records.map((r) => ({
+    id: toId("record", r.id),
+    text: r.text,
+    kind: r.kind,
+    status: r.status,
+    subject: r.subject,
+    attribute: r.attribute,
+    value: r.value,
+    created_at: iso(r.created_at),
+    ...(entitiesOf ? { entities: entitiesOf(r.id) } : {}),
+  }));
+  const chunks = retrieval.chunks.map(({ row }) => ({
+    id: toId("chunk", row.id),
+    text: row.text,
+    kind: "chunk",
+    status: "current",
+    subject: null,
+    attribute: null,
+    value: null,
+    created_at: iso(now),
+  }));
+  // Query-type dispatch (dispatch.ts): a question about documents reads them first.
+  return retrieval.chunksFirst ? [...chunks, ...records] : [...records, ...chunks];
 }
 
 /**
@@ -281,6 +306,9 @@ export function writeRetrievalTrace(
   for (const c of runnersUp) addEdge(db, context, { type: "trace", id }, "considered", { type: "record", id: c.id }, now, c.score);
   for (const r of returned) addEdge(db, context, { type: "trace", id }, "returned", { type: "record", id: r }, now);
   for (const c of retrieval.chunks) addEdge(db, context, { type: "trace", id }, "returned", { type: "chunk", id: c.row.id }, now);
+  // The graph the spec draws: a retrieval reaches the entities its records are about and the passages it found.
+  for (const e of entityIdsOfRecords(db, returned)) addEdge(db, context, { type: "trace", id }, "about", { type: "entity", id: e }, now);
+  for (const r of retrieval.results) if (r.kind === "passage") addEdge(db, context, { type: "trace", id }, "returned", { type: "turn", id: r.passage.id }, now);
   return id;
 }
 
@@ -290,18 +318,35 @@ function mapIds(candidates: Retrieval["candidates"]) {
   );
 }
 
-/** Every record returned to a caller: importance × 1.1, capped at 1.0. Returns them as callers see them. */
+/**
+ * Reinforces records an answer used: importance × 1.1, capped at 1.0, and a context fact's life extended
+ * (lifecycle/survival.ts). Returns them as callers see them.
+ */
 export function reinforce(core: Core, ids: readonly number[]): MemoryRecord[] {
-  return core.transaction(() => reinforceRecords(core.db, core.context, ids, REINFORCEMENT, core.now()).map(toPublicRecord));
+  return core.transaction(() => {
+    const now = core.now();
+    const rows = reinforceRecords(core.db, core.context, ids, REINFORCEMENT, now);
+    extendLives(core.db, core.settings().retention, rows, now);
+    return rows.map(toPublicRecord);
+  });
+}
+
+/**
+ * The records an answer was given, as callers see them: those it used reinforced (and living longer for it,
+ * see `reinforce`), the rest as they stand.
+ */
+export function reinforceUsed(core: Core, given: readonly RecordRow[], used: readonly number[]): MemoryRecord[] {
+  const reinforced = new Map(reinforce(core, used).map((r) => [r.id, r]));
+  return given.map((r) => reinforced.get(toId("record", r.id)) ?? toPublicRecord(r));
 }
 
 /**
  * `reinforce` for a read's group of writes (Core.groupWrite): the records are read now and shown reinforced,
  * and the reinforcement is written when the group commits, once per record however often it was returned.
  */
-export function reinforceInGroup(core: Core, ids: readonly number[]): MemoryRecord[] {
+export function reinforceInGroup(core: Core, ids: readonly number[], options: { usedInAnswer?: boolean } = {}): MemoryRecord[] {
   const now = core.now();
-  const pending = core.reinforceLater(ids, now);
+  const pending = core.reinforceLater(ids, now, options.usedInAnswer ?? false);
   return getRecords(core.db, core.context, ids).map((row) =>
     toPublicRecord({ ...row, importance: Math.min(1, row.importance * REINFORCEMENT ** pending.get(row.id)!), last_accessed_at: now }),
   );

@@ -39,7 +39,7 @@ export function directLookup(core: Core, req: RecallRequest, key: string, norm: 
     const ids = visible ? [row.id] : [];
     const { traceId, records } = core.groupWrite(() => ({
       traceId: writeReuse(core, req, key, answer, ids, undefined, 1, now, 0),
-      records: reinforceInGroup(core, ids),
+      records: reinforceInGroup(core, ids, { usedInAnswer: true }),
     }));
     return { answer, tier: 1, cached: false, records, chunks: [], traceId: toId("trace", traceId) };
   }
@@ -96,7 +96,7 @@ function reuse(core: Core, req: RecallRequest, key: string, entry: CacheEntryRow
   // Group-committed with other reuses: on this path the commit would be most of the cost.
   const { traceId, records } = core.groupWrite(() => ({
     traceId: writeReuse(core, req, key, entry.answer, deps, entry, tier, now, similarity),
-    records: reinforceInGroup(core, deps),
+    records: reinforceInGroup(core, deps, { usedInAnswer: true }),
   }));
   return {
     answer: entry.answer,
@@ -127,12 +127,14 @@ function writeReuse(
     "response_trace",
     req.actor,
     key,
+    // The spec's shape of a cache hit: { query, tier, cached, similarity, response } (similarity 1 at tier 1:
+    // the same words; null for a `fact:<id>` lookup, which matches no earlier question).
     {
-      message: req.query,
-      answer,
+      query: req.query,
       tier,
       cached: !!entry,
-      ...(similarity !== undefined ? { similarity } : {}),
+      similarity: entry ? (similarity ?? 1) : null,
+      response: answer,
       ...(entry ? { reused_from: toId("trace", entry.response_trace_id) } : {}),
       records: deps.map((id) => toId("record", id)),
       tokens: { input: 0, output: 0 },

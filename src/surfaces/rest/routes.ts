@@ -64,14 +64,15 @@ export type View = Omit<ReturnType<Spectron["as"]>, "principal">;
 /** A view of the instance as the application itself (a server started with `auth: false`). */
 export function ownerView(m: Spectron): View {
   return {
-    ingest: (i) => m.ingest(i),
+    // ingest is overloaded (one input, or a batch); the instance dispatches on the value.
+    ingest: ((i: never) => m.ingest(i)) as unknown as View["ingest"],
     recall: (q, o) => m.recall(q, o),
     reflect: (q, o) => m.reflect(q, o),
     chat: (q, o) => m.chat(q, o),
     query: (q, o) => m.query(q, o),
     search: (q, o) => m.search(q, o),
-    state: { get: (id) => m.state.get(id), list: (o) => m.state.list(o), forget: (id) => m.state.forget(id) },
-    traces: { list: (o) => m.traces.list(o), get: (id) => m.traces.get(id) },
+    state: { get: (id) => m.state.get(id), list: (o) => m.state.list(o), update: (id, p) => m.state.update(id, p), forget: (id) => m.state.forget(id) },
+    traces: { list: ((o?: never) => m.traces.list(o)) as unknown as View["traces"]["list"], get: (id) => m.traces.get(id) },
     turns: { list: (o) => m.turns.list(o), retry: () => m.turns.retry() },
     knowledge: {
       add: (i) => m.knowledge.add(i),
