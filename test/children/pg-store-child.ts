@@ -22,6 +22,7 @@ let store: PostgresStore;
 const changes: StoreChange[] = [];
 const waiters: (() => void)[] = [];
 let release: (() => void) | undefined;
+let sweeping: Promise<unknown> | undefined;
 
 function addedLabels(): Set<number> {
   return new Set(changes.flatMap((c) => (c.kind === "vectors" ? c.changes.filter((x) => x.op === "add").map((x) => x.label) : [])));
@@ -67,16 +68,17 @@ async function handle(command: Command): Promise<unknown> {
     case "holdLock":
       // Resolves once the lock is held (the sweep then waits for releaseLock), or at once when it is not had.
       return new Promise((resolve, reject) => {
-        store
-          .withSweepLock(command.name, async () => {
+        sweeping = store.withSweepLock(command.name, async () => {
             resolve({ held: true });
             await new Promise<void>((done) => (release = done));
-          })
-          .then((ran) => ran === undefined && resolve({ held: false }), reject);
+          });
+        sweeping.then((ran) => ran === undefined && resolve({ held: false }), reject);
       });
     case "releaseLock":
+      // Answered once the sweep has returned and its lock is released, not merely told to finish.
       release?.();
       release = undefined;
+      await sweeping;
       return {};
     case "tryLock":
       return { ran: (await store.withSweepLock(command.name, async () => true)) === true };
