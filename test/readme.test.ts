@@ -7,7 +7,7 @@
 // notes describe the marker. The Quick start's commands are checked, and the offline demo is run with junk keys
 // and base URLs pointing at a closed port: it must succeed without a network.
 import { execFile } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
@@ -77,6 +77,8 @@ const files = new Map<number, string>();
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), "spectron-readme-"));
   writeFileSync(join(dir, "package.json"), JSON.stringify({ type: "module" }));
+  // Packages a block imports besides spectron (`ai`, `ai/test`) resolve from the repository's node_modules.
+  symlinkSync(join(ROOT, "node_modules"), join(dir, "node_modules"), "dir");
   for (const b of blocks) {
     const code = b.code.replace(/(from\s+|import\s*\(\s*)(["'])(spectron(?:\/[\w./-]+)?)\2/g, (_m, pre: string, q: string, spec: string) => `${pre}${q}${sourceOf(spec)}${q}`);
     // Each block is a module of its own (top-level await, its own names).
