@@ -1,10 +1,10 @@
 import { defineConfig, type Options } from "tsup";
 import { readFileSync } from "node:fs";
 
-// `spectron/ai-sdk` is its own entry: only it imports `ai` (an optional peer dependency), so the main entry
-// loads without it.
-const entries = { index: "src/index.ts", "ai-sdk": "src/integrations/ai-sdk/index.ts" };
-const shared: Options = { entry: entries, sourcemap: true, target: "node20", external: ["ai"] };
+// Entry points of their own for what imports an optional peer dependency, so that the main entry loads without
+// it: `spectron/ai-sdk` (only it imports `ai`) and `spectron/postgres` (only it imports `pg`).
+const entries = { index: "src/index.ts", "ai-sdk": "src/integrations/ai-sdk/index.ts", postgres: "src/postgres.ts" };
+const shared: Options = { entry: entries, sourcemap: true, target: "node20", external: ["ai", "pg"] };
 
 const version = (JSON.parse(readFileSync(new URL("./package.json", import.meta.url), "utf8")) as { version: string }).version;
 
@@ -28,6 +28,7 @@ export default defineConfig([
   { ...shared, format: ["esm"], clean: true, dts: false },
   { ...shared, entry: { index: entries.index }, format: ["esm"], dts: { only: true } },
   { ...shared, entry: { "ai-sdk": entries["ai-sdk"] }, format: ["esm"], dts: { only: true } },
+  { ...shared, entry: { postgres: entries.postgres }, format: ["esm"], dts: { only: true } },
   // p-queue is ESM-only: required from CJS it breaks (`default is not a constructor`), so the CJS build
   // bundles it (DESIGN §9). The ESM build keeps it an ordinary dependency.
   { ...shared, format: ["cjs"], noExternal: ["p-queue", "eventemitter3"] },

@@ -10,6 +10,7 @@ import { CHANNELS, type Channel } from "./locomo-channels.js";
 import { METRIC_LABELS, METRICS } from "./metrics.js";
 import type { ScaleReport } from "./scale.js";
 import type { SoakReport } from "./soak.js";
+import { renderPostgres, type PostgresReport } from "./postgres.js";
 import { renderTier2, type Tier2Report } from "./tier2.js";
 import { renderAnswers, type AnswersReport } from "./answers.js";
 import { renderRest, type RestReport } from "./rest.js";
@@ -24,6 +25,7 @@ export interface BenchResults {
   tier2?: Tier2Report;
   answers?: AnswersReport;
   extraction?: ExtractionReport;
+  postgres?: PostgresReport;
   rest?: RestReport;
 }
 
@@ -82,6 +84,7 @@ export function renderMarkdown(r: BenchResults): string {
   if (r.scale) out.push("", ...renderScale(r.scale));
   if (r.economy) out.push("", ...renderEconomy(r.economy));
   if (r.soak) out.push("", ...renderSoak(r.soak));
+  if (r.postgres) out.push("", ...renderPostgres(r.postgres));
   if (r.tier2) out.push("", ...renderTier2(r.tier2));
   if (r.answers) out.push("", ...renderAnswers(r.answers));
   if (r.extraction) out.push("", ...renderExtraction(r.extraction));

@@ -1,6 +1,8 @@
 // `npm run bench` — LoCoMo retrieval quality, speed at scale and model economy; `-- --quick` for a sub-minute
 // smoke run. Options: --only=locomo,scale,economy,tier2,answers,extraction,soak,rest  --sizes=10k,100k,1m  --minutes=10 (soak)
 // --out=<name> (bench/results/<name>.*). The soak section runs only when named (it takes `minutes`).
+// --store=postgres: the PostgreSQL sections (two writer processes on one database; the server at
+// SPECTRON_BENCH_POSTGRES_URL or SPECTRON_TEST_POSTGRES_URL).
 // Progress goes to stderr, the Markdown tables to stdout and bench/results/.
 
 import { fork } from "node:child_process";
@@ -12,6 +14,7 @@ import { runExtraction } from "./extraction.js";
 import { runLocomo } from "./locomo.js";
 import { runSoak } from "./soak.js";
 import { runTier2 } from "./tier2.js";
+import { runPostgres } from "./postgres.js";
 import { runAnswers } from "./answers.js";
 import { runRest } from "./rest.js";
 import { note } from "./progress.js";
@@ -20,11 +23,11 @@ import type { ScaleReport } from "./scale.js";
 import { formatSize, parseSize } from "./stats.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const SECTIONS = ["locomo", "scale", "economy", "tier2", "answers", "extraction", "soak", "rest"] as const;
+const SECTIONS = ["locomo", "scale", "economy", "tier2", "answers", "extraction", "soak", "rest", "postgres"] as const;
 const DEFAULT_SECTIONS = ["locomo", "scale", "economy", "tier2", "answers", "extraction"];
 
 function parseArgs(argv: string[]) {
-  const opts = { quick: false, only: DEFAULT_SECTIONS, sizes: undefined as number[] | undefined, out: undefined as string | undefined, minutes: 10 };
+  const opts = { quick: false, only: DEFAULT_SECTIONS, sizes: undefined as number[] | undefined, out: undefined as string | undefined, minutes: 10, store: "sqlite" };
   for (const arg of argv) {
     const [key, value] = arg.split("=", 2) as [string, string | undefined];
     if (key === "--quick") opts.quick = true;
@@ -32,12 +35,16 @@ function parseArgs(argv: string[]) {
     else if (key === "--sizes" && value) opts.sizes = value.split(",").map(parseSize);
     else if (key === "--out" && value) opts.out = value;
     else if (key === "--minutes" && value && Number(value) > 0) opts.minutes = Number(value);
+    else if (key === "--store" && (value === "sqlite" || value === "postgres")) opts.store = value;
     else if (key === "--help" || key === "-h") {
-      console.log("npm run bench -- [--quick] [--only=locomo,scale,economy,tier2,answers,extraction,soak,rest] [--sizes=10k,100k,1m] [--minutes=10] [--out=name]");
+      console.log("npm run bench -- [--quick] [--only=locomo,scale,economy,tier2,answers,extraction,soak,rest,postgres] [--sizes=10k,100k,1m] [--minutes=10] [--out=name] [--store=sqlite|postgres]");
       process.exit(0);
     } else throw new Error(`Unknown option ${arg} (try --help)`);
   }
   for (const s of opts.only) if (!SECTIONS.includes(s as (typeof SECTIONS)[number])) throw new Error(`--only: unknown section "${s}"`);
+  // The SDK's sections (LoCoMo, scale, …) run on SQLite only until Spectron takes a store (issue 13): on PostgreSQL
+  // the store-level two-process section runs.
+  if (opts.store === "postgres" && !argv.some((a) => a.startsWith("--only="))) opts.only = ["postgres"];
   return opts;
 }
 
@@ -91,6 +98,11 @@ async function main() {
   if (opts.only.includes("answers")) {
     const file = path.resolve(here, "..", "..", "shared", "data", "locomo", "locomo10.json");
     results.answers = await timedSection("answers", () => runAnswers(file, { quick: opts.quick }));
+  }
+  if (opts.only.includes("postgres")) {
+    const url = process.env.SPECTRON_BENCH_POSTGRES_URL ?? process.env.SPECTRON_TEST_POSTGRES_URL;
+    results.postgres = await timedSection("postgres", () => runPostgres(url, { quick: opts.quick }));
+    if (results.postgres.skipped) note(results.postgres.skipped);
   }
   if (opts.only.includes("rest")) results.rest = await timedSection("rest", () => runRest({ quick: opts.quick }));
   if (opts.only.includes("soak")) results.soak = await timedSection("soak", () => runSoak({ minutes: opts.minutes }));

@@ -1,0 +1,122 @@
+import type { CacheEntryRow } from "../cache.js";
+import type { AnswerWrite, ChunkRow, RetrievalTraceWrite, ReuseWrite } from "../store.js";
+import { one, query, type Queryable } from "./connection.js";
+import { addEdge, insertTrace, type Tx } from "./reconcile-sql.js";
+import { cosineDistance, fromVectorColumn, putVector, type VectorSet } from "./vector-sets.js";
+
+const CACHE_COLUMNS = "id, context, scope_key, query_id, norm_query, signature, answer, response_trace_id, created_at";
+
+/** A retrieval trace with its edges: `returned` to each record and chunk, `considered` (weighted) to runners-up. */
+export async function writeRetrievalTrace(tx: Tx, retrieval: RetrievalTraceWrite, now: number): Promise<number> {
+  const id = await insertTrace(tx, "retrieval_trace", retrieval.actor, retrieval.scopeKey, retrieval.payload, now);
+  for (const c of retrieval.considered) await addEdge(tx, { type: "trace", id }, "considered", { type: "record", id: c.id }, now, c.score);
+  for (const r of retrieval.returned) await addEdge(tx, { type: "trace", id }, "returned", { type: "record", id: r }, now);
+  for (const c of retrieval.returnedChunks) await addEdge(tx, { type: "trace", id }, "returned", { type: "chunk", id: c }, now);
+  return id;
+}
+
+/**
+ * A tier-3 answer: retrieval and response traces and their edges, the query with its vector (in `queries`, the set
+ * tier 2 searches), and the cache entry with what it depends on. The query vector's change is logged like any
+ * vector write.
+ */
+export async function writeAnswer(tx: Tx, write: AnswerWrite, querySet: VectorSet): Promise<{ responseTraceId: number; retrievalTraceId: number }> {
+  const { now } = write;
+  const retrievalTraceId = await writeRetrievalTrace(tx, write.retrieval, now);
+  const responseTraceId = await insertTrace(tx, "response_trace", write.response.actor, write.response.scopeKey, write.response.payload, now);
+  await addEdge(tx, { type: "trace", id: responseTraceId }, "used_retrieval", { type: "trace", id: retrievalTraceId }, now);
+  if (write.response.actor.session) await addEdge(tx, { type: "trace", id: responseTraceId }, "parent_session", { type: "session", id: write.response.actor.session }, now);
+  const queryId = (await one<{ id: number }>(
+    tx.client,
+    "INSERT INTO queries (context, scope_key, query, norm_query, retrieval_trace_id, embedding_model, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+    [tx.context, write.retrieval.scopeKey, write.query.text, write.query.norm, retrievalTraceId, write.query.model, now],
+  ))!.id;
+  await putVector(tx.client, querySet, tx.context, queryId, write.query.vector);
+  tx.entries.push({ kind: "vectors", space: "queries", model: querySet.model, label: queryId, op: "add" });
+  if (write.cache) {
+    const c = write.cache;
+    const cacheId = (await one<{ id: number }>(
+      tx.client,
+      `INSERT INTO cache_entries (context, scope_key, query_id, norm_query, signature, answer, response_trace_id, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+      [tx.context, c.scopeKey, queryId, write.query.norm, c.signature, c.answer, responseTraceId, now],
+    ))!.id;
+    await query(tx.client, "INSERT INTO cache_deps (record_id, cache_id) SELECT DISTINCT unnest($1::bigint[]), $2::bigint ON CONFLICT DO NOTHING", [[...c.deps], cacheId]);
+    await query(tx.client, "INSERT INTO cache_chunk_deps (chunk_id, cache_id) SELECT DISTINCT unnest($1::bigint[]), $2::bigint ON CONFLICT DO NOTHING", [[...c.chunkDeps], cacheId]);
+    await query(tx.client, "INSERT INTO cache_topics (topic, cache_id) SELECT DISTINCT unnest($1::text[]), $2::bigint ON CONFLICT DO NOTHING", [[...c.topics], cacheId]);
+    // Cited records that a concurrent transaction retired before this one committed make the entry stale at
+    // once: cacheEntryUsable reads their status at every reuse, so it is never served.
+  }
+  return { responseTraceId, retrievalTraceId };
+}
+
+/** A tier-1/2 reuse or a `fact:` lookup: its response trace and edges; reinforcement is the caller's (same tx). */
+export async function writeReuseTrace(tx: Tx, write: ReuseWrite): Promise<number> {
+  const { now } = write;
+  const traceId = await insertTrace(tx, "response_trace", write.actor, write.scopeKey, write.payload, now);
+  if (write.reusedFrom !== undefined) await addEdge(tx, { type: "trace", id: traceId }, "reused_from", { type: "trace", id: write.reusedFrom }, now);
+  else for (const id of write.cited) await addEdge(tx, { type: "trace", id: traceId }, "cited", { type: "record", id }, now);
+  if (write.actor.session) await addEdge(tx, { type: "trace", id: traceId }, "parent_session", { type: "session", id: write.actor.session }, now);
+  return traceId;
+}
+
+/** Entries for this exact normalised query in one cache scope, newest first (at most 4, as SQLite). */
+export async function cacheByQuery(db: Queryable, context: string, cacheKey: string, normQuery: string): Promise<CacheEntryRow[]> {
+  return query<CacheEntryRow>(
+    db,
+    `SELECT ${CACHE_COLUMNS} FROM cache_entries WHERE context = $1 AND scope_key = $2 AND norm_query = $3 ORDER BY id DESC LIMIT 4`,
+    [context, cacheKey, normQuery],
+  );
+}
+
+/**
+ * Entries of similar past queries with this signature in one cache scope, most similar first. Exact cosine over
+ * the scope's entries: one cache scope holds few, and tier 2 must not miss one an ANN walk skipped.
+ */
+export async function cacheBySimilarity(
+  db: Queryable,
+  context: string,
+  set: VectorSet,
+  q: { cacheKey: string; signature: string; vector: Float32Array; k: number; threshold: number },
+): Promise<{ entry: CacheEntryRow; similarity: number }[]> {
+  const rows = await query<CacheEntryRow & { embedding: unknown }>(
+    db,
+    `SELECT c.id, c.context, c.scope_key, c.query_id, c.norm_query, c.signature, c.answer, c.response_trace_id, c.created_at, v.embedding
+       FROM cache_entries c JOIN ${set.table} v ON v.label = c.query_id
+      WHERE c.context = $1 AND c.scope_key = $2 AND c.signature = $3`,
+    [context, q.cacheKey, q.signature],
+  );
+  return rows
+    .map(({ embedding, ...entry }) => ({ entry, similarity: 1 - cosineDistance(q.vector, fromVectorColumn(embedding)) }))
+    .filter((h) => h.similarity > q.threshold)
+    .sort((a, b) => b.similarity - a.similarity || b.entry.id - a.entry.id)
+    .slice(0, q.k);
+}
+
+/**
+ * Whether an entry may be served: every record it cites still current, unexpired at `now` and trusted at least
+ * `minTrust`, and every chunk it cites still there. Read from the database at each reuse, so a fact superseded
+ * by another process is never served from the cache, whatever this process has heard of it yet.
+ */
+export async function cacheEntryUsable(db: Queryable, entryId: number, now: number, minTrust: number): Promise<{ deps: number[]; chunks: ChunkRow[] } | undefined> {
+  const stale = await one(
+    db,
+    `SELECT 1 FROM cache_deps d LEFT JOIN records r ON r.id = d.record_id
+      WHERE d.cache_id = $1 AND (r.id IS NULL OR r.status <> 'current' OR (r.expires_at IS NOT NULL AND r.expires_at <= $2) OR r.trust * r.confidence < $3)
+     UNION ALL
+     SELECT 1 FROM cache_chunk_deps d LEFT JOIN chunks c ON c.id = d.chunk_id WHERE d.cache_id = $1 AND c.id IS NULL
+     UNION ALL
+     SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM cache_entries WHERE id = $1)
+     LIMIT 1`,
+    [entryId, now, minTrust],
+  );
+  if (stale) return undefined;
+  const deps = (await query<{ record_id: number }>(db, "SELECT record_id FROM cache_deps WHERE cache_id = $1 ORDER BY record_id", [entryId])).map((r) => r.record_id);
+  const chunks = await query<ChunkRow>(
+    db,
+    `SELECT c.id, c.document_id, c.scope_key, c.ord, c.text, d.title FROM cache_chunk_deps x JOIN chunks c ON c.id = x.chunk_id
+       JOIN documents d ON d.id = c.document_id WHERE x.cache_id = $1 ORDER BY c.id`,
+    [entryId],
+  );
+  return { deps, chunks };
+}

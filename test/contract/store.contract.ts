@@ -1,0 +1,340 @@
+/**
+ * The shared suite every store engine passes, through the Store interface only (src/store/store.ts): each test
+ * opens the store of a Context of its own. Run by test/postgres/store-contract.test.ts on PostgreSQL (a server;
+ * PGlite with pgvector); an engine that implements only part of the interface runs the behaviours it has.
+ */
+import { afterAll, expect, test } from "vitest";
+import type { Store, StoreChange } from "../../src/store/store.js";
+import { scopeKey } from "../../src/store/scope.js";
+import { actor, contextInit, embed, EMBEDDING, fact, factsWrite } from "../postgres/fixtures.js";
+
+const DAY = 86_400_000;
+const T0 = Date.parse("2026-06-01T00:00:00Z");
+
+/** The part of the interface this suite drives. */
+export type ContractStore = Pick<
+  Store,
+  | "engine" | "context" | "openContext" | "settings" | "updateSettings" | "storeTurn" | "getTurn" | "listTurns" | "failTurnAttempt"
+  | "extractTurn" | "getRecord" | "listRecords" | "writeFacts" | "reinforce" | "nearestRecords" | "recordVector" | "passageCandidates"
+  | "livePassages" | "expireBatch" | "decayRange" | "finishSweep" | "withSweepLock" | "subscribe" | "poll" | "close" | "maxRecordId"
+  | "populatedScopeKeys" | "flushCache" | "getTrace" | "writeAnswer" | "cacheByQuery" | "cacheBySimilarity" | "cacheEntryUsable"
+  | "storeDocument" | "getDocument" | "documentChunks" | "listDocuments" | "startDocumentAttempt" | "touchDocument" | "failDocumentAttempt"
+  | "removeDocument" | "indexDocument" | "chunkCandidates" | "feedbackBoosts"
+  | "writeReuse" | "recordCandidates" | "forgetRecord" | "extractionOfTurn" | "traceEdges" | "tracesByIds" | "edgesOfTraces" | "scopeKeysOf"
+>;
+
+export interface StoreSubject {
+  /** Opens the store of `context` (a new Context per test unless two opens share one), with this clock. */
+  open(context: string, now: () => number): Promise<ContractStore>;
+  /** Separate opens are separate sessions (an advisory lock held by one excludes the other). */
+  separateSessions: boolean;
+  teardown(): Promise<void>;
+}
+
+const alice = { user: "alice" };
+const turnOf = (content: string, created_at: number) => ({
+  context: "",
+  scope_key: scopeKey(alice),
+  role: "user" as const,
+  content,
+  speaker: null,
+  occurred_at: null,
+  metadata: null,
+  session: null,
+  principal: null,
+  on_behalf_of: null,
+  created_at,
+});
+
+export function storeContract(subject: () => StoreSubject): void {
+  let n = 0;
+  const opened: ContractStore[] = [];
+  const open = async (context = `ctx${++n}`, now = () => T0) => {
+    const store = await subject().open(context, now);
+    opened.push(store);
+    await store.openContext(contextInit(now()));
+    return store;
+  };
+  afterAll(async () => {
+    for (const store of opened) await store.close();
+  });
+
+  test("a Context is created once; settings written by one instance reach another", async () => {
+    const a = await open("shared-settings");
+    const b = await open("shared-settings");
+    expect((await a.settings()).models.embedding).toBe(EMBEDDING);
+    expect((await a.settings()).createdAt).toBe(T0);
+    const seen: StoreChange[] = [];
+    b.subscribe((c) => seen.push(c));
+    await a.updateSettings({ lastDecayAt: T0 + DAY });
+    await b.poll();
+    expect(seen).toContainEqual({ kind: "settings" });
+    expect((await b.settings()).lastDecayAt).toBe(T0 + DAY);
+  });
+
+  test("turns: stored pending, listed in order, failed after the last attempt", async () => {
+    const store = await open();
+    const one = await store.storeTurn(turnOf("I moved to Lisbon.", T0), null);
+    const two = await store.storeTurn(turnOf("Hello there.", T0 + 1), T0 + DAY);
+    expect(one).toMatchObject({ status: "pending", attempts: 0, content: "I moved to Lisbon.", created_at: T0 });
+    expect((await store.listTurns({ status: "pending", limit: 10 })).map((t) => t.id)).toEqual([one.id, two.id]);
+    expect(await store.failTurnAttempt(one.id, "boom", 2, T0 + 5)).toBe("pending");
+    expect(await store.failTurnAttempt(one.id, "boom", 2, T0 + 6)).toBe("failed");
+    expect(await store.getTurn(one.id)).toMatchObject({ status: "failed", attempts: 2, error: "boom", updated_at: T0 + 6 });
+  });
+
+  test("a new value of a single-valued attribute supersedes the old one; a restatement reinforces", async () => {
+    const store = await open();
+    const first = await store.writeFacts(await factsWrite(alice, [fact("The user lives in Lisbon.", "city", "Lisbon")], T0));
+    const old = first.outcomes[0]!.record;
+    expect(first.outcomes.map((o) => o.outcome)).toEqual(["created"]);
+    const again = await store.writeFacts(await factsWrite(alice, [fact("The user lives in Lisbon.", "city", "Lisbon")], T0 + 1));
+    expect(again.outcomes[0]).toMatchObject({ outcome: "updated", record: { id: old.id, proof_count: 2 } });
+    const moved = await store.writeFacts(await factsWrite(alice, [fact("The user lives in Porto.", "city", "Porto")], T0 + 2));
+    const created = moved.outcomes.find((o) => o.outcome === "created")!.record;
+    expect(moved.outcomes.find((o) => o.outcome === "superseded")!.record).toMatchObject({ id: old.id, status: "superseded", superseded_by: created.id });
+    const live = await store.listRecords({ scopeKeys: [scopeKey(alice)], limit: 10, now: T0 + 3 });
+    expect(live.map((r) => r.text)).toEqual(["The user lives in Porto."]);
+    expect(await store.recordVector(old.id, EMBEDDING)).toBeUndefined();
+    expect((await store.recordVector(created.id, EMBEDDING))?.length).toBe(384);
+    const trace = await store.getTrace(moved.traceId);
+    expect(JSON.parse(trace!.payload).outcomes.map((o: { outcome: string }) => o.outcome).sort()).toEqual(["created", "superseded"]);
+  });
+
+  test("nearest records: the closest visible one first, exact for few and by the ANN index for many", async () => {
+    const store = await open();
+    const texts = Array.from({ length: 60 }, (_, i) => `The user collects item number ${i} of kind ${i % 7}.`);
+    for (let i = 0; i < texts.length; i += 20) {
+      await store.writeFacts(await factsWrite(alice, texts.slice(i, i + 20).map((t) => fact(t)), T0));
+    }
+    await store.writeFacts(await factsWrite({ user: "bob" }, [fact("The user collects item number 7 of kind 0.")], T0));
+    const vector = await embed("The user collects item number 7 of kind 0.");
+    const filter = { scopeKeys: [scopeKey(alice)], now: T0 };
+    const exact = await store.nearestRecords({ model: EMBEDDING, vector, k: 3, filter, exactLimit: 1000 });
+    const ann = await store.nearestRecords({ model: EMBEDDING, vector, k: 3, filter, exactLimit: 10 });
+    expect(exact.path).toBe("exact");
+    expect(ann.path).toBe("ann");
+    const top = (await store.getRecord(exact.hits[0]!.label))!;
+    expect(top).toMatchObject({ text: "The user collects item number 7 of kind 0.", scope_key: scopeKey(alice) });
+    expect(ann.hits[0]!.label).toBe(top.id);
+    expect(exact.hits[0]!.distance).toBeCloseTo(0, 5);
+    expect(ann.hits.map((h) => h.label)).toEqual(exact.hits.map((h) => h.label));
+  });
+
+  test("tier-3 channels: vector, full text, graph and the records of matching turns, all within the filter", async () => {
+    const store = await open();
+    const turn = await store.storeTurn(turnOf("I adopted a cat named Miso.", T0), null);
+    await store.extractTurn(turn.id, await factsWrite(alice, [fact("The user has a cat named Miso.", "pet", "cat", { entities: ["Miso"] })], T0, { kind: "turn", id: `turn_${turn.id}`, key: null }));
+    await store.writeFacts(await factsWrite(alice, [fact("Miso likes sleeping in the sun.", null, null, { subject: "Miso", entities: ["Miso"] })], T0));
+    await store.writeFacts(await factsWrite(alice, [fact("The user plays the violin.", "instrument", "violin")], T0));
+    await store.writeFacts(await factsWrite({ user: "bob" }, [fact("The user has a cat named Miso.", "pet", "cat", { entities: ["Miso"] })], T0));
+    const live = await store.listRecords({ scopeKeys: [scopeKey(alice)], limit: 10, now: T0 });
+    const id = (text: string) => live.find((r) => r.text === text)!.id;
+    const got = await store.recordCandidates({
+      filter: { scopeKeys: [scopeKey(alice)], now: T0 },
+      text: { query: "What is my cat called?", keywords: ["miso"], subjects: ["user"], attributes: ["pet"] },
+      vector: { model: EMBEDDING, vector: await embed("What is my cat called?"), enough: 10 },
+      turnIds: [turn.id],
+      candidates: 10,
+    });
+    expect(got.vectorPath).toBe("exact");
+    expect(new Set(got.vector.map((c) => c.id))).toEqual(new Set(live.map((r) => r.id)));
+    expect(got.fts.map((c) => c.id).sort()).toEqual([id("The user has a cat named Miso."), id("Miso likes sleeping in the sun.")].sort());
+    expect(got.graph).toEqual([
+      { id: id("The user has a cat named Miso."), score: 1 },
+      { id: id("Miso likes sleeping in the sun."), score: 0.8 },
+    ]);
+    expect(got.ofTurns).toEqual([id("The user has a cat named Miso.")]);
+  });
+
+  test("passages: found by a stemmed word, in scope, while live", async () => {
+    const store = await open();
+    const turn = await store.storeTurn(turnOf("We are moving to Lisbon next spring.", T0), T0 + DAY);
+    await store.storeTurn(turnOf("Nothing about that here.", T0), T0 + DAY);
+    const hits = await store.passageCandidates({ text: { query: "Where am I moving to?", keywords: ["lisbon"] }, scopeKeys: [scopeKey(alice)], now: T0 + 1, candidates: 10 });
+    expect(hits.map((h) => h.id)).toEqual([turn.id]);
+    expect(await store.passageCandidates({ text: { query: "moved", keywords: [] }, scopeKeys: [scopeKey({ user: "bob" })], now: T0 + 1, candidates: 10 })).toEqual([]);
+    expect(await store.passageCandidates({ text: { query: "moved", keywords: [] }, scopeKeys: [scopeKey(alice)], now: T0 + DAY, candidates: 10 })).toEqual([]);
+    expect((await store.livePassages([turn.id], [scopeKey(alice)], T0 + 1)).map((p) => p.content)).toEqual(["We are moving to Lisbon next spring."]);
+  });
+
+  test("a turn is extracted once: a second extraction finds it done", async () => {
+    const store = await open();
+    const turn = await store.storeTurn(turnOf("I live in Oslo.", T0), null);
+    const write = await factsWrite(alice, [fact("The user lives in Oslo.", "city", "Oslo")], T0, { kind: "turn", id: `turn_${turn.id}`, key: "turn:-:user" });
+    const [a, b] = await Promise.all([store.extractTurn(turn.id, write), store.extractTurn(turn.id, write)]);
+    expect([a, b].filter((x) => x === undefined)).toHaveLength(1);
+    expect(await store.getTurn(turn.id)).toMatchObject({ status: "extracted" });
+    expect(await store.listRecords({ scopeKeys: [scopeKey(alice)], limit: 10, now: T0 })).toHaveLength(1);
+  });
+
+  test("a forgotten record leaves its text, its vector, the full text and the cache; a tombstone trace stays", async () => {
+    const store = await open();
+    const { outcomes } = await store.writeFacts(await factsWrite(alice, [fact("The user's door code is 4711.", "door_code", "4711")], T0));
+    const id = outcomes[0]!.record.id;
+    const forgotten = await store.forgetRecord(id, actor, T0 + 1);
+    expect(forgotten).toMatchObject({ id, status: "forgotten", text: "[forgotten]", updated_at: T0 + 1 });
+    expect(JSON.parse(forgotten.history).at(-1)).toMatchObject({ at: T0 + 1, event: "forgotten" });
+    expect(await store.recordVector(id, EMBEDDING)).toBeUndefined();
+    const found = await store.recordCandidates({ filter: { scopeKeys: [scopeKey(alice)], now: T0 + 2 }, text: { query: "door code", keywords: [], subjects: [], attributes: [] }, candidates: 10 });
+    expect(found.fts).toEqual([]);
+    const tombstone = JSON.parse(forgotten.history).at(-1).trace as number;
+    expect((await store.traceEdges(tombstone)).out).toMatchObject([{ kind: "forgot", dst_type: "record", dst_id: String(id) }]);
+    expect((await store.tracesByIds([tombstone]))[0]).toMatchObject({ kind: "decision_trace", scope_key: scopeKey(alice) });
+    expect((await store.edgesOfTraces([tombstone])).map((e) => e.kind)).toEqual(["forgot"]);
+    expect(await store.scopeKeysOf("record", [id])).toEqual(new Map([[id, scopeKey(alice)]]));
+  });
+
+  test("documents: stored pending with their chunks, attempts counted, failed at the last, removed with their chunks", async () => {
+    const store = await open();
+    const doc = await store.storeDocument(
+      { scope_key: scopeKey(alice), title: "Notes", metadata: null, principal: null, on_behalf_of: null, session: null, created_at: T0, text: "One. Two." },
+      ["One.", "Two."],
+    );
+    expect(doc).toMatchObject({ status: "pending", attempts: 1, chunks: 2, title: "Notes", created_at: T0, updated_at: T0 });
+    expect((await store.documentChunks(doc.id)).map((c) => c.text)).toEqual(["One.", "Two."]);
+    await store.touchDocument(doc.id, T0 + 5);
+    expect(await store.listDocuments({ status: "pending", touchedBefore: T0 + 5, limit: 10 })).toEqual([]);
+    expect(await store.failDocumentAttempt(doc.id, "boom", 2, T0 + 6)).toBe("pending");
+    await store.startDocumentAttempt(doc.id, T0 + 7);
+    expect(await store.failDocumentAttempt(doc.id, "boom", 2, T0 + 8)).toBe("failed");
+    expect((await store.listDocuments({ status: "failed", limit: 10 })).map((d) => d.id)).toEqual([doc.id]);
+    expect(await store.removeDocument(doc.id)).toEqual({ chunks: 2 });
+    expect(await store.getDocument(doc.id)).toBeUndefined();
+    expect(await store.documentChunks(doc.id)).toEqual([]);
+    expect(await store.removeDocument(doc.id)).toBeUndefined();
+  });
+
+  test("a document is indexed once: chunk vectors and facts; its chunks are found by words and by meaning", async () => {
+    const store = await open();
+    const pieces = ["The office moved to Porto in May.", "Lunch is served at noon on weekdays.", "Parking is behind the building."];
+    const doc = await store.storeDocument(
+      { scope_key: scopeKey(alice), title: "Handbook", metadata: null, principal: null, on_behalf_of: null, session: null, created_at: T0, text: pieces.join(" ") },
+      pieces,
+    );
+    const vectors = await Promise.all(pieces.map(embed));
+    const facts = await factsWrite(alice, [fact("The office is in Porto.", null, null, { subject: "office", memory_category: "knowledge" })], T0, { kind: "document", id: `doc_${doc.id}`, key: `doc:${doc.id}` });
+    const written = await store.indexDocument(doc.id, { model: EMBEDDING, vectors }, facts);
+    expect(typeof written === "object" && written.outcomes.map((o) => o.outcome)).toEqual(["created"]);
+    expect(await store.indexDocument(doc.id, { model: EMBEDDING, vectors }, facts)).toBe("indexed");
+    expect(await store.indexDocument(doc.id + 1000, { model: EMBEDDING, vectors }, facts)).toBe("gone");
+    expect((await store.getDocument(doc.id))!.status).toBe("indexed");
+    const byWords = await store.chunkCandidates({ text: { query: "when is lunch?", keywords: [] }, scopeKeys: [scopeKey(alice)], candidates: 10, limit: 3 });
+    expect(byWords[0]!.row).toMatchObject({ text: "Lunch is served at noon on weekdays.", title: "Handbook", document_id: doc.id });
+    const byMeaning = await store.chunkCandidates({ text: { query: "", keywords: [] }, scopeKeys: [scopeKey(alice)], vector: { model: EMBEDDING, vector: await embed("Parking is behind the building.") }, candidates: 10, limit: 1 });
+    expect(byMeaning.map((c) => c.row.text)).toEqual(["Parking is behind the building."]);
+    expect(await store.chunkCandidates({ text: { query: "lunch", keywords: [] }, scopeKeys: [scopeKey({ user: "bob" })], candidates: 10, limit: 3 })).toEqual([]);
+  });
+
+  test("ranking feedback: records returned for similar past queries in scope", async () => {
+    const store = await open();
+    const { outcomes } = await store.writeFacts(await factsWrite(alice, [fact("The user's dentist is Dr. Silva.", "dentist", "Dr. Silva")], T0));
+    const cited = outcomes[0]!.record.id;
+    const key = scopeKey(alice);
+    await store.writeAnswer({
+      retrieval: { actor, scopeKey: key, payload: {}, returned: [cited], returnedChunks: [], considered: [] },
+      response: { actor, scopeKey: key, payload: {} },
+      query: { text: "Who is my dentist?", norm: "who is my dentist", model: EMBEDDING, vector: await embed("Who is my dentist?") },
+      now: T0 + 1,
+    });
+    const boosts = await store.feedbackBoosts({ model: EMBEDDING, vector: await embed("Who is my dentist?"), scopeKeys: [key], similar: 0.8, recent: 100 });
+    expect([...boosts.keys()]).toEqual([cited]);
+    expect(boosts.get(cited)).toBeCloseTo(1, 5);
+    expect((await store.feedbackBoosts({ model: EMBEDDING, vector: await embed("Who is my dentist?"), scopeKeys: [scopeKey({ user: "bob" })], similar: 0.8, recent: 100 })).size).toBe(0);
+  });
+
+  test("an extraction made elsewhere is found with its outcomes", async () => {
+    const store = await open();
+    const turn = await store.storeTurn(turnOf("I live in Rome.", T0), null);
+    expect(await store.extractionOfTurn(turn.id)).toBeUndefined();
+    const written = await store.extractTurn(turn.id, await factsWrite(alice, [fact("The user lives in Rome.", "city", "Rome")], T0, { kind: "turn", id: `turn_${turn.id}`, key: null }));
+    const found = await store.extractionOfTurn(turn.id);
+    expect(found?.traceId).toBe(written!.traceId);
+    expect(found?.outcomes).toEqual([{ record: written!.outcomes[0]!.record, outcome: "created" }]);
+  });
+
+  test("sweeps: expiry and decay follow the injected clock", async () => {
+    let now = T0;
+    const store = await open(undefined, () => now);
+    const write = await factsWrite(alice, [fact("The user is at the airport.", null, null, { memory_category: "context" })], T0);
+    const { outcomes } = await store.writeFacts(write);
+    const id = outcomes[0]!.record.id;
+    // Context facts live 7 days without a retention rule.
+    expect(outcomes[0]!.record.expires_at).toBe(T0 + 7 * DAY);
+    expect(await store.expireBatch(100, T0 + 7 * DAY - 1)).toMatchObject({ changed: 0, done: true });
+    now = T0 + 7 * DAY + 1;
+    expect(await store.decayRange(0, await store.maxRecordId(), { context: 0.5, knowledge: 0.9 }, now)).toBe(1);
+    expect((await store.getRecord(id))!.importance).toBeCloseTo(0.5 * 0.5 ** 7, 10);
+    expect(await store.expireBatch(100, now)).toMatchObject({ changed: 1, done: true });
+    expect((await store.getRecord(id))!.status).toBe("expired");
+    expect(await store.recordVector(id, EMBEDDING)).toBeUndefined();
+    expect(await store.populatedScopeKeys([scopeKey(alice)])).toEqual([]);
+  });
+
+  test("another instance learns of writes through the change log", async () => {
+    const a = await open("feed");
+    const b = await open("feed");
+    const seen: StoreChange[] = [];
+    b.subscribe((c) => seen.push(c));
+    await a.writeFacts(await factsWrite(alice, [fact("The user likes tea.", "drink", "tea")], T0));
+    const moved = await a.writeFacts(await factsWrite(alice, [fact("The user likes coffee.", "drink", "coffee")], T0 + 1));
+    await b.poll();
+    const retired = moved.outcomes.find((o) => o.outcome === "superseded")!.record.id;
+    expect(seen.filter((c) => c.kind === "records").flatMap((c) => (c.kind === "records" ? c.ids : []))).toContain(retired);
+    const created = moved.outcomes.find((o) => o.outcome === "created")!.record.id;
+    // An add whose vector was removed again before the reader got to it is left out (the removal follows).
+    const vectors = seen.flatMap((c) => (c.kind === "vectors" ? c.changes.map((x) => `${x.op}:${x.label}`) : []));
+    expect(vectors).toContain(`add:${created}`);
+    expect(vectors.at(-1)).toBe(`remove:${retired}`);
+    const hit = await b.nearestRecords({ model: EMBEDDING, vector: await embed("The user likes coffee."), k: 1, filter: { scopeKeys: [scopeKey(alice)], now: T0 + 2 } });
+    expect((await b.getRecord(hit.hits[0]!.label))!.text).toBe("The user likes coffee.");
+  });
+
+  test("a cached answer is served while its facts stand, and never after another instance supersedes one", async () => {
+    const a = await open("cache");
+    const b = await open("cache");
+    const key = scopeKey(alice);
+    const { outcomes } = await a.writeFacts(await factsWrite(alice, [fact("The user is on the Pro plan.", "plan", "Pro")], T0));
+    const cited = outcomes[0]!.record.id;
+    const retrieval = { actor, scopeKey: key, payload: { query: "which plan am I on?" }, returned: [cited], returnedChunks: [], considered: [] };
+    await b.writeAnswer({
+      retrieval,
+      response: { actor, scopeKey: key, payload: { answer: "Pro." } },
+      query: { text: "Which plan am I on?", norm: "which plan am i on", model: EMBEDDING, vector: await embed("Which plan am I on?") },
+      cache: { scopeKey: key, signature: "plan", answer: "Pro.", deps: [cited], topics: ["attr:user/plan"], chunkDeps: [] },
+      now: T0 + 1,
+    });
+    const [entry] = await b.cacheByQuery(key, "which plan am i on");
+    expect(entry).toMatchObject({ answer: "Pro.", signature: "plan", created_at: T0 + 1 });
+    expect(await b.cacheEntryUsable(entry!.id, T0 + 2, 0)).toEqual({ deps: [cited], chunks: [] });
+    const similar = await b.cacheBySimilarity({ cacheKey: key, signature: "plan", model: EMBEDDING, vector: await embed("Which plan am I on now?"), k: 4, threshold: 0.5 });
+    expect(similar.map((s) => s.entry.id)).toEqual([entry!.id]);
+    expect(await b.cacheBySimilarity({ cacheKey: key, signature: "city", model: EMBEDDING, vector: await embed("Which plan am I on?"), k: 4, threshold: 0.5 })).toEqual([]);
+    const reused = await b.writeReuse({ actor, scopeKey: key, payload: { tier: 1 }, reusedFrom: entry!.response_trace_id, cited: [], reinforce: [cited], now: T0 + 3 });
+    expect(reused.records.map((r) => r.last_accessed_at)).toEqual([T0 + 3]);
+
+    await a.writeFacts(await factsWrite(alice, [fact("The user is on the Enterprise plan.", "plan", "Enterprise")], T0 + 4));
+    expect(await b.cacheEntryUsable(entry!.id, T0 + 5, 0)).toBeUndefined();
+    expect(await b.cacheByQuery(key, "which plan am i on")).toEqual([]);
+  });
+
+  test("a sweep lock held by one instance keeps another out until it is released", async () => {
+    const a = await open("locks");
+    const b = await open("locks");
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let entered!: () => void;
+    const inside = new Promise<void>((resolve) => (entered = resolve));
+    const first = a.withSweepLock("decay", async () => {
+      entered();
+      await held;
+      return "a";
+    });
+    await inside;
+    const second = await b.withSweepLock("decay", async () => "b");
+    if (subject().separateSessions) expect(second).toBeUndefined();
+    release();
+    expect(await first).toBe("a");
+    expect(await b.withSweepLock("decay", async () => "b")).toBe("b");
+  });
+}

@@ -1,0 +1,104 @@
+/**
+ * The PostgreSQL engines a test file runs against, each giving the file a database of its own:
+ * - `postgres`: the server at SPECTRON_TEST_POSTGRES_URL (.ci/run starts one); a throwaway database is created
+ *   per file and dropped afterwards. Debian's PostgreSQL has no pgvector: this is the hnswlib-fallback path.
+ * - `pglite-pgvector`: PGlite (PostgreSQL compiled to WASM) with the real pgvector extension, served over the
+ *   wire protocol on 127.0.0.1 by @electric-sql/pglite-socket and reached through `pg` like any server. One
+ *   PGlite per file. PGlite runs one backend for all its connections (queries are queued; a transaction holds
+ *   the queue), so it cannot stand in for several processes: LISTEN/NOTIFY and advisory locks are tested on the
+ *   server only (`multiProcess: false`).
+ * An engine that is unavailable is skipped with its reason printed; a URL that is set but unreachable fails.
+ */
+import { randomBytes } from "node:crypto";
+import pg from "pg";
+
+export interface PgTestDatabase {
+  /** Connection string of this file's own database. */
+  readonly url: string;
+  /** Drops the database (server) or stops PGlite. */
+  close(): Promise<void>;
+}
+
+export interface PgTestEngine {
+  readonly name: "postgres" | "pglite-pgvector";
+  /** pgvector is installed (CREATE EXTENSION vector succeeds). */
+  readonly pgvector: boolean;
+  /** Separate connections are separate sessions (LISTEN/NOTIFY, advisory locks, two processes). */
+  readonly multiProcess: boolean;
+  /** Why the engine is skipped, or undefined when it runs. */
+  readonly skip: string | undefined;
+  /** A fresh, empty database. */
+  open(): Promise<PgTestDatabase>;
+}
+
+/** How long starting PGlite may take on a loaded 2-core machine (it is ~2 s idle, 15 s under load). */
+export const ENGINE_START_TIMEOUT = 120_000;
+
+const SERVER_URL = process.env.SPECTRON_TEST_POSTGRES_URL;
+
+export const serverEngine: PgTestEngine = {
+  name: "postgres",
+  pgvector: false,
+  multiProcess: true,
+  skip: SERVER_URL
+    ? undefined
+    : "SPECTRON_TEST_POSTGRES_URL is not set, so the PostgreSQL-server suite is skipped (`bash .ci/run` starts a server and sets it).",
+  async open() {
+    if (!SERVER_URL) throw new Error("SPECTRON_TEST_POSTGRES_URL is not set.");
+    const name = `spectron_test_${process.pid}_${randomBytes(4).toString("hex")}`;
+    const admin = new pg.Client({ connectionString: SERVER_URL });
+    await admin.connect().catch((error: unknown) => {
+      throw new Error(`SPECTRON_TEST_POSTGRES_URL is set but the server does not answer: ${String(error)}`, { cause: error });
+    });
+    try {
+      await admin.query(`CREATE DATABASE ${name}`);
+    } finally {
+      await admin.end();
+    }
+    const url = new URL(SERVER_URL);
+    url.pathname = `/${name}`;
+    return {
+      url: url.toString(),
+      async close() {
+        const client = new pg.Client({ connectionString: SERVER_URL });
+        await client.connect();
+        try {
+          await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+        } finally {
+          await client.end();
+        }
+      },
+    };
+  },
+};
+
+export const pgliteEngine: PgTestEngine = {
+  name: "pglite-pgvector",
+  pgvector: true,
+  multiProcess: false,
+  skip: undefined,
+  async open() {
+    const [{ PGlite }, { vector }, { PGLiteSocketServer }] = await Promise.all([
+      import("@electric-sql/pglite"),
+      import("@electric-sql/pglite-pgvector"),
+      import("@electric-sql/pglite-socket"),
+    ]);
+    const db = await PGlite.create({ extensions: { vector } });
+    const server = new PGLiteSocketServer({ db, host: "127.0.0.1", port: 0, maxConnections: 64 });
+    await server.start();
+    return {
+      url: `postgres://postgres@${server.getServerConn()}/postgres`,
+      async close() {
+        await server.stop();
+        await db.close();
+      },
+    };
+  },
+};
+
+export const ENGINES: readonly PgTestEngine[] = [serverEngine, pgliteEngine];
+
+/** Prints why an engine is skipped, once per file, where the test run's output shows it. */
+export function announceSkips(engines: readonly PgTestEngine[] = ENGINES): void {
+  for (const engine of engines) if (engine.skip) console.warn(`[${engine.name}] skipped: ${engine.skip}`);
+}

@@ -1,0 +1,33 @@
+import { afterAll, beforeAll, describe } from "vitest";
+import { postgresStore, type PostgresEngine } from "../../src/store/postgres/postgres-store.js";
+import { storeContract, type StoreSubject } from "../contract/store.contract.js";
+import { announceSkips, ENGINE_START_TIMEOUT, ENGINES, type PgTestDatabase } from "./engines.js";
+
+announceSkips();
+
+for (const engine of ENGINES) {
+  describe.skipIf(engine.skip)(`store contract on ${engine.name}`, () => {
+    let database: PgTestDatabase;
+    const engines: PostgresEngine[] = [];
+    beforeAll(async () => {
+      database = await engine.open();
+    }, ENGINE_START_TIMEOUT);
+    afterAll(async () => {
+      for (const e of engines) await e.close();
+      await database?.close();
+    });
+    const subject: StoreSubject = {
+      separateSessions: engine.multiProcess,
+      // A pool per open: two opens of one Context are two instances, as in two processes.
+      async open(context, now) {
+        const e = postgresStore({ connectionString: database.url, max: 4 });
+        engines.push(e);
+        const store = await e.open(context, { now });
+        if (store.pgvector !== engine.pgvector) throw new Error(`${engine.name}: pgvector ${store.pgvector}, expected ${engine.pgvector}`);
+        return store;
+      },
+      async teardown() {},
+    };
+    storeContract(() => subject);
+  });
+}
