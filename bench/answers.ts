@@ -11,7 +11,7 @@ import { composeResponse, NO_ANSWER } from "../src/models/local/composer.js";
 import { contentWords, stem } from "../src/models/local/text.js";
 import type { ResponseInput } from "../src/models/prompts/response.js";
 import { entityNamesOf } from "../src/store/graph.js";
-import { parseId } from "../src/store/ids.js";
+import { parseId, toId } from "../src/store/ids.js";
 import { coreOf } from "./bulk.js";
 import { loadLocomo } from "./locomo-data.js";
 import { Progress } from "./progress.js";
@@ -70,6 +70,7 @@ export async function runAnswers(path: string, options: { quick: boolean }) {
       await memory.idle();
       now = conv.turns[conv.turns.length - 1]!.at + 86_400_000;
       const core = coreOf(memory);
+      const speakers = new Map((core.store.db.prepare("SELECT id, speaker FROM turns").all() as { id: number; speaker: string | null }[]).map((t) => [toId("turn", t.id), t.speaker]));
       for (const qa of raw[conv.index]!.qa) {
         progress.tick(++done, conv.sampleId);
         if (qa.category < 1 || qa.category > 5) continue;
@@ -79,12 +80,14 @@ export async function runAnswers(path: string, options: { quick: boolean }) {
         actual.n++;
         if (result.answer === NO_ANSWER) actual.dontKnow++;
         if (kind === "answerable" && goldContained(result.answer, qa.answer)) actual.containsGold++;
-        // The composer's input, rebuilt from the records recall gave it (LoCoMo has no documents).
+        // The composer's input, rebuilt from the records recall gave it (LoCoMo has no documents), each with its
+        // source turn's speaker as recall's promptRecords gives it.
         const input: ResponseInput = {
           query: qa.question,
           records: result.records.map((r) => ({
             id: r.id, text: r.text, kind: r.kind, status: r.status, subject: r.subject, attribute: r.attribute, value: r.value, created_at: r.created_at,
             entities: entityNamesOf(core.store.db, parseId("record", r.id)),
+            ...(speakers.get(r.source.id ?? "") ? { speaker: speakers.get(r.source.id ?? "")! } : {}),
           })),
         };
         for (const t of THRESHOLDS) {

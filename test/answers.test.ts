@@ -78,6 +78,26 @@ describe("the composer's relevance rule", () => {
     expect(composeResponse({ query: "What did Melanie do at the charity race?", records }).answer).toBe("User ran a charity race for mental health last Saturday.");
   });
 
+  it("a record about what its speaker said answers a question about the speaker, not about someone it names", () => {
+    // Caroline's turn names Melanie: the record is linked to both, but "User" in it is Caroline.
+    const records = [rec("c1", "User realized self-care is important after the charity race, Melanie.", ["Caroline", "Melanie"], { speaker: "Caroline" })];
+    expect(composeResponse({ query: "What did Melanie realize after the charity race?", records }).answer).toBe(NO_ANSWER);
+    expect(composeResponse({ query: "What did Caroline realize after the charity race?", records }).answer).toBe(records[0]!.text);
+    // Without a speaker (one user talking to an assistant), the names decide as before.
+    const { speaker: _, ...unspoken } = records[0]!;
+    expect(composeResponse({ query: "What did Melanie realize after the charity race?", records: [unspoken] }).answer).toBe(records[0]!.text);
+  });
+
+  it("through recall: a turn's speaker is who its \"User\" is", async () => {
+    const { memory } = makeMemory();
+    const scope = { conversation: "c1" };
+    await memory.ingest({ content: "Melanie, I realized self-care is really important after the charity race.", speaker: "Caroline", scope });
+    await memory.ingest({ content: "That's great to hear!", speaker: "Melanie", scope });
+    expect((await memory.recall("What did Melanie realize after the charity race?", { scope })).answer).toBe(NO_ANSWER);
+    expect((await memory.recall("What did Caroline realize after the charity race?", { scope })).answer).toMatch(/self-care/);
+    await memory.close();
+  });
+
   it("never says the same sentence twice, even from two records", () => {
     const records = [rec("a", "Refunds are issued within 14 days.", []), rec("b", "Refunds are issued within 14 days!", [])];
     expect(composeResponse({ query: "When are refunds issued?", records })).toEqual({ answer: "Refunds are issued within 14 days.", used: ["a"] });

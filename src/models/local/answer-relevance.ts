@@ -77,9 +77,20 @@ export function recordRelevance(q: QuestionTerms, record: ResponseRecord): Relev
   // A question about standing instructions asks for all of them, however it words it ("how should you respond?").
   const whole = attributeMatch && (q.terms.size === 0 || record.attribute === "instruction");
   const coverage = whole ? 1 : q.terms.size === 0 ? 0 : covered / q.terms.size;
-  const namesAgree = q.names.every((name) => name.split(/\s+/).every((w) => about.has(w)));
+  const namesAgree = q.names.every((name) => name.split(/\s+/).every((w) => about.has(w))) && speakerAgrees(q, record);
   const subjectMatch = record.subject !== null && q.subjects.includes(record.subject);
   return { coverage, attributeMatch, subjectMatch, namesAgree };
+}
+
+/**
+ * In a conversation between named people, a record about "user" is about whoever said it: its speaker. A
+ * question that names people asks about them, so such a record answers it only when its speaker is one of them
+ * ("What did Melanie paint?" is not answered by Caroline's "I painted a sunset, Melanie", which names her).
+ */
+function speakerAgrees(q: QuestionTerms, record: ResponseRecord): boolean {
+  if (q.names.length === 0 || record.subject !== "user" || !record.speaker) return true;
+  const speaker = record.speaker.toLowerCase().split(/\s+/);
+  return q.names.some((name) => name.split(/\s+/).some((w) => speaker.includes(w)));
 }
 
 /** The highest coverage among records whose names agree: what the threshold is compared with. */

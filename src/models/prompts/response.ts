@@ -23,6 +23,8 @@ export interface ResponseInput {
     created_at: string;
     /** Names the record is linked to (its entities, the speaker's among them), when known. */
     entities?: readonly string[];
+    /** Who said what the record was extracted from (the source turn's speaker), when known: "user" is them. */
+    speaker?: string | null;
   }>;
 }
 

@@ -31,6 +31,8 @@ export interface Retrieval {
   candidates: { vector: Candidate[]; fts: Candidate[]; graph: Candidate[] };
   /** Passage (turn id) candidates with their BM25 scores. */
   passages: Candidate[];
+  /** The live passages of the candidates' turns, by turn id (a record's speaker is its turn's). */
+  turns: ReadonlyMap<number, PassageRow>;
   fused: Candidate[];
   feedback: Candidate[];
   vectorPath: "exact" | "ann" | "none";
@@ -122,6 +124,7 @@ export async function retrieve(core: Core, input: RetrievalInput): Promise<Retri
     }),
     candidates: { vector: vector.list, fts, graph },
     passages: passageHits,
+    turns: passages,
     fused: weighted.map((w) => ({ id: w.row.id, score: round(w.score) })),
     feedback: [...boosts].map(([id, score]) => ({ id, score: round(score) })),
     vectorPath: vector.path,
@@ -133,7 +136,7 @@ export async function retrieve(core: Core, input: RetrievalInput): Promise<Retri
 const resultOrder = (r: RetrievalResult) => (r.kind === "record" ? r.row.id * 2 + 1 : r.passage.id * 2);
 
 /** The turn a record was extracted from, if it came from one. */
-function turnOf(row: RecordRow): number | undefined {
+export function turnOf(row: RecordRow): number | undefined {
   return row.source_kind === "turn" ? tryParseId("turn", row.source_id ?? "") : undefined;
 }
 

@@ -14,7 +14,7 @@ export const PASSAGE_SCAN_LIMIT = 2_000;
  * telling terms of its best passages and scored again (RM3-style, each added term at `feedbackWeight`); off
  * (`feedbackDocs: 0`): on dev samples 0–1 it lowered fused R@10 from 0.626 to 0.592.
  */
-export const PASSAGE_SCORING = { speaker: 0.5, feedbackDocs: 0, feedbackTerms: 5, feedbackWeight: 0.3 };
+export const PASSAGE_SCORING = { speaker: 0.5, context: 0, feedbackDocs: 0, feedbackTerms: 5, feedbackWeight: 0.3 };
 
 /**
  * BM25 of a small scope's passages (stored turns) for the query terms, best first, at most `candidates`: the
@@ -26,7 +26,7 @@ export function scorePassages(
   terms: readonly string[],
   candidates: number,
 ): { id: number; score: number }[] {
-  const docs = rows.map((r) => tokenized(cacheKey, r));
+  const docs = withContext([...rows].sort((a, b) => a.id - b.id).map((r) => tokenized(cacheKey, r)));
   return withFeedback(docs, [...new Set(terms.map(stem))], candidates);
 }
 
@@ -51,6 +51,18 @@ interface Doc {
   words: readonly string[];
   /** A second field (the speaker), scored at PASSAGE_SCORING.speaker. */
   field: readonly string[];
+  /** The turns just before and after in the scope (document expansion), scored at PASSAGE_SCORING.context. */
+  context?: readonly string[];
+}
+
+/**
+ * Each turn with the words of its neighbours in the scope (the turn before and the one after, in the order
+ * they were stored) as a context field: an answer often leaves its topic to the question it answers ("Where?"
+ * "Lisbon."), and a conversation's turns are read in order. Off when PASSAGE_SCORING.context is 0.
+ */
+function withContext(docs: readonly Doc[]): Doc[] {
+  if (PASSAGE_SCORING.context === 0) return [...docs];
+  return docs.map((d, i) => ({ ...d, context: [...(docs[i - 1]?.words ?? []), ...(docs[i + 1]?.words ?? [])] }));
 }
 
 /** BM25 of the docs for the terms, then again with the query expanded by pseudo-relevance feedback. */
@@ -86,12 +98,14 @@ function bm25(docs: readonly Doc[], query: ReadonlyMap<string, number>, candidat
   const k1 = 1.2;
   const b = 0.75;
   const fieldWeight = PASSAGE_SCORING.speaker;
+  const contextWeight = PASSAGE_SCORING.context;
   const length = (d: Doc) => d.words.length + d.field.length;
   const avg = docs.reduce((n, d) => n + length(d), 0) / docs.length || 1;
   const tfs = docs.map((d) => {
     const tf = new Map<string, number>();
     for (const w of d.words) if (query.has(w)) tf.set(w, (tf.get(w) ?? 0) + 1);
     for (const w of d.field) if (query.has(w)) tf.set(w, (tf.get(w) ?? 0) + fieldWeight);
+    if (d.context) for (const w of d.context) if (query.has(w)) tf.set(w, (tf.get(w) ?? 0) + contextWeight);
     return tf;
   });
   const df = new Map<string, number>();

@@ -1,13 +1,15 @@
 import type { ResponseInput } from "../../models/prompts/response.js";
 import { toId } from "../../store/ids.js";
 import { iso } from "../../state/public-record.js";
-import type { Retrieval } from "./hybrid.js";
+import { turnOf, type Retrieval } from "./hybrid.js";
 
 /**
  * What the response (or synthesis) model is shown: the ranked records, then document chunks as kind "chunk".
- * `entitiesOf` adds the names each record is linked to (the local composer checks them against the question's).
+ * `entitiesOf` adds the names each record is linked to (the local composer checks them against the question's),
+ * and each record extracted from a turn with a speaker carries that speaker.
  */
 export function promptRecords(retrieval: Retrieval, now: number, entitiesOf?: (recordId: number) => string[]): ResponseInput["records"][number][] {
+  const speakerOf = (r: Retrieval["records"][number]) => retrieval.turns.get(turnOf(r) ?? -1)?.speaker;
   const records = retrieval.records.map((r) => ({
       id: toId("record", r.id),
       text: r.text,
@@ -18,6 +20,7 @@ export function promptRecords(retrieval: Retrieval, now: number, entitiesOf?: (r
       value: r.value,
       created_at: iso(r.created_at),
       ...(entitiesOf ? { entities: entitiesOf(r.id) } : {}),
+      ...(speakerOf(r) ? { speaker: speakerOf(r)! } : {}),
     }));
   const chunks = retrieval.chunks.map(({ row }) => ({
       id: toId("chunk", row.id),
