@@ -31,7 +31,8 @@ let live = { n5: 0, dk5: 0, n14: 0, dk14: 0 };
 
 for (const conv of data.conversations.filter((c) => c.split === "dev")) {
   const source = path.join(cacheDir, `spectron-tune-${conv.sampleId}.db`);
-  if (!fs.existsSync(source)) continue;
+  // Absent, or still being written by tune-fusion (an open store has a non-empty write-ahead log).
+  if (!fs.existsSync(source) || (fs.existsSync(`${source}-wal`) && fs.statSync(`${source}-wal`).size > 0)) continue;
   const copy = path.join(work, `${conv.sampleId}.db`);
   // A consistent copy of the WAL-mode store (and its ANN sidecar files).
   for (const f of fs.readdirSync(cacheDir).filter((f) => f.startsWith(`spectron-tune-${conv.sampleId}.db`))) {

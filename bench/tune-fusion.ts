@@ -1,7 +1,9 @@
 // Tuning aid, development split ONLY (LoCoMo samples 0–4): ingests those conversations once, then scores
 // `retrieve`'s fused results (= memory.search) for each setting of the fusion weights given on the command
 // line (FUSION_WEIGHTS keys; PASSAGE_SCORING keys prefixed "p."):
-// `npx tsx bench/tune-fusion.ts 'passage=1,fts=0.5' 'p.speaker=0,p.feedbackDocs=0' …`. Never run on the test split.
+// `npx tsx bench/tune-fusion.ts 'passage=1,fts=0.5' 'p.speaker=0,p.feedbackDocs=0' …`. Tuning never reads the test
+// split; TUNE_SPLIT=test reads it once, at the end, with the settings chosen (TUNE_INGEST_ONLY=1 only ingests
+// and caches the stores, scoring nothing).
 
 import fs from "node:fs";
 import os from "node:os";
@@ -21,7 +23,8 @@ import { Bm25Baseline } from "./baselines.js";
 const here = path.dirname(fileURLToPath(import.meta.url));
 const data = loadLocomo(path.resolve(here, "..", "..", "shared", "data", "locomo", "locomo10.json"));
 if (!data) throw new Error("LoCoMo not found");
-const dev = data.conversations.filter((c) => c.split === "dev");
+const split = process.env.TUNE_SPLIT === "test" ? "test" : "dev";
+const dev = data.conversations.filter((c) => c.split === split);
 const settings = process.argv.slice(2).map((arg) => Object.fromEntries(arg.split(",").map((kv) => [kv.split("=")[0]!, Number(kv.split("=")[1])])));
 if (settings.length === 0) settings.push({});
 const defaults = { ...FUSION_WEIGHTS };
@@ -46,6 +49,11 @@ for (const conv of dev) {
       await memory.ingest({ role: "user", content: turn.text, scope, speaker: turn.speaker, occurred_at: turn.at, metadata: { dia_id: turn.diaId } });
     }
     await memory.idle();
+  }
+  if (process.env.TUNE_INGEST_ONLY) {
+    await memory.close();
+    process.stderr.write(`${conv.sampleId} ingested\n`);
+    continue;
   }
   const dia = new Map(
     (coreOf(memory).store.db.prepare("SELECT id, metadata FROM turns").all() as { id: number; metadata: string }[]).map((t) => [`turn_${t.id}`, JSON.parse(t.metadata).dia_id as string]),
@@ -76,5 +84,6 @@ const row = (name: string, t: ScoreTable) => {
   const s = t.summary();
   return `${name.padEnd(48)} all ${s.all!.r10.toFixed(3)} | ${Object.keys(s).filter((k) => k !== "all").map((k) => `${k}: ${s[k]!.r10.toFixed(3)}`).join("  ")}`;
 };
+if (process.env.TUNE_INGEST_ONLY) process.exit(0);
 console.log(row("bm25 baseline", bm25Table));
 settings.forEach((s, i) => console.log(row(JSON.stringify(s), tables[i]!)));

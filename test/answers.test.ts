@@ -88,6 +88,14 @@ describe("the composer's relevance rule", () => {
     expect(composeResponse({ query: "What did Melanie realize after the charity race?", records: [unspoken] }).answer).toBe(records[0]!.text);
   });
 
+  it("what a speaker says in the second person is about whom they talk to, not about themselves", () => {
+    // Melanie restating Caroline's news: the record is Melanie's, but it is about Caroline.
+    const records = [rec("m1", "You ran a charity race for mental health?", ["Melanie"], { speaker: "Melanie" })];
+    expect(composeResponse({ query: "What did Melanie run for mental health?", records }).answer).toBe(NO_ANSWER);
+    const told = [rec("m2", "User ran a charity race for mental health.", ["Melanie"], { speaker: "Melanie" })];
+    expect(composeResponse({ query: "What did Melanie run for mental health?", records: told }).answer).toBe(told[0]!.text);
+  });
+
   it("through recall: a turn's speaker is who its \"User\" is", async () => {
     const { memory } = makeMemory();
     const scope = { conversation: "c1" };

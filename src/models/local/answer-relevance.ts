@@ -90,8 +90,13 @@ export function recordRelevance(q: QuestionTerms, record: ResponseRecord): Relev
 function speakerAgrees(q: QuestionTerms, record: ResponseRecord): boolean {
   if (q.names.length === 0 || record.subject !== "user" || !record.speaker) return true;
   const speaker = record.speaker.toLowerCase().split(/\s+/);
-  return q.names.some((name) => name.split(/\s+/).some((w) => speaker.includes(w)));
+  const isSpeaker = (name: string) => name.split(/\s+/).some((w) => speaker.includes(w));
+  // What a speaker says in the second person ("You ran a charity race?") is about whom they talk to.
+  if (SECOND_PERSON.test(record.text)) return q.names.some((name) => !isSpeaker(name));
+  return q.names.some(isSpeaker);
 }
+
+const SECOND_PERSON = /\b(?:you|your|yours|yourself)\b/i;
 
 /** The highest coverage among records whose names agree: what the threshold is compared with. */
 export function bestCoverage(query: string, records: ResponseInput["records"]): number {

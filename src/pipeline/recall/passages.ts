@@ -14,7 +14,7 @@ export const PASSAGE_SCAN_LIMIT = 2_000;
  * telling terms of its best passages and scored again (RM3-style, each added term at `feedbackWeight`); off
  * (`feedbackDocs: 0`): on dev samples 0–1 it lowered fused R@10 from 0.626 to 0.592.
  */
-export const PASSAGE_SCORING = { speaker: 0.5, context: 0, feedbackDocs: 0, feedbackTerms: 5, feedbackWeight: 0.3 };
+export const PASSAGE_SCORING = { speaker: 0.5, context: 0, k1: 1.2, b: 0.75, feedbackDocs: 0, feedbackTerms: 5, feedbackWeight: 0.3 };
 
 /**
  * BM25 of a small scope's passages (stored turns) for the query terms, best first, at most `candidates`: the
@@ -92,11 +92,10 @@ const STOP_STEMS = new Set(
   "the and but for not you your yours our that this these those with have has had was were are been being from they them their there then than what when where which who whom why how about into onto just also very really too its it's i'm i've i'll we're that's can could would should will shall may might must did does doing done get got go going went know like yeah yes okay well so some any all more most much many one two out up down over again here now only own same such both each few other off on in at by of to is am be do no nor or if as an a me my myself we us he him his she her hers it".split(" ").map(stem),
 );
 
-/** Okapi BM25 (k1 1.2, b 0.75) of the docs for weighted query terms, the docs themselves as the corpus; top `candidates`. */
+/** Okapi BM25 (PASSAGE_SCORING.k1, .b) of the docs for weighted query terms, the docs themselves as the corpus; top `candidates`. */
 function bm25(docs: readonly Doc[], query: ReadonlyMap<string, number>, candidates: number): Scored[] {
   if (docs.length === 0 || query.size === 0) return [];
-  const k1 = 1.2;
-  const b = 0.75;
+  const { k1, b } = PASSAGE_SCORING;
   const fieldWeight = PASSAGE_SCORING.speaker;
   const contextWeight = PASSAGE_SCORING.context;
   const length = (d: Doc) => d.words.length + d.field.length;
