@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { SearchResult } from "../src/index.js";
 import { DAY, alice, bob, makeMemory, tempDir } from "./helpers.js";
 import { Spectron } from "../src/index.js";
+import { scorePassages } from "../src/pipeline/recall/passages.js";
 
 const texts = (results: SearchResult[]) => results.map((r) => (r.kind === "record" ? r.record.text : r.passage.text));
 
@@ -16,6 +17,20 @@ describe("passages beside facts", () => {
     // Only the caller's scopes: bob cannot reach alice's turn.
     expect(texts(await memory.search("blue kettle", { scope: bob }))).toEqual([]);
     await memory.close();
+  });
+
+  it("scores an answer whose topic only the turn before it names (the neighbouring turns as context)", () => {
+    const turns = [
+      { id: 1, content: "I finally repainted the garden shed last weekend.", speaker: "Bob" },
+      { id: 2, content: "Where did you spend your honeymoon?", speaker: "Ana" },
+      { id: 3, content: "We went to Lisbon, it was lovely.", speaker: "Bob" },
+      { id: 4, content: "My sister started a pottery class on Mondays.", speaker: "Ana" },
+      { id: 5, content: "The pottery class sounds fun.", speaker: "Bob" },
+    ];
+    const ranked = scorePassages({}, turns, ["honeymoon"], 10);
+    // The question names it; its neighbours (the answer after it, the turn before) are found through it, below it.
+    expect(ranked.map((r) => r.id)).toEqual([2, 3, 1]);
+    expect(ranked[1]!.score).toBeLessThan(ranked[0]!.score);
   });
 
   it("returns a record with the turn it came from, one result per turn", async () => {
