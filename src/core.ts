@@ -44,6 +44,8 @@ export class Core {
 
   /** The store, once open (an async engine opens after the constructor: see `attach`). */
   #store: Store | undefined;
+  /** The store itself, unwrapped (settings refreshes read through it: the wrapped one waits for them). */
+  #raw: Store | undefined;
   /** The same store when it is the embedded SQLite engine (synchronous settings, sidecar indexes), else undefined. */
   #sqlite: SqliteStore | undefined;
   /** The settings of an engine without synchronous reads, kept fresh through `subscribe` (see `attach`). */
@@ -82,6 +84,7 @@ export class Core {
       return;
     }
     this.#settings = settings;
+    this.#raw = store;
     store.subscribe((change) => {
       if (change.kind === "settings") void this.refreshSettings().catch(() => undefined);
     });
@@ -138,7 +141,8 @@ export class Core {
       this.#sqlite.invalidateSettings();
       return this.#sqlite.settingsSync();
     }
-    const store = this.store;
+    const store = this.#raw;
+    if (!store) throw new SpectronError("internal", "The store is not open yet.");
     const n = ++this.#refreshes;
     const refresh = (async () => {
       await store.poll();
