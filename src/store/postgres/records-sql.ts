@@ -5,7 +5,7 @@ import { one, query, type Queryable } from "./connection.js";
 /** Every column of `records` a RecordRow holds (not the generated `tsv`). */
 export const RECORD_COLUMNS = `id, context, scope_key, kind, memory_category, subject, attribute, value, cardinality, text, norm_text,
   confidence, trust, importance, status, superseded_by, source_kind, source_id, proof_count, derived_from, history, metadata,
-  embedding_model, created_at, updated_at, last_accessed_at, last_decay_at, expires_at, source_key`;
+  embedding_model, created_at, updated_at, last_accessed_at, last_decay_at, expires_at, source_key, erased_at`;
 
 /**
  * The condition (over `records r`) for what a read may see: live, unexpired at `now`, in one of the scope keys,
