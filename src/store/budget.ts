@@ -17,6 +17,21 @@ export interface BudgetWindow {
   deferred: Record<DeferredKind, number>;
 }
 
+/** The budget as stored: its config, the last window charged (null: none yet), the records in the backlog. */
+export interface BudgetState {
+  config: BudgetConfig;
+  window: BudgetWindow | null;
+  backlog: number;
+}
+
+/** What one background call adds to the window starting at `windowStart` (a fresh window when the stored one is older). */
+export interface BudgetCharge {
+  windowStart: number;
+  tokens?: number;
+  calls?: number;
+  deferred?: Partial<Record<DeferredKind, number>>;
+}
+
 export const NO_BUDGET: Readonly<BudgetConfig> = Object.freeze({ background_tokens_per_day: null });
 
 export function readBudget(db: Db, context: string): { config: BudgetConfig; window: BudgetWindow | null } {

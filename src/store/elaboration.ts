@@ -12,6 +12,21 @@ export interface EntityPair {
   via?: number;
 }
 
+/**
+ * A live turn record and a live document record that mention the same entity (`via`), with the other entities
+ * each links (`via` left out).
+ */
+export interface DocumentTurnBridge {
+  turnRecord: number;
+  docRecord: number;
+  via: number;
+  scopeKey: string;
+  /** The turn record's subject ("user" for the speaker). */
+  subject: string | null;
+  turnEntities: number[];
+  docEntities: number[];
+}
+
 const TRACE_EDGES = "('considered', 'created', 'updated', 'superseded', 'flagged')";
 
 /**
