@@ -1,9 +1,10 @@
 import type { Correction } from "../sources.js";
 import { neighbourPayload, neighbourStep } from "../reconcile-rules.js";
-import type { NeighbourDecision, Outcome, RecordRow, TraceActor } from "../store.js";
-import { query } from "./connection.js";
+import type { NeighbourCandidates, NeighbourDecision, NeighbourQuery, Outcome, RecordRow, TraceActor } from "../store.js";
+import { query, type Queryable } from "./connection.js";
 import { addEdge, evictByRecords, insertTrace, noteCorrected, removeRecordVector, updateRecord, type Tx } from "./reconcile-sql.js";
 import { getRecord, RECORD_COLUMNS } from "./records-sql.js";
+import { cosineDistance, fromVectorColumn, getVector, type VectorSet } from "./vector-sets.js";
 
 /**
  * The background reconciliation pass's decisions about one record, applied (rules: store/reconcile-rules.ts
@@ -61,4 +62,58 @@ export async function applyNeighbourDecisions(
   ]);
   if (changed.length > 0) tx.entries.push({ kind: "records", ids: changed });
   return { traceId };
+}
+
+/**
+ * The background pass's neighbours, never beyond a record's own scope: same-slot live records (an index lookup)
+ * and live records whose vector of the record's model is at least `minSimilarity` to its own (an exact scan of
+ * the scope's vectors, read once per scope and model).
+ */
+export async function neighbourCandidates(
+  db: Queryable,
+  context: string,
+  setOf: (model: string) => Promise<VectorSet | undefined>,
+  queries: readonly NeighbourQuery[],
+  minSimilarity: number,
+): Promise<Map<number, NeighbourCandidates>> {
+  const scopes = new Map<string, Map<number, Float32Array>>();
+  const out = new Map<number, NeighbourCandidates>();
+  for (const q of queries) {
+    const sameSlot =
+      q.subject !== null && q.attributes.length > 0
+        ? (
+            await query<{ id: number }>(
+              db,
+              `SELECT id FROM records WHERE context = $1 AND scope_key = $2 AND subject = $3 AND attribute = ANY($4::text[])
+                 AND status IN ('current', 'flagged') AND id <> $5 ORDER BY id`,
+              [context, q.scopeKey, q.subject, [...q.attributes], q.recordId],
+            )
+          ).map((r) => r.id)
+        : [];
+    const similar: { id: number; similarity: number }[] = [];
+    const set = q.model !== null ? await setOf(q.model) : undefined;
+    if (set) {
+      const key = `${q.scopeKey}\u0000${set.model}`;
+      let vectors = scopes.get(key);
+      if (!vectors) {
+        const rows = await query<{ id: number; embedding: unknown }>(
+          db,
+          `SELECT r.id, v.embedding FROM records r JOIN ${set.table} v ON v.label = r.id
+             WHERE r.context = $1 AND r.scope_key = $2 AND r.status IN ('current', 'flagged') AND r.embedding_model = $3`,
+          [context, q.scopeKey, set.model],
+        );
+        scopes.set(key, (vectors = new Map(rows.map((r) => [r.id, fromVectorColumn(r.embedding)]))));
+      }
+      const own = vectors.get(q.recordId) ?? (await getVector(db, set, q.recordId));
+      if (own) {
+        for (const [id, v] of vectors) {
+          if (id === q.recordId) continue;
+          const similarity = 1 - cosineDistance(own, v);
+          if (similarity >= minSimilarity) similar.push({ id, similarity });
+        }
+      }
+    }
+    out.set(q.recordId, { sameSlot, similar });
+  }
+  return out;
 }

@@ -18,7 +18,10 @@ import { forgetRecord } from "./erase-sql.js";
 import { FollowedIndex } from "./followed-index.js";
 import { migrate } from "./migrations.js";
 import { nearestRecords } from "./nearest.js";
-import { applyNeighbourDecisions } from "./neighbours-sql.js";
+import * as budgets from "./budget-sql.js";
+import { editRecord } from "./edit-record-sql.js";
+import * as evolve from "./evolve-sql.js";
+import { applyNeighbourDecisions, neighbourCandidates } from "./neighbours-sql.js";
 import { reconcile, type Tx } from "./reconcile-sql.js";
 import * as records from "./records-sql.js";
 import * as reindex from "./reindex-sql.js";
@@ -363,6 +366,12 @@ export class PostgresStore implements S.Store {
     return row;
   }
 
+  async editRecord(edit: S.RecordEditWrite): Promise<{ record: S.RecordRow } | { refused: S.RecordStatus | "gone" }> {
+    const set = await this.ensureSet("records", edit.model, edit.vector.length);
+    await this.loadRecordSets();
+    return this.write("editRecord", (tx) => editRecord(tx, set, edit));
+  }
+
   async recordScopeKeys(): Promise<string[]> {
     this.assertOpen("recordScopeKeys");
     return records.recordScopeKeys(this.pool, this.context);
@@ -632,6 +641,96 @@ export class PostgresStore implements S.Store {
     }
   }
 
+  // ---- Evolution (consolidation, elaboration) -------------------------------------------------------------
+
+  async startSweep(input: { actor: S.TraceActor; payload: Record<string, unknown>; now: number }): Promise<number> {
+    return this.write("startSweep", (tx) => evolve.startSweep(tx, input));
+  }
+
+  async beginConsolidation(input: Parameters<S.Store["beginConsolidation"]>[0]): Promise<{ sweepId: number; reinforced: number; answers: number; through: number }> {
+    return this.write("beginConsolidation", (tx) => evolve.beginConsolidation(tx, input));
+  }
+
+  async consolidationClusters(q: { now: number; minSize: number; limit: number }): Promise<S.Cluster[]> {
+    this.assertOpen("consolidationClusters");
+    return evolve.consolidationClusters(this.pool, this.context, q);
+  }
+
+  async liveRecordsOfSlot(slot: { scopeKey: string; subject: string; attribute: string }): Promise<S.RecordRow[]> {
+    this.assertOpen("liveRecordsOfSlot");
+    return evolve.liveRecordsOfSlot(this.pool, this.context, slot);
+  }
+
+  async writeObservation(input: { facts: S.FactsWrite; members: readonly number[]; proofCount: number }): Promise<{ written: S.FactsWritten; recordId: number | undefined }> {
+    await this.prepareVectors(input.facts);
+    await this.loadRecordSets();
+    return this.write("writeObservation", (tx) => evolve.writeObservation(tx, input));
+  }
+
+  async coConsideredPairs(q: { traces: number; minCount: number }): Promise<S.EntityPair[]> {
+    this.assertOpen("coConsideredPairs");
+    return evolve.coConsideredPairs(this.pool, this.context, q);
+  }
+
+  async documentTurnBridges(limit: number): Promise<S.DocumentTurnBridge[]> {
+    this.assertOpen("documentTurnBridges");
+    return evolve.documentTurnBridges(this.pool, this.context, limit);
+  }
+
+  async entitiesLinked(a: number, b: number): Promise<boolean> {
+    this.assertOpen("entitiesLinked");
+    return evolve.entitiesLinked(this.pool, a, b);
+  }
+
+  async entityNamesById(ids: readonly number[]): Promise<Map<number, string>> {
+    this.assertOpen("entityNamesById");
+    return evolve.entityNamesById(this.pool, this.context, ids);
+  }
+
+  async ensureEntity(input: { name: string; normName: string; now: number }): Promise<number> {
+    return this.write("ensureEntity", (tx) => evolve.ensureEntity(tx, input));
+  }
+
+  async rejectEntityPair(input: { a: number; b: number; now: number }): Promise<void> {
+    await this.write("rejectEntityPair", (tx) => evolve.rejectEntityPair(tx, input));
+  }
+
+  async writeRelation(input: { facts: S.FactsWrite; a: number; b: number; relation: string }): Promise<S.FactsWritten> {
+    await this.prepareVectors(input.facts);
+    await this.loadRecordSets();
+    return this.write("writeRelation", (tx) => evolve.writeRelation(tx, input));
+  }
+
+  // ---- Background budget, backlog, reconciliation ----------------------------------------------------------
+
+  async budget(): Promise<S.BudgetState> {
+    this.assertOpen("budget");
+    return budgets.budget(this.pool, this.context);
+  }
+
+  async setBudget(config: S.BudgetConfig): Promise<S.BudgetState> {
+    await this.write("setBudget", (tx) => budgets.setBudget(tx, config));
+    return this.budget();
+  }
+
+  async chargeBudget(charge: S.BudgetCharge): Promise<S.BudgetState> {
+    await this.write("chargeBudget", (tx) => budgets.chargeBudget(tx, charge));
+    return this.budget();
+  }
+
+  async addToBacklog(items: readonly Omit<S.BacklogItem, "id">[], now: number): Promise<void> {
+    await this.write("addToBacklog", (tx) => budgets.addToBacklog(tx, items, now));
+  }
+
+  async takeFromBacklog(limit: number): Promise<S.BacklogItem[]> {
+    return this.write("takeFromBacklog", (tx) => budgets.takeFromBacklog(tx, limit));
+  }
+
+  async neighbourCandidates(queries: readonly S.NeighbourQuery[], minSimilarity: number): Promise<Map<number, S.NeighbourCandidates>> {
+    this.assertOpen("neighbourCandidates");
+    return neighbourCandidates(this.pool, this.context, (model) => this.vectorSet("records", model), queries, minSimilarity);
+  }
+
   // ---- Traces, trust ---------------------------------------------------------------------------------------
 
   async getTrace(id: number): Promise<S.TraceRow | undefined> {
@@ -692,6 +791,11 @@ export class PostgresStore implements S.Store {
 
   async idle(): Promise<void> {
     await this.feed.poll().catch(() => undefined);
+  }
+
+  /** No background index work to wait for: the in-process indexes apply the change log as they read it. */
+  async throttle(): Promise<void> {
+    this.assertOpen("throttle");
   }
 
   async close(): Promise<{ unsaved: { path: string; code: string; message: string }[] }> {

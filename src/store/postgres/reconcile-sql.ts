@@ -131,6 +131,18 @@ async function deleteEntries(tx: Tx, ids: readonly number[]): Promise<void> {
   tx.entries.push({ kind: "cache", ids });
 }
 
+/** Evicts the cache entries about any of `topics` in a scope containing `scope` (minus `already`); returns their ids. */
+export async function evictByTopics(tx: Tx, topics: readonly string[], scope: Readonly<Record<string, string>>, already: ReadonlySet<number>): Promise<number[]> {
+  if (topics.length === 0) return [];
+  const byTopic = (await query<{ id: number; scope_key: string }>(
+    tx.client,
+    "SELECT DISTINCT c.id, c.scope_key FROM cache_topics t JOIN cache_entries c ON c.id = t.cache_id WHERE c.context = $1 AND t.topic = ANY($2::text[])",
+    [tx.context, [...topics]],
+  )).filter((c) => !already.has(c.id) && scopeContains(parseScopeKey(c.scope_key), scope));
+  await deleteEntries(tx, byTopic.map((c) => c.id));
+  return byTopic.map((c) => c.id);
+}
+
 export async function evictByRecords(tx: Tx, recordIds: readonly number[]): Promise<number[]> {
   if (recordIds.length === 0) return [];
   const ids = (await query<{ cache_id: number }>(tx.client, "SELECT DISTINCT cache_id FROM cache_deps WHERE record_id = ANY($1::bigint[])", [[...recordIds]])).map((r) => r.cache_id);
@@ -249,15 +261,7 @@ export async function reconcile(tx: Tx, input: FactsWrite): Promise<FactsWritten
     for (const row of rows) recordTopics(row, row.names ?? []).forEach((t) => topics.add(t));
   }
   const evicted = new Set(await evictByRecords(tx, [...changed]));
-  if (topics.size > 0) {
-    const byTopic = (await query<{ id: number; scope_key: string }>(
-      tx.client,
-      "SELECT DISTINCT c.id, c.scope_key FROM cache_topics t JOIN cache_entries c ON c.id = t.cache_id WHERE c.context = $1 AND t.topic = ANY($2::text[])",
-      [tx.context, [...topics]],
-    )).filter((c) => !evicted.has(c.id) && scopeContains(parseScopeKey(c.scope_key), input.scope));
-    await deleteEntries(tx, byTopic.map((c) => c.id));
-    byTopic.forEach((c) => evicted.add(c.id));
-  }
+  for (const id of await evictByTopics(tx, [...topics], input.scope, evicted)) evicted.add(id);
   if (changed.size > 0) tx.entries.push({ kind: "records", ids: [...changed] });
 
   for (const id of considered) {
