@@ -4,54 +4,20 @@
  * PGlite with pgvector); an engine that implements only part of the interface runs the behaviours it has.
  */
 import { afterAll, expect, test } from "vitest";
-import type { Store, StoreChange } from "../../src/store/store.js";
+import type { StoreChange } from "../../src/store/store.js";
 import { scopeKey } from "../../src/store/scope.js";
 import { actor, contextInit, embed, EMBEDDING, fact, factsWrite } from "../postgres/fixtures.js";
+import { storeContractMore } from "./store-more.contract.js";
+import { alice, DAY, opener, T0, turnOf, type ContractStore, type StoreSubject } from "./store-subject.js";
 
-const DAY = 86_400_000;
-const T0 = Date.parse("2026-06-01T00:00:00Z");
-
-/** The part of the interface this suite drives. */
-export type ContractStore = Pick<
-  Store,
-  | "engine" | "context" | "openContext" | "settings" | "updateSettings" | "storeTurn" | "getTurn" | "listTurns" | "failTurnAttempt"
-  | "extractTurn" | "getRecord" | "listRecords" | "writeFacts" | "reinforce" | "nearestRecords" | "recordVector" | "passageCandidates"
-  | "livePassages" | "expireBatch" | "decayRange" | "finishSweep" | "withSweepLock" | "subscribe" | "poll" | "idle" | "close" | "maxRecordId"
-  | "populatedScopeKeys" | "flushCache" | "getTrace" | "writeAnswer" | "cacheByQuery" | "cacheBySimilarity" | "cacheEntryUsable"
-  | "storeDocument" | "getDocument" | "documentChunks" | "listDocuments" | "startDocumentAttempt" | "touchDocument" | "failDocumentAttempt"
-  | "removeDocument" | "indexDocument" | "chunkCandidates" | "feedbackBoosts"
-  | "writeReuse" | "recordCandidates" | "forgetRecord" | "extractionOfTurn" | "traceEdges" | "tracesByIds" | "edgesOfTraces" | "scopeKeysOf"
->;
-
-export interface StoreSubject {
-  /** Opens the store of `context` (a new Context per test unless two opens share one), with this clock. */
-  open(context: string, now: () => number): Promise<ContractStore>;
-  /** Separate opens are separate sessions (an advisory lock held by one excludes the other). */
-  separateSessions: boolean;
-  /**
-   * Another instance's record, vector and cache changes reach `subscribe` (PostgreSQL: the change log). SQLite's
-   * instances share one file and learn only that something changed (PRAGMA data_version).
-   */
-  changeLog: boolean;
-  teardown(): Promise<void>;
-}
-
-const alice = { user: "alice" };
-const turnOf = (store: { context: string }, content: string, created_at: number) => ({
-  context: store.context,
-  scope_key: scopeKey(alice),
-  role: "user" as const,
-  content,
-  speaker: null,
-  occurred_at: null,
-  metadata: null,
-  session: null,
-  principal: null,
-  on_behalf_of: null,
-  created_at,
-});
+export type { ContractStore, StoreSubject };
 
 export function storeContract(subject: () => StoreSubject): void {
+  storeContractMore(subject, opener(subject, "more"));
+  storeContractBase(subject);
+}
+
+function storeContractBase(subject: () => StoreSubject): void {
   let n = 0;
   const opened: ContractStore[] = [];
   const open = async (context = `ctx${++n}`, now = () => T0) => {
