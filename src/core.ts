@@ -1,11 +1,9 @@
 import type { Logger, Models, ProvidersInput } from "./config/schemas.js";
 import type { ContextSettings } from "./store/contexts.js";
-import type { Db } from "./store/database.js";
 import { createEmbeddingModel, createLanguageModel, declaredDimensions, type ProviderConfigs, type ProviderOptions } from "./models/resolve.js";
 import { countedEmbeddingModel, countedLanguageModel, UsageCounters } from "./models/stage-usage.js";
 import type { EmbeddingModel, LanguageModel, ModelUsage, Stage } from "./models/types.js";
-import { vectorTableDimension, type VectorSpace } from "./store/vectors.js";
-import type { VectorIndex } from "./store/vector-index.js";
+import { vectorTableDimension } from "./store/vectors.js";
 import type { SqliteStore } from "./store/sqlite/sqlite-store.js";
 import { Scheduler } from "./lifecycle/scheduler.js";
 
@@ -142,39 +140,6 @@ export class Core {
 
   recordUsage(stage: Stage, usage: ModelUsage): void {
     this.counters.record(stage, usage);
-  }
-
-  // Transitional: direct SQLite access for the code merged from other workstreams that is not on the store
-  // interface yet (lifecycle/consolidate, elaborate, budget, pipeline/chat, the batched reflection pass). New code
-  // goes through `store`. Vector writes made here still reach the indexes after commit (the engine's writer).
-
-  /** The SQLite connection (transitional, see above). */
-  get db(): Db {
-    return this.store.db;
-  }
-
-  /** A write transaction of the engine's writer (transitional, see above). */
-  transaction<T>(fn: () => T): T {
-    return this.store.writer.transaction(fn);
-  }
-
-  /** A group-committed write of a read (transitional, see above). */
-  groupWrite<T>(fn: () => T): T {
-    return this.store.writer.groupWrite(fn);
-  }
-
-  /** The ANN index of one vector space and model, opened on first use (transitional, see above). */
-  vectorIndex(space: VectorSpace, model: string): VectorIndex {
-    return this.store.indexes.get(space, model);
-  }
-
-  existingIndex(space: VectorSpace, model: string): VectorIndex | undefined {
-    return this.store.indexes.existing(space, model);
-  }
-
-  /** Waits while the ANN index has a backlog a tight write loop would keep growing (see VectorIndexes). */
-  async drainIfBacklogged(space: VectorSpace, model: string): Promise<void> {
-    await this.store.indexes.drainIfBacklogged(space, model);
   }
 
   /** Background work so far: the scheduler's queue, then pending ANN insertions. */

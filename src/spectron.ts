@@ -150,7 +150,7 @@ export class Spectron {
       this.core = new Core(store, clock, logger, providers, o.provider ?? {}, o.feedback ?? true);
       for (const [id, model] of assigned?.objects ?? []) this.core.registerModel(id, model);
     } catch (error) {
-      store.db.close();
+      store.discard();
       throw toSpectronError(error, "new Spectron");
     }
     const core = this.core;
@@ -399,7 +399,7 @@ export class Spectron {
   usage(): Partial<Record<Stage, StageUsage>> & { budget?: BudgetUsage } {
     const stages: Partial<Record<Stage, StageUsage>> = Object.fromEntries([...this.core.usage].map(([stage, u]) => [stage, { ...u }]));
     // The budget window lives in the database: absent once the instance is closed.
-    return this.core.db.open ? { ...stages, budget: budgetUsage(this.core) } : stages;
+    return this.core.store.open ? { ...stages, budget: budgetUsage(this.core.store.budgetSync(), this.core.now()) } : stages;
   }
 
   /** Resolves when the background work queued so far (reconciliation, sweeps, reindex, ANN insertions) has finished. */
@@ -494,7 +494,7 @@ export class Spectron {
 
   /**
    * Refuses calls after close. Every call but a `read` (recall, query: they add to the group) first commits the
-   * open groups of writes of reads (Core.groupWrite).
+   * open groups of writes of reads (the SQLite engine's group commit, store/sqlite/writer.ts).
    */
   private guard(method: string, { read = false } = {}): void {
     if (this.closing) throw new ClosedError(method);

@@ -34,6 +34,9 @@ export interface BudgetCharge {
 
 export const NO_BUDGET: Readonly<BudgetConfig> = Object.freeze({ background_tokens_per_day: null });
 
+/** A window with nothing spent yet. */
+export const emptyWindow = (start: number): BudgetWindow => ({ start, tokens: 0, calls: 0, deferred: { reconciliation: 0, consolidation: 0, elaboration: 0 } });
+
 export function readBudget(db: Db, context: string): { config: BudgetConfig; window: BudgetWindow | null } {
   const row = sql(db, "SELECT budget, budget_window FROM contexts WHERE name = ?").get(context) as
     | { budget: string | null; budget_window: string | null }
