@@ -1,11 +1,9 @@
 import type { Logger, Models, ProvidersInput } from "./config/schemas.js";
 import type { ContextSettings } from "./store/contexts.js";
-import type { Db } from "./store/database.js";
 import { createEmbeddingModel, createLanguageModel, declaredDimensions, type ProviderConfigs, type ProviderOptions } from "./models/resolve.js";
 import { countedEmbeddingModel, countedLanguageModel, UsageCounters } from "./models/stage-usage.js";
 import type { EmbeddingModel, LanguageModel, ModelUsage, Stage } from "./models/types.js";
-import { vectorTableDimension, type VectorSpace } from "./store/vectors.js";
-import type { VectorIndex } from "./store/vector-index.js";
+import { vectorTableDimension } from "./store/vectors.js";
 import { SqliteStore } from "./store/sqlite/sqlite-store.js";
 import type { Store } from "./store/store.js";
 import { SpectronError } from "./errors.js";
@@ -100,12 +98,6 @@ export class Core {
   /** The embedded SQLite store, or undefined on another engine. */
   get sqlite(): SqliteStore | undefined {
     return this.#sqlite;
-  }
-
-  /** The SQLite store, for the transitional accessors below; other engines do not have one. */
-  private get sqliteOnly(): SqliteStore {
-    if (this.#sqlite) return this.#sqlite;
-    throw new SpectronError("internal", `This operation is not available on the ${this.store.engine} store yet (it still needs the SQLite engine).`);
   }
 
   /**
@@ -229,39 +221,6 @@ export class Core {
 
   recordUsage(stage: Stage, usage: ModelUsage): void {
     this.counters.record(stage, usage);
-  }
-
-  // Transitional: direct SQLite access for the code merged from other workstreams that is not on the store
-  // interface yet (lifecycle/consolidate, elaborate, budget, pipeline/chat, the batched reflection pass). New code
-  // goes through `store`. Vector writes made here still reach the indexes after commit (the engine's writer).
-
-  /** The SQLite connection (transitional, see above). */
-  get db(): Db {
-    return this.sqliteOnly.db;
-  }
-
-  /** A write transaction of the engine's writer (transitional, see above). */
-  transaction<T>(fn: () => T): T {
-    return this.sqliteOnly.writer.transaction(fn);
-  }
-
-  /** A group-committed write of a read (transitional, see above). */
-  groupWrite<T>(fn: () => T): T {
-    return this.sqliteOnly.writer.groupWrite(fn);
-  }
-
-  /** The ANN index of one vector space and model, opened on first use (transitional, see above). */
-  vectorIndex(space: VectorSpace, model: string): VectorIndex {
-    return this.sqliteOnly.indexes.get(space, model);
-  }
-
-  existingIndex(space: VectorSpace, model: string): VectorIndex | undefined {
-    return this.sqliteOnly.indexes.existing(space, model);
-  }
-
-  /** Waits while the ANN index has a backlog a tight write loop would keep growing (see VectorIndexes). */
-  async drainIfBacklogged(space: VectorSpace, model: string): Promise<void> {
-    await this.#sqlite?.indexes.drainIfBacklogged(space, model);
   }
 
   /** Background work so far: the scheduler's queue, then pending ANN insertions. */

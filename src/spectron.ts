@@ -163,7 +163,7 @@ export class Spectron {
         this.core.attach(store, settings);
         for (const [id, model] of assigned?.objects ?? []) this.core.registerModel(id, model);
       } catch (error) {
-        store.db.close();
+        store.discard();
         throw toSpectronError(error, "new Spectron");
       }
     }
@@ -423,7 +423,8 @@ export class Spectron {
     const stages: Partial<Record<Stage, StageUsage>> = Object.fromEntries([...this.core.usage].map(([stage, u]) => [stage, { ...u }]));
     // The budget window lives in the database, read synchronously: absent once the instance is closed, and on
     // an engine without synchronous reads (`config.budget()` reads it there).
-    return this.core.sqlite?.db.open ? { ...stages, budget: budgetUsage(this.core) } : stages;
+    const sqlite = this.core.sqlite;
+    return sqlite?.open ? { ...stages, budget: budgetUsage(sqlite.budgetSync(), this.core.now()) } : stages;
   }
 
   /** Resolves when the background work queued so far (reconciliation, sweeps, reindex, ANN insertions) has finished. */
@@ -538,7 +539,7 @@ export class Spectron {
 
   /**
    * Refuses calls after close. Every call but a `read` (recall, query: they add to the group) first commits the
-   * open groups of writes of reads (Core.groupWrite).
+   * open groups of writes of reads (the SQLite engine's group commit, store/sqlite/writer.ts).
    */
   private guard(method: string, { read = false } = {}): void {
     if (this.closing) throw new ClosedError(method);

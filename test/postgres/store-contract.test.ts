@@ -18,6 +18,7 @@ for (const engine of ENGINES) {
     });
     const subject: StoreSubject = {
       separateSessions: engine.multiProcess,
+      changeLog: true,
       // A pool per open: two opens of one Context are two instances, as in two processes.
       async open(context, now) {
         const e = postgresStore({ connectionString: database.url, max: 4 });

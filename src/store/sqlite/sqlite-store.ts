@@ -29,7 +29,11 @@ import type * as S from "../store.js";
 import { cacheByQuery, cacheBySimilarity, cacheEntryUsable, feedbackBoosts } from "./answer-reads.js";
 import { chunkCandidates } from "./chunk-search.js";
 import { reconcileFacts } from "./facts.js";
+import * as budget from "./budget.js";
+import { editRecord } from "./edit-record.js";
+import * as evolve from "./evolve.js";
 import * as maintenance from "./maintenance.js";
+import { neighbourCandidates } from "./neighbours.js";
 import { passageCandidates } from "./passage-search.js";
 import { writeAnswer, writeRankedRead, writeReflection, writeReuse, type WriteParts } from "./read-writes.js";
 import { nearestRecords, recordCandidates, toVisible } from "./record-search.js";
@@ -92,6 +96,8 @@ export class SqliteStore implements S.Store {
       if (!stored && create) createContext(this.db, this.context, create, init.now);
       this.patch(patch);
     });
+    // The baseline `poll` compares with: another connection's commit after this one is reported.
+    this.dataVersion = sqlPluck(this.db, "PRAGMA data_version").get() as number;
     this.invalidateSettings();
     return this.settingsSync();
   }
@@ -260,6 +266,10 @@ export class SqliteStore implements S.Store {
       eraseRecords(db, context, [row.id], now, { turns: true });
     });
     return getRecord(db, context, id)!;
+  }
+
+  async editRecord(edit: S.RecordEditWrite): Promise<{ record: RecordRow } | { refused: S.RecordStatus | "gone" }> {
+    return editRecord(this.parts, edit);
   }
 
   async recordScopeKeys(): Promise<string[]> {
@@ -482,6 +492,89 @@ export class SqliteStore implements S.Store {
     return fn();
   }
 
+  // Evolution
+
+  async startSweep(input: { actor: S.TraceActor; payload: Record<string, unknown>; now: number }): Promise<number> {
+    return evolve.startSweep(this.parts, input);
+  }
+
+  async beginConsolidation(input: Parameters<S.Store["beginConsolidation"]>[0]): Promise<{ sweepId: number; reinforced: number; answers: number; through: number }> {
+    return evolve.beginConsolidation(this.parts, input);
+  }
+
+  async consolidationClusters(query: { now: number; minSize: number; limit: number }): Promise<S.Cluster[]> {
+    return evolve.consolidationClusters(this.parts, query);
+  }
+
+  async liveRecordsOfSlot(slot: { scopeKey: string; subject: string; attribute: string }): Promise<RecordRow[]> {
+    return evolve.liveRecordsOfSlot(this.parts, slot);
+  }
+
+  async writeObservation(input: { facts: S.FactsWrite; members: readonly number[]; proofCount: number }): Promise<{ written: S.FactsWritten; recordId: number | undefined }> {
+    return evolve.writeObservation(this.parts, input);
+  }
+
+  async coConsideredPairs(query: { traces: number; minCount: number }): Promise<S.EntityPair[]> {
+    return evolve.coConsideredPairs(this.parts, query);
+  }
+
+  async documentTurnBridges(limit: number): Promise<S.DocumentTurnBridge[]> {
+    return evolve.bridges(this.parts, limit);
+  }
+
+  async entitiesLinked(a: number, b: number): Promise<boolean> {
+    return evolve.linked(this.parts, a, b);
+  }
+
+  async entityNamesById(ids: readonly number[]): Promise<Map<number, string>> {
+    return evolve.entityNamesById(this.parts, ids);
+  }
+
+  async ensureEntity(input: { name: string; normName: string; now: number }): Promise<number> {
+    return evolve.ensureEntity(this.parts, input);
+  }
+
+  async rejectEntityPair(input: { a: number; b: number; now: number }): Promise<void> {
+    evolve.rejectEntityPair(this.parts, input);
+  }
+
+  async writeRelation(input: { facts: S.FactsWrite; a: number; b: number; relation: string }): Promise<S.FactsWritten> {
+    return evolve.writeRelation(this.parts, input);
+  }
+
+  // Background budget and backlog
+
+  async budget(): Promise<S.BudgetState> {
+    return budget.budget(this.parts);
+  }
+
+  /** `budget()`, synchronously (`usage()` is synchronous). */
+  budgetSync(): S.BudgetState {
+    return budget.budget(this.parts);
+  }
+
+  async setBudget(config: S.BudgetConfig): Promise<S.BudgetState> {
+    return budget.setBudget(this.parts, config);
+  }
+
+  async chargeBudget(charge: S.BudgetCharge): Promise<S.BudgetState> {
+    return budget.chargeBudget(this.parts, charge);
+  }
+
+  async addToBacklog(items: readonly Omit<S.BacklogItem, "id">[], now: number): Promise<void> {
+    budget.addBacklog(this.parts, items, now);
+  }
+
+  async takeFromBacklog(limit: number): Promise<S.BacklogItem[]> {
+    return budget.takeBacklog(this.parts, limit);
+  }
+
+  // Background reconciliation
+
+  async neighbourCandidates(queries: readonly S.NeighbourQuery[], minSimilarity: number): Promise<Map<number, S.NeighbourCandidates>> {
+    return neighbourCandidates(this.parts, queries, minSimilarity);
+  }
+
   // Traces
 
   async getTrace(id: number): Promise<S.TraceRow | undefined> {
@@ -574,6 +667,24 @@ export class SqliteStore implements S.Store {
 
   async idle(): Promise<void> {
     await this.indexes.idle();
+  }
+
+  /** The records index of the model retrieval reads, the one ingest embeds with (reindex batches have their own pace). */
+  async throttle(): Promise<void> {
+    await this.indexes.drainIfBacklogged("records", this.settingsSync().indexModel);
+  }
+
+  /** Whether the connection is open (`close()` not called yet). */
+  get open(): boolean {
+    return this.db.open;
+  }
+
+  /**
+   * Closes the connection at once, saving nothing: for a constructor that failed after opening the file (no index
+   * was opened, no write of a read is pending).
+   */
+  discard(): void {
+    this.db.close();
   }
 
   async close(): Promise<{ unsaved: { path: string; code: string; message: string }[] }> {
