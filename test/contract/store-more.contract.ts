@@ -27,13 +27,13 @@ export function storeContractMore(_subject: () => StoreSubject, open: (context?:
   test("records by kind (most important first) and every scope key holding one", async () => {
     const store = await open();
     const { outcomes } = await store.writeFacts(
-      await factsWrite(alice, [fact("The user likes jazz.", "music", "jazz", { kind: "preference", memory_category: "knowledge" }), fact("The user lives in Lisbon.", "city", "Lisbon")], T0),
+      await factsWrite(alice, [fact("The user likes jazz.", "music", "jazz", { kind: "instruction", memory_category: "knowledge" }), fact("The user lives in Lisbon.", "city", "Lisbon")], T0),
     );
     await store.writeFacts(await factsWrite(bob, [fact("The user lives in Oslo.", "city", "Oslo")], T0));
     const lisbon = outcomes[1]!.record;
     const attributes = await store.recordsOfKind({ scopeKeys: [key], now: T0 }, "attribute", 10);
     expect(attributes.map((r) => r.id)).toEqual([lisbon.id]);
-    expect((await store.recordsOfKind({ scopeKeys: [key], now: T0 }, "preference", 10)).map((r) => r.text)).toEqual(["The user likes jazz."]);
+    expect((await store.recordsOfKind({ scopeKeys: [key], now: T0 }, "instruction", 10)).map((r) => r.text)).toEqual(["The user likes jazz."]);
     expect((await store.recordScopeKeys()).sort()).toEqual([key, scopeKey(bob)].sort());
   });
 
@@ -185,7 +185,7 @@ export function storeContractMore(_subject: () => StoreSubject, open: (context?:
 
   test("consolidation: answers' records reinforced once, clusters of a slot, an observation with its proofs", async () => {
     const store = await open();
-    const { outcomes } = await store.writeFacts(await factsWrite(alice, [fact("The user plays chess.", "hobby", "chess", { cardinality: "many", kind: "preference" }), fact("The user plays go.", "hobby", "go", { cardinality: "many", kind: "preference" })], T0));
+    const { outcomes } = await store.writeFacts(await factsWrite(alice, [fact("The user plays chess.", "hobby", "chess", { cardinality: "many" }), fact("The user plays go.", "hobby", "go", { cardinality: "many" })], T0));
     const [chess, go] = outcomes.map((o) => o.record) as [typeof outcomes[0]["record"], typeof outcomes[0]["record"]];
     await store.writeAnswer({
       retrieval: { actor, scopeKey: key, payload: {}, returned: [chess.id], returnedChunks: [], considered: [] },
