@@ -13,7 +13,7 @@ import { alice, DAY, T0, turnOf, type ContractStore, type StoreSubject } from ".
 const bob = { user: "bob" };
 const key = scopeKey(alice);
 
-export function storeContractMore(_subject: () => StoreSubject, open: (context?: string, now?: () => number) => Promise<ContractStore>): void {
+export function storeContractMore(subject: () => StoreSubject, open: (context?: string, now?: () => number) => Promise<ContractStore>): void {
   test("turns stored together come back in order, each pending", async () => {
     const store = await open();
     const rows = await store.storeTurns([
@@ -167,6 +167,26 @@ export function storeContractMore(_subject: () => StoreSubject, open: (context?:
     expect((await store.takeFromBacklog(2)).map((i) => i.recordId)).toEqual([1, 2]);
     expect((await store.takeFromBacklog(5)).map((i) => [i.recordId, i.parentTrace])).toEqual([[3, 9]]);
     expect((await store.budget()).backlog).toBe(0);
+  });
+
+  test("two instances at once: budget charges add up, backlog items are taken once", async () => {
+    const a = await open("shared-budget");
+    const b = await open("shared-budget");
+    await a.addToBacklog(Array.from({ length: 10 }, (_, i) => ({ recordId: i + 1, actor, parentTrace: 1 })), T0);
+    const charge = (i: number) => (i % 2 ? a : b).chargeBudget({ windowStart: T0, tokens: 10, calls: 1 });
+    const take = (i: number) => (i % 2 ? a : b).takeFromBacklog(3);
+    // Concurrently where opens are separate sessions (a PostgreSQL server); PGlite serves one session to all
+    // connections and interleaved statements confuse it, so there (and on SQLite) one after another.
+    const all = async <T>(n: number, f: (i: number) => Promise<T>): Promise<T[]> => {
+      if (subject().separateSessions) return Promise.all(Array.from({ length: n }, (_, i) => f(i)));
+      const out: T[] = [];
+      for (let i = 0; i < n; i++) out.push(await f(i));
+      return out;
+    };
+    const [, takes] = await Promise.all([all(8, charge), all(4, take)]);
+    const taken = takes.flat().map((i) => i.recordId);
+    expect((await b.budget()).window).toMatchObject({ tokens: 80, calls: 8 });
+    expect(taken.sort((x, y) => x - y)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
   });
 
   test("neighbours: the same slot and near restatements, never beyond the record's scope", async () => {
