@@ -13,7 +13,7 @@ import { alice, DAY, T0, turnOf, type ContractStore, type StoreSubject } from ".
 const bob = { user: "bob" };
 const key = scopeKey(alice);
 
-export function storeContractMore(_subject: () => StoreSubject, open: (context?: string, now?: () => number) => Promise<ContractStore>): void {
+export function storeContractMore(subject: () => StoreSubject, open: (context?: string, now?: () => number) => Promise<ContractStore>): void {
   test("turns stored together come back in order, each pending", async () => {
     const store = await open();
     const rows = await store.storeTurns([
@@ -27,13 +27,13 @@ export function storeContractMore(_subject: () => StoreSubject, open: (context?:
   test("records by kind (most important first) and every scope key holding one", async () => {
     const store = await open();
     const { outcomes } = await store.writeFacts(
-      await factsWrite(alice, [fact("The user likes jazz.", "music", "jazz", { kind: "preference", memory_category: "knowledge" }), fact("The user lives in Lisbon.", "city", "Lisbon")], T0),
+      await factsWrite(alice, [fact("The user likes jazz.", "music", "jazz", { kind: "instruction", memory_category: "knowledge" }), fact("The user lives in Lisbon.", "city", "Lisbon")], T0),
     );
     await store.writeFacts(await factsWrite(bob, [fact("The user lives in Oslo.", "city", "Oslo")], T0));
     const lisbon = outcomes[1]!.record;
     const attributes = await store.recordsOfKind({ scopeKeys: [key], now: T0 }, "attribute", 10);
     expect(attributes.map((r) => r.id)).toEqual([lisbon.id]);
-    expect((await store.recordsOfKind({ scopeKeys: [key], now: T0 }, "preference", 10)).map((r) => r.text)).toEqual(["The user likes jazz."]);
+    expect((await store.recordsOfKind({ scopeKeys: [key], now: T0 }, "instruction", 10)).map((r) => r.text)).toEqual(["The user likes jazz."]);
     expect((await store.recordScopeKeys()).sort()).toEqual([key, scopeKey(bob)].sort());
   });
 
@@ -169,6 +169,26 @@ export function storeContractMore(_subject: () => StoreSubject, open: (context?:
     expect((await store.budget()).backlog).toBe(0);
   });
 
+  test("two instances at once: budget charges add up, backlog items are taken once", async () => {
+    const a = await open("shared-budget");
+    const b = await open("shared-budget");
+    await a.addToBacklog(Array.from({ length: 10 }, (_, i) => ({ recordId: i + 1, actor, parentTrace: 1 })), T0);
+    const charge = (i: number) => (i % 2 ? a : b).chargeBudget({ windowStart: T0, tokens: 10, calls: 1 });
+    const take = (i: number) => (i % 2 ? a : b).takeFromBacklog(3);
+    // Concurrently where opens are separate sessions (a PostgreSQL server); PGlite serves one session to all
+    // connections and interleaved statements confuse it, so there (and on SQLite) one after another.
+    const all = async <T>(n: number, f: (i: number) => Promise<T>): Promise<T[]> => {
+      if (subject().separateSessions) return Promise.all(Array.from({ length: n }, (_, i) => f(i)));
+      const out: T[] = [];
+      for (let i = 0; i < n; i++) out.push(await f(i));
+      return out;
+    };
+    const [, takes] = await Promise.all([all(8, charge), all(4, take)]);
+    const taken = takes.flat().map((i) => i.recordId);
+    expect((await b.budget()).window).toMatchObject({ tokens: 80, calls: 8 });
+    expect(taken.sort((x, y) => x - y)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  });
+
   test("neighbours: the same slot and near restatements, never beyond the record's scope", async () => {
     const store = await open();
     const { outcomes } = await store.writeFacts(await factsWrite(alice, [fact("The user likes green tea a lot."), fact("The user likes green tea very much."), fact("The user has two dogs.", "pets", "two dogs", { cardinality: "many" })], T0));
@@ -185,7 +205,7 @@ export function storeContractMore(_subject: () => StoreSubject, open: (context?:
 
   test("consolidation: answers' records reinforced once, clusters of a slot, an observation with its proofs", async () => {
     const store = await open();
-    const { outcomes } = await store.writeFacts(await factsWrite(alice, [fact("The user plays chess.", "hobby", "chess", { cardinality: "many", kind: "preference" }), fact("The user plays go.", "hobby", "go", { cardinality: "many", kind: "preference" })], T0));
+    const { outcomes } = await store.writeFacts(await factsWrite(alice, [fact("The user plays chess.", "hobby", "chess", { cardinality: "many" }), fact("The user plays go.", "hobby", "go", { cardinality: "many" })], T0));
     const [chess, go] = outcomes.map((o) => o.record) as [typeof outcomes[0]["record"], typeof outcomes[0]["record"]];
     await store.writeAnswer({
       retrieval: { actor, scopeKey: key, payload: {}, returned: [chess.id], returnedChunks: [], considered: [] },

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe } from "vitest";
-import { postgresStore, type PostgresEngine } from "../../src/store/postgres/postgres-store.js";
+import { postgresStore, type PostgresEngine } from "../../src/store/postgres/engine.js";
 import { storeContract, type StoreSubject } from "../contract/store.contract.js";
 import { announceSkips, ENGINE_START_TIMEOUT, ENGINES, type PgTestDatabase } from "./engines.js";
 

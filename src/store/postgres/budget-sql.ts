@@ -1,3 +1,4 @@
+import { emptyWindow, NO_BUDGET } from "../budget.js";
 import type { BacklogItem, BudgetCharge, BudgetConfig, BudgetState, BudgetWindow } from "../store.js";
 import { one, query, type Queryable } from "./connection.js";
 import type { Tx } from "./reconcile-sql.js";
@@ -12,7 +13,7 @@ export async function budget(db: Queryable, context: string): Promise<BudgetStat
     [context],
   );
   return {
-    config: row?.budget ? (JSON.parse(row.budget) as BudgetConfig) : { background_tokens_per_day: null },
+    config: row?.budget ? (JSON.parse(row.budget) as BudgetConfig) : { ...NO_BUDGET },
     window: row?.budget_window ? (JSON.parse(row.budget_window) as BudgetWindow) : null,
     backlog: Number(row?.backlog ?? 0),
   };
@@ -29,7 +30,7 @@ export async function chargeBudget(tx: Tx, charge: BudgetCharge): Promise<void> 
   const window: BudgetWindow =
     stored && stored.start === charge.windowStart
       ? stored
-      : { start: charge.windowStart, tokens: 0, calls: 0, deferred: { reconciliation: 0, consolidation: 0, elaboration: 0 } };
+      : emptyWindow(charge.windowStart);
   window.tokens += charge.tokens ?? 0;
   window.calls += charge.calls ?? 0;
   for (const [kind, n] of Object.entries(charge.deferred ?? {}) as [keyof BudgetWindow["deferred"], number][]) window.deferred[kind] += n;

@@ -1,3 +1,4 @@
+import { pairCoConsidered } from "../elaboration.js";
 import { toId, tryParseId } from "../ids.js";
 import { appendHistory, type RecordRow } from "../records.js";
 import type { Cluster, DocumentTurnBridge, EntityPair, FactsWrite, FactsWritten, TraceActor } from "../store.js";
@@ -130,37 +131,7 @@ export async function coConsideredPairs(db: Queryable, context: string, q: { tra
      ORDER BY recent.id, e.id, re.entity_id`,
     [context, q.traces],
   );
-  return pairEntities(rows, q.minCount);
-}
-
-/** trace → scope → entity → records, then every pair of entities within one (trace, scope). */
-function pairEntities(rows: readonly { trace: number; record: number; scope_key: string; entity: number }[], minCount: number): EntityPair[] {
-  const byTrace = new Map<string, Map<number, Set<number>>>();
-  for (const row of rows) {
-    const key = `${row.trace}\u0000${row.scope_key}`;
-    let entities = byTrace.get(key);
-    if (!entities) byTrace.set(key, (entities = new Map()));
-    let records = entities.get(row.entity);
-    if (!records) entities.set(row.entity, (records = new Set()));
-    records.add(row.record);
-  }
-  const pairs = new Map<string, EntityPair>();
-  for (const [key, entities] of byTrace) {
-    const scopeKey = key.slice(key.indexOf("\u0000") + 1);
-    const ids = [...entities.keys()].sort((x, y) => x - y);
-    for (let i = 0; i < ids.length; i++) {
-      for (let j = i + 1; j < ids.length; j++) {
-        const a = ids[i]!;
-        const b = ids[j]!;
-        const k = `${scopeKey}\u0000${a}\u0000${b}`;
-        let pair = pairs.get(k);
-        if (!pair) pairs.set(k, (pair = { scopeKey, a, b, count: 0, evidence: [] }));
-        pair.count++;
-        for (const r of [...entities.get(a)!, ...entities.get(b)!]) if (!pair.evidence.includes(r)) pair.evidence.push(r);
-      }
-    }
-  }
-  return [...pairs.values()].filter((p) => p.count >= minCount).sort((x, y) => y.count - x.count || x.a - y.a || x.b - y.b);
+  return pairCoConsidered(rows, q.minCount);
 }
 
 /** Live turn records and live document records mentioning the same entity, most recent turn record first. */
