@@ -4,49 +4,20 @@
  * PGlite with pgvector); an engine that implements only part of the interface runs the behaviours it has.
  */
 import { afterAll, expect, test } from "vitest";
-import type { Store, StoreChange } from "../../src/store/store.js";
+import type { StoreChange } from "../../src/store/store.js";
 import { scopeKey } from "../../src/store/scope.js";
 import { actor, contextInit, embed, EMBEDDING, fact, factsWrite } from "../postgres/fixtures.js";
+import { storeContractMore } from "./store-more.contract.js";
+import { alice, DAY, opener, T0, turnOf, type ContractStore, type StoreSubject } from "./store-subject.js";
 
-const DAY = 86_400_000;
-const T0 = Date.parse("2026-06-01T00:00:00Z");
-
-/** The part of the interface this suite drives. */
-export type ContractStore = Pick<
-  Store,
-  | "engine" | "context" | "openContext" | "settings" | "updateSettings" | "storeTurn" | "getTurn" | "listTurns" | "failTurnAttempt"
-  | "extractTurn" | "getRecord" | "listRecords" | "writeFacts" | "reinforce" | "nearestRecords" | "recordVector" | "passageCandidates"
-  | "livePassages" | "expireBatch" | "decayRange" | "finishSweep" | "withSweepLock" | "subscribe" | "poll" | "close" | "maxRecordId"
-  | "populatedScopeKeys" | "flushCache" | "getTrace" | "writeAnswer" | "cacheByQuery" | "cacheBySimilarity" | "cacheEntryUsable"
-  | "storeDocument" | "getDocument" | "documentChunks" | "listDocuments" | "startDocumentAttempt" | "touchDocument" | "failDocumentAttempt"
-  | "removeDocument" | "indexDocument" | "chunkCandidates" | "feedbackBoosts"
-  | "writeReuse" | "recordCandidates" | "forgetRecord" | "extractionOfTurn" | "traceEdges" | "tracesByIds" | "edgesOfTraces" | "scopeKeysOf"
->;
-
-export interface StoreSubject {
-  /** Opens the store of `context` (a new Context per test unless two opens share one), with this clock. */
-  open(context: string, now: () => number): Promise<ContractStore>;
-  /** Separate opens are separate sessions (an advisory lock held by one excludes the other). */
-  separateSessions: boolean;
-  teardown(): Promise<void>;
-}
-
-const alice = { user: "alice" };
-const turnOf = (content: string, created_at: number) => ({
-  context: "",
-  scope_key: scopeKey(alice),
-  role: "user" as const,
-  content,
-  speaker: null,
-  occurred_at: null,
-  metadata: null,
-  session: null,
-  principal: null,
-  on_behalf_of: null,
-  created_at,
-});
+export type { ContractStore, StoreSubject };
 
 export function storeContract(subject: () => StoreSubject): void {
+  storeContractMore(subject, opener(subject, "more"));
+  storeContractBase(subject);
+}
+
+function storeContractBase(subject: () => StoreSubject): void {
   let n = 0;
   const opened: ContractStore[] = [];
   const open = async (context = `ctx${++n}`, now = () => T0) => {
@@ -74,8 +45,8 @@ export function storeContract(subject: () => StoreSubject): void {
 
   test("turns: stored pending, listed in order, failed after the last attempt", async () => {
     const store = await open();
-    const one = await store.storeTurn(turnOf("I moved to Lisbon.", T0), null);
-    const two = await store.storeTurn(turnOf("Hello there.", T0 + 1), T0 + DAY);
+    const one = await store.storeTurn(turnOf(store, "I moved to Lisbon.", T0), null);
+    const two = await store.storeTurn(turnOf(store, "Hello there.", T0 + 1), T0 + DAY);
     expect(one).toMatchObject({ status: "pending", attempts: 0, content: "I moved to Lisbon.", created_at: T0 });
     expect((await store.listTurns({ status: "pending", limit: 10 })).map((t) => t.id)).toEqual([one.id, two.id]);
     expect(await store.failTurnAttempt(one.id, "boom", 2, T0 + 5)).toBe("pending");
@@ -110,6 +81,9 @@ export function storeContract(subject: () => StoreSubject): void {
     await store.writeFacts(await factsWrite({ user: "bob" }, [fact("The user collects item number 7 of kind 0.")], T0));
     const vector = await embed("The user collects item number 7 of kind 0.");
     const filter = { scopeKeys: [scopeKey(alice)], now: T0 };
+    // An engine may build its ANN index in the background on first use (and search exactly meanwhile).
+    await store.nearestRecords({ model: EMBEDDING, vector, k: 3, filter, exactLimit: 10 });
+    await store.idle();
     const exact = await store.nearestRecords({ model: EMBEDDING, vector, k: 3, filter, exactLimit: 1000 });
     const ann = await store.nearestRecords({ model: EMBEDDING, vector, k: 3, filter, exactLimit: 10 });
     expect(exact.path).toBe("exact");
@@ -123,7 +97,7 @@ export function storeContract(subject: () => StoreSubject): void {
 
   test("tier-3 channels: vector, full text, graph and the records of matching turns, all within the filter", async () => {
     const store = await open();
-    const turn = await store.storeTurn(turnOf("I adopted a cat named Miso.", T0), null);
+    const turn = await store.storeTurn(turnOf(store, "I adopted a cat named Miso.", T0), null);
     await store.extractTurn(turn.id, await factsWrite(alice, [fact("The user has a cat named Miso.", "pet", "cat", { entities: ["Miso"] })], T0, { kind: "turn", id: `turn_${turn.id}`, key: null }));
     await store.writeFacts(await factsWrite(alice, [fact("Miso likes sleeping in the sun.", null, null, { subject: "Miso", entities: ["Miso"] })], T0));
     await store.writeFacts(await factsWrite(alice, [fact("The user plays the violin.", "instrument", "violin")], T0));
@@ -149,8 +123,8 @@ export function storeContract(subject: () => StoreSubject): void {
 
   test("passages: found by a stemmed word, in scope, while live", async () => {
     const store = await open();
-    const turn = await store.storeTurn(turnOf("We are moving to Lisbon next spring.", T0), T0 + DAY);
-    await store.storeTurn(turnOf("Nothing about that here.", T0), T0 + DAY);
+    const turn = await store.storeTurn(turnOf(store, "We are moving to Lisbon next spring.", T0), T0 + DAY);
+    await store.storeTurn(turnOf(store, "Nothing about that here.", T0), T0 + DAY);
     const hits = await store.passageCandidates({ text: { query: "Where am I moving to?", keywords: ["lisbon"] }, scopeKeys: [scopeKey(alice)], now: T0 + 1, candidates: 10 });
     expect(hits.map((h) => h.id)).toEqual([turn.id]);
     expect(await store.passageCandidates({ text: { query: "moved", keywords: [] }, scopeKeys: [scopeKey({ user: "bob" })], now: T0 + 1, candidates: 10 })).toEqual([]);
@@ -160,7 +134,7 @@ export function storeContract(subject: () => StoreSubject): void {
 
   test("a turn is extracted once: a second extraction finds it done", async () => {
     const store = await open();
-    const turn = await store.storeTurn(turnOf("I live in Oslo.", T0), null);
+    const turn = await store.storeTurn(turnOf(store, "I live in Oslo.", T0), null);
     const write = await factsWrite(alice, [fact("The user lives in Oslo.", "city", "Oslo")], T0, { kind: "turn", id: `turn_${turn.id}`, key: "turn:-:user" });
     const [a, b] = await Promise.all([store.extractTurn(turn.id, write), store.extractTurn(turn.id, write)]);
     expect([a, b].filter((x) => x === undefined)).toHaveLength(1);
@@ -173,7 +147,8 @@ export function storeContract(subject: () => StoreSubject): void {
     const { outcomes } = await store.writeFacts(await factsWrite(alice, [fact("The user's door code is 4711.", "door_code", "4711")], T0));
     const id = outcomes[0]!.record.id;
     const forgotten = await store.forgetRecord(id, actor, T0 + 1);
-    expect(forgotten).toMatchObject({ id, status: "forgotten", text: "[forgotten]", updated_at: T0 + 1 });
+    // Erasure (store/erase.ts): the words go, a tombstone stays.
+    expect(forgotten).toMatchObject({ id, status: "forgotten", text: "", value: null, subject: null, attribute: null, updated_at: T0 + 1, erased_at: T0 + 1 });
     expect(JSON.parse(forgotten.history).at(-1)).toMatchObject({ at: T0 + 1, event: "forgotten" });
     expect(await store.recordVector(id, EMBEDDING)).toBeUndefined();
     const found = await store.recordCandidates({ filter: { scopeKeys: [scopeKey(alice)], now: T0 + 2 }, text: { query: "door code", keywords: [], subjects: [], attributes: [] }, candidates: 10 });
@@ -245,7 +220,7 @@ export function storeContract(subject: () => StoreSubject): void {
 
   test("an extraction made elsewhere is found with its outcomes", async () => {
     const store = await open();
-    const turn = await store.storeTurn(turnOf("I live in Rome.", T0), null);
+    const turn = await store.storeTurn(turnOf(store, "I live in Rome.", T0), null);
     expect(await store.extractionOfTurn(turn.id)).toBeUndefined();
     const written = await store.extractTurn(turn.id, await factsWrite(alice, [fact("The user lives in Rome.", "city", "Rome")], T0, { kind: "turn", id: `turn_${turn.id}`, key: null }));
     const found = await store.extractionOfTurn(turn.id);
@@ -271,7 +246,8 @@ export function storeContract(subject: () => StoreSubject): void {
     expect(await store.populatedScopeKeys([scopeKey(alice)])).toEqual([]);
   });
 
-  test("another instance learns of writes through the change log", async () => {
+  test("another instance learns of writes through the change log", async (t) => {
+    if (!subject().changeLog) t.skip();
     const a = await open("feed");
     const b = await open("feed");
     const seen: StoreChange[] = [];

@@ -100,6 +100,8 @@ export class SqliteStore implements S.Store {
       if (!stored && create) createContext(this.db, this.context, create, init.now);
       this.patch(patch);
     });
+    // The baseline `poll` compares with: another connection's commit after this one is reported.
+    this.dataVersion = sqlPluck(this.db, "PRAGMA data_version").get() as number;
     this.invalidateSettings();
     return this.settingsSync();
   }
