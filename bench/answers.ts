@@ -70,7 +70,7 @@ export async function runAnswers(path: string, options: { quick: boolean }) {
       await memory.idle();
       now = conv.turns[conv.turns.length - 1]!.at + 86_400_000;
       const core = coreOf(memory);
-      const speakers = new Map((core.store.db.prepare("SELECT id, speaker FROM turns").all() as { id: number; speaker: string | null }[]).map((t) => [toId("turn", t.id), t.speaker]));
+      const speakers = new Map((core.sqlite!.db.prepare("SELECT id, speaker FROM turns").all() as { id: number; speaker: string | null }[]).map((t) => [toId("turn", t.id), t.speaker]));
       for (const qa of raw[conv.index]!.qa) {
         progress.tick(++done, conv.sampleId);
         if (qa.category < 1 || qa.category > 5) continue;
@@ -86,7 +86,7 @@ export async function runAnswers(path: string, options: { quick: boolean }) {
           query: qa.question,
           records: result.records.map((r) => ({
             id: r.id, text: r.text, kind: r.kind, status: r.status, subject: r.subject, attribute: r.attribute, value: r.value, created_at: r.created_at,
-            entities: entityNamesOf(core.store.db, parseId("record", r.id)),
+            entities: entityNamesOf(core.sqlite!.db, parseId("record", r.id)),
             ...(speakers.get(r.source.id ?? "") ? { speaker: speakers.get(r.source.id ?? "")! } : {}),
           })),
         };

@@ -42,7 +42,7 @@ for (const conv of data.conversations.filter((c) => c.split === "dev")) {
   const memory = new Spectron({ context: "tune", path: copy, clock: () => now, providers: {}, schedule: { decay: false, expire: false, retry: false } });
   const core = coreOf(memory);
   const speakers = new Map(
-    (core.store.db.prepare("SELECT id, speaker FROM turns").all() as { id: number; speaker: string | null }[]).map((t) => [`turn_${t.id}`, t.speaker]),
+    (core.sqlite!.db.prepare("SELECT id, speaker FROM turns").all() as { id: number; speaker: string | null }[]).map((t) => [`turn_${t.id}`, t.speaker]),
   );
   const scope = { conversation: conv.sampleId };
   for (const qa of raw[conv.index]!.qa) {
@@ -56,7 +56,7 @@ for (const conv of data.conversations.filter((c) => c.split === "dev")) {
         query: qa.question,
         records: result.records.map((r) => ({
           id: r.id, text: r.text, kind: r.kind, status: r.status, subject: r.subject, attribute: r.attribute, value: r.value, created_at: r.created_at,
-          entities: entityNamesOf(core.store.db, parseId("record", r.id)),
+          entities: entityNamesOf(core.sqlite!.db, parseId("record", r.id)),
           ...(v === "speaker" ? { speaker: speakers.get(r.source.id ?? "") ?? null } : {}),
         })),
       };
