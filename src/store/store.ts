@@ -3,7 +3,7 @@
 // SHAPE: stable from 18:10 UTC on (the PostgreSQL engine is built against it). Additions are fine; a rename or a
 // removal is announced here, with the date, before it lands.
 //   (no renames so far)
-// ADDITIONS 2026-11-30 20:30 UTC (ws-iface, issue 13): the evolution sweeps, the background budget and backlog, the
+// ADDITIONS 2026-11-30 20:07 UTC (ws-iface, issue 13): the evolution sweeps, the background budget and backlog, the
 //   reflection pass's neighbours, the hand edit of a record and write backpressure, so that nothing outside
 //   src/store touches SQLite: see "Evolution", "Background budget", "Background reconciliation", `editRecord`,
 //   `throttle` below.

@@ -1,4 +1,4 @@
-import { BELOW_FLOOR, IMPORTANCE_FLOOR, extendLives } from "../../lifecycle/survival.js";
+import { IMPORTANCE_FLOOR, lifeExtensions } from "../../lifecycle/survival.js";
 import type { Logger } from "../../config/schemas.js";
 import { REINFORCEMENT } from "../../config/defaults.js";
 import { SpectronError } from "../../errors.js";
@@ -18,7 +18,7 @@ import {
 import { addEdge, edgesFrom, edgesTo, entityNamesOf } from "../graph.js";
 import { parseId, toId } from "../ids.js";
 import { countPassageFacts, getLivePassages, setPassageExpiry } from "../passages.js";
-import { appendHistory, getRecord, getRecords, visibleOfKind, live, populatedScopeKeys, reinforceRecords, updateRecord, type RecordRow } from "../records.js";
+import { appendHistory, extendExpiries, getRecord, getRecords, visibleOfKind, live, populatedScopeKeys, reinforceRecords, updateRecord, type RecordRow } from "../records.js";
 import { sourceTrust } from "../sources.js";
 import { eraseRecords } from "../erase.js";
 import { extractionOfTurn, getTrace, insertTrace, listTraces, updateTracePayload } from "../traces.js";
@@ -48,6 +48,8 @@ const SCOPED: Record<"record" | "turn" | "chunk" | "document" | "trace", string>
   document: "documents",
   trace: "traces",
 };
+/** A live record that decay has brought below the floor (lifecycle/survival.ts; identity never): `?` is the floor. */
+const BELOW_FLOOR = `(memory_category != 'identity' AND importance < ?)`;
 /** Ids per `IN (…)` list. */
 const BATCH = 500;
 
@@ -79,7 +81,9 @@ export class SqliteStore implements S.Store {
     this.indexes = new VectorIndexes(this.db, context, path, logger);
     this.writer = new Writer(this.db, this.indexes, logger, REINFORCEMENT);
     this.parts = { db: this.db, context, indexes: this.indexes, writer: this.writer };
-    this.writer.extendLives = (ids, now) => extendLives(this.db, this.settingsSync().retention, getRecords(this.db, context, ids), now);
+    // Other connections' commits are noticed from now on (`poll`, the settings cache).
+    this.dataVersion = sqlPluck(this.db, "PRAGMA data_version").get() as number;
+    this.writer.extendLives = (ids, now) => extendExpiries(this.db, lifeExtensions(this.settingsSync().retention, getRecords(this.db, context, ids), now));
   }
 
   private emit(change: S.StoreChange): void {
@@ -158,7 +162,7 @@ export class SqliteStore implements S.Store {
 
   async storeTurn(turn: Omit<S.TurnRow, "id" | "status" | "attempts" | "error" | "updated_at">, passageExpiresAt: number | null): Promise<S.TurnRow> {
     const id = this.writer.transaction(() => {
-      const id = insertTurn(this.db, turn);
+      const id = insertTurn(this.db, { ...turn, context: this.context });
       // Until extraction writes records from it, the turn is a passage for as long as a context fact would be.
       setPassageExpiry(this.db, id, passageExpiresAt);
       return id;
@@ -169,7 +173,7 @@ export class SqliteStore implements S.Store {
   async storeTurns(turns: readonly { turn: Omit<S.TurnRow, "id" | "status" | "attempts" | "error" | "updated_at">; passageExpiresAt: number | null }[]): Promise<S.TurnRow[]> {
     const ids = this.writer.transaction(() =>
       turns.map(({ turn, passageExpiresAt }) => {
-        const id = insertTurn(this.db, turn);
+        const id = insertTurn(this.db, { ...turn, context: this.context });
         setPassageExpiry(this.db, id, passageExpiresAt);
         return id;
       }),
@@ -283,7 +287,7 @@ export class SqliteStore implements S.Store {
   async reinforce(ids: readonly number[], factor: number, now: number, options: { extendLife?: boolean } = {}): Promise<RecordRow[]> {
     return this.writer.transaction(() => {
       const rows = reinforceRecords(this.db, this.context, ids, factor, now);
-      if (options.extendLife) extendLives(this.db, this.settingsSync().retention, rows, now);
+      if (options.extendLife) extendExpiries(this.db, lifeExtensions(this.settingsSync().retention, rows, now));
       return rows;
     });
   }
