@@ -6,7 +6,7 @@ import { batchReflectionPrompt, type ReflectionInput, type ReflectionRecord } fr
 import { addToBacklog, takeFromBacklog } from "../store/budget.js";
 import { toId, tryParseId } from "../store/ids.js";
 import { getRecord, getRecords, type RecordRow } from "../store/records.js";
-import { liveIdsInScope, sameSlotIds } from "../store/neighbours.js";
+import { liveIdsInScope, sameSlotIds, similarAmong } from "../store/neighbours.js";
 import { parseScopeKey } from "../store/scope.js";
 import type { TraceActor } from "../store/traces.js";
 import { getVector } from "../store/vectors.js";
@@ -195,22 +195,5 @@ function similarInScope(core: Core, model: string, id: number, ids: readonly num
   const index = core.existingIndex("records", model);
   const vectorOf = (label: number): ArrayLike<number> | undefined => index?.vectorOf(label) ?? getVector(core.db, "records", model, label);
   const query = vectorOf(id);
-  if (!query) return [];
-  let qn = 0;
-  for (let i = 0; i < query.length; i++) qn += query[i]! * query[i]!;
-  const hits: { id: number; similarity: number }[] = [];
-  for (const other of ids) {
-    if (other === id) continue;
-    const v = vectorOf(other);
-    if (!v) continue;
-    let dot = 0;
-    let n = 0;
-    for (let i = 0; i < v.length; i++) {
-      dot += v[i]! * query[i]!;
-      n += v[i]! * v[i]!;
-    }
-    const similarity = dot / (Math.sqrt(n * qn) || 1);
-    if (similarity >= HIGH_SIMILARITY) hits.push({ id: other, similarity });
-  }
-  return hits;
+  return query ? similarAmong(query, ids, vectorOf, HIGH_SIMILARITY, id) : [];
 }
