@@ -13,6 +13,10 @@ interface Group {
   readonly members: Set<number>;
   /** `members` ascending, built by `search` when needed and dropped on change. */
   sorted: number[] | null;
+  /** The point as a Float32Array while `vectorOf` keeps it (see `held`). */
+  vector: Float32Array | null;
+  /** Read by `vectorOf` since the eviction sweep last passed it: spared once (the clock algorithm's bit). */
+  referenced: boolean;
 }
 
 // Squared distance between unit vectors (2 × cosine distance) under which a key match is the same vector.
@@ -44,8 +48,11 @@ export class DedupAnnIndex {
 
   /** The heaviest groups, scanned exactly by `search`. */
   private readonly heavy: HeavyPoints<Group>;
-  /** Vectors `vectorOf` read lately, least recent first, at most RECENT_VECTOR_BYTES of them. */
-  private readonly recentVectors = new Map<Group, Float32Array>();
+  /**
+   * Groups whose `vector` is held, oldest first, at most RECENT_VECTOR_BYTES of vectors: a clock (second chance)
+   * rather than a strict LRU, so that a read of a held vector costs one flag and no Map operation.
+   */
+  private readonly held = new Set<Group>();
 
   private constructor(private readonly ann: AnnIndex) {
     this.heavy = new HeavyPoints(ann.dim, this.byRep, (rep) => ann.point(rep));
@@ -108,21 +115,31 @@ export class DedupAnnIndex {
 
   /**
    * The (unit-length) vector held for a live label, from memory; undefined when the label is not held. The
-   * most recently read ones are kept as Float32Arrays (hnswlib's getPoint builds a JS array element by element,
+   * recently read ones are kept as Float32Arrays (a clock: see `held`) (hnswlib's getPoint builds a JS array element by element,
    * ~35 µs at 384 dimensions), so a scope searched again reads them at no cost.
    */
   vectorOf(label: number): Float32Array | undefined {
     const group = this.groupOf.get(label);
     if (!group) return undefined;
-    let vector = this.recentVectors.get(group);
-    if (vector) {
-      this.recentVectors.delete(group); // most recent last: Map keeps insertion order
-    } else {
-      vector = Float32Array.from(this.ann.point(group.rep));
-      if (this.recentVectors.size * this.dim * 4 >= RECENT_VECTOR_BYTES) this.recentVectors.delete(this.recentVectors.keys().next().value!);
+    if (group.vector) {
+      group.referenced = true;
+      return group.vector;
     }
-    this.recentVectors.set(group, vector);
-    return vector;
+    const budget = Math.max(1, Math.floor(RECENT_VECTOR_BYTES / (this.dim * 4)));
+    while (this.held.size >= budget) {
+      const oldest: Group = this.held.values().next().value!;
+      this.held.delete(oldest);
+      if (oldest.referenced) {
+        oldest.referenced = false;
+        this.held.add(oldest);
+      } else {
+        oldest.vector = null;
+      }
+    }
+    group.vector = Float32Array.from(this.ann.point(group.rep));
+    group.referenced = false;
+    this.held.add(group);
+    return group.vector;
   }
 
   /** Inserts `label`, or replaces its vector. Costs no hnswlib insertion when the vector is already held. */
@@ -139,7 +156,7 @@ export class DedupAnnIndex {
     let group = this.byKey.get(key);
     if (group && !this.sameVector(group, vector)) group = undefined;
     if (!group) {
-      group = { rep: this.freeRep(label), key, members: new Set(), sorted: null };
+      group = { rep: this.freeRep(label), key, members: new Set(), sorted: null, vector: null, referenced: false };
       this.ann.add(group.rep, vector);
       this.byRep.set(group.rep, group);
       if (!this.byKey.has(key)) this.byKey.set(key, group);
@@ -159,7 +176,8 @@ export class DedupAnnIndex {
     this.heavy.changed();
     // The point stands for the group while it has members, even when it was labelled with `label`.
     if (group.members.size > 0) return;
-    this.recentVectors.delete(group);
+    this.held.delete(group);
+    group.vector = null;
     this.ann.remove(group.rep);
     this.byRep.delete(group.rep);
     if (this.byKey.get(group.key) === group) this.byKey.delete(group.key);
@@ -257,7 +275,7 @@ export class DedupAnnIndex {
       i += 4;
       if (i + count > words.length) return "sidecar groups are truncated";
       if (!this.ann.has(rep) || this.byRep.has(rep)) return `sidecar group point ${rep} is not a live point of the index, or is listed twice`;
-      const group: Group = { rep, key, members: new Set(), sorted: null };
+      const group: Group = { rep, key, members: new Set(), sorted: null, vector: null, referenced: false };
       for (const label of count === 0 ? [rep] : words.subarray(i, i + count)) {
         if (this.groupOf.has(label)) return `label ${label} is in two sidecar groups`;
         group.members.add(label);
