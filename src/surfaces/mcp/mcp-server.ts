@@ -3,7 +3,7 @@ import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 import type { Spectron } from "../../spectron.js";
 import { ingestSchema, querySchema, queryOptionsSchema, recallOptionsSchema, scopeSchema, type Principal } from "../../config/schemas.js";
-import { SpectronError } from "../../errors.js";
+import { isSpectronError } from "../../errors.js";
 
 export interface McpServerOptions {
   /**
@@ -171,12 +171,15 @@ function json(uri: URL, value: unknown) {
   return { contents: [{ uri: uri.href, mimeType: "application/json", text: JSON.stringify(value, null, 2) }] };
 }
 
-/** A tool's result as JSON text; a SpectronError as a tool error naming its code (the model can act on it). */
+/**
+ * A tool's result as JSON text; a SpectronError as a tool error naming its code (the model can act on it),
+ * recognised by shape (errors.ts): under CommonJS, `spectron/mcp` is a bundle of its own.
+ */
 async function run(fn: () => Promise<unknown>): Promise<CallToolResult> {
   try {
     return { content: [{ type: "text", text: JSON.stringify(await fn(), null, 2) }] };
   } catch (error) {
-    if (!(error instanceof SpectronError)) throw error;
+    if (!isSpectronError(error)) throw error;
     return { isError: true, content: [{ type: "text", text: `${error.code}: ${error.message}` }] };
   }
 }
