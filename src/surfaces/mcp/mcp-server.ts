@@ -44,6 +44,11 @@ const idArgument = (prefix: string) => z.string().min(1).max(64).describe(`An id
 export function createMcpServer(memory: Spectron, options: McpServerOptions = {}): McpServer {
   const api = options.principal ? memory.as(options.principal) : memory;
   const defaultScope = options.defaultScope ?? {};
+  /** A read tool's options: its scope or the server's, and its limit when given. */
+  const readOptions = (args: { scope?: Record<string, string> | undefined; limit?: number | undefined }) => ({
+    scope: args.scope ?? defaultScope,
+    ...(args.limit ? { limit: args.limit } : {}),
+  });
   const server = new McpServer(
     { name: options.name ?? "spectron", version: options.version ?? "0.0.0" },
     { instructions: "Long-term memory for this user. Call `recall` before answering anything that may depend on what you were told in earlier conversations; call `remember` when the user states a preference, a fact about themselves or their work, a decision or a change." },
@@ -85,7 +90,7 @@ export function createMcpServer(memory: Spectron, options: McpServerOptions = {}
         "Answer a question from long-term memory, with the facts the answer rests on. Call it before answering anything that may depend on what the user told you earlier (their preferences, plans, people, past decisions). Ask in natural language, as the user would.",
       inputSchema: { query: querySchema.describe("The question, in natural language."), scope: scopeArgument, limit: recallOptionsSchema.shape.limit.optional() },
     },
-    async (args) => run(() => api.recall(args.query, { scope: args.scope ?? defaultScope, ...(args.limit ? { limit: args.limit } : {}) })),
+    async (args) => run(() => api.recall(args.query, readOptions(args))),
   );
 
   server.registerTool(
@@ -96,7 +101,7 @@ export function createMcpServer(memory: Spectron, options: McpServerOptions = {}
         "Ranked facts matching a query, without composing an answer (no language-model call). Call it to look facts up or list what is known about a topic or person, or to find a fact's id before `forget`.",
       inputSchema: { query: querySchema.describe("Words or a question to match."), scope: scopeArgument, limit: queryOptionsSchema.shape.limit.optional() },
     },
-    async (args) => run(() => api.query(args.query, { scope: args.scope ?? defaultScope, ...(args.limit ? { limit: args.limit } : {}) })),
+    async (args) => run(() => api.query(args.query, readOptions(args))),
   );
 
   server.registerTool(
@@ -129,7 +134,7 @@ export function createMcpServer(memory: Spectron, options: McpServerOptions = {}
         "Answer a synthesis question over many facts (\"What does the user care about most?\", \"How has their plan changed?\") and keep the insights as new observations. Call it for summaries and patterns, not for single facts (use `recall`).",
       inputSchema: { question: querySchema.describe("The synthesis question."), scope: scopeArgument, limit: recallOptionsSchema.shape.limit.optional() },
     },
-    async (args) => run(() => api.reflect(args.question, { scope: args.scope ?? defaultScope, ...(args.limit ? { limit: args.limit } : {}) })),
+    async (args) => run(() => api.reflect(args.question, readOptions(args))),
   );
 
   server.registerResource(
