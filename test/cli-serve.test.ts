@@ -11,7 +11,7 @@ const tmp = tempDir();
 let bin: string;
 beforeAll(async () => {
   bin = await builtBin();
-}, 300_000); // the one shared `npm run build` (build-once.ts), when the sources changed since the last
+}, 600_000); // the one `npm run build` the test files share (build-once.ts), when the sources changed since the last build
 afterAll(() => tmp.cleanup());
 
 describe("spectron serve", { timeout: 120_000 }, () => {

@@ -14,7 +14,7 @@ const spectron = (args: string[], options?: { stdin?: string }) => runBin(bin, [
 
 beforeAll(async () => {
   bin = await builtBin();
-}, 300_000); // the one shared `npm run build` (build-once.ts), when the sources changed since the last
+}, 600_000); // the one `npm run build` the test files share (build-once.ts), when the sources changed since the last build
 afterAll(() => tmp.cleanup());
 
 const json = <T,>(text: string) => JSON.parse(text) as T;

@@ -24,7 +24,7 @@ beforeAll(async () => {
   transport.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
   client = new Client({ name: "spectron-test", version: "1.0.0" });
   await client.connect(transport);
-}, 300_000); // the one shared `npm run build` (build-once.ts), when the sources changed since the last
+}, 600_000); // the one `npm run build` the test files share (build-once.ts), when the sources changed since the last build
 
 afterAll(async () => {
   await client?.close();
