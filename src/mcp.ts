@@ -8,4 +8,4 @@
  * import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
  * await createMcpServer(memory, { defaultScope: { user: "alice" } }).connect(new StdioServerTransport());
  */
-export { createMcpServer, type McpServerOptions } from "./surfaces/mcp/mcp-server.js";
+export { createMcpServer, type McpMemory, type McpServerOptions } from "./surfaces/mcp/mcp-server.js";

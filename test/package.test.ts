@@ -39,8 +39,9 @@ beforeAll(async () => {
   const target = join(app, "node_modules/spectron");
   mkdirSync(target, { recursive: true });
   run("tar", ["-xzf", join(dir, packed!.filename), "-C", target, "--strip-components=1"], dir);
-  // What an install puts beside the package: its dependencies, and the consumer's own @types/node.
-  for (const name of [...Object.keys(pkg.dependencies), "@types/node"]) {
+  // What an install puts beside the package: its dependencies, and the consumer's own @types/node and `ai` (the
+  // optional peer dependency of spectron/ai-sdk).
+  for (const name of [...Object.keys(pkg.dependencies), "@types/node", "ai"]) {
     const link = join(app, "node_modules", name);
     mkdirSync(dirname(link), { recursive: true });
     symlinkSync(join(ROOT, "node_modules", name), link, "dir");
@@ -91,7 +92,7 @@ describe("the packed package in a fresh project", { timeout: 300_000 }, () => {
     expect(String(out.answer)).toContain("Initech");
   });
 
-  it("runs the compiled strict TypeScript file: batch ingest, update, across, typed traces, denial, messages, spectron/mcp", () => {
+  it("runs the compiled strict TypeScript file: batch ingest, update, across, typed traces, denial, messages, spectron/mcp and spectron/ai-sdk over the main entry's Spectron", () => {
     const out = JSON.parse(run(process.execPath, ["out/strict.js"], app)) as Record<string, unknown>;
     expect(out).toMatchObject({
       records: 1,
@@ -103,6 +104,7 @@ describe("the packed package in a fresh project", { timeout: 300_000 }, () => {
       across: 5,
       denied: true,
       invalid: "Invalid `options.limit`: expected an integer ≥ 1, received -1.",
+      aiSdk: ["forget", "recall", "remember"],
       mcp: { tools: ["forget", "inspect_trace", "recall", "reflect", "remember", "search"], search: true, error: [true, "validation"] },
     });
   });

@@ -5,6 +5,13 @@ import type { Spectron } from "../../spectron.js";
 import { ingestSchema, querySchema, queryOptionsSchema, recallOptionsSchema, scopeSchema, type Principal } from "../../config/schemas.js";
 import { isSpectronError } from "../../errors.js";
 
+/**
+ * The instance a server serves: a `Spectron`, typed by the methods the server calls. Structural, so that the
+ * declarations of `spectron/mcp` (a bundle of its own, with its own copy of the class's declaration) accept the
+ * `Spectron` of the main entry: a class with private members is only assignable to its own declaration.
+ */
+export type McpMemory = Pick<Spectron, "as" | "ingest" | "recall" | "query" | "reflect" | "state" | "traces">;
+
 export interface McpServerOptions {
   /**
    * Act as this principal (every tool call and resource read goes through `memory.as(principal)`); without one,
@@ -41,7 +48,7 @@ const idArgument = (prefix: string) => z.string().min(1).max(64).describe(`An id
  * const server = createMcpServer(memory, { defaultScope: { user: "alice" } });
  * await server.connect(new StdioServerTransport());
  */
-export function createMcpServer(memory: Spectron, options: McpServerOptions = {}): McpServer {
+export function createMcpServer(memory: McpMemory, options: McpServerOptions = {}): McpServer {
   const api = options.principal ? memory.as(options.principal) : memory;
   const defaultScope = options.defaultScope ?? {};
   /** A read tool's options: its scope or the server's, and its limit when given. */
