@@ -11,3 +11,8 @@ export function ignoreClosedPipe(stream: NodeJS.WritableStream): void {
     if (error.code !== "EPIPE") throw error;
   });
 }
+
+/** Rethrows `error` unless it is a closed pipe's (for a write that waits on `drain`). */
+export function unlessClosedPipe(error: unknown): void {
+  if ((error as NodeJS.ErrnoException | null)?.code !== "EPIPE") throw error;
+}

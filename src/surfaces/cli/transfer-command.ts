@@ -6,6 +6,7 @@ import { openDatabase } from "../../store/database.js";
 import { toSpectronError } from "../../store/storage-errors.js";
 import { ContextImporter, exportContext } from "../../store/context-transfer.js";
 import { writeJson, type GlobalOptions, type Io } from "./cli-context.js";
+import { unlessClosedPipe } from "./closed-pipe.js";
 
 /** `spectron export`: the Context as JSONL, read in one snapshot, on stdout or to `--out`. */
 export async function exportCommand(g: GlobalOptions, io: Io, o: { out?: string }): Promise<void> {
@@ -21,8 +22,10 @@ export async function exportCommand(g: GlobalOptions, io: Io, o: { out?: string 
     db.exec("BEGIN");
     try {
       for (const line of exportContext(db, g.context)) {
+        // A reader that closed the pipe (`spectron export | head`) wants no more: stop, as a closed pipe is no error.
+        if ((out as { destroyed?: boolean }).destroyed) break;
         lines += 1;
-        if (!out.write(`${JSON.stringify(line)}\n`)) await once(out, "drain");
+        if (!out.write(`${JSON.stringify(line)}\n`)) await once(out, "drain").catch(unlessClosedPipe);
       }
     } finally {
       db.exec("COMMIT");
