@@ -84,7 +84,7 @@ export async function runAnswers(path: string, options: { quick: boolean }) {
           query: qa.question,
           records: result.records.map((r) => ({
             id: r.id, text: r.text, kind: r.kind, status: r.status, subject: r.subject, attribute: r.attribute, value: r.value, created_at: r.created_at,
-            entities: entityNamesOf(core.store.db, parseId("record", r.id)),
+            entities: entityNamesOf(core.sqlite!.db, parseId("record", r.id)),
           })),
         };
         for (const t of THRESHOLDS) {

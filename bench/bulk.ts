@@ -37,7 +37,7 @@ export async function bulkLoad(
   hooks: { now: () => number; progress?: (done: number) => void; until?: (outcomes: Record<string, number>) => boolean },
 ): Promise<BulkResult> {
   const core = coreOf(memory);
-  const { db } = core.store;
+  const { db } = core.sqlite!;
   const { context } = core;
   const model = core.model("extraction");
   const embedder = core.embedder();
@@ -55,7 +55,7 @@ export async function bulkLoad(
       prepared.push({ turn, facts: value.facts, vectors });
     }
     const now = hooks.now();
-    core.store.writer.transaction(() => {
+    core.sqlite!.writer.transaction(() => {
       for (const p of prepared) {
         const key = scopeKey(p.turn.scope);
         const id = insertTurn(db, {

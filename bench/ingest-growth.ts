@@ -4,6 +4,7 @@
 // compared with the first. The per-conversation LoCoMo runs (locomo.ts) each use a fresh store instead.
 
 import { Spectron } from "../src/index.js";
+import { benchStore } from "./bench-store.js";
 import type { LocomoConversation } from "./locomo-data.js";
 import { round } from "./stats.js";
 
@@ -21,7 +22,7 @@ export interface IngestGrowth {
 
 export async function runIngestGrowth(conversations: readonly LocomoConversation[], tick: (n: number) => void): Promise<IngestGrowth> {
   let now = 0;
-  const memory = new Spectron({ context: "locomo-growth", clock: () => now, providers: {}, schedule: { decay: false, expire: false, retry: false } });
+  const memory = new Spectron({ ...benchStore(), context: "locomo-growth", clock: () => now, providers: {}, schedule: { decay: false, expire: false, retry: false } });
   const out: IngestGrowth["conversations"] = [];
   let turns = 0;
   let background = { calls: 0, tokens: 0 };

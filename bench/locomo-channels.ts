@@ -16,7 +16,7 @@ export type Channel = (typeof CHANNELS)[number];
 /** Record id → the turn id it was extracted from (the `source.id` that `memory.query` returns). */
 export function recordSources(memory: Spectron): Map<number, string> {
   const core = coreOf(memory);
-  const rows = core.store.db.prepare("SELECT id, source_id FROM records WHERE context = ? AND source_kind = 'turn'").all(core.context) as { id: number; source_id: string }[];
+  const rows = core.sqlite!.db.prepare("SELECT id, source_id FROM records WHERE context = ? AND source_kind = 'turn'").all(core.context) as { id: number; source_id: string }[];
   return new Map(rows.map((r) => [r.id, r.source_id]));
 }
 

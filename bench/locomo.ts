@@ -4,6 +4,7 @@
 import { Spectron } from "../src/index.js";
 import { Bm25Baseline, VectorBaseline } from "./baselines.js";
 import { channelRankings, CHANNELS, type Channel } from "./locomo-channels.js";
+import { benchStore, benchStoreKind } from "./bench-store.js";
 import { CATEGORY_NAMES, loadLocomo, type LocomoConversation, type LocomoStats } from "./locomo-data.js";
 import { dedupe, scoreRanking, ScoreTable, type RankScore } from "./metrics.js";
 import { runIngestGrowth, type IngestGrowth } from "./ingest-growth.js";
@@ -60,7 +61,8 @@ export async function runLocomo(path: string, options: { quick: boolean }): Prom
   const progress = new Progress("locomo", total);
   let done = 0;
   for (const conv of chosen) {
-    const diagnose = conv.split === "dev" ? channels : undefined; // never on the test split
+    // Never on the test split; the per-channel diagnosis reads the SQLite engine's tables.
+    const diagnose = conv.split === "dev" && benchStoreKind() === "sqlite" ? channels : undefined;
     conversations.push(await runConversation(conv, tables[conv.split], times, diagnose, (n) => progress.tick((done += n), conv.sampleId)));
   }
   progress.done(`${chosen.length} conversations`);
@@ -105,6 +107,7 @@ async function runConversation(
 ): Promise<ConversationReport> {
   let now = conv.turns[0]?.at ?? 0;
   const memory = new Spectron({
+    ...benchStore(),
     context: `locomo-${conv.sampleId}`,
     clock: () => now,
     providers: {},

@@ -5,6 +5,7 @@
 // from its history and trace; a ranking is scored on the turns it reaches.
 
 import { Spectron } from "../src/index.js";
+import { benchStore } from "./bench-store.js";
 import type { LocomoConversation } from "./locomo-data.js";
 import { dedupe, scoreRanking, ScoreTable, type RankScore } from "./metrics.js";
 import { backgroundUsage } from "./ingest-growth.js";
@@ -32,7 +33,7 @@ export async function runMechanisms(conversations: readonly LocomoConversation[]
   for (const conv of conversations) {
     let now = conv.turns[0]?.at ?? 0;
     // No ranking feedback: the "off" queries must not change what the "on" ones rank.
-    const memory = new Spectron({ context: `mech-${conv.sampleId}`, clock: () => now, providers: {}, schedule: false, feedback: false });
+    const memory = new Spectron({ ...benchStore(), context: `mech-${conv.sampleId}`, clock: () => now, providers: {}, schedule: false, feedback: false });
     try {
       await memory.config.retention([{ scope: {}, memory_category: "context", ttl: "36500d" }]);
       const scope = { conversation: conv.sampleId };

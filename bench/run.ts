@@ -1,8 +1,10 @@
 // `npm run bench` — LoCoMo retrieval quality, speed at scale and model economy; `-- --quick` for a sub-minute
 // smoke run. Options: --only=locomo,scale,economy,tier2,answers,extraction,soak,rest  --sizes=10k,100k,1m  --minutes=10 (soak)
 // --out=<name> (bench/results/<name>.*). The soak section runs only when named (it takes `minutes`).
-// --store=postgres: the PostgreSQL sections (two writer processes on one database; the server at
-// SPECTRON_BENCH_POSTGRES_URL or SPECTRON_TEST_POSTGRES_URL).
+// --store=postgres: LoCoMo (with its ingest-growth and mechanisms parts) with every instance on PostgreSQL, through
+// `new Spectron({ store })`, in a throwaway database, and the two-process section (two writer processes on one
+// database); the server at SPECTRON_BENCH_POSTGRES_URL or SPECTRON_TEST_POSTGRES_URL. The scale section does not run
+// on PostgreSQL yet: it bulk-loads and measures through the SQLite engine's tables and ANN sidecars.
 // Progress goes to stderr, the Markdown tables to stdout and bench/results/.
 
 import { fork } from "node:child_process";
@@ -15,6 +17,7 @@ import { runLocomo } from "./locomo.js";
 import { runSoak } from "./soak.js";
 import { runTier2 } from "./tier2.js";
 import { runPostgres } from "./postgres.js";
+import { dropBenchDatabase, usePostgres } from "./bench-store.js";
 import { runAnswers } from "./answers.js";
 import { runRest } from "./rest.js";
 import { note } from "./progress.js";
@@ -42,9 +45,11 @@ function parseArgs(argv: string[]) {
     } else throw new Error(`Unknown option ${arg} (try --help)`);
   }
   for (const s of opts.only) if (!SECTIONS.includes(s as (typeof SECTIONS)[number])) throw new Error(`--only: unknown section "${s}"`);
-  // The SDK's sections (LoCoMo, scale, …) run on SQLite only until Spectron takes a store (issue 13): on PostgreSQL
-  // the store-level two-process section runs.
-  if (opts.store === "postgres" && !argv.some((a) => a.startsWith("--only="))) opts.only = ["postgres"];
+  if (opts.store === "postgres") {
+    if (!argv.some((a) => a.startsWith("--only="))) opts.only = ["locomo", "postgres"];
+    const sqliteOnly = opts.only.filter((s) => s !== "locomo" && s !== "postgres");
+    if (sqliteOnly.length > 0) throw new Error(`--store=postgres runs locomo and postgres; ${sqliteOnly.join(", ")} run${sqliteOnly.length === 1 ? "s" : ""} on SQLite only so far`);
+  }
   return opts;
 }
 
@@ -83,9 +88,19 @@ async function main() {
     return value;
   };
 
+  const pgUrl = process.env.SPECTRON_BENCH_POSTGRES_URL ?? process.env.SPECTRON_TEST_POSTGRES_URL;
   if (opts.only.includes("locomo")) {
     const file = path.resolve(here, "..", "..", "shared", "data", "locomo", "locomo10.json");
-    results.locomo = await timedSection("locomo", () => runLocomo(file, { quick: opts.quick }));
+    if (opts.store === "postgres" && !pgUrl) {
+      results.locomo = { skipped: "--store=postgres: no PostgreSQL server (set SPECTRON_BENCH_POSTGRES_URL or SPECTRON_TEST_POSTGRES_URL): LoCoMo section skipped." };
+    } else {
+      if (opts.store === "postgres") await usePostgres(pgUrl!);
+      try {
+        results.locomo = await timedSection("locomo", () => runLocomo(file, { quick: opts.quick }));
+      } finally {
+        await dropBenchDatabase();
+      }
+    }
     if (results.locomo.skipped) note(results.locomo.skipped);
   }
   if (opts.only.includes("scale")) {
@@ -100,8 +115,7 @@ async function main() {
     results.answers = await timedSection("answers", () => runAnswers(file, { quick: opts.quick }));
   }
   if (opts.only.includes("postgres")) {
-    const url = process.env.SPECTRON_BENCH_POSTGRES_URL ?? process.env.SPECTRON_TEST_POSTGRES_URL;
-    results.postgres = await timedSection("postgres", () => runPostgres(url, { quick: opts.quick }));
+    results.postgres = await timedSection("postgres", () => runPostgres(pgUrl, { quick: opts.quick }));
     if (results.postgres.skipped) note(results.postgres.skipped);
   }
   if (opts.only.includes("rest")) results.rest = await timedSection("rest", () => runRest({ quick: opts.quick }));

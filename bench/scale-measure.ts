@@ -33,7 +33,7 @@ export async function queryLatency(
   budget: { max: number; budgetMs: number },
 ): Promise<Latency & { visible: number }> {
   const core = coreOf(memory);
-  const visible = median([0, 1, 2].map((i) => countVisible(core.store.db, core.context, visibleScopeKeys(scopeOf(i)), core.now())));
+  const visible = median([0, 1, 2].map((i) => countVisible(core.sqlite!.db, core.context, visibleScopeKeys(scopeOf(i)), core.now())));
   const lat = await sample((i) => memory.query(questionOf(Math.abs(i)), { scope: scopeOf(Math.abs(i)), limit: 10 }), budget);
   return { ...lat, visible };
 }
@@ -90,7 +90,7 @@ export async function tierLatency(memory: Spectron, users: string[], budgetMs: n
  */
 export async function annRecall(memory: Spectron, questions: string[], budgetMs: number) {
   const core = coreOf(memory);
-  const index = core.store.indexes.get("records", EMBEDDING);
+  const index = core.sqlite!.indexes.get("records", EMBEDDING);
   await index.flush();
   const vectors = (await core.embedder(EMBEDDING).embed(questions)).vectors;
   const at10: number[] = [];
@@ -101,7 +101,7 @@ export async function annRecall(memory: Spectron, questions: string[], budgetMs:
   for (const [i, v] of vectors.entries()) {
     if (i >= 10 && performance.now() - started > budgetMs) break;
     let t = performance.now();
-    const exact = knnSearch(core.store.db, core.context, "records", EMBEDDING, v, 10);
+    const exact = knnSearch(core.sqlite!.db, core.context, "records", EMBEDDING, v, 10);
     exactMs.push(performance.now() - t);
     t = performance.now();
     const ann = index.search(v, 10) ?? [];
@@ -155,7 +155,7 @@ export async function openTime(open: () => Spectron, question: string, readyTime
   let t = performance.now();
   const memory = open();
   const constructMs = performance.now() - t;
-  const index = coreOf(memory).store.indexes.get("records", EMBEDDING);
+  const index = coreOf(memory).sqlite!.indexes.get("records", EMBEDDING);
   const readyAtOpen = index.ready;
   t = performance.now();
   await memory.query(question, { scope: {}, limit: 10 });

@@ -51,7 +51,7 @@ export async function runScale(options: ScaleOptions) {
     // every user, so the exact small-scope path is measured here, before the notes of phase B.
     let memory = open();
     const core = coreOf(memory);
-    const index = core.store.indexes.get("records", EMBEDDING);
+    const index = core.sqlite!.indexes.get("records", EMBEDDING);
     const userTurns = Math.floor(size / 10) * 7 + Math.max(0, (size % 10) - 3);
     const noteTurns = size - userTurns;
     const progress = new Progress(`${label} bulk load`, size);
@@ -77,7 +77,7 @@ export async function runScale(options: ScaleOptions) {
     const documentMs = performance.now() - t;
     await memory.idle();
     const records = liveRecords(memory);
-    const vectors = vectorSource(core.store.db, core.context, "records", EMBEDDING, index.dim).count();
+    const vectors = vectorSource(core.sqlite!.db, core.context, "records", EMBEDDING, index.dim).count();
 
     note(`${label}: tier-3 retrieval latency (memory.query)`);
     const contextWide = await queryLatency(memory, () => ({}), (i) => globalQuestion(prng(i + 7)), { max: 200, budgetMs: budget });
@@ -164,7 +164,7 @@ async function ingestSample(memory: Spectron, size: number, from: number, max: n
 
 function liveRecords(memory: Spectron): number {
   const core = coreOf(memory);
-  return (core.store.db.prepare("SELECT COUNT(*) AS n FROM records WHERE context = ? AND status IN ('current', 'flagged')").get(core.context) as { n: number }).n;
+  return (core.sqlite!.db.prepare("SELECT COUNT(*) AS n FROM records WHERE context = ? AND status IN ('current', 'flagged')").get(core.context) as { n: number }).n;
 }
 
 function roundAll<T extends Record<string, unknown>>(o: T): T {

@@ -30,7 +30,7 @@ const embedder = createLocalEmbeddingModel("local:hash-64");
 
 const CATEGORIES = ["context", "knowledge", "identity"] as const;
 const started = performance.now();
-const insert = core.store.db.prepare(
+const insert = core.sqlite!.db.prepare(
   `INSERT INTO records (context, scope_key, kind, memory_category, subject, attribute, value, cardinality, text, norm_text,
      confidence, trust, importance, status, source_kind, source_id, embedding_model, created_at, updated_at, last_decay_at, expires_at)
    VALUES ('sweeps', ?, 'attribute', ?, 'user', NULL, NULL, 'many', ?, ?, 0.9, 1, ?, 'current', 'turn', NULL, 'local:hash-64', ?, ?, ?, ?)`,
@@ -39,7 +39,7 @@ const BATCH = 10_000;
 for (let from = 0; from < N; from += BATCH) {
   const texts = Array.from({ length: Math.min(BATCH, N - from) }, (_, i) => `note ${from + i} about topic ${(from + i) % 977} for user ${(from + i) % 10_000}`);
   const { vectors } = await embedder.embed(texts);
-  core.store.db.transaction(() => {
+  core.sqlite!.db.transaction(() => {
     texts.forEach((text, i) => {
       const n = from + i;
       const category = CATEGORIES[n % 3]!;
@@ -48,7 +48,7 @@ for (let from = 0; from < N; from += BATCH) {
       const expires = category === "context" ? (n % 10 === 0 ? T0 + DAY : T0 + 60 * DAY) : null;
       const importance = category === "identity" ? 1 : category === "knowledge" ? 0.8 : 0.5;
       const id = Number(insert.run(JSON.stringify({ user: `u${n % 10_000}` }), category, text, text, importance, created, created, created, expires).lastInsertRowid);
-      putVector(core.store.db, "sweeps", "records", "local:hash-64", id, vectors[i]!);
+      putVector(core.sqlite!.db, "sweeps", "records", "local:hash-64", id, vectors[i]!);
     });
   })();
   process.stderr.write(`\rbuilding ${Math.min(from + BATCH, N).toLocaleString()} / ${N.toLocaleString()}`);

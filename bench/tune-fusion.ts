@@ -48,7 +48,7 @@ for (const conv of dev) {
     await memory.idle();
   }
   const dia = new Map(
-    (coreOf(memory).store.db.prepare("SELECT id, metadata FROM turns").all() as { id: number; metadata: string }[]).map((t) => [`turn_${t.id}`, JSON.parse(t.metadata).dia_id as string]),
+    (coreOf(memory).sqlite!.db.prepare("SELECT id, metadata FROM turns").all() as { id: number; metadata: string }[]).map((t) => [`turn_${t.id}`, JSON.parse(t.metadata).dia_id as string]),
   );
   now = conv.turns[conv.turns.length - 1]!.at + 86_400_000;
   const core = coreOf(memory);

@@ -1,12 +1,12 @@
 import type { Logger, Models, ProvidersInput } from "./config/schemas.js";
 import type { ContextSettings } from "./store/contexts.js";
-import type { Db } from "./store/database.js";
 import { createEmbeddingModel, createLanguageModel, declaredDimensions, type ProviderConfigs, type ProviderOptions } from "./models/resolve.js";
 import { countedEmbeddingModel, countedLanguageModel, UsageCounters } from "./models/stage-usage.js";
 import type { EmbeddingModel, LanguageModel, ModelUsage, Stage } from "./models/types.js";
-import { vectorTableDimension, type VectorSpace } from "./store/vectors.js";
-import type { VectorIndex } from "./store/vector-index.js";
-import type { SqliteStore } from "./store/sqlite/sqlite-store.js";
+import { vectorTableDimension } from "./store/vectors.js";
+import { SqliteStore } from "./store/sqlite/sqlite-store.js";
+import type { Store } from "./store/store.js";
+import { SpectronError } from "./errors.js";
 import { Scheduler } from "./lifecycle/scheduler.js";
 
 export { PRIORITY } from "./lifecycle/scheduler.js";
@@ -40,8 +40,20 @@ export class Core {
   /** Embedding dimensions learnt from replies, for models that declare none. */
   private readonly discoveredDimensions = new Map<string, number>();
 
+  /** The store, once open (an async engine opens after the constructor: see `attach`). */
+  #store: Store | undefined;
+  /** The store itself, unwrapped (settings refreshes read through it: the wrapped one waits for them). */
+  #raw: Store | undefined;
+  /** The same store when it is the embedded SQLite engine (synchronous settings, sidecar indexes), else undefined. */
+  #sqlite: SqliteStore | undefined;
+  /** The settings of an engine without synchronous reads, kept fresh through `subscribe` (see `attach`). */
+  #settings: ContextSettings | undefined;
+  /** Refreshes of #settings started and the one in flight: a later refresh wins over an earlier one. */
+  #refreshes = 0;
+  #refreshing: Promise<void> | undefined;
+
   constructor(
-    readonly store: SqliteStore,
+    context: string,
     readonly now: () => number,
     readonly logger: Logger,
     providers: ProviderConfigs,
@@ -49,10 +61,43 @@ export class Core {
     readonly feedback: boolean,
   ) {
     this.queue = new Scheduler(logger);
-    this.context = store.context;
+    this.context = context;
     this.#providers = providers;
-    // The vector indexes size themselves by what the model registry knows of each model.
-    store.indexes.dimensionsOf = (model) => this.dimensionsOf(model);
+  }
+
+  /**
+   * Connects the opened store, with the settings it returned when the Context was opened. Every read of
+   * `settings()` is then synchronous: the SQLite engine reads its own cache; for any other engine Core keeps
+   * one, refreshed on each `settings` change the store reports (own writes and other processes'), and the store
+   * Core hands out resolves a call only once the refresh its own writes started has landed (so that a call that
+   * wrote settings and the calls after it read them).
+   */
+  attach(store: Store, settings: ContextSettings): void {
+    if (this.#store) throw new SpectronError("internal", "Core.attach: a store is attached already.");
+    if (store instanceof SqliteStore) {
+      this.#store = store;
+      this.#sqlite = store;
+      // The vector indexes size themselves by what the model registry knows of each model.
+      store.indexes.dimensionsOf = (model) => this.dimensionsOf(model);
+      return;
+    }
+    this.#settings = settings;
+    this.#raw = store;
+    store.subscribe((change) => {
+      if (change.kind === "settings") void this.refreshSettings().catch(() => undefined);
+    });
+    this.#store = settledStore(store, () => this.#refreshing);
+  }
+
+  /** The store (every read and write of durable state). */
+  get store(): Store {
+    if (!this.#store) throw new SpectronError("internal", "The store is not open yet.");
+    return this.#store;
+  }
+
+  /** The embedded SQLite store, or undefined on another engine. */
+  get sqlite(): SqliteStore | undefined {
+    return this.#sqlite;
   }
 
   /**
@@ -66,14 +111,46 @@ export class Core {
     return this.#providers;
   }
 
-  /** The Context's settings (the store caches them and notices other processes' changes). */
+  /** The Context's settings (cached; the cache notices this and other processes' changes). */
   settings(): ContextSettings {
-    return this.store.settingsSync();
+    if (this.#sqlite) return this.#sqlite.settingsSync();
+    if (!this.#settings) throw new SpectronError("internal", "The store is not open yet.");
+    return this.#settings;
   }
 
-  /** Call after any write to the settings. */
+  /** Call after any write to the settings (SQLite; other engines' caches follow their change feed). */
   invalidateSettings(): void {
-    this.store.invalidateSettings();
+    if (this.#sqlite) this.#sqlite.invalidateSettings();
+    else void this.refreshSettings().catch(() => undefined);
+  }
+
+  /**
+   * The settings as stored now, another process's latest changes included (SQLite: the file; other engines:
+   * their change feed read first), also cached for `settings()`.
+   */
+  async refreshSettings(): Promise<ContextSettings> {
+    if (this.#sqlite) {
+      this.#sqlite.invalidateSettings();
+      return this.#sqlite.settingsSync();
+    }
+    const store = this.#raw;
+    if (!store) throw new SpectronError("internal", "The store is not open yet.");
+    const n = ++this.#refreshes;
+    const refresh = (async () => {
+      await store.poll();
+      const settings = await store.settings();
+      if (n === this.#refreshes) this.#settings = settings;
+      return settings;
+    })();
+    const landed = refresh.then(
+      () => undefined,
+      (error: unknown) => this.logger.warn("Reading the Context settings failed; the next change retries", { error: String(error) }),
+    );
+    this.#refreshing = landed;
+    void landed.then(() => {
+      if (this.#refreshing === landed) this.#refreshing = undefined;
+    });
+    return refresh;
   }
 
   setProviders(providers: ProviderConfigs): void {
@@ -102,7 +179,9 @@ export class Core {
     const registered = this.registered.get(id) as EmbeddingModel | undefined;
     const known = registered?.dimensions ?? declaredDimensions(id, this.#providers) ?? this.discoveredDimensions.get(id);
     if (known !== undefined) return known;
-    const stored = vectorTableDimension(this.store.db, "records", id) ?? vectorTableDimension(this.store.db, "chunks", id);
+    // Another engine learns an undeclared dimension from the model's first reply (its vector tables check it).
+    const db = this.#sqlite?.db;
+    const stored = db ? (vectorTableDimension(db, "records", id) ?? vectorTableDimension(db, "chunks", id)) : undefined;
     if (stored !== undefined) this.discoveredDimensions.set(id, stored);
     return stored;
   }
@@ -144,48 +223,15 @@ export class Core {
     this.counters.record(stage, usage);
   }
 
-  // Transitional: direct SQLite access for the code merged from other workstreams that is not on the store
-  // interface yet (lifecycle/consolidate, elaborate, budget, pipeline/chat, the batched reflection pass). New code
-  // goes through `store`. Vector writes made here still reach the indexes after commit (the engine's writer).
-
-  /** The SQLite connection (transitional, see above). */
-  get db(): Db {
-    return this.store.db;
-  }
-
-  /** A write transaction of the engine's writer (transitional, see above). */
-  transaction<T>(fn: () => T): T {
-    return this.store.writer.transaction(fn);
-  }
-
-  /** A group-committed write of a read (transitional, see above). */
-  groupWrite<T>(fn: () => T): T {
-    return this.store.writer.groupWrite(fn);
-  }
-
-  /** The ANN index of one vector space and model, opened on first use (transitional, see above). */
-  vectorIndex(space: VectorSpace, model: string): VectorIndex {
-    return this.store.indexes.get(space, model);
-  }
-
-  existingIndex(space: VectorSpace, model: string): VectorIndex | undefined {
-    return this.store.indexes.existing(space, model);
-  }
-
-  /** Waits while the ANN index has a backlog a tight write loop would keep growing (see VectorIndexes). */
-  async drainIfBacklogged(space: VectorSpace, model: string): Promise<void> {
-    await this.store.indexes.drainIfBacklogged(space, model);
-  }
-
   /** Background work so far: the scheduler's queue, then pending ANN insertions. */
   async idle(): Promise<void> {
     await this.queue.idle();
-    await this.store.idle();
+    await this.#store?.idle();
   }
 
   async close(): Promise<CloseReport> {
     await this.queue.stop();
-    return this.store.close();
+    return this.#store ? this.#store.close() : { unsaved: [] };
   }
 }
 
@@ -205,4 +251,32 @@ export function toProviderConfigs(input: ProvidersInput | undefined): ProviderCo
     }
   }
   return out;
+}
+
+/**
+ * The store as Core hands it out: every call that returns a promise resolves only after the settings refresh in
+ * flight when it settled (the one its own settings write started, if any) has landed.
+ */
+function settledStore(store: Store, refreshing: () => Promise<void> | undefined): Store {
+  const wrapped = new Map<PropertyKey, unknown>();
+  return new Proxy(store, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver) as unknown;
+      if (typeof value !== "function") return value;
+      let fn = wrapped.get(prop);
+      if (!fn) {
+        const method = value as (...args: unknown[]) => unknown;
+        fn = (...args: unknown[]) => {
+          const result = method.apply(target, args);
+          if (!(result instanceof Promise)) return result;
+          return result.then(async (out) => {
+            await refreshing();
+            return out;
+          });
+        };
+        wrapped.set(prop, fn);
+      }
+      return fn;
+    },
+  });
 }

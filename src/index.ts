@@ -15,6 +15,7 @@ export {
 export type { SpectronErrorCode } from "./errors.js";
 export type {
   SpectronOptions,
+  StoreEngine,
   Scope,
   Permission,
   Grant,

@@ -6,4 +6,5 @@
  * import { postgresStore } from "spectron/postgres";
  * const store = postgresStore({ connectionString: process.env.DATABASE_URL });
  */
-export { postgresStore, PostgresEngine, PostgresStore, type PostgresStoreOptions } from "./store/postgres/postgres-store.js";
+export { postgresStore, PostgresEngine, type PostgresStoreOptions } from "./store/postgres/engine.js";
+export { PostgresStore } from "./store/postgres/postgres-store.js";

@@ -19,6 +19,7 @@ import {
   type QueryOptions,
   type RecallOptions,
   type SpectronOptions,
+  type StoreEngine,
   type TurnsListOptions,
   type Principal,
   type StateListOptions,
@@ -37,7 +38,7 @@ import { commitGroups } from "./store/sqlite/writer.js";
 import { SqliteStore } from "./store/sqlite/sqlite-store.js";
 import { createCacheApi } from "./cache/cache-api.js";
 import { createTurnsApi } from "./turns/turns-api.js";
-import { ClosedError } from "./errors.js";
+import { ClosedError, SpectronError, SpectronValidationError, StorageError } from "./errors.js";
 import { checkedClock, guardInput, guardOptions } from "./config/input-guard.js";
 import { toSpectronError } from "./store/storage-errors.js";
 import { createLifecycleApi } from "./lifecycle/lifecycle-api.js";
@@ -56,7 +57,7 @@ import { retrieve } from "./pipeline/recall/hybrid.js";
 import { toSearchResults, type SearchResult } from "./state/public-passage.js";
 import { expiresAt } from "./lifecycle/retention.js";
 import { scopeKey, visibleScopeKeys } from "./store/scope.js";
-import type { TurnRow } from "./store/store.js";
+import type { ContextInit, Store, TurnRow } from "./store/store.js";
 import { createStateApi } from "./state/state-api.js";
 import type { MemoryRecord } from "./state/public-record.js";
 import { toPublicRecord } from "./state/public-record.js";
@@ -101,6 +102,11 @@ export class Spectron {
   private readonly acl = new Access();
   private readonly core: Core;
   private closing: Promise<CloseReport> | undefined;
+  /** With a `store` engine: settles once the store and the Context are open (rejects, typed, if they fail). */
+  private readonly ready: Promise<void> | undefined;
+  /** The engine this instance opened its store on (released on close). */
+  private engine: StoreEngine | undefined;
+  private opened = false;
 
   constructor(options: SpectronOptions) {
     const o = parseInput(spectronOptionsSchema, options, "options", OPAQUE_OPTIONS);
@@ -110,87 +116,104 @@ export class Spectron {
     clock(); // a clock that returns garbage fails here, before anything is opened
     const logger = o.logger ?? NOOP_LOGGER;
     this.context = o.context;
-    let store: SqliteStore;
-    try {
-      store = new SqliteStore(o.path, o.context, logger);
-    } catch (error) {
-      throw toSpectronError(error, "new Spectron");
+    if (o.store && o.path !== undefined) {
+      throw new SpectronValidationError(
+        "options.store",
+        "either `store` (a database engine, such as postgresStore(…)) or `path` (a SQLite file), not both",
+        { store: o.store.engine, path: o.path },
+        "Remove `path` to use the engine, or `store` to use the SQLite file.",
+      );
     }
-    try {
-      let providers: ProviderConfigs = toProviderConfigs(o.providers);
-      // One transaction: another process may be creating the same Context at this moment.
-      store.openContextSync({
-        now: clock(),
-        decide: (stored) => {
-          providers = toProviderConfigs(o.providers);
-          if (!o.providers && stored?.providersSealed && o.secretKey) providers = JSON.parse(unseal(o.secretKey, stored.providersSealed)) as ProviderConfigs;
-          if (!o.providers && !stored?.providersSealed) {
-            // The environment is read once, here, and only when the caller passed no providers.
-            const env = process.env;
-            if (env.OPENAI_API_KEY) providers.openai = { apiKey: env.OPENAI_API_KEY };
-            if (env.ANTHROPIC_API_KEY) providers.anthropic = { apiKey: env.ANTHROPIC_API_KEY };
-          }
-          if (o.models) validateModels(o.models, "options.models", { providers, isRegistered: (id) => assigned?.objects.has(id) ?? false });
-          const providersConfigured = Object.keys(providers).sort();
-          if (!stored) {
-            // Defaults are fixed when a Context is first created; later key changes never switch a stage.
-            const base = providers.openai ? OPENAI_MODELS : LOCAL_MODELS;
-            return { create: { models: { ...base, ...assigned?.ids } as typeof base, cache: { ...DEFAULT_CACHE } }, providersConfigured };
-          }
-          if (!assigned) return { providersConfigured };
-          const models = { ...stored.models, ...assigned.ids } as typeof stored.models;
-          // As with config.models: a new embedding model is read only once knowledge.reindex() completes.
-          return {
-            models,
-            providersConfigured,
-            ...(models.embedding !== stored.models.embedding ? { embeddingChangedTo: { from: stored.indexModel, to: models.embedding } } : {}),
-          };
-        },
-      });
-      this.core = new Core(store, clock, logger, providers, o.provider ?? {}, o.feedback ?? true);
-      for (const [id, model] of assigned?.objects ?? []) this.core.registerModel(id, model);
-    } catch (error) {
-      store.db.close();
-      throw toSpectronError(error, "new Spectron");
+    const opening = contextOpening(o, assigned);
+    if (o.store) {
+      // An async engine: the constructor returns at once; every call awaits `ready` (see `gate`), which opens the
+      // store, opens the Context and attaches both to the core. A failure is kept, typed, for the first call and
+      // close(); it is never left unhandled.
+      const engine = o.store as StoreEngine;
+      this.core = new Core(o.context, clock, logger, opening.providers(), o.provider ?? {}, o.feedback ?? true);
+      const core = this.core;
+      this.ready = (async () => {
+        let store: Store | undefined;
+        try {
+          store = (await engine.open(o.context, { now: clock, onError: (error) => logger.warn("Store change feed error", { error: String(error) }) })) as Store;
+          const settings = await store.openContext({ now: clock(), decide: opening.decide });
+          core.setProviders(opening.providers());
+          core.attach(store, settings);
+          for (const [id, model] of assigned?.objects ?? []) core.registerModel(id, model);
+          engineUsers.set(engine, (engineUsers.get(engine) ?? 0) + 1);
+          this.engine = engine;
+          this.opened = true;
+        } catch (error) {
+          await store?.close().catch(() => undefined);
+          throw openFailure(error);
+        }
+      })();
+      this.ready.catch(() => undefined);
+    } else {
+      let store: SqliteStore;
+      try {
+        store = new SqliteStore(o.path ?? ":memory:", o.context, logger);
+      } catch (error) {
+        throw toSpectronError(error, "new Spectron");
+      }
+      try {
+        // One transaction: another process may be creating the same Context at this moment.
+        const settings = store.openContextSync({ now: clock(), decide: opening.decide });
+        this.core = new Core(o.context, clock, logger, opening.providers(), o.provider ?? {}, o.feedback ?? true);
+        this.core.attach(store, settings);
+        for (const [id, model] of assigned?.objects ?? []) this.core.registerModel(id, model);
+      } catch (error) {
+        store.discard();
+        throw toSpectronError(error, "new Spectron");
+      }
     }
     const core = this.core;
     this.access = this.acl;
     const guard = (method: string) => this.guard(method);
+    const gate = () => this.pendingOpen();
     this.config = typedErrors("config", createConfigApi(core, this.acl, {
       guard,
       secretKey: o.secretKey,
       onEmbeddingChange: (from, to) => logger.info("Embedding model changed; run knowledge.reindex()", { from, to }),
-    }));
-    this.state = typedErrors("state", createStateApi(core, this.acl, guard));
-    this.traces = typedErrors("traces", createTracesApi(core, this.acl, guard)) as TracesApi;
-    this.lifecycle = typedErrors("lifecycle", createLifecycleApi(core, this.acl, guard));
-    this.knowledge = typedErrors("knowledge", createKnowledgeApi(core, this.acl, guard));
-    this.cache = typedErrors("cache", createCacheApi(core, this.acl, guard));
-    this.turns = typedErrors("turns", createTurnsApi(core, this.acl, guard));
+    }), gate);
+    this.state = typedErrors("state", createStateApi(core, this.acl, guard), gate);
+    this.traces = typedErrors("traces", createTracesApi(core, this.acl, guard), gate) as TracesApi;
+    this.lifecycle = typedErrors("lifecycle", createLifecycleApi(core, this.acl, guard), gate);
+    this.knowledge = typedErrors("knowledge", createKnowledgeApi(core, this.acl, guard), gate);
+    this.cache = typedErrors("cache", createCacheApi(core, this.acl, guard), gate);
+    this.turns = typedErrors("turns", createTurnsApi(core, this.acl, guard), gate);
     // Open the ANN indexes now, against the state on disk: loading a sidecar (or starting a background
     // rebuild) here keeps later writes on the cheap notify path instead of a log replay.
     // (An embedding model of undeclared dimension, before its first reply, has none to open yet.)
-    if (core.dimensionsOf(core.indexModel()) !== undefined) {
-      store.indexes.get("records", core.indexModel());
-      store.indexes.get("chunks", core.indexModel());
+    const sqlite = core.sqlite;
+    if (sqlite && core.dimensionsOf(core.indexModel()) !== undefined) {
+      sqlite.indexes.get("records", core.indexModel());
+      sqlite.indexes.get("chunks", core.indexModel());
     }
-    const schedule =
-      o.schedule === false
-        ? ({ decay: false, expire: false, retry: false, consolidate: false, elaborate: false } as const)
-        : { ...DEFAULT_SCHEDULE, ...(o.schedule ?? {}) };
-    core.queue.every(schedule.decay, "decay", () => this.lifecycle.decay());
-    core.queue.every(schedule.expire, "expiry", () => this.lifecycle.expire());
-    core.queue.every(schedule.consolidate, "consolidation", () => this.lifecycle.consolidate());
-    core.queue.every(schedule.elaborate, "elaboration", () => this.lifecycle.elaborate());
-    // Jobs a crash interrupted (a reindex, documents left pending) resume now, and on the retry schedule with
-    // the pending turns.
-    void core.queue.track(resumeInterrupted(core).catch((error: unknown) => logger.warn("Resuming interrupted jobs failed; the retry sweep tries again", { error: String(error) })));
-    core.queue.every(schedule.retry, "retry of pending turns and interrupted jobs", async () => {
-      await resumeInterrupted(core);
-      await retryPending(core);
-      // Background reconciliation a spent budget window left behind, once a new window can afford it.
-      await drainBacklog(core);
-    });
+    // Timers and resumed jobs start once the store is open (at once for SQLite), and never after close().
+    const start = () => {
+      if (this.closing) return;
+      const schedule =
+        o.schedule === false
+          ? ({ decay: false, expire: false, retry: false, consolidate: false, elaborate: false } as const)
+          : { ...DEFAULT_SCHEDULE, ...(o.schedule ?? {}) };
+      core.queue.every(schedule.decay, "decay", () => this.lifecycle.decay());
+      core.queue.every(schedule.expire, "expiry", () => this.lifecycle.expire());
+      core.queue.every(schedule.consolidate, "consolidation", () => this.lifecycle.consolidate());
+      core.queue.every(schedule.elaborate, "elaboration", () => this.lifecycle.elaborate());
+      // Jobs a crash interrupted (a reindex, documents left pending) resume now, and on the retry schedule with
+      // the pending turns.
+      const resume = () => resumeInterrupted(core).catch((error: unknown) => logger.warn("Resuming interrupted jobs failed; the retry sweep tries again", { error: String(error) }));
+      core.queue.every(schedule.retry, "retry of pending turns and interrupted jobs", async () => {
+        await resumeInterrupted(core);
+        await retryPending(core);
+        // Background reconciliation a spent budget window left behind, once a new window can afford it.
+        await drainBacklog(core);
+      });
+      void core.queue.track(resume());
+    };
+    if (this.ready) void this.ready.then(start, () => undefined);
+    else start();
   }
 
   /**
@@ -398,8 +421,10 @@ export class Spectron {
    */
   usage(): Partial<Record<Stage, StageUsage>> & { budget?: BudgetUsage } {
     const stages: Partial<Record<Stage, StageUsage>> = Object.fromEntries([...this.core.usage].map(([stage, u]) => [stage, { ...u }]));
-    // The budget window lives in the database: absent once the instance is closed.
-    return this.core.db.open ? { ...stages, budget: budgetUsage(this.core) } : stages;
+    // The budget window lives in the database, read synchronously: absent once the instance is closed, and on
+    // an engine without synchronous reads (`config.budget()` reads it there).
+    const sqlite = this.core.sqlite;
+    return sqlite?.open ? { ...stages, budget: budgetUsage(sqlite.budgetSync(), this.core.now()) } : stages;
   }
 
   /** Resolves when the background work queued so far (reconciliation, sweeps, reindex, ANN insertions) has finished. */
@@ -484,8 +509,28 @@ export class Spectron {
    * nothing is lost), each also logged as a warning.
    */
   close(): Promise<CloseReport> {
-    this.closing ??= this.core.close();
+    this.closing ??= (async () => {
+      if (this.ready) {
+        try {
+          await this.ready;
+        } catch (error) {
+          // Nothing was opened (or what was is closed): stop the timers, and report why the open failed.
+          await this.core.close();
+          throw error;
+        }
+      }
+      try {
+        return await this.core.close();
+      } finally {
+        if (this.engine) await releaseEngine(this.engine);
+      }
+    })();
     return this.closing;
+  }
+
+  /** While a `store` engine is opening (or failed to): the promise every call waits on first; else undefined. */
+  private pendingOpen(): Promise<void> | undefined {
+    return this.ready && !this.opened ? this.ready : undefined;
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -494,7 +539,7 @@ export class Spectron {
 
   /**
    * Refuses calls after close. Every call but a `read` (recall, query: they add to the group) first commits the
-   * open groups of writes of reads (Core.groupWrite).
+   * open groups of writes of reads (the SQLite engine's group commit, store/sqlite/writer.ts).
    */
   private guard(method: string, { read = false } = {}): void {
     if (this.closing) throw new ClosedError(method);
@@ -503,7 +548,7 @@ export class Spectron {
 }
 
 /** Top-level option keys holding the caller's own objects, not walked by the input guard. */
-const OPAQUE_OPTIONS: ReadonlySet<string> = new Set(["logger", "models.*"]);
+const OPAQUE_OPTIONS: ReadonlySet<string> = new Set(["logger", "models.*", "store"]);
 
 /** The AbortSignal a call was given, if any (read defensively: the argument may be anything). */
 function signalOf(args: readonly unknown[]): AbortSignal | undefined {
@@ -522,13 +567,16 @@ function signalOf(args: readonly unknown[]): AbortSignal | undefined {
  * Wraps one function so that whatever escapes it, thrown or rejected, is a SpectronError (see toSpectronError).
  * A promise returned twice in a row (close()) is wrapped once, so that callers still get one and the same promise.
  */
-function withTypedErrors<F extends (...args: never[]) => unknown>(method: string, fn: F): F {
+function withTypedErrors<F extends (...args: never[]) => unknown>(method: string, fn: F, gate?: (self: unknown) => Promise<void> | undefined): F {
   // The last promise and its typed form: enough for close(), which hands out one promise again and again.
   let last: { result: Promise<unknown>; typed: Promise<unknown> } | undefined;
   return function (this: unknown, ...args: Parameters<F>) {
     const fail = (error: unknown): never => {
       throw toSpectronError(error, method, signalOf(args));
     };
+    // A store still opening: the call runs once it is open (or fails with why it could not be opened).
+    const pending = gate?.(this);
+    if (pending) return pending.then(() => fn.apply(this, args)).catch(fail);
     try {
       const result = fn.apply(this, args);
       if (!(result instanceof Promise)) return result;
@@ -541,17 +589,72 @@ function withTypedErrors<F extends (...args: never[]) => unknown>(method: string
 }
 
 /** A namespace whose every method fails only with SpectronErrors. */
-function typedErrors<T extends object>(prefix: string, api: T): T {
+function typedErrors<T extends object>(prefix: string, api: T, gate: () => Promise<void> | undefined): T {
   const out: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(api)) {
-    out[name] = typeof value === "function" ? withTypedErrors(`${prefix}.${name}`, value as (...args: never[]) => unknown) : value;
+    out[name] = typeof value === "function" ? withTypedErrors(`${prefix}.${name}`, value as (...args: never[]) => unknown, gate) : value;
   }
   return out as T;
 }
 
 // The public boundary: every method of the instance fails only with SpectronErrors (storage failures typed, a
 // defect `internal` with its cause), never a raw SqliteError or TypeError.
+// With a `store` engine, the asynchronous methods first wait for it to open; `usage` and `as` stay synchronous
+// (a view's methods wait in turn) and `close` waits by itself.
+const openGate = (self: unknown) => (self as { pendingOpen(): Promise<void> | undefined }).pendingOpen();
 for (const name of ["ingest", "recall", "reflect", "chat", "query", "search", "usage", "idle", "as", "close"] as const) {
   const proto = Spectron.prototype as unknown as Record<string, (...args: never[]) => unknown>;
-  proto[name] = withTypedErrors(name, proto[name]!);
+  proto[name] = withTypedErrors(name, proto[name]!, name === "usage" || name === "as" || name === "close" ? undefined : openGate);
+}
+
+/** Instances open on each engine: the last one to close closes the engine (ends the pool it created). */
+const engineUsers = new WeakMap<StoreEngine, number>();
+
+async function releaseEngine(engine: StoreEngine): Promise<void> {
+  const left = (engineUsers.get(engine) ?? 1) - 1;
+  engineUsers.set(engine, left);
+  if (left === 0) await engine.close();
+}
+
+/**
+ * The Context's opening, shared by both engines: `decide` runs inside the store's transaction with what is stored
+ * (possibly more than once), and fixes the providers the instance then uses.
+ */
+function contextOpening(o: z.output<typeof spectronOptionsSchema>, assigned: ReturnType<typeof validateModels> | undefined) {
+  let providers: ProviderConfigs = toProviderConfigs(o.providers);
+  const decide: ContextInit["decide"] = (stored) => {
+    providers = toProviderConfigs(o.providers);
+    if (!o.providers && stored?.providersSealed && o.secretKey) providers = JSON.parse(unseal(o.secretKey, stored.providersSealed)) as ProviderConfigs;
+    if (!o.providers && !stored?.providersSealed) {
+      // The environment is read once, here, and only when the caller passed no providers.
+      const env = process.env;
+      if (env.OPENAI_API_KEY) providers.openai = { apiKey: env.OPENAI_API_KEY };
+      if (env.ANTHROPIC_API_KEY) providers.anthropic = { apiKey: env.ANTHROPIC_API_KEY };
+    }
+    if (o.models) validateModels(o.models, "options.models", { providers, isRegistered: (id) => assigned?.objects.has(id) ?? false });
+    const providersConfigured = Object.keys(providers).sort();
+    if (!stored) {
+      // Defaults are fixed when a Context is first created; later key changes never switch a stage.
+      const base = providers.openai ? OPENAI_MODELS : LOCAL_MODELS;
+      return { create: { models: { ...base, ...assigned?.ids } as typeof base, cache: { ...DEFAULT_CACHE } }, providersConfigured };
+    }
+    if (!assigned) return { providersConfigured };
+    const models = { ...stored.models, ...assigned.ids } as typeof stored.models;
+    // As with config.models: a new embedding model is read only once knowledge.reindex() completes.
+    return {
+      models,
+      providersConfigured,
+      ...(models.embedding !== stored.models.embedding ? { embeddingChangedTo: { from: stored.indexModel, to: models.embedding } } : {}),
+    };
+  };
+  return { decide, providers: () => providers };
+}
+
+/** Why a `store` engine could not be opened, as a typed error (a server that does not answer, a failed migration). */
+function openFailure(error: unknown): unknown {
+  if (error instanceof SpectronError) return error;
+  const e = error as { code?: unknown; message?: unknown } | null;
+  const code = typeof e?.code === "string" ? e.code : "UNKNOWN";
+  const detail = typeof e?.message === "string" ? e.message.slice(0, 200) : String(error).slice(0, 200);
+  return new StorageError(code, `\`new Spectron\` could not open the store (${code}: ${detail}). Check that the database server is running and reachable, then create the instance again.`, true, { cause: error });
 }

@@ -236,7 +236,7 @@ describe("close()", () => {
     rmSync(`${file}${suffix}`);
     mkdirSync(`${file}${suffix}`);
     const report = await memory.close();
-    expect(coreOf(memory).store.db.open).toBe(false);
+    expect(coreOf(memory).sqlite!.db.open).toBe(false);
     expect(report.unsaved).toEqual([expect.objectContaining({ path: file, code: expect.stringMatching(/^E/) })]);
     expect(tmpFiles(t.dir)).toEqual([]);
     // Nothing is lost: the next open rebuilds the index from the database.
@@ -252,7 +252,7 @@ describe("a write lock held past the busy timeout", () => {
     const t = tempDir();
     const memory = new Spectron({ context: "shared", path: t.path, providers: {}, schedule: OFF });
     await memory.ingest({ content: note("S", 1), scope: ORG });
-    coreOf(memory).store.db.pragma("busy_timeout = 50"); // rather than wait 5 s
+    coreOf(memory).sqlite!.db.pragma("busy_timeout = 50"); // rather than wait 5 s
     const other = new Database(t.path);
     other.exec("BEGIN IMMEDIATE");
     const turns = () => other.prepare("SELECT COUNT(*) FROM turns").pluck().get();

@@ -6,7 +6,7 @@ import { isEmbeddingModelObject, isLanguageModelObject, modelObjectId, toEmbeddi
 import { checkModelForStage, embeddingDimensions, type ProviderConfigs, type ProviderOptions } from "../models/resolve.js";
 import { STAGES, type EmbeddingModel, type LanguageModel, type Stage } from "../models/types.js";
 import { DEFAULT_CACHE } from "./defaults.js";
-import { readBudget, writeBudgetConfig, type BudgetConfig } from "../store/budget.js";
+import type { BudgetConfig } from "../store/budget.js";
 import {
   budgetConfigSchema,
   cacheConfigSchema,
@@ -154,7 +154,7 @@ export function createConfigApi(
       deps.guard("config.budget");
       const input = parseInput(budgetConfigSchema, budget, "budget");
       call(ctx, "config.budget");
-      core.transaction(() => writeBudgetConfig(core.db, core.context, input));
+      await core.store.setBudget(input);
       return { ...input };
     },
     async get(ctx?: CallContext): Promise<ContextConfig> {
@@ -165,7 +165,7 @@ export function createConfigApi(
         providers_configured: Object.keys(core.providerConfigs()).sort(),
         retention: s.retention,
         cache: { ...s.cache },
-        budget: readBudget(core.db, core.context).config,
+        budget: (await core.store.budget()).config,
       };
     },
   };

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { SpectronValidationError } from "../errors.js";
 import { guardInput } from "./input-guard.js";
 import { STAGES } from "../models/types.js";
-import type { Logger, ProvidersInput } from "../types/inputs.js";
+import type { Logger, ProvidersInput, StoreEngine } from "../types/inputs.js";
 
 // The public types these schemas check are written out in types/inputs.ts (the published declarations name no
 // zod type); test/public-types.test.ts holds the two to each other.
@@ -19,6 +19,7 @@ export type {
   RecallOptions,
   RetentionRule,
   SpectronOptions,
+  StoreEngine,
   StateListOptions,
   TracesListOptions,
   TurnsListOptions,
@@ -367,7 +368,16 @@ export const spectronOptionsSchema = z.strictObject({
     .min(1, "a file path or \":memory:\"")
     .max(4096, "a file path of at most 4,096 characters")
     .refine((p) => !p.includes("\u0000"), "a file path without NUL characters")
-    .default(":memory:"),
+    .optional(),
+  /** Another database engine (the constructor refuses it together with `path`). */
+  store: z
+    .custom<StoreEngine>(
+      (v) =>
+        typeof v === "object" && v !== null && typeof (v as StoreEngine).engine === "string" &&
+        typeof (v as StoreEngine).open === "function" && typeof (v as StoreEngine).close === "function",
+      'a database engine such as postgresStore({ connectionString }) from "spectron/postgres"',
+    )
+    .optional(),
   clock: z.function().optional(),
   models: modelsSchema.optional(),
   providers: providersSchema.optional(),

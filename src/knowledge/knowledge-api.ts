@@ -5,7 +5,7 @@ import { actorOf, can, canReadRecord, readableScopeKeys } from "../access/access
 import type { Core } from "../core.js";
 import { callContextSchema, callContextShape, metadataSchema, parseInput, scopeSchema, type CallContext } from "../config/schemas.js";
 import { NotFoundError } from "../errors.js";
-import type { DocumentRow, DocumentStatus } from "../store/store.js";
+import type { DocumentRow, DocumentStatus, ReindexState } from "../store/store.js";
 import type { OnProgress } from "../config/progress.js";
 import { parseId, toId } from "../store/ids.js";
 import { parseScopeKey, scopeKey } from "../store/scope.js";
@@ -154,7 +154,7 @@ export function createKnowledgeApi(core: Core, access: Access, guard: (method: s
      * next open or the next call. While another live instance (in this process or another) runs it, this
      * returns its status (`owner` names it) and starts nothing (and `onProgress` is not called).
      */
-    async reindex(ctx?: CallContext & { onProgress?: OnProgress }): Promise<ReturnType<typeof reindexStatus>> {
+    async reindex(ctx?: CallContext & { onProgress?: OnProgress }): Promise<ReindexState> {
       guard("knowledge.reindex");
       const o = parseInput(reindexOptionsSchema, ctx ?? {}, "knowledge.reindex(ctx)");
       access.assert(o, "manage", {});

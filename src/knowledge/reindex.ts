@@ -11,9 +11,8 @@ const BATCH = 128;
 const SPACES: readonly VectorSpace[] = ["records", "chunks", "queries"];
 
 /** The reindex state as stored (another process may be running it). */
-export function reindexStatus(core: Core): ReindexState {
-  core.invalidateSettings();
-  return { ...core.settings().reindex };
+export async function reindexStatus(core: Core): Promise<ReindexState> {
+  return { ...(await core.refreshSettings()).reindex };
 }
 
 /** One lease owner token per instance. */
@@ -36,7 +35,7 @@ class LeaseLost extends Error {}
  */
 export async function startReindex(core: Core, onProgress?: OnProgress): Promise<void> {
   const owner = ownerOf(core);
-  core.invalidateSettings();
+  await core.refreshSettings();
   const target = core.models().embedding;
   const from = core.indexModel();
   const now = core.now();
@@ -96,8 +95,7 @@ async function run(core: Core, owner: string, target: string, from: string, onPr
         // store tells the vector index of them after the commit.
         const written = await store.writeReindexBatch({ owner, space, model: target, rows: rows.map((row, n) => ({ id: row.id, vector: vectors[n]! })), now: core.now() });
         if (!written) throw new LeaseLost();
-        core.invalidateSettings();
-        const state = core.settings().reindex;
+        const state = (await core.refreshSettings()).reindex;
         reportProgress(onProgress, { phase: "reindex", done: state.done, total: Math.max(state.done, state.total) }, core.logger);
       }
       if (batchCount === 0) break;

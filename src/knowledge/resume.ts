@@ -10,8 +10,7 @@ import { startReindex } from "./reindex.js";
  * documents no process has touched lately. Only queues work, never awaits it: it may run as a queued job.
  */
 export async function resumeInterrupted(core: Core): Promise<void> {
-  core.invalidateSettings();
-  const reindex = core.settings().reindex;
+  const reindex = (await core.refreshSettings()).reindex;
   if (reindex.status === "running" && !ownerAlive(reindex, core.now())) {
     try {
       await startReindex(core);

@@ -1,6 +1,6 @@
 import type { Core } from "../core.js";
 import type { GenerateResult, Prompt } from "../models/types.js";
-import { backlogSize, readBudget, writeBudgetWindow, type BudgetWindow, type DeferredKind } from "../store/budget.js";
+import { emptyWindow, type BudgetState, type DeferredKind } from "../store/budget.js";
 
 const DAY = 86_400_000;
 
@@ -19,13 +19,8 @@ export interface BudgetUsage {
   backlog: number;
 }
 
-const emptyWindow = (start: number): BudgetWindow => ({ start, tokens: 0, calls: 0, deferred: { reconciliation: 0, consolidation: 0, elaboration: 0 } });
-
-function currentWindow(core: Core): { cap: number | null; window: BudgetWindow } {
-  const start = Math.floor(core.now() / DAY) * DAY;
-  const { config, window } = readBudget(core.db, core.context);
-  return { cap: config.background_tokens_per_day, window: window && window.start === start ? window : emptyWindow(start) };
-}
+/** Start of the budget window (a UTC day of the injected clock) that `now` falls in. */
+const windowStart = (now: number) => Math.floor(now / DAY) * DAY;
 
 /**
  * A prompt's size in tokens before it is sent: a quarter of its characters, which over-counts for English text
@@ -36,17 +31,12 @@ export function estimateTokens<I, O>(prompt: Prompt<I, O>, input: I): number {
   return Math.ceil((prompt.system.length + prompt.render(input).length) / 4);
 }
 
-/** Whether the window can afford `tokens` more background tokens. */
-export function affordable(core: Core, tokens: number): boolean {
-  const { cap, window } = currentWindow(core);
-  return cap === null || window.tokens + tokens <= cap;
-}
-
-/** Counts `calls` background calls of `kind` the budget skipped in the current window. */
-export function noteDeferred(core: Core, kind: DeferredKind, calls = 1): void {
-  const { window } = currentWindow(core);
-  window.deferred[kind] += calls;
-  core.transaction(() => writeBudgetWindow(core.db, core.context, window));
+/** Whether the current window can afford `tokens` more background tokens. */
+async function affordable(core: Core, tokens: number): Promise<boolean> {
+  const { config, window } = await core.store.budget();
+  const cap = config.background_tokens_per_day;
+  const spent = window && window.start === windowStart(core.now()) ? window.tokens : 0;
+  return cap === null || spent + tokens <= cap;
 }
 
 /**
@@ -62,27 +52,26 @@ export async function budgetedCall<I, O>(
   prompt: Prompt<I, O>,
   input: I,
 ): Promise<GenerateResult<O> | undefined> {
-  if (!affordable(core, estimateTokens(prompt, input))) {
-    noteDeferred(core, kind);
+  if (!(await affordable(core, estimateTokens(prompt, input)))) {
+    await core.store.chargeBudget({ windowStart: windowStart(core.now()), deferred: { [kind]: 1 } });
     return undefined;
   }
   const result = await core.model(stage).generate(prompt, input, { signal: core.queue.signal });
   core.recordUsage(stage, result.usage);
-  const { window } = currentWindow(core);
-  window.tokens += result.usage.inputTokens + result.usage.outputTokens;
-  window.calls += 1;
-  core.transaction(() => writeBudgetWindow(core.db, core.context, window));
+  await core.store.chargeBudget({ windowStart: windowStart(core.now()), tokens: result.usage.inputTokens + result.usage.outputTokens, calls: 1 });
   return result;
 }
 
-export function budgetUsage(core: Core): BudgetUsage {
-  const { cap, window } = currentWindow(core);
+/** `usage().budget` of the stored budget `state` at `now`: a window of an earlier day shows as a fresh one. */
+export function budgetUsage(state: BudgetState, now: number): BudgetUsage {
+  const start = windowStart(now);
+  const window = state.window && state.window.start === start ? state.window : emptyWindow(start);
   return {
-    background_tokens_per_day: cap,
+    background_tokens_per_day: state.config.background_tokens_per_day,
     window_start: new Date(window.start).toISOString(),
     tokens: window.tokens,
     calls: window.calls,
     deferred: { ...window.deferred },
-    backlog: backlogSize(core.db, core.context),
+    backlog: state.backlog,
   };
 }

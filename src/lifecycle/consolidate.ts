@@ -2,13 +2,9 @@ import type { Core } from "../core.js";
 import { REINFORCEMENT } from "../config/defaults.js";
 import { NO_ANSWER } from "../models/local/composer.js";
 import { backgroundPrompt } from "../models/prompts/background.js";
-import { reconcile } from "../pipeline/reconcile.js";
-import { lastSweep, recordsUsedInAnswers, reinforceUsed, relatedClusters, type Cluster } from "../store/consolidation.js";
-import { entityNamesOf } from "../store/graph.js";
 import { toId } from "../store/ids.js";
-import { appendHistory, getRecord, getRecords, liveByAttribute, updateRecord, type RecordRow } from "../store/records.js";
 import { parseScopeKey } from "../store/scope.js";
-import { insertTrace, updateTracePayload, type TraceActor } from "../store/traces.js";
+import type { Cluster, RecordRow, TraceActor } from "../store/store.js";
 import { budgetedCall } from "./budget.js";
 
 /** Live facts about one subject's attribute in one scope that make a cluster worth an observation. */
@@ -44,24 +40,24 @@ export interface ConsolidateResult {
  * each observation's decision_trace.
  */
 export async function consolidate(core: Core, actor: TraceActor): Promise<ConsolidateResult> {
-  const { db, context } = core;
+  const { store } = core;
   const started = core.now();
-  const previous = lastSweep(db, context, "consolidate");
-  const after = typeof previous?.payload.through_response_trace === "number" ? previous.payload.through_response_trace : 0;
-  const { sweepId, reinforced, answers, through } = core.transaction(() => {
-    const sweepId = insertTrace(db, context, "sweep_trace", actor, null, { sweep: "consolidate", complete: false }, started);
-    const used = recordsUsedInAnswers(db, context, after, ANSWERS_PER_SWEEP, NO_ANSWER);
-    return { sweepId, reinforced: reinforceUsed(db, context, used.uses, REINFORCEMENT, started, sweepId), answers: used.answers, through: used.through };
+  const { sweepId, reinforced, answers, through } = await store.beginConsolidation({
+    actor,
+    now: started,
+    answers: ANSWERS_PER_SWEEP,
+    factor: REINFORCEMENT,
+    noAnswer: NO_ANSWER,
   });
 
-  const clusters = relatedClusters(db, context, started, MIN_CLUSTER, CLUSTERS_PER_SWEEP);
+  const clusters = await store.consolidationClusters({ now: started, minSize: MIN_CLUSTER, limit: CLUSTERS_PER_SWEEP });
   const written: string[] = [];
   let deferred = 0;
   let unchanged = 0;
   for (const [i, cluster] of clusters.entries()) {
     if (core.queue.stopped) break;
-    const members = getRecords(db, context, cluster.ids.slice(-MEMBERS_PER_CLUSTER));
-    if (members.length < MIN_CLUSTER || alreadySummarised(core, cluster, members)) {
+    const members = inOrder(cluster.ids.slice(-MEMBERS_PER_CLUSTER), await store.getRecords(cluster.ids.slice(-MEMBERS_PER_CLUSTER)));
+    if (members.length < MIN_CLUSTER || (await alreadySummarised(core, cluster, members))) {
       unchanged++;
       continue;
     }
@@ -78,26 +74,31 @@ export async function consolidate(core: Core, actor: TraceActor): Promise<Consol
     });
     if (id !== undefined) written.push(toId("record", id));
   }
-  core.transaction(() =>
-    updateTracePayload(db, sweepId, {
-      sweep: "consolidate",
-      observations: written,
-      clusters: clusters.length,
-      unchanged,
-      deferred,
-      reinforced,
-      answers_read: answers,
-      through_response_trace: through,
-      complete: deferred === 0 && !core.queue.stopped,
-    }),
-  );
+  await store.updateTracePayload(sweepId, {
+    sweep: "consolidate",
+    observations: written,
+    clusters: clusters.length,
+    unchanged,
+    deferred,
+    reinforced,
+    answers_read: answers,
+    through_response_trace: through,
+    complete: deferred === 0 && !core.queue.stopped,
+  });
   return { observations: written.length, reinforced, deferred, traceId: toId("trace", sweepId) };
 }
 
+/** `rows` in the order of `ids` (the store does not keep it). */
+function inOrder(ids: readonly number[], rows: readonly RecordRow[]): RecordRow[] {
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  return ids.flatMap((id) => byId.get(id) ?? []);
+}
+
 /** A live observation of the cluster already derives from exactly these members: nothing new to say. */
-function alreadySummarised(core: Core, cluster: Cluster, members: readonly RecordRow[]): boolean {
+async function alreadySummarised(core: Core, cluster: Cluster, members: readonly RecordRow[]): Promise<boolean> {
   const ids = members.map((m) => toId("record", m.id)).sort();
-  return liveByAttribute(core.db, core.context, cluster.scopeKey, cluster.subject, observationAttribute(cluster.attribute)).some((o) => {
+  const observations = await core.store.liveRecordsOfSlot({ scopeKey: cluster.scopeKey, subject: cluster.subject, attribute: observationAttribute(cluster.attribute) });
+  return observations.some((o) => {
     const from = (JSON.parse(o.derived_from) as string[]).slice().sort();
     return o.source_kind === "consolidation" && from.length === ids.length && from.every((x, i) => x === ids[i]);
   });
@@ -112,18 +113,16 @@ async function writeObservation(
   sweepId: number,
   provenance: Record<string, unknown>,
 ): Promise<number | undefined> {
-  const { db, context } = core;
   const text = summary.observation.trim();
   if (!text) return undefined;
   const embedder = core.embedder();
   const embedded = await embedder.embed([text], { signal: core.queue.signal });
   core.recordUsage("embedding", embedded.usage);
   const category = members.reduce((best, m) => (CATEGORY_RANK[m.memory_category] > CATEGORY_RANK[best] ? m.memory_category : best), members[0]!.memory_category);
-  const entities = [...new Set(members.flatMap((m) => entityNamesOf(db, m.id)))];
-  const result = core.transaction(() => {
-    const now = core.now();
-    const r = reconcile(db, {
-      context,
+  const names = await core.store.entityNames(members.map((m) => m.id));
+  const entities = [...new Set(members.flatMap((m) => names.get(m.id) ?? []))];
+  const { recordId } = await core.store.writeObservation({
+    facts: {
       scope: parseScopeKey(cluster.scopeKey),
       scopeKey: cluster.scopeKey,
       facts: [
@@ -145,18 +144,12 @@ async function writeObservation(
       source: { kind: "consolidation", id: toId("trace", sweepId), key: null, node: { type: "trace", id: sweepId } },
       actor,
       retention: core.settings().retention,
-      now,
+      now: core.now(),
       provenance,
       parentTrace: sweepId,
-    });
-    const outcome = r.outcomes.find((o) => o.outcome === "created" || o.outcome === "updated");
-    if (!outcome) return { r, id: undefined };
-    const row = getRecord(db, context, outcome.record.id)!;
-    updateRecord(db, row.id, {
-      proof_count: members.reduce((s, m) => s + m.proof_count, 0),
-      history: appendHistory(row, { at: now, event: "consolidated", detail: members.map((m) => toId("record", m.id)).join(","), trace: r.traceId }),
-    });
-    return { r, id: row.id };
+    },
+    members: members.map((m) => m.id),
+    proofCount: members.reduce((s, m) => s + m.proof_count, 0),
   });
-  return result.id;
+  return recordId;
 }

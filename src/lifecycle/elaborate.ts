@@ -1,12 +1,8 @@
 import type { Core } from "../core.js";
 import { elaborationPrompt, type ElaborationPair } from "../models/prompts/elaboration.js";
-import { reconcile } from "../pipeline/reconcile.js";
-import { coConsidered, documentTurnBridges, entitiesLinked, entityIdOf, entityIdsOfRecord, entityNames, type EntityPair } from "../store/elaboration.js";
-import { addEdge } from "../store/graph.js";
 import { toId } from "../store/ids.js";
-import { getRecords } from "../store/records.js";
 import { parseScopeKey } from "../store/scope.js";
-import { insertTrace, updateTracePayload, type TraceActor } from "../store/traces.js";
+import type { EntityPair, TraceActor } from "../store/store.js";
 import { budgetedCall } from "./budget.js";
 
 /** Recent decision traces read for co-occurrence. */
@@ -40,21 +36,24 @@ export interface ElaborateResult {
  * of each relation's decision_trace.
  */
 export async function elaborate(core: Core, actor: TraceActor): Promise<ElaborateResult> {
-  const { db, context } = core;
+  const { store } = core;
   const started = core.now();
-  const sweepId = core.transaction(() => insertTrace(db, context, "sweep_trace", actor, null, { sweep: "elaborate", complete: false }, started));
-  const pairs = candidatePairs(core);
-  const names = entityNames(db, [...new Set(pairs.flatMap((p) => [p.a, p.b, ...(p.via !== undefined ? [p.via] : [])]))]);
+  const sweepId = await store.startSweep({ actor, payload: { sweep: "elaborate", complete: false }, now: started });
+  const pairs = await candidatePairs(core);
+  const names = await store.entityNamesById([...new Set(pairs.flatMap((p) => [p.a, p.b, ...(p.via !== undefined ? [p.via] : [])]))]);
   const written: string[] = [];
   let rejected = 0;
   let deferred = 0;
   for (let i = 0; i < pairs.length; i += PAIRS_PER_CALL) {
     if (core.queue.stopped) break;
     const chunk = pairs.slice(i, i + PAIRS_PER_CALL);
-    const shown = chunk.map((p, j): ElaborationPair => {
-      const evidence = getRecords(db, context, p.evidence.slice(0, EVIDENCE_PER_PAIR)).map((r) => ({ id: toId("record", r.id), text: r.text }));
-      return { id: `p${j + 1}`, a: names.get(p.a) ?? String(p.a), b: names.get(p.b) ?? String(p.b), ...(p.via !== undefined ? { via: names.get(p.via) ?? "" } : {}), evidence };
-    });
+    const shown: ElaborationPair[] = [];
+    for (const [j, p] of chunk.entries()) {
+      const ids = p.evidence.slice(0, EVIDENCE_PER_PAIR);
+      const byId = new Map((await store.getRecords(ids)).map((r) => [r.id, r]));
+      const evidence = ids.flatMap((id) => byId.get(id) ?? []).map((r) => ({ id: toId("record", r.id), text: r.text }));
+      shown.push({ id: `p${j + 1}`, a: names.get(p.a) ?? String(p.a), b: names.get(p.b) ?? String(p.b), ...(p.via !== undefined ? { via: names.get(p.via) ?? "" } : {}), evidence });
+    }
     const result = await budgetedCall(core, "background", "elaboration", elaborationPrompt, { pairs: shown });
     if (!result) {
       deferred = pairs.length - i;
@@ -65,7 +64,7 @@ export async function elaborate(core: Core, actor: TraceActor): Promise<Elaborat
       const proposal = result.value.proposals.find((p) => p.pair_id === shown[j]!.id);
       const relation = proposal?.relation.trim().toLowerCase().replace(/[^a-z0-9_]+/g, "_");
       if (!proposal || !relation || relation === "none" || !proposal.text.trim()) {
-        core.transaction(() => addEdge(db, context, { type: "entity", id: pair.a }, "elaboration:none", { type: "entity", id: pair.b }, core.now()));
+        await store.rejectEntityPair({ a: pair.a, b: pair.b, now: core.now() });
         rejected++;
         continue;
       }
@@ -73,40 +72,36 @@ export async function elaborate(core: Core, actor: TraceActor): Promise<Elaborat
       if (id !== undefined) written.push(toId("record", id));
     }
   }
-  core.transaction(() =>
-    updateTracePayload(db, sweepId, {
-      sweep: "elaborate",
-      candidates: pairs.length,
-      relations: written,
-      rejected,
-      deferred,
-      complete: deferred === 0 && !core.queue.stopped,
-    }),
-  );
+  await store.updateTracePayload(sweepId, {
+    sweep: "elaborate",
+    candidates: pairs.length,
+    relations: written,
+    rejected,
+    deferred,
+    complete: deferred === 0 && !core.queue.stopped,
+  });
   return { relations: written.length, rejected, deferred, traceId: toId("trace", sweepId) };
 }
 
 /** Co-considered pairs first, then document–turn bridges; only pairs no record or earlier elaboration links. */
-function candidatePairs(core: Core): EntityPair[] {
-  const { db, context } = core;
+async function candidatePairs(core: Core): Promise<EntityPair[]> {
+  const { store } = core;
   const out: EntityPair[] = [];
   const seen = new Set<string>();
-  const take = (p: EntityPair) => {
+  const take = async (p: EntityPair) => {
     const key = `${p.scopeKey}\u0000${Math.min(p.a, p.b)}\u0000${Math.max(p.a, p.b)}`;
-    if (p.a === p.b || seen.has(key) || out.length >= PAIRS_PER_SWEEP || entitiesLinked(db, p.a, p.b)) return;
+    if (p.a === p.b || seen.has(key) || out.length >= PAIRS_PER_SWEEP || (await store.entitiesLinked(p.a, p.b))) return;
     seen.add(key);
     out.push(p);
   };
-  for (const p of coConsidered(db, context, TRACES_READ, MIN_CO_OCCURRENCE)) take(p);
+  for (const p of await store.coConsideredPairs({ traces: TRACES_READ, minCount: MIN_CO_OCCURRENCE })) await take(p);
   if (out.length >= PAIRS_PER_SWEEP) return out;
-  const bridges = documentTurnBridges(db, context, BRIDGE_ROWS);
+  const bridges = await store.documentTurnBridges(BRIDGE_ROWS);
   if (bridges.length === 0) return out;
-  const userEntity = core.transaction(() => entityIdOf(db, context, "User", "user", core.now()));
+  const userEntity = await store.ensureEntity({ name: "User", normName: "user", now: core.now() });
   for (const b of bridges) {
-    const own = entityIdsOfRecord(db, b.turnRecord).filter((e) => e !== b.via);
-    if (b.subject === "user") own.push(userEntity);
-    const theirs = entityIdsOfRecord(db, b.docRecord).filter((e) => e !== b.via);
-    for (const x of own) for (const y of theirs) take({ scopeKey: b.scopeKey, a: x, b: y, count: 1, evidence: [b.turnRecord, b.docRecord], via: b.via });
+    const own = b.subject === "user" ? [...b.turnEntities, userEntity] : b.turnEntities;
+    for (const x of own) for (const y of b.docEntities) await take({ scopeKey: b.scopeKey, a: x, b: y, count: 1, evidence: [b.turnRecord, b.docRecord], via: b.via });
     if (out.length >= PAIRS_PER_SWEEP) break;
   }
   return out;
@@ -123,15 +118,12 @@ async function writeRelation(
   sweepId: number,
   provenance: Record<string, unknown>,
 ): Promise<number | undefined> {
-  const { db, context } = core;
   const embedder = core.embedder();
   const embedded = await embedder.embed([text], { signal: core.queue.signal });
   core.recordUsage("embedding", embedded.usage);
   const subject = shown.a.toLowerCase() === "user" ? "user" : shown.a.toLowerCase();
-  const result = core.transaction(() => {
-    const now = core.now();
-    const r = reconcile(db, {
-      context,
+  const result = await core.store.writeRelation({
+    facts: {
       scope: parseScopeKey(pair.scopeKey),
       scopeKey: pair.scopeKey,
       facts: [
@@ -153,12 +145,13 @@ async function writeRelation(
       source: { kind: "elaboration", id: toId("trace", sweepId), key: null, node: { type: "trace", id: sweepId } },
       actor,
       retention: core.settings().retention,
-      now,
+      now: core.now(),
       provenance,
       parentTrace: sweepId,
-    });
-    addEdge(db, context, { type: "entity", id: pair.a }, `relation:${relation}`, { type: "entity", id: pair.b }, now);
-    return r;
+    },
+    a: pair.a,
+    b: pair.b,
+    relation,
   });
   return result.outcomes.find((o) => o.outcome === "created" || o.outcome === "updated")?.record.id;
 }

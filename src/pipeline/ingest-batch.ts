@@ -63,6 +63,6 @@ export async function extractTurns(core: Core, turns: readonly TurnRow[], signal
     results.push(await commitExtraction(core, turn, facts, vectors.slice(offset, offset + facts.length), embeddingModel, provenance));
     offset += facts.length;
   }
-  await core.drainIfBacklogged("records", embeddingModel);
+  await core.store.throttle();
   return results;
 }

@@ -73,7 +73,7 @@ export async function extractTurn(core: Core, turn: TurnRow, signal?: AbortSigna
   }
 
   const result = await commitExtraction(core, turn, facts, vectors, embeddingModel, provenance);
-  await core.drainIfBacklogged("records", embeddingModel);
+  await core.store.throttle();
   return result;
 }
 

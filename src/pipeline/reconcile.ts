@@ -2,11 +2,11 @@ import { INITIAL_IMPORTANCE } from "../config/defaults.js";
 import type { RetentionRule } from "../config/schemas.js";
 import { expiresAt } from "../lifecycle/retention.js";
 import { noteAsserted, noteCorrected, sourceTrust, type Correction } from "../store/sources.js";
-import { oppositeAttribute, valueRelation } from "../models/attributes.js";
+import { oppositeAttribute } from "../models/attributes.js";
 import type { ExtractedFact } from "../models/prompts/extraction.js";
 import { cacheByTopics, deleteEntries, evictByRecords } from "../store/cache.js";
 import type { Db } from "../store/database.js";
-import { addEdge, entityNamesOf, linkEntities, normalizeEntity, type NodeType } from "../store/graph.js";
+import { addEdge, entityNamesOf, linkEntities, type NodeType } from "../store/graph.js";
 import { toId } from "../store/ids.js";
 import {
   appendHistory,
@@ -22,11 +22,23 @@ import {
 import { parseScopeKey, scopeContains, type Scope } from "../store/scope.js";
 import { insertTrace, updateTracePayload, type TraceActor } from "../store/traces.js";
 import { deleteVector, putVector } from "../store/vectors.js";
+import {
+  decisionPayload,
+  entitiesOf,
+  neighbourPayload,
+  neighbourStep,
+  recordTopics,
+  restatement,
+  retirement,
+  standing,
+  valueDuplicate,
+} from "../store/reconcile-rules.js";
+
+// The rules (what to write) are store/reconcile-rules.ts, shared with the PostgreSQL engine; this is SQLite's
+// reads and writes around them.
+export { HEDGE_CONFIDENCE, recordTopics } from "../store/reconcile-rules.js";
 
 export type Outcome = "created" | "updated" | "superseded" | "flagged";
-
-/** Below this confidence a statement is a hedge: it cannot overturn a confident fact, only dispute it. */
-export const HEDGE_CONFIDENCE = 0.6;
 
 export interface ReconcileInput {
   context: string;
@@ -58,13 +70,6 @@ export interface ReconcileResult {
   vectorChanges: { seq: number; label: number; op: "add" | "remove"; vector?: Float32Array }[];
 }
 
-/** Cache topics a record is about: its subject's attribute and the entities it names. */
-export function recordTopics(record: Pick<RecordRow, "subject" | "attribute">, entities: readonly string[]): string[] {
-  const topics = entities.map((e) => `ent:${normalizeEntity(e)}`);
-  if (record.subject && record.attribute) topics.push(`attr:${record.subject}/${record.attribute}`);
-  return topics;
-}
-
 /**
  * The one write path for memory (turns, documents, reflection, elaboration, consolidation). Synchronous: call
  * it inside a transaction. Exact duplicates reinforce; a new value of a single-valued attribute supersedes;
@@ -85,12 +90,7 @@ export function reconcile(db: Db, input: ReconcileInput): ReconcileResult {
   const corrections: Correction[] = [];
 
   const retire = (row: RecordRow, status: "superseded" | "flagged", by: number) => {
-    updateRecord(db, row.id, {
-      status,
-      superseded_by: status === "superseded" ? by : row.superseded_by,
-      updated_at: now,
-      history: appendHistory(row, { at: now, event: status, detail: toId("record", by), trace: traceId }),
-    });
+    updateRecord(db, row.id, retirement(row, status, by, now, traceId));
     if (status === "superseded") {
       const correction = noteCorrected(db, context, row.source_key, sourceKey, now);
       if (correction) corrections.push(correction);
@@ -104,51 +104,32 @@ export function reconcile(db: Db, input: ReconcileInput): ReconcileResult {
 
   input.facts.forEach((fact, i) => {
     const vector = input.vectors[i];
-    const normValue = fact.value === null ? null : normalizeText(fact.value);
     const competitors = fact.attribute ? liveByAttribute(db, context, scopeKey, fact.subject, fact.attribute) : [];
     competitors.forEach((c) => considered.add(c.id));
 
-    const duplicate =
-      (normValue !== null ? competitors.find((c) => c.value !== null && normalizeText(c.value) === normValue) : undefined) ??
-      liveByNormText(db, context, scopeKey, normalizeText(fact.text));
+    const duplicate = valueDuplicate(fact, competitors) ?? liveByNormText(db, context, scopeKey, normalizeText(fact.text));
     if (duplicate) {
       considered.add(duplicate.id);
-      // A confident restatement of something only hedged before settles it.
-      const settles = duplicate.kind === "uncertainty" && fact.kind !== "uncertainty" && fact.confidence >= HEDGE_CONFIDENCE;
-      updateRecord(db, duplicate.id, {
-        proof_count: duplicate.proof_count + 1,
-        confidence: Math.max(duplicate.confidence, fact.confidence),
-        importance: Math.max(duplicate.importance, INITIAL_IMPORTANCE[duplicate.memory_category]),
-        updated_at: now,
-        history: appendHistory(duplicate, { at: now, event: settles ? "updated" : "reinforced", trace: traceId }),
-        ...(settles ? { kind: fact.kind, text: fact.text, norm_text: normalizeText(fact.text), status: "current" as const } : {}),
-      });
+      const { fields, settles } = restatement(duplicate, fact, now, traceId);
+      updateRecord(db, duplicate.id, fields);
       if (settles) changed.add(duplicate.id);
       addEdge(db, context, { type: "trace", id: traceId }, "updated", { type: "record", id: duplicate.id }, now);
       outcomes.push({ record: getRecord(db, context, duplicate.id)!, outcome: "updated" });
       return;
     }
 
-    const hedged = fact.kind === "uncertainty" || fact.confidence < HEDGE_CONFIDENCE;
     // Rivals: another value of a single-valued attribute, or the value this one negates ("not peanuts" against
     // "peanuts", dislikes X against likes X; see models/attributes.ts).
     const opposite = oppositeAttribute(fact.attribute);
     const opponents = opposite ? liveByAttribute(db, context, scopeKey, fact.subject, opposite) : [];
     opponents.forEach((c) => considered.add(c.id));
-    const rivals = [...competitors, ...opponents].filter((c) => {
-      const relation = valueRelation(fact, c);
-      return relation === "opposes" || (relation === "replaces" && fact.cardinality === "one");
-    });
-    // A claim from a source corrected again and again (low trust) cannot overturn a confident, trusted fact
-    // either: like a hedge, it disputes it.
-    const weak = hedged || fact.confidence * trust < HEDGE_CONFIDENCE;
-    const undecidable = weak && rivals.some((r) => r.kind !== "uncertainty" && r.confidence * r.trust >= HEDGE_CONFIDENCE);
+    const { rivals, undecidable, kind } = standing(fact, trust, competitors, opponents);
 
     const category = fact.memory_category;
     const id = insertRecord(db, {
       context,
       scope_key: scopeKey,
-      kind: hedged || undecidable ? "uncertainty" : fact.kind,
+      kind,
       memory_category: category,
       subject: fact.subject,
       attribute: fact.attribute,
@@ -170,7 +151,7 @@ export function reconcile(db: Db, input: ReconcileInput): ReconcileResult {
       expires_at: expiresAt(input.retention, input.scope, category, now),
     });
     if (vector) vectorChanges.push({ seq: putVector(db, context, "records", input.embeddingModel, id, vector), label: id, op: "add", vector });
-    const entities = [...fact.entities, ...(fact.subject !== "user" && fact.subject !== "assistant" ? [fact.subject] : [])];
+    const entities = entitiesOf(fact);
     linkEntities(db, context, id, entities, now);
     recordTopics(fact, entities).forEach((t) => topics.add(t));
     addEdge(db, context, { type: "trace", id: traceId }, "created", { type: "record", id }, now);
@@ -208,25 +189,17 @@ export function reconcile(db: Db, input: ReconcileInput): ReconcileResult {
   }
   if (input.parentTrace) addEdge(db, context, { type: "trace", id: traceId }, "parent_trace", { type: "trace", id: input.parentTrace }, now);
 
-  const payload = {
-    source: { kind: input.source.kind, id: input.source.id, key: sourceKey, trust },
+  const payload = decisionPayload({
+    source: input.source,
+    trust,
     scope: input.scope,
-    principal: input.actor.principal,
-    on_behalf_of: input.actor.onBehalfOf,
-    session: input.actor.session,
-    extraction: input.facts,
-    ...(input.provenance ? { provenance: input.provenance } : {}),
-    outcomes: outcomes.map(({ record, outcome }) => ({
-      record_id: toId("record", record.id),
-      outcome,
-      text: record.text,
-      confidence: record.confidence,
-      trust: record.trust,
-      ...(record.superseded_by ? { superseded_by: toId("record", record.superseded_by) } : {}),
-    })),
-    evicted_cache_entries: evicted.size,
-    ...(corrections.length ? { calibration: corrections } : {}),
-  };
+    actor: input.actor,
+    facts: input.facts,
+    provenance: input.provenance,
+    outcomes,
+    evicted: evicted.size,
+    corrections,
+  });
   updateTracePayload(db, traceId, payload);
   return { traceId, outcomes, evictedCacheIds: [...evicted], vectorChanges };
 }
@@ -264,15 +237,11 @@ export function applyReflection(
   let record = getRecord(db, context, input.recordId);
   for (const d of input.decisions) {
     const neighbour = getRecord(db, context, d.neighbour);
-    if (!record || record.status !== "current" || !neighbour || !(neighbour.status === "current" || neighbour.status === "flagged")) continue;
-    const status = d.relation === "conflict" ? "flagged" : "superseded";
-    updateRecord(db, neighbour.id, {
-      status,
-      superseded_by: status === "superseded" ? record.id : neighbour.superseded_by,
-      updated_at: now,
-      history: appendHistory(neighbour, { at: now, event: status, detail: `${d.relation}: ${d.reason}`.slice(0, 300), trace: traceId }),
-    });
-    if (d.relation === "contradicts") {
+    const step = neighbourStep(record, neighbour, d, now, traceId);
+    if (!step || !record || !neighbour) continue;
+    const { status } = step;
+    updateRecord(db, neighbour.id, step.neighbourFields);
+    if (step.calibrate) {
       const correction = noteCorrected(db, context, neighbour.source_key, record.source_key, now);
       if (correction) corrections.push(correction);
     }
@@ -280,12 +249,8 @@ export function applyReflection(
       const seq = deleteVector(db, context, "records", neighbour.embedding_model, neighbour.id);
       if (seq !== undefined) vectorChanges.push({ seq, label: neighbour.id, op: "remove" });
     }
-    if (d.relation === "duplicate") {
-      updateRecord(db, record.id, {
-        proof_count: record.proof_count + neighbour.proof_count,
-        updated_at: now,
-        history: appendHistory(record, { at: now, event: "reinforced", detail: `merged ${toId("record", neighbour.id)}`, trace: traceId }),
-      });
+    if (step.recordFields) {
+      updateRecord(db, record.id, step.recordFields);
       record = getRecord(db, context, record.id)!;
       outcomes.push({ record, outcome: "updated" });
       addEdge(db, context, { type: "trace", id: traceId }, "updated", { type: "record", id: record.id }, now);
@@ -296,17 +261,11 @@ export function applyReflection(
   }
   const evicted = evictByRecords(db, changed);
   addEdge(db, context, { type: "trace", id: traceId }, "parent_trace", { type: "trace", id: input.parentTrace }, now);
-  updateTracePayload(db, traceId, {
-      source: { kind: "reflection", id: toId("record", input.recordId) },
-      scope: input.scope,
-      principal: input.actor.principal,
-      on_behalf_of: input.actor.onBehalfOf,
-      session: input.actor.session,
-      decisions: input.decisions.map((d) => ({ neighbour: toId("record", d.neighbour), relation: d.relation, reason: d.reason })),
-      provenance: input.provenance,
-      outcomes: outcomes.map(({ record: r, outcome }) => ({ record_id: toId("record", r.id), outcome, text: r.text })),
-      evicted_cache_entries: evicted.length,
-      ...(corrections.length ? { calibration: corrections } : {}),
-  }, input.recordId);
+  updateTracePayload(
+    db,
+    traceId,
+    neighbourPayload({ ...input, outcomes, evicted: evicted.length, corrections }),
+    input.recordId,
+  );
   return { traceId, vectorChanges, outcomes };
 }

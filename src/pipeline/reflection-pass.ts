@@ -3,14 +3,9 @@ import { PRIORITY } from "../core.js";
 import { budgetedCall } from "../lifecycle/budget.js";
 import { oppositeAttribute } from "../models/attributes.js";
 import { batchReflectionPrompt, type ReflectionInput, type ReflectionRecord } from "../models/prompts/reflection.js";
-import { addToBacklog, takeFromBacklog } from "../store/budget.js";
 import { toId, tryParseId } from "../store/ids.js";
-import { getRecord, getRecords, type RecordRow } from "../store/records.js";
-import { liveIdsInScope, sameSlotIds } from "../store/neighbours.js";
 import { parseScopeKey } from "../store/scope.js";
-import type { TraceActor } from "../store/traces.js";
-import { getVector } from "../store/vectors.js";
-import { applyReflection, type ReflectionDecision } from "./reconcile.js";
+import type { NeighbourDecision, RecordRow, TraceActor } from "../store/store.js";
 
 /** Neighbours offered per new record at most. */
 const NEIGHBOURS = 5;
@@ -78,7 +73,7 @@ export function scheduleReflection(core: Core, recordIds: readonly number[], act
 export async function drainBacklog(core: Core): Promise<number> {
   let done = 0;
   while (!core.queue.stopped) {
-    const items = core.transaction(() => takeFromBacklog(core.db, core.context, BACKLOG_BATCH));
+    const items = await core.store.takeFromBacklog(BACKLOG_BATCH);
     if (items.length === 0) break;
     const deferred = await core.queue.add(() => reconcileInBackground(core, items), { priority: PRIORITY.reflection });
     done += items.length - deferred;
@@ -89,12 +84,12 @@ export async function drainBacklog(core: Core): Promise<number> {
 
 /** Runs the pass over `items`; resolves with how many the budget deferred to the backlog. */
 export async function reconcileInBackground(core: Core, items: readonly PassItem[]): Promise<number> {
-  const candidates = findCandidates(core, items);
+  const candidates = await findCandidates(core, items);
   let deferred = 0;
   for (let i = 0; i < candidates.length; i += RECORDS_PER_CALL) {
     if (core.queue.stopped) {
       // Closing: what is left waits in the backlog for the next open.
-      deferred += defer(core, candidates.slice(i));
+      deferred += await defer(core, candidates.slice(i));
       break;
     }
     const chunk = candidates.slice(i, i + RECORDS_PER_CALL);
@@ -102,11 +97,11 @@ export async function reconcileInBackground(core: Core, items: readonly PassItem
       items: chunk.map((c) => ({ record: view(c.record), neighbours: c.neighbours.map(view) }) satisfies ReflectionInput),
     });
     if (!result) {
-      deferred += defer(core, candidates.slice(i));
+      deferred += await defer(core, candidates.slice(i));
       break;
     }
     const byRecord = new Map(chunk.map((c) => [toId("record", c.record.id), c]));
-    const decisions = new Map<number, ReflectionDecision[]>();
+    const decisions = new Map<number, NeighbourDecision[]>();
     for (const d of result.value.decisions) {
       const c = byRecord.get(d.record_id);
       const n = tryParseId("record", d.neighbour_id);
@@ -120,23 +115,20 @@ export async function reconcileInBackground(core: Core, items: readonly PassItem
       const list = decisions.get(c.record.id);
       if (!list) continue;
       const record = c.record;
-      const applied = core.transaction(() =>
-        applyReflection(core.db, {
-          context: core.context,
-          recordId: record.id,
-          decisions: list,
-          actor: c.item.actor,
-          scope: parseScopeKey(record.scope_key),
-          now: core.now(),
-          parentTrace: c.item.parentTrace,
-          provenance: {
-            prompt: `${batchReflectionPrompt.name}@${batchReflectionPrompt.version}`,
-            usage: result.usage,
-            batch: chunk.map((x) => toId("record", x.record.id)),
-          },
-        }),
-      );
-      for (const change of applied.vectorChanges) core.vectorIndex("records", record.embedding_model!).notify(change);
+      // The engine tells the vector index of what the decisions changed (a superseded record's vector goes).
+      await core.store.applyNeighbourDecisions({
+        recordId: record.id,
+        decisions: list,
+        actor: c.item.actor,
+        scope: parseScopeKey(record.scope_key),
+        now: core.now(),
+        parentTrace: c.item.parentTrace,
+        provenance: {
+          prompt: `${batchReflectionPrompt.name}@${batchReflectionPrompt.version}`,
+          usage: result.usage,
+          batch: chunk.map((x) => toId("record", x.record.id)),
+        },
+      });
     }
   }
   return deferred;
@@ -148,69 +140,50 @@ interface Candidate {
   neighbours: RecordRow[];
 }
 
-function defer(core: Core, rest: readonly Candidate[]): number {
-  core.transaction(() => addToBacklog(core.db, core.context, rest.map((c) => c.item), core.now()));
+async function defer(core: Core, rest: readonly Candidate[]): Promise<number> {
+  await core.store.addToBacklog(rest.map((c) => c.item), core.now());
   return rest.length;
 }
 
 /**
- * Each still-current record with the live records of its scope it could conflict with. Never searches beyond
- * the record's own scope: same-slot records come from an index lookup, near restatements from an exact scan of
- * the scope's vectors (held in memory by the ANN index), so the cost does not grow with the rest of the Context.
+ * Each still-current record with the live records of its scope it could conflict with: the same subject and
+ * attribute (or its opposite) first, then near restatements (store: never beyond the record's own scope, so the
+ * cost does not grow with the rest of the Context).
  */
-function findCandidates(core: Core, items: readonly PassItem[]): Candidate[] {
-  const { db, context } = core;
-  const scopeIds = new Map<string, number[]>();
+async function findCandidates(core: Core, items: readonly PassItem[]): Promise<Candidate[]> {
+  const { store } = core;
+  // A record's first item wins (its actor and parent trace).
+  const firsts = new Map<number, PassItem>();
+  for (const item of items) if (!firsts.has(item.recordId)) firsts.set(item.recordId, item);
+  const rows = new Map((await store.getRecords([...firsts.keys()])).map((r) => [r.id, r]));
+  const records = [...firsts.values()].flatMap((item) => {
+    const record = rows.get(item.recordId);
+    return record && record.status === "current" && record.kind !== "observation" ? [{ item, record }] : [];
+  });
+  const found = await store.neighbourCandidates(
+    records.map(({ record }) => {
+      const opposite = record.attribute ? oppositeAttribute(record.attribute) : undefined;
+      return {
+        recordId: record.id,
+        scopeKey: record.scope_key,
+        subject: record.subject && record.attribute ? record.subject : null,
+        attributes: record.subject && record.attribute ? (opposite ? [record.attribute, opposite] : [record.attribute]) : [],
+        model: record.embedding_model,
+      };
+    }),
+    HIGH_SIMILARITY,
+  );
   const out: Candidate[] = [];
-  const seen = new Set<number>();
-  for (const item of items) {
-    if (seen.has(item.recordId)) continue;
-    seen.add(item.recordId);
-    const record = getRecord(db, context, item.recordId);
-    if (!record || record.status !== "current" || record.kind === "observation") continue;
+  for (const { item, record } of records) {
     const near = new Map<number, number>();
-    if (record.subject && record.attribute) {
-      const opposite = oppositeAttribute(record.attribute);
-      for (const id of sameSlotIds(db, context, record.scope_key, record.subject, opposite ? [record.attribute, opposite] : [record.attribute], record.id)) {
-        near.set(id, 2); // ranks before any similarity
-      }
-    }
-    if (record.embedding_model) {
-      const model = record.embedding_model;
-      const key = `${record.scope_key}\u0000${model}`;
-      let ids = scopeIds.get(key);
-      if (!ids) scopeIds.set(key, (ids = liveIdsInScope(db, context, record.scope_key, model)));
-      for (const hit of similarInScope(core, model, record.id, ids)) if (!near.has(hit.id)) near.set(hit.id, hit.similarity);
-    }
+    const candidates = found.get(record.id);
+    for (const id of candidates?.sameSlot ?? []) near.set(id, 2); // ranks before any similarity
+    for (const hit of candidates?.similar ?? []) if (!near.has(hit.id)) near.set(hit.id, hit.similarity);
     if (near.size === 0) continue;
     const chosen = [...near].sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, NEIGHBOURS).map(([id]) => id);
-    const neighbours = getRecords(db, context, chosen).filter((n) => n.status === "current" || n.status === "flagged");
+    const byId = new Map((await store.getRecords(chosen)).map((r) => [r.id, r]));
+    const neighbours = chosen.flatMap((id) => byId.get(id) ?? []).filter((n) => n.status === "current" || n.status === "flagged");
     if (neighbours.length > 0) out.push({ item, record, neighbours });
   }
   return out;
-}
-
-/** Records among `ids` at least HIGH_SIMILARITY to record `id` (cosine), by an exact scan. */
-function similarInScope(core: Core, model: string, id: number, ids: readonly number[]): { id: number; similarity: number }[] {
-  const index = core.existingIndex("records", model);
-  const vectorOf = (label: number): ArrayLike<number> | undefined => index?.vectorOf(label) ?? getVector(core.db, "records", model, label);
-  const query = vectorOf(id);
-  if (!query) return [];
-  let qn = 0;
-  for (let i = 0; i < query.length; i++) qn += query[i]! * query[i]!;
-  const hits: { id: number; similarity: number }[] = [];
-  for (const other of ids) {
-    if (other === id) continue;
-    const v = vectorOf(other);
-    if (!v) continue;
-    let dot = 0;
-    let n = 0;
-    for (let i = 0; i < v.length; i++) {
-      dot += v[i]! * query[i]!;
-      n += v[i]! * v[i]!;
-    }
-    const similarity = dot / (Math.sqrt(n * qn) || 1);
-    if (similarity >= HIGH_SIMILARITY) hits.push({ id: other, similarity });
-  }
-  return hits;
 }

@@ -1,13 +1,7 @@
 import type { Core } from "../core.js";
 import { SpectronValidationError } from "../errors.js";
-import { cacheByTopics, deleteEntries, evictByRecords } from "../store/cache.js";
-import { addEdge, entityNamesOf } from "../store/graph.js";
 import { toId } from "../store/ids.js";
-import { appendHistory, getRecord, normalizeText, updateRecord, type RecordRow } from "../store/records.js";
-import { parseScopeKey, scopeContains } from "../store/scope.js";
-import { insertTrace, updateTracePayload, type TraceActor } from "../store/traces.js";
-import { deleteVector, putVector } from "../store/vectors.js";
-import { recordTopics } from "./reconcile.js";
+import type { RecordRow, TraceActor } from "../store/store.js";
 
 /** What a hand edit changes: new text, a new value (the text follows it), or both. */
 export interface RecordEdit {
@@ -47,59 +41,10 @@ export async function updateRecordByHand(core: Core, row: RecordRow, edit: Recor
   const embedded = await embedder.embed([text], signal ? { signal } : {});
   core.recordUsage("embedding", embedded.usage);
   const vector = embedded.vectors[0]!;
-  const { db, context } = core;
-  const changes = core.transaction(() => {
-    const fresh = getRecord(db, context, row.id);
-    if (!fresh || (fresh.status !== "current" && fresh.status !== "flagged")) {
-      throw new SpectronValidationError("id", `a current or flagged record (this one is now ${fresh?.status ?? "gone"})`, toId("record", row.id));
-    }
-    const now = core.now();
-    const entities = entityNamesOf(db, fresh.id);
-    const topics = new Set([...recordTopics(fresh, entities), ...recordTopics({ subject: fresh.subject, attribute: fresh.attribute }, entities)]);
-    const traceId = insertTrace(db, context, "decision_trace", actor, fresh.scope_key, {}, now);
-    updateRecord(db, fresh.id, {
-      text,
-      norm_text: normalizeText(text),
-      value,
-      updated_at: now,
-      embedding_model: embedder.id,
-      history: appendHistory(fresh, { at: now, event: "updated", detail: `was: ${fresh.text}`.slice(0, 300), trace: traceId }),
-    });
-    addEdge(db, context, { type: "trace", id: traceId }, "updated", { type: "record", id: fresh.id }, now);
-    const evicted = new Set(evictByRecords(db, [fresh.id]));
-    const scope = parseScopeKey(fresh.scope_key);
-    const byTopic = cacheByTopics(db, context, [...topics]).filter((c) => !evicted.has(c.id) && scopeContains(parseScopeKey(c.scope_key), scope));
-    deleteEntries(db, byTopic.map((c) => c.id));
-    byTopic.forEach((c) => evicted.add(c.id));
-    const vectorChanges: { model: string; seq: number; op: "add" | "remove"; vector?: Float32Array }[] = [];
-    if (fresh.embedding_model) {
-      const seq = deleteVector(db, context, "records", fresh.embedding_model, fresh.id);
-      if (seq !== undefined) vectorChanges.push({ model: fresh.embedding_model, seq, op: "remove" });
-    }
-    vectorChanges.push({ model: embedder.id, seq: putVector(db, context, "records", embedder.id, fresh.id, vector), op: "add", vector });
-    const updated = getRecord(db, context, fresh.id)!;
-    updateTracePayload(db, traceId, {
-        source: { kind: "update", id: toId("record", fresh.id), key: null },
-        scope,
-        principal: actor.principal,
-        on_behalf_of: actor.onBehalfOf,
-        session: actor.session,
-        extraction: null,
-        outcomes: [
-          {
-            record_id: toId("record", fresh.id),
-            outcome: "updated",
-            text,
-            confidence: updated.confidence,
-            trust: updated.trust,
-            previous: { text: fresh.text, value: fresh.value },
-          },
-        ],
-        evicted_cache_entries: evicted.size,
-    });
-    return vectorChanges;
-  });
-  // The engine's writer tells the ANN index of the committed vector writes (store/sqlite/writer.ts).
-  void changes;
-  return getRecord(db, context, row.id)!;
+  // The record may have changed while the model answered: the engine checks it again inside its transaction.
+  const done = await core.store.editRecord({ id: row.id, text, value, model: embedder.id, vector, actor, now: core.now() });
+  if ("refused" in done) {
+    throw new SpectronValidationError("id", `a current or flagged record (this one is now ${done.refused})`, toId("record", row.id));
+  }
+  return done.record;
 }

@@ -17,7 +17,25 @@ export interface BudgetWindow {
   deferred: Record<DeferredKind, number>;
 }
 
+/** The budget as stored: its config, the last window charged (null: none yet), the records in the backlog. */
+export interface BudgetState {
+  config: BudgetConfig;
+  window: BudgetWindow | null;
+  backlog: number;
+}
+
+/** What one background call adds to the window starting at `windowStart` (a fresh window when the stored one is older). */
+export interface BudgetCharge {
+  windowStart: number;
+  tokens?: number;
+  calls?: number;
+  deferred?: Partial<Record<DeferredKind, number>>;
+}
+
 export const NO_BUDGET: Readonly<BudgetConfig> = Object.freeze({ background_tokens_per_day: null });
+
+/** A window with nothing spent yet. */
+export const emptyWindow = (start: number): BudgetWindow => ({ start, tokens: 0, calls: 0, deferred: { reconciliation: 0, consolidation: 0, elaboration: 0 } });
 
 export function readBudget(db: Db, context: string): { config: BudgetConfig; window: BudgetWindow | null } {
   const row = sql(db, "SELECT budget, budget_window FROM contexts WHERE name = ?").get(context) as

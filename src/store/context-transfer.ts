@@ -1,4 +1,4 @@
-import type { Db } from "./database.js";
+import { openDatabase, type Db } from "./database.js";
 import { SpectronValidationError } from "../errors.js";
 import { getVector, putVector, type VectorSpace } from "./vectors.js";
 
@@ -170,5 +170,62 @@ export class ContextImporter {
     if (!this.header) throw new SpectronValidationError("import", "a Spectron export", "an empty input");
     if (!this.ended) throw new SpectronValidationError("import", "an export ending with its `end` line", "an export cut short", "Export again.");
     return this.counts;
+  }
+}
+
+/**
+ * A database file on a connection of its own, for `spectron export` and `spectron import` (no Spectron instance,
+ * no ANN index: an import's vectors reach the indexes from the change log when an instance next opens them).
+ */
+export class TransferFile {
+  private readonly db: Db;
+
+  /** Opens (or creates) the file, migrated (`openDatabase`). */
+  constructor(path: string) {
+    this.db = openDatabase(path);
+  }
+
+  /** The Context's export lines, read in one snapshot: a read transaction held while the caller iterates. */
+  *exportLines(context: string): Generator<ExportLine> {
+    this.db.exec("BEGIN");
+    try {
+      yield* exportContext(this.db, context);
+    } finally {
+      this.db.exec("COMMIT");
+    }
+  }
+
+  /**
+   * Starts an all-or-nothing import into the new Context `context`, in one write transaction: feed every line to
+   * `add`, then `commit()` (which refuses an export cut short); `abandon()` after a failure writes nothing.
+   */
+  startImport(context: string): { add(line: number, value: unknown): void; commit(): Record<string, number>; abandon(): void } {
+    const { db } = this;
+    db.exec("BEGIN IMMEDIATE");
+    const abandon = () => {
+      if (db.inTransaction) db.exec("ROLLBACK");
+    };
+    let importer: ContextImporter;
+    try {
+      // Foreign keys are checked at commit: rows arrive table by table, not in dependency order.
+      db.pragma("defer_foreign_keys = ON");
+      importer = new ContextImporter(db, context);
+    } catch (error) {
+      abandon();
+      throw error;
+    }
+    return {
+      add: (line, value) => importer.add(line, value),
+      commit: () => {
+        const counts = importer.finish();
+        db.exec("COMMIT");
+        return counts;
+      },
+      abandon,
+    };
+  }
+
+  close(): void {
+    this.db.close();
   }
 }

@@ -12,6 +12,21 @@ export interface EntityPair {
   via?: number;
 }
 
+/**
+ * A live turn record and a live document record that mention the same entity (`via`), with the other entities
+ * each links (`via` left out).
+ */
+export interface DocumentTurnBridge {
+  turnRecord: number;
+  docRecord: number;
+  via: number;
+  scopeKey: string;
+  /** The turn record's subject ("user" for the speaker). */
+  subject: string | null;
+  turnEntities: number[];
+  docEntities: number[];
+}
+
 const TRACE_EDGES = "('considered', 'created', 'updated', 'superseded', 'flagged')";
 
 /**
@@ -27,7 +42,23 @@ export function coConsidered(db: Db, context: string, traces: number, minCount: 
        JOIN edges e ON e.src_type = 'trace' AND e.src_id = recent.id AND e.kind IN ${TRACE_EDGES} AND e.dst_type = 'record'
        JOIN records r ON r.id = CAST(e.dst_id AS INTEGER) AND r.status IN ('current', 'flagged')
        JOIN record_entities re ON re.record_id = r.id`,
-  ).all(context, traces) as { trace: number; record: number; scope_key: string; entity: number }[];
+  ).all(context, traces) as CoConsideredRow[];
+  return pairCoConsidered(rows, minCount);
+}
+
+/** One entity of one record a decision trace examined (the rows `coConsidered` pairs). */
+export interface CoConsideredRow {
+  trace: number;
+  record: number;
+  scope_key: string;
+  entity: number;
+}
+
+/**
+ * The pairing rule of `coConsidered`, engine-neutral (every engine reads the rows its own way): entities of one
+ * trace and scope paired (a < b), counted over traces, kept from `minCount`, most frequent first.
+ */
+export function pairCoConsidered(rows: readonly CoConsideredRow[], minCount: number): EntityPair[] {
   // trace → scope → entity → records
   const byTrace = new Map<string, Map<number, Set<number>>>();
   for (const row of rows) {

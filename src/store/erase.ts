@@ -124,14 +124,37 @@ function sourceTurn(db: Db, context: string, row: RecordRow): { id: number; cont
     | undefined;
 }
 
-/** History keeps its events, times and traces; a detail that quotes the words goes. */
-function stripHistory(history: string, quoted: readonly string[]): string {
+/** History keeps its events, times and traces; a detail that quotes the words goes. Pure: both engines call it. */
+export function stripHistory(history: string, quoted: readonly string[]): string {
   const needles = quoted.map((q) => q.toLowerCase());
   return JSON.stringify(
     (JSON.parse(history) as HistoryEntry[]).map(({ detail, ...entry }) =>
       detail === undefined || needles.some((n) => detail.toLowerCase().includes(n)) ? entry : { ...entry, detail },
     ),
   );
+}
+
+/**
+ * A trace payload with every string that quotes one of `quoted` cut to null and the erased record's id listed
+ * under `erased`; undefined when nothing in it quotes them. Pure: both engines call it.
+ */
+export function cutPayload(payload: Record<string, unknown>, quoted: readonly string[], recordId: number): Record<string, unknown> | undefined {
+  const needles = quoted.map((q) => q.toLowerCase());
+  const quotes = (s: string) => {
+    const lower = s.toLowerCase();
+    return needles.some((n) => lower.includes(n));
+  };
+  let cut = false;
+  const walk = (value: unknown): unknown => {
+    if (typeof value === "string") return quotes(value) ? ((cut = true), null) : value;
+    if (Array.isArray(value)) return value.map(walk);
+    if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v)]));
+    return value;
+  };
+  const next = walk(payload) as Record<string, unknown>;
+  if (!cut) return undefined;
+  const erased = new Set([...((next.erased as string[] | undefined) ?? []), toId("record", recordId)]);
+  return { ...next, erased: [...erased] };
 }
 
 /**
@@ -142,27 +165,13 @@ function cutTraces(db: Db, traceIds: readonly number[], quoted: readonly string[
   if (traceIds.length === 0 || quoted.length === 0) return 0;
   const read = sql(db, "SELECT payload FROM traces WHERE id = ?");
   const write = sql(db, "UPDATE traces SET payload = ? WHERE id = ?");
-  const needles = quoted.map((q) => q.toLowerCase());
-  const quotes = (s: string) => {
-    const lower = s.toLowerCase();
-    return needles.some((n) => lower.includes(n));
-  };
   let changed = 0;
   for (const id of traceIds) {
     const row = read.get(id) as { payload: string } | undefined;
     if (!row) continue;
-    const payload = JSON.parse(row.payload) as Record<string, unknown>;
-    let cut = false;
-    const walk = (value: unknown): unknown => {
-      if (typeof value === "string") return quotes(value) ? ((cut = true), null) : value;
-      if (Array.isArray(value)) return value.map(walk);
-      if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v)]));
-      return value;
-    };
-    const next = walk(payload) as Record<string, unknown>;
-    if (!cut) continue;
-    const erased = new Set([...((next.erased as string[] | undefined) ?? []), toId("record", recordId)]);
-    write.run(JSON.stringify({ ...next, erased: [...erased] }), id);
+    const next = cutPayload(JSON.parse(row.payload) as Record<string, unknown>, quoted, recordId);
+    if (!next) continue;
+    write.run(JSON.stringify(next), id);
     changed++;
   }
   return changed;

@@ -3,6 +3,10 @@
 // SHAPE: stable from 18:10 UTC on (the PostgreSQL engine is built against it). Additions are fine; a rename or a
 // removal is announced here, with the date, before it lands.
 //   (no renames so far)
+// ADDITIONS 2026-11-30 20:07 UTC (ws-iface, issue 13): the evolution sweeps, the background budget and backlog, the
+//   reflection pass's neighbours, the hand edit of a record and write backpressure, so that nothing outside
+//   src/store touches SQLite: see "Evolution", "Background budget", "Background reconciliation", `editRecord`,
+//   `throttle` below.
 //
 // Rules every engine keeps:
 // - One method that writes is one transaction inside the engine, committed before its promise resolves (or, for
@@ -17,7 +21,10 @@
 // - Every method is bound to one Context (the `context` the store was opened for).
 
 import type { CacheConfig, Models, RetentionRule } from "../config/schemas.js";
+import type { BacklogItem, BudgetCharge, BudgetConfig, BudgetState, BudgetWindow, DeferredKind } from "./budget.js";
 import type { CacheEntryRow } from "./cache.js";
+import type { Cluster } from "./consolidation.js";
+import type { DocumentTurnBridge, EntityPair } from "./elaboration.js";
 import type { ContextSettings, ReindexState } from "./contexts.js";
 import type { DocumentRow, DocumentStatus } from "./documents.js";
 import type { EdgeRow, NodeType } from "./graph.js";
@@ -30,6 +37,7 @@ import type { VectorChange } from "./vector-index.js";
 export type { CacheEntryRow, ContextSettings, ReindexState, DocumentRow, DocumentStatus, EdgeRow, NodeType, PassageRow };
 export type { HistoryEntry, MemoryCategory, RecordRow, RecordStatus, SourceKind, TraceActor, TraceKind, TraceRow, TurnRow, TurnStatus };
 export type { VectorChange };
+export type { BacklogItem, BudgetCharge, BudgetConfig, BudgetState, BudgetWindow, Cluster, DeferredKind, DocumentTurnBridge, EntityPair };
 
 /** What a vector belongs to. Each (space, embedding model) pair is its own vector set. */
 export type VectorSpace = "records" | "chunks" | "queries";
@@ -253,6 +261,34 @@ export interface SweepStep {
   done: boolean;
 }
 
+/** A hand edit of one live record (`editRecord`): its new text and value, re-embedded with `model`. */
+export interface RecordEditWrite {
+  id: number;
+  text: string;
+  value: string | null;
+  model: string;
+  vector: Float32Array;
+  actor: TraceActor;
+  now: number;
+}
+
+/** One record the background reconciliation pass looks for neighbours of (`neighbourCandidates`). */
+export interface NeighbourQuery {
+  recordId: number;
+  scopeKey: string;
+  /** With `attributes`: live records of this subject and one of these attributes (same slot or its opposite). */
+  subject: string | null;
+  attributes: readonly string[];
+  /** The record's embedding model: near restatements among the scope's live records of this model. null: none. */
+  model: string | null;
+}
+
+/** Neighbours found for one record: same-slot ids in id order; near restatements, any order. */
+export interface NeighbourCandidates {
+  sameSlot: number[];
+  similar: { id: number; similarity: number }[];
+}
+
 /** Something another instance (this process or another) or this one committed. */
 export type StoreChange =
   | { kind: "vectors"; space: VectorSpace; model: string; changes: readonly VectorChange[] }
@@ -306,11 +342,19 @@ export interface Store {
   applyNeighbourDecisions(input: { recordId: number; decisions: readonly NeighbourDecision[]; actor: TraceActor; scope: Readonly<Record<string, string>>; now: number; parentTrace: number; provenance: Record<string, unknown> }): Promise<{ traceId: number | undefined }>;
   /** Forgets a record: text out, tombstone trace, edges, cache evicted, vector removed. Returns the record after. */
   forgetRecord(id: number, actor: TraceActor, now: number): Promise<RecordRow>;
-  /** importance × factor (capped at 1) and last access = now, for each id; returns the records after. */
+  /**
+   * A hand edit (`state.update`), in one transaction: refused (the record's status, or "gone") unless the record
+   * is current or flagged; else its text, normalised text, value, embedding model and `updated_at` change, an
+   * "updated" history entry keeps the old text, a decision_trace (`source.kind: "update"`, its outcome `updated`
+   * with the previous text and value) with an `updated` edge, the old vector replaced by `vector`, and every cache
+   * entry that cited the record or is about a topic it touched (before or after) in a scope containing it evicted.
+   */
+  editRecord(edit: RecordEditWrite): Promise<{ record: RecordRow } | { refused: RecordStatus | "gone" }>;
   /** Every scope key holding a record in this Context (any status). */
   recordScopeKeys(): Promise<string[]>;
   /** Visible records of one kind, most important first (query-type dispatch reads them first). */
   recordsOfKind(filter: RecordFilter, kind: RecordRow["kind"], limit: number): Promise<RecordRow[]>;
+  /** importance × factor (capped at 1) and last access = now, for each id; returns the records after. */
   /** `extendLife`: the records were used in an answer, their lives extended too (lifecycle/survival.ts). */
   reinforce(ids: readonly number[], factor: number, now: number, options?: { extendLife?: boolean }): Promise<RecordRow[]>;
   /** The subset of `scopeKeys` holding any record (cache keys depend on it). */
@@ -406,6 +450,86 @@ export interface Store {
    */
   withSweepLock<T>(name: string, fn: () => Promise<T>): Promise<T | undefined>;
 
+  // Evolution (lifecycle/consolidate.ts, elaborate.ts): the reads between model calls, the writes after them
+  /** Writes a sweep_trace with `payload` (its outcome filled in later by `updateTracePayload`); returns its id. */
+  startSweep(input: { actor: TraceActor; payload: Record<string, unknown>; now: number }): Promise<number>;
+  /**
+   * Consolidation's first step, in one transaction: reads the previous consolidation's watermark (the last
+   * `consolidate` sweep_trace's `through_response_trace`, 0 if none), writes this sweep's sweep_trace
+   * (`{ sweep: "consolidate", complete: false, through_response_trace }`), then counts the records each of up to
+   * `answers` response traces after the watermark used (the response's `used` record ids when it has them, else
+   * what its retrieval returned; a reused answer counts for the records of the answer it reused; an answer that
+   * is `noAnswer` counts for nothing) and reinforces each live one (importance × `factor` ** uses, capped at 1,
+   * last access `now`, a "reinforced" history entry naming the sweep). `reinforced`: records changed; `answers`:
+   * answers that used any; `through`: the last response trace read (the new watermark).
+   */
+  beginConsolidation(input: { actor: TraceActor; now: number; answers: number; factor: number; noAnswer: string }): Promise<{
+    sweepId: number;
+    reinforced: number;
+    answers: number;
+    through: number;
+  }>;
+  /**
+   * Live (`current`), unexpired facts (observations and uncertainties left out) with a subject and attribute,
+   * grouped by scope, subject and attribute, for groups of at least `minSize`; the groups most recently added to
+   * first, at most `limit`; member ids oldest first.
+   */
+  consolidationClusters(query: { now: number; minSize: number; limit: number }): Promise<Cluster[]>;
+  /** Live records (any kind, expired or not) of one scope's subject and attribute, oldest first. */
+  liveRecordsOfSlot(slot: { scopeKey: string; subject: string; attribute: string }): Promise<RecordRow[]>;
+  /**
+   * An observation reconciled (`facts`), in one transaction; when the reconciler created or updated a record, its
+   * `proof_count` is set to `proofCount` and a "consolidated" history entry names `members` (the decision trace
+   * its trace). `recordId`: that record, undefined when the reconciler created or updated none.
+   */
+  writeObservation(input: { facts: FactsWrite; members: readonly number[]; proofCount: number }): Promise<{ written: FactsWritten; recordId: number | undefined }>;
+  /**
+   * Entities examined together: for each of the last `traces` decision traces, the entities of the live records it
+   * considered, created, updated, superseded or flagged, paired within each scope (a < b); pairs seen in at least
+   * `minCount` traces, most frequent first (then a, then b), `evidence` the records that brought them up.
+   */
+  coConsideredPairs(query: { traces: number; minCount: number }): Promise<EntityPair[]>;
+  /**
+   * Live (`current`) turn records and live document records that mention the same entity, most recent turn record
+   * first, at most `limit` rows, each with the other entities of both records.
+   */
+  documentTurnBridges(limit: number): Promise<DocumentTurnBridge[]>;
+  /** Whether a live record mentions both entities, or an earlier elaboration related them or found nothing to relate. */
+  entitiesLinked(a: number, b: number): Promise<boolean>;
+  /** Display names of entities, by entity id. */
+  entityNamesById(ids: readonly number[]): Promise<Map<number, string>>;
+  /** The id of the entity of `normName`, created (named `name`) if new. */
+  ensureEntity(input: { name: string; normName: string; now: number }): Promise<number>;
+  /** Marks a pair the model found nothing to relate (an `elaboration:none` edge a → b): `entitiesLinked` from then on. */
+  rejectEntityPair(input: { a: number; b: number; now: number }): Promise<void>;
+  /** A relation reconciled (`facts`) and its entity → entity edge (`relation:<relation>`, a → b), in one transaction. */
+  writeRelation(input: { facts: FactsWrite; a: number; b: number; relation: string }): Promise<FactsWritten>;
+
+  // Background budget (lifecycle/budget.ts) and the backlog of records waiting for background reconciliation
+  /** The budget config, the last window charged and the backlog's size. */
+  budget(): Promise<BudgetState>;
+  /** Sets the budget config (`config.budget()`); returns the state after. */
+  setBudget(config: BudgetConfig): Promise<BudgetState>;
+  /**
+   * Adds a background call's tokens, calls or deferrals to the window starting at `windowStart`, in one
+   * transaction (a stored window of another start is replaced by a fresh one); returns the state after. Charges
+   * from several processes add up.
+   */
+  chargeBudget(charge: BudgetCharge): Promise<BudgetState>;
+  /** Appends records to the backlog (oldest first when taken). */
+  addToBacklog(items: readonly Omit<BacklogItem, "id">[], now: number): Promise<void>;
+  /** Removes and returns the oldest `limit` items of the backlog, oldest first. */
+  takeFromBacklog(limit: number): Promise<BacklogItem[]>;
+
+  // Background reconciliation (pipeline/reflection-pass.ts); its decisions go through `applyNeighbourDecisions`
+  /**
+   * For each query, the live records of the same scope it could conflict with, never looking beyond that scope:
+   * same slot (`subject` and one of `attributes`, the record itself left out), and records whose stored vector of
+   * `model` is at least `minSimilarity` (cosine) to the record's own (an exact scan of the scope's live records of
+   * that model). Keyed by `recordId`; a record without a stored vector has no `similar`.
+   */
+  neighbourCandidates(queries: readonly NeighbourQuery[], minSimilarity: number): Promise<Map<number, NeighbourCandidates>>;
+
   // Traces
   /** One trace of this Context. */
   getTrace(id: number): Promise<TraceRow | undefined>;
@@ -439,6 +563,12 @@ export interface Store {
   poll(): Promise<void>;
   /** Waits for background index work (ANN insertions) to finish. */
   idle(): Promise<void>;
+  /**
+   * Backpressure for tight write loops (ingest): resolves once the engine's background index work is small
+   * enough to keep up (SQLite: an ANN index with more than a few hundred insertions pending is flushed first); at
+   * once when it is, and always for an engine with no such work.
+   */
+  throttle(): Promise<void>;
   /** Saves the vector indexes (what could not be saved is listed), commits grouped writes, closes. */
   close(): Promise<{ unsaved: { path: string; code: string; message: string }[] }>;
 }

@@ -216,11 +216,30 @@ export interface Logger {
 /** An interval in ms from 100 to 2,147,483,647, or `false` for none. */
 export type Interval = number | false;
 
+/**
+ * A database engine for `new Spectron({ store })`: `postgresStore(…)` from `spectron/postgres`. The instance opens
+ * its Context on it (asynchronously: every call waits for it) and, when the last instance using the engine closes,
+ * closes the engine.
+ */
+export interface StoreEngine {
+  /** "postgres". */
+  readonly engine: string;
+  /** Opens one Context's store (migrating the database first if needed). */
+  open(context: string, options: { now: () => number; onError?: (error: unknown) => void }): Promise<object>;
+  /** Releases what the engine holds (the pool it created). */
+  close(): Promise<void>;
+}
+
 export interface SpectronOptions {
   /** The Context: letters, digits, ".", "_", ":" or "-" (such as "acme-prod"). */
   context: string;
-  /** A SQLite file path. @default ":memory:" */
+  /** A SQLite file path (not with `store`). @default ":memory:" */
   path?: string | undefined;
+  /**
+   * Another database engine instead of the SQLite file, such as PostgreSQL:
+   * `store: postgresStore({ connectionString })` (from `spectron/postgres`). Not with `path`.
+   */
+  store?: StoreEngine | undefined;
   /** Epoch milliseconds now. @default Date.now */
   clock?: (() => number) | undefined;
   /** Models per stage, fixed when the Context is first created (later: `config.models`). */

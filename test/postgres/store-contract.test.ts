@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe } from "vitest";
-import { postgresStore, type PostgresEngine } from "../../src/store/postgres/postgres-store.js";
+import { postgresStore, type PostgresEngine } from "../../src/store/postgres/engine.js";
 import { storeContract, type StoreSubject } from "../contract/store.contract.js";
 import { announceSkips, ENGINE_START_TIMEOUT, ENGINES, type PgTestDatabase } from "./engines.js";
 
@@ -18,6 +18,7 @@ for (const engine of ENGINES) {
     });
     const subject: StoreSubject = {
       separateSessions: engine.multiProcess,
+      changeLog: true,
       // A pool per open: two opens of one Context are two instances, as in two processes.
       async open(context, now) {
         const e = postgresStore({ connectionString: database.url, max: 4 });

@@ -1,17 +1,40 @@
 import type { CacheEntryRow } from "../cache.js";
-import type { AnswerWrite, ChunkRow, RetrievalTraceWrite, ReuseWrite } from "../store.js";
+import { toId } from "../ids.js";
+import type { AnswerWrite, ChunkRow, FactsWritten, ReflectionWrite, RetrievalTraceWrite, ReuseWrite } from "../store.js";
 import { one, query, type Queryable } from "./connection.js";
-import { addEdge, insertTrace, type Tx } from "./reconcile-sql.js";
+import { addEdge, insertTrace, reconcile, type Tx } from "./reconcile-sql.js";
 import { cosineDistance, fromVectorColumn, putVector, type VectorSet } from "./vector-sets.js";
 
 const CACHE_COLUMNS = "id, context, scope_key, query_id, norm_query, signature, answer, response_trace_id, created_at";
 
-/** A retrieval trace with its edges: `returned` to each record and chunk, `considered` (weighted) to runners-up. */
+/**
+ * A retrieval trace with its edges: `returned` to each record, chunk and passage (turn), `considered` (weighted)
+ * to runners-up, `about` to the entities of the records returned.
+ */
 export async function writeRetrievalTrace(tx: Tx, retrieval: RetrievalTraceWrite, now: number): Promise<number> {
   const id = await insertTrace(tx, "retrieval_trace", retrieval.actor, retrieval.scopeKey, retrieval.payload, now);
   for (const c of retrieval.considered) await addEdge(tx, { type: "trace", id }, "considered", { type: "record", id: c.id }, now, c.score);
   for (const r of retrieval.returned) await addEdge(tx, { type: "trace", id }, "returned", { type: "record", id: r }, now);
   for (const c of retrieval.returnedChunks) await addEdge(tx, { type: "trace", id }, "returned", { type: "chunk", id: c }, now);
+  if (retrieval.returned.length > 0) {
+    const entities = await query<{ entity_id: number }>(
+      tx.client,
+      "SELECT DISTINCT entity_id FROM record_entities WHERE record_id = ANY($1::bigint[]) ORDER BY entity_id",
+      [[...retrieval.returned]],
+    );
+    for (const e of entities) await addEdge(tx, { type: "trace", id }, "about", { type: "entity", id: e.entity_id }, now);
+  }
+  for (const turn of retrieval.returnedTurns ?? []) await addEdge(tx, { type: "trace", id }, "returned", { type: "turn", id: turn }, now);
+  return id;
+}
+
+/** A response trace: `used_retrieval` to its retrieval (which gets `parent_trace` back), `used` to the records used, its session. */
+export async function writeResponse(tx: Tx, response: AnswerWrite["response"], retrievalTrace: number, now: number): Promise<number> {
+  const id = await insertTrace(tx, "response_trace", response.actor, response.scopeKey, response.payload, now);
+  await addEdge(tx, { type: "trace", id }, "used_retrieval", { type: "trace", id: retrievalTrace }, now);
+  await addEdge(tx, { type: "trace", id: retrievalTrace }, "parent_trace", { type: "trace", id }, now);
+  for (const r of response.used ?? []) await addEdge(tx, { type: "trace", id }, "used", { type: "record", id: r }, now);
+  if (response.actor.session) await addEdge(tx, { type: "trace", id }, "parent_session", { type: "session", id: response.actor.session }, now);
   return id;
 }
 
@@ -23,9 +46,7 @@ export async function writeRetrievalTrace(tx: Tx, retrieval: RetrievalTraceWrite
 export async function writeAnswer(tx: Tx, write: AnswerWrite, querySet: VectorSet): Promise<{ responseTraceId: number; retrievalTraceId: number }> {
   const { now } = write;
   const retrievalTraceId = await writeRetrievalTrace(tx, write.retrieval, now);
-  const responseTraceId = await insertTrace(tx, "response_trace", write.response.actor, write.response.scopeKey, write.response.payload, now);
-  await addEdge(tx, { type: "trace", id: responseTraceId }, "used_retrieval", { type: "trace", id: retrievalTraceId }, now);
-  if (write.response.actor.session) await addEdge(tx, { type: "trace", id: responseTraceId }, "parent_session", { type: "session", id: write.response.actor.session }, now);
+  const responseTraceId = await writeResponse(tx, write.response, retrievalTraceId, now);
   const queryId = (await one<{ id: number }>(
     tx.client,
     "INSERT INTO queries (context, scope_key, query, norm_query, retrieval_trace_id, embedding_model, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
@@ -50,12 +71,27 @@ export async function writeAnswer(tx: Tx, write: AnswerWrite, querySet: VectorSe
   return { responseTraceId, retrievalTraceId };
 }
 
+/** Reflect: its traces and edges, and its insights reconciled as observations (`produced_decision`). */
+export async function writeReflection(tx: Tx, w: ReflectionWrite): Promise<{ responseTraceId: number; written: FactsWritten | undefined }> {
+  const retrievalTraceId = await writeRetrievalTrace(tx, w.retrieval, w.now);
+  const responseTraceId = await writeResponse(tx, w.response, retrievalTraceId, w.now);
+  if (!w.insights) return { responseTraceId, written: undefined };
+  const written = await reconcile(tx, {
+    ...w.insights,
+    source: { kind: "reflect", id: toId("trace", responseTraceId), key: "reflect", node: { type: "trace", id: responseTraceId } },
+    parentTrace: responseTraceId,
+  });
+  await addEdge(tx, { type: "trace", id: responseTraceId }, "produced_decision", { type: "trace", id: written.traceId }, w.now);
+  return { responseTraceId, written };
+}
+
 /** A tier-1/2 reuse or a `fact:` lookup: its response trace and edges; reinforcement is the caller's (same tx). */
 export async function writeReuseTrace(tx: Tx, write: ReuseWrite): Promise<number> {
   const { now } = write;
   const traceId = await insertTrace(tx, "response_trace", write.actor, write.scopeKey, write.payload, now);
+  // A reuse links to the answer it repeats (whose retrieval has the `returned` edges); a `fact:<id>` lookup cites the record.
   if (write.reusedFrom !== undefined) await addEdge(tx, { type: "trace", id: traceId }, "reused_from", { type: "trace", id: write.reusedFrom }, now);
-  else for (const id of write.cited) await addEdge(tx, { type: "trace", id: traceId }, "cited", { type: "record", id }, now);
+  for (const id of write.cited) await addEdge(tx, { type: "trace", id: traceId }, "cited", { type: "record", id }, now);
   if (write.actor.session) await addEdge(tx, { type: "trace", id: traceId }, "parent_session", { type: "session", id: write.actor.session }, now);
   return traceId;
 }
@@ -119,4 +155,35 @@ export async function cacheEntryUsable(db: Queryable, entryId: number, now: numb
     [entryId],
   );
   return { deps, chunks };
+}
+
+/** Records returned for similar recent past queries in scope: id → summed similarity. Exact over the recent ones. */
+export async function feedbackBoosts(
+  db: Queryable,
+  context: string,
+  set: VectorSet,
+  q: { vector: Float32Array; scopeKeys: readonly string[]; similar: number; recent: number },
+): Promise<Map<number, number>> {
+  const boosts = new Map<number, number>();
+  const recent = await query<{ id: number; trace: number; embedding: unknown }>(
+    db,
+    `SELECT x.id, x.retrieval_trace_id AS trace, v.embedding FROM (SELECT id, retrieval_trace_id FROM queries WHERE context = $1 AND scope_key = ANY($2::text[])
+       ORDER BY id DESC LIMIT $3) AS x JOIN ${set.table} v ON v.label = x.id`,
+    [context, [...q.scopeKeys], q.recent],
+  );
+  const similar = recent
+    .map((r) => ({ trace: r.trace, similarity: 1 - cosineDistance(q.vector, fromVectorColumn(r.embedding)) }))
+    .filter((r) => r.similarity >= q.similar)
+    .sort((a, b) => b.similarity - a.similarity)
+    .slice(0, 20);
+  if (similar.length === 0) return boosts;
+  const edges = await query<{ src_id: number; dst_id: string }>(
+    db,
+    "SELECT src_id, dst_id FROM edges WHERE src_type = 'trace' AND src_id = ANY($1::bigint[]) AND kind = 'returned' AND dst_type = 'record' ORDER BY id",
+    [similar.map((s) => s.trace)],
+  );
+  for (const s of similar) {
+    for (const e of edges) if (e.src_id === s.trace) boosts.set(Number(e.dst_id), (boosts.get(Number(e.dst_id)) ?? 0) + s.similarity);
+  }
+  return boosts;
 }

@@ -1,147 +1,46 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import pg from "pg";
-import { z } from "zod";
 import { REINFORCEMENT } from "../../config/defaults.js";
-import { ClosedError, SpectronValidationError } from "../../errors.js";
+import { ClosedError, SpectronError } from "../../errors.js";
 import { queryTerms } from "../../pipeline/recall/normalize.js";
-import type { ContextSettings, ReindexState } from "../contexts.js";
-import type { EdgeRow } from "../graph.js";
-import { toId } from "../ids.js";
-import { appendHistory, type RecordRow } from "../records.js";
 import type { CacheEntryRow } from "../cache.js";
-import type {
-  AnswerWrite, ChunkRow, QueryText, RetrievalTraceWrite, ReuseWrite,
-  ContextInit, ContextPatch, FactsWrite, FactsWritten, Outcome, NearestQuery, RecordCandidates, RecordCandidatesQuery, RecordListFilter, Scored, Store, StoreChange,
-  SweepStep, TraceRow, TurnRow, TurnStatus, VectorHit, VectorSpace,
-} from "../store.js";
-import type { PassageRow } from "../passages.js";
-import type { TraceActor } from "../traces.js";
+import type { DocumentRow, DocumentStatus } from "../documents.js";
+import type * as S from "../store.js";
+import * as answers from "./answers-sql.js";
+import { recordCandidates } from "./candidates.js";
 import { appendChanges, ChangeFeed } from "./change-feed.js";
 import { one, query, transaction } from "./connection.js";
-import { FollowedIndex } from "./followed-index.js";
-import { migrate } from "./migrations.js";
-import * as records from "./records-sql.js";
-import { addEdge, evictByRecords, insertTrace, reconcile, type Tx } from "./reconcile-sql.js";
-import { nearestRecords } from "./nearest.js";
-import { recordCandidates } from "./candidates.js";
-import * as answers from "./answers-sql.js";
+import { applyPatch, readSettings } from "./contexts-sql.js";
 import * as documents from "./documents-sql.js";
-import type { DocumentRow, DocumentStatus } from "../documents.js";
-import { cosineDistance, enablePgvector, ensureVectorSet, findVectorSet, fromVectorColumn, getVector, type VectorSet } from "./vector-sets.js";
-
-const optionsSchema = z
-  .object({
-    connectionString: z.string().min(1).optional(),
-    pool: z.custom<pg.Pool>((value) => value instanceof pg.Pool, "a pg.Pool").optional(),
-    max: z.number().int().min(2).max(1000).optional(),
-    vectors: z.enum(["auto", "pgvector", "hnswlib"]).optional(),
-  })
-  .strict()
-  .refine((o) => (o.connectionString === undefined) !== (o.pool === undefined), "exactly one of `connectionString` and `pool`");
-
-export interface PostgresStoreOptions {
-  /** `postgres://user:password@host:5432/database`. Give this or `pool`. */
-  connectionString?: string;
-  /** A `pg.Pool` of your own (not closed by Spectron). Give this or `connectionString`. */
-  pool?: pg.Pool;
-  /** Connections in the pool created from `connectionString` (one more is held for LISTEN). @default 10 */
-  max?: number;
-  /**
-   * Where nearest-neighbour search runs: `pgvector` (an HNSW index in PostgreSQL; the extension must be installable),
-   * `hnswlib` (vectors stored in PostgreSQL, searched by an in-process index that follows the change log), or
-   * `auto`: pgvector when `CREATE EXTENSION IF NOT EXISTS vector` succeeds. @default "auto"
-   */
-  vectors?: "auto" | "pgvector" | "hnswlib";
-}
+import { forgetRecord } from "./erase-sql.js";
+import { FollowedIndex } from "./followed-index.js";
+import { nearestRecords } from "./nearest.js";
+import * as budgets from "./budget-sql.js";
+import { editRecord } from "./edit-record-sql.js";
+import * as evolve from "./evolve-sql.js";
+import { applyNeighbourDecisions, neighbourCandidates } from "./neighbours-sql.js";
+import { reconcile, type Tx } from "./reconcile-sql.js";
+import * as records from "./records-sql.js";
+import * as reindex from "./reindex-sql.js";
+import * as sweeps from "./sweeps-sql.js";
+import * as traces from "./traces-sql.js";
+import * as turns from "./turns-sql.js";
+import { ensureVectorSet, findVectorSet, getVector, type VectorSet } from "./vector-sets.js";
 
 /**
- * The PostgreSQL engine: one pool per engine, shared by the Contexts opened on it. Several processes (machines)
- * may open the same database: they see each other's writes through the change log and LISTEN/NOTIFY.
- *
- * @example
- * import { postgresStore } from "spectron/postgres";
- * const engine = postgresStore({ connectionString: process.env.DATABASE_URL });
+ * One Context's store on PostgreSQL: a thin class over the topic files (turns-sql, records-sql, reconcile-sql,
+ * answers-sql, documents-sql, erase-sql, sweeps-sql, reindex-sql, traces-sql, …). Each write is one transaction on
+ * one pooled client (`write`), its time from the injected clock, its vector changes through the change log.
  */
-export function postgresStore(options: PostgresStoreOptions): PostgresEngine {
-  const parsed = optionsSchema.safeParse(options);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new SpectronValidationError(`store.${issue.path.join(".") || "options"}`, issue.message, options);
-  }
-  return new PostgresEngine(parsed.data as PostgresStoreOptions);
-}
-
-export class PostgresEngine {
-  readonly engine = "postgres";
-  private readonly pool: pg.Pool;
-  private readonly ownsPool: boolean;
-  private readonly vectorsOption: "auto" | "pgvector" | "hnswlib";
-  private ready: Promise<boolean> | undefined;
-
-  constructor(options: PostgresStoreOptions) {
-    this.ownsPool = !options.pool;
-    this.pool = options.pool ?? new pg.Pool({ connectionString: options.connectionString, max: options.max ?? 10 });
-    // An idle client's error (the server restarted) must not crash the process; the next query reconnects.
-    if (this.ownsPool) this.pool.on("error", () => undefined);
-    this.vectorsOption = options.vectors ?? "auto";
-  }
-
-  /** Migrates once (shared by every open), and says whether pgvector is used. Cleared on failure: a retry redoes it. */
-  private init(now: number): Promise<boolean> {
-    this.ready ??= (async () => {
-      await migrate(this.pool, now);
-      if (this.vectorsOption === "hnswlib") return false;
-      const available = await enablePgvector(this.pool);
-      if (!available && this.vectorsOption === "pgvector") {
-        throw new SpectronValidationError("store.vectors", "a database where `CREATE EXTENSION vector` succeeds", "pgvector", "Install pgvector on the server, or use `vectors: \"auto\"`.");
-      }
-      return available;
-    })().catch((error: unknown) => {
-      this.ready = undefined;
-      throw error;
-    });
-    return this.ready;
-  }
-
-  /** Opens one Context's store on this database (migrating it first if needed). */
-  async open(context: string, options: { now: () => number; onError?: (error: unknown) => void }): Promise<PostgresStore> {
-    const pgvector = await this.init(options.now());
-    const store = new PostgresStore(this.pool, context, pgvector, options.now, options.onError ?? (() => undefined));
-    await store.start();
-    return store;
-  }
-
-  /** Ends the pool it created (a pool passed in stays open). */
-  async close(): Promise<void> {
-    if (this.ownsPool) await this.pool.end();
-  }
-}
-
-/** Every Store method this engine implements so far (see the report of issue 13 for the rest). */
-type Implemented =
-  | "engine" | "context" | "openContext" | "settings" | "updateSettings"
-  | "storeTurn" | "getTurn" | "listTurns" | "failTurnAttempt" | "extractTurn"
-  | "getRecord" | "getRecords" | "listRecords" | "writeFacts" | "reinforce" | "populatedScopeKeys" | "entityNames" | "maxRecordId"
-  | "recordCandidates" | "nearestRecords" | "recordVector" | "passageCandidates" | "livePassages"
-  | "cacheByQuery" | "cacheBySimilarity" | "cacheEntryUsable" | "writeAnswer" | "writeReuse" | "writeRankedRead" | "flush"
-  | "flushCache" | "decayRange" | "expireBatch" | "finishSweep" | "withSweepLock"
-  | "getTrace" | "updateTracePayload" | "sourceTrust" | "traceEdges" | "tracesByIds" | "edgesOfTraces" | "scopeKeysOf"
-  | "forgetRecord" | "extractionOfTurn"
-  | "storeDocument" | "getDocument" | "documentChunks" | "listDocuments" | "startDocumentAttempt" | "touchDocument" | "failDocumentAttempt"
-  | "removeDocument" | "indexDocument" | "chunkCandidates" | "feedbackBoosts"
-  | "subscribe" | "poll" | "idle" | "close";
-
-const DAY = 86_400_000;
-
-export class PostgresStore implements Pick<Store, Implemented> {
+export class PostgresStore implements S.Store {
   readonly engine = "postgres";
   private readonly origin = `${hostname()}:${process.pid}:${randomBytes(4).toString("hex")}`;
   private readonly feed: ChangeFeed;
-  private readonly listeners = new Set<(change: StoreChange) => void>();
+  private readonly listeners = new Set<(change: S.StoreChange) => void>();
   private readonly sets = new Map<string, VectorSet>();
   private readonly indexes = new Map<string, FollowedIndex>();
-  private settingsCache: ContextSettings | undefined;
+  private settingsCache: S.ContextSettings | undefined;
   private closed = false;
 
   constructor(
@@ -175,7 +74,7 @@ export class PostgresStore implements Pick<Store, Implemented> {
     if (this.closed) throw new ClosedError(method);
   }
 
-  private deliver(change: StoreChange): void {
+  private deliver(change: S.StoreChange): void {
     if (change.kind === "settings") this.settingsCache = undefined;
     for (const listener of this.listeners) {
       try {
@@ -202,7 +101,7 @@ export class PostgresStore implements Pick<Store, Implemented> {
       return result;
     });
     if (entries.length > 0) {
-      const vectorChanges = new Map<string, { space: VectorSpace; model: string; changes: { seq: number; label: number; op: "add" | "remove" }[] }>();
+      const vectorChanges = new Map<string, { space: S.VectorSpace; model: string; changes: { seq: number; label: number; op: "add" | "remove" }[] }>();
       entries.forEach((entry, i) => {
         if (entry.kind === "vectors") {
           const key = `${entry.space}\u001f${entry.model}`;
@@ -218,10 +117,11 @@ export class PostgresStore implements Pick<Store, Implemented> {
       // finds what it just wrote.
       if (vectorChanges.size > 0 && this.indexes.size > 0) await this.feed.poll();
     }
+    if (entries.some((e) => e.kind === "settings")) this.settingsCache = undefined;
     return value;
   }
 
-  private async vectorSet(space: VectorSpace, model: string): Promise<VectorSet | undefined> {
+  private async vectorSet(space: S.VectorSpace, model: string): Promise<VectorSet | undefined> {
     const key = `${space}\u001f${model}`;
     let set = this.sets.get(key);
     if (!set) {
@@ -231,10 +131,21 @@ export class PostgresStore implements Pick<Store, Implemented> {
     return set;
   }
 
-  private async ensureSet(space: VectorSpace, model: string, dim: number): Promise<VectorSet> {
+  private async ensureSet(space: S.VectorSpace, model: string, dim: number): Promise<VectorSet> {
     const set = (await this.vectorSet(space, model)) ?? (await ensureVectorSet(this.pool, space, model, dim, this.pgvector));
     this.sets.set(`${space}\u001f${model}`, set);
     return set;
+  }
+
+  /** Every records vector set known to the database, loaded (a write that may remove any record's vector needs them). */
+  private async loadRecordSets(): Promise<void> {
+    const models = await query<{ model: string }>(this.pool, "SELECT model FROM vector_sets WHERE space = 'records'");
+    for (const { model } of models) await this.vectorSet("records", model);
+  }
+
+  private async prepareVectors(write: S.FactsWrite): Promise<void> {
+    const first = write.vectors.find((v) => v);
+    if (first) await this.ensureSet("records", write.embeddingModel, first.length);
   }
 
   /** The in-process index of a set stored as arrays (undefined for pgvector sets: PostgreSQL searches those). */
@@ -248,9 +159,9 @@ export class PostgresStore implements Pick<Store, Implemented> {
 
   // ---- Context settings ------------------------------------------------------------------------------------
 
-  async openContext(init: ContextInit): Promise<ContextSettings> {
+  async openContext(init: S.ContextInit): Promise<S.ContextSettings> {
     await this.write("openContext", async (tx) => {
-      // The row lock (or, for a new Context, the advisory lock) keeps two processes opening it at once apart.
+      // The advisory lock keeps two processes opening a new Context at once apart.
       await query(tx.client, "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [`context\u001f${this.context}`]);
       const stored = await readSettings(tx.client, this.context);
       const patch = init.decide(stored);
@@ -265,15 +176,15 @@ export class PostgresStore implements Pick<Store, Implemented> {
     return this.settings();
   }
 
-  async settings(): Promise<ContextSettings> {
+  async settings(): Promise<S.ContextSettings> {
     this.assertOpen("settings");
     if (this.settingsCache) return this.settingsCache;
     const settings = await readSettings(this.pool, this.context);
-    if (!settings) throw new Error(`Context \`${this.context}\` is missing from the database.`);
+    if (!settings) throw new SpectronError("internal", `Context \`${this.context}\` is missing from the database.`);
     return (this.settingsCache = settings);
   }
 
-  async updateSettings(patch: ContextPatch): Promise<ContextSettings> {
+  async updateSettings(patch: S.ContextPatch): Promise<S.ContextSettings> {
     await this.write("updateSettings", async (tx) => {
       if (await applyPatch(tx, this.context, patch)) tx.entries.push({ kind: "settings" });
     });
@@ -283,65 +194,39 @@ export class PostgresStore implements Pick<Store, Implemented> {
 
   // ---- Turns -----------------------------------------------------------------------------------------------
 
-  async storeTurn(turn: Omit<TurnRow, "id" | "status" | "attempts" | "error" | "updated_at">, passageExpiresAt: number | null): Promise<TurnRow> {
-    return this.write("storeTurn", async (tx) =>
-      (await one<TurnRow>(
-        tx.client,
-        `INSERT INTO turns (context, scope_key, role, content, speaker, occurred_at, metadata, session, principal, on_behalf_of,
-           status, attempts, created_at, updated_at, passage_expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'pending', 0, $11, $11, $12) RETURNING ${TURN_COLUMNS}`,
-        [this.context, turn.scope_key, turn.role, turn.content, turn.speaker, turn.occurred_at, turn.metadata, turn.session,
-          turn.principal, turn.on_behalf_of, turn.created_at, passageExpiresAt],
-      ))!,
-    );
+  async storeTurn(turn: turns.NewTurn, passageExpiresAt: number | null): Promise<S.TurnRow> {
+    return this.write("storeTurn", (tx) => turns.insertTurn(tx, turn, passageExpiresAt));
   }
 
-  async getTurn(id: number): Promise<TurnRow | undefined> {
-    this.assertOpen("getTurn");
-    return one<TurnRow>(this.pool, `SELECT ${TURN_COLUMNS} FROM turns WHERE id = $1 AND context = $2`, [id, this.context]);
-  }
-
-  async listTurns(filter: { status?: TurnStatus; scopeKeys?: readonly string[]; limit: number; after?: number }): Promise<TurnRow[]> {
-    this.assertOpen("listTurns");
-    const values: unknown[] = [this.context];
-    const where = ["context = $1"];
-    if (filter.status) (values.push(filter.status), where.push(`status = $${values.length}`));
-    if (filter.after) (values.push(filter.after), where.push(`id > $${values.length}`));
-    if (filter.scopeKeys) (values.push([...filter.scopeKeys]), where.push(`scope_key = ANY($${values.length}::text[])`));
-    values.push(filter.limit);
-    return query<TurnRow>(this.pool, `SELECT ${TURN_COLUMNS} FROM turns WHERE ${where.join(" AND ")} ORDER BY id LIMIT $${values.length}`, values);
-  }
-
-  async failTurnAttempt(id: number, error: string, maxAttempts: number, now: number): Promise<TurnStatus> {
-    return this.write("failTurnAttempt", async (tx) =>
-      (await one<{ status: TurnStatus }>(
-        tx.client,
-        `UPDATE turns SET status = CASE WHEN attempts + 1 >= $1 THEN 'failed' ELSE 'pending' END, error = $2, attempts = attempts + 1,
-           updated_at = $3 WHERE id = $4 AND context = $5 RETURNING status`,
-        [maxAttempts, error, now, id, this.context],
-      ))!.status,
-    );
-  }
-
-  async extractTurn(turnId: number, write: FactsWrite): Promise<FactsWritten | undefined> {
-    await this.prepareVectors(write);
-    return this.write("extractTurn", async (tx) => {
-      // The row lock: a background retry or another process extracting the same turn waits, then finds it done.
-      const turn = await one<{ status: TurnStatus }>(tx.client, "SELECT status FROM turns WHERE id = $1 AND context = $2 FOR UPDATE", [turnId, this.context]);
-      if (!turn || turn.status === "extracted") return undefined;
-      const written = await reconcile(tx, write);
-      await query(
-        tx.client,
-        `UPDATE turns SET status = 'extracted', error = NULL, attempts = attempts + 1, updated_at = $1,
-           facts = (SELECT count(*) FROM records WHERE source_kind = 'turn' AND source_id = $2) WHERE id = $3`,
-        [write.now, `turn_${turnId}`, turnId],
-      );
-      return written;
+  async storeTurns(list: readonly { turn: turns.NewTurn; passageExpiresAt: number | null }[]): Promise<S.TurnRow[]> {
+    return this.write("storeTurns", async (tx) => {
+      const out: S.TurnRow[] = [];
+      for (const { turn, passageExpiresAt } of list) out.push(await turns.insertTurn(tx, turn, passageExpiresAt));
+      return out;
     });
   }
 
+  async getTurn(id: number): Promise<S.TurnRow | undefined> {
+    this.assertOpen("getTurn");
+    return turns.getTurn(this.pool, this.context, id);
+  }
+
+  async listTurns(filter: { status?: S.TurnStatus; scopeKeys?: readonly string[]; limit: number; after?: number }): Promise<S.TurnRow[]> {
+    this.assertOpen("listTurns");
+    return turns.listTurns(this.pool, this.context, filter);
+  }
+
+  async failTurnAttempt(id: number, error: string, maxAttempts: number, now: number): Promise<S.TurnStatus> {
+    return this.write("failTurnAttempt", (tx) => turns.failTurnAttempt(tx, id, error, maxAttempts, now));
+  }
+
+  async extractTurn(turnId: number, write: S.FactsWrite): Promise<S.FactsWritten | undefined> {
+    await this.prepareVectors(write);
+    return this.write("extractTurn", (tx) => turns.extractTurn(tx, turnId, write));
+  }
+
   /** The newest decision trace that extracted `turn_<id>`, with each record it names and its outcome. */
-  async extractionOfTurn(turnId: number): Promise<{ traceId: number; outcomes: { record: RecordRow; outcome: Outcome }[] } | undefined> {
+  async extractionOfTurn(turnId: number): Promise<{ traceId: number; outcomes: { record: S.RecordRow; outcome: S.Outcome }[] } | undefined> {
     this.assertOpen("extractionOfTurn");
     const row = await one<{ id: number; payload: string }>(
       this.pool,
@@ -350,65 +235,66 @@ export class PostgresStore implements Pick<Store, Implemented> {
       [this.context, `turn_${turnId}`],
     );
     if (!row) return undefined;
-    const listed = (JSON.parse(row.payload) as { outcomes?: { record_id: string; outcome: Outcome }[] }).outcomes ?? [];
-    const rows = new Map((await records.getRecords(this.pool, this.context, listed.map((o) => Number(o.record_id.slice(4))))).map((r) => [r.id, r]));
-    return { traceId: row.id, outcomes: listed.flatMap((o) => (rows.has(Number(o.record_id.slice(4))) ? [{ record: rows.get(Number(o.record_id.slice(4)))!, outcome: o.outcome }] : [])) };
+    const listed = (JSON.parse(row.payload) as { outcomes?: { record_id: string; outcome: S.Outcome }[] }).outcomes ?? [];
+    const idOf = (o: { record_id: string }) => Number(o.record_id.slice(4));
+    const rows = new Map((await records.getRecords(this.pool, this.context, listed.map(idOf))).map((r) => [r.id, r]));
+    return { traceId: row.id, outcomes: listed.flatMap((o) => (rows.has(idOf(o)) ? [{ record: rows.get(idOf(o))!, outcome: o.outcome }] : [])) };
   }
 
   // ---- Records ---------------------------------------------------------------------------------------------
 
-  /** Explicit deletion: a tombstone trace, the text out of the record (and so of the full-text index), its vector removed, answers citing it evicted. */
-  async forgetRecord(id: number, actor: TraceActor, now: number): Promise<RecordRow> {
-    const models = await query<{ model: string }>(this.pool, "SELECT model FROM vector_sets WHERE space = 'records'");
-    for (const { model } of models) await this.vectorSet("records", model);
-    return this.write("forgetRecord", async (tx) => {
-      const row = await one<RecordRow>(tx.client, `SELECT ${records.RECORD_COLUMNS} FROM records WHERE id = $1 AND context = $2 FOR UPDATE`, [id, this.context]);
-      if (!row) throw new Error(`Record ${id} is not in Context \`${this.context}\`.`);
-      const traceId = await insertTrace(tx, "decision_trace", actor, row.scope_key, {
-        source: { kind: "forget", id: null },
-        outcomes: [{ record_id: toId("record", row.id), outcome: "forgotten", text: row.text }],
-      }, now);
-      await query(tx.client, "UPDATE records SET status = 'forgotten', updated_at = $1, history = $2, text = '[forgotten]', norm_text = '' WHERE id = $3", [
-        now, appendHistory(row, { at: now, event: "forgotten", trace: traceId }), row.id,
-      ]);
-      await addEdge(tx, { type: "trace", id: traceId }, "forgot", { type: "record", id: row.id }, now);
-      await evictByRecords(tx, [row.id]);
-      const set = row.embedding_model ? tx.recordSet(row.embedding_model) : undefined;
-      if (set && (await query(tx.client, `DELETE FROM ${set.table} WHERE label = $1 RETURNING label`, [row.id])).length > 0) {
-        tx.entries.push({ kind: "vectors", space: "records", model: set.model, label: row.id, op: "remove" });
-      }
-      tx.entries.push({ kind: "records", ids: [row.id] });
-      return (await records.getRecord(tx.client, this.context, row.id))!;
-    });
-  }
-
-  async getRecord(id: number): Promise<RecordRow | undefined> {
+  async getRecord(id: number): Promise<S.RecordRow | undefined> {
     this.assertOpen("getRecord");
     return records.getRecord(this.pool, this.context, id);
   }
 
-  async getRecords(ids: readonly number[]): Promise<RecordRow[]> {
+  async getRecords(ids: readonly number[]): Promise<S.RecordRow[]> {
     this.assertOpen("getRecords");
     return records.getRecords(this.pool, this.context, ids);
   }
 
-  async listRecords(filter: RecordListFilter): Promise<RecordRow[]> {
+  async listRecords(filter: S.RecordListFilter): Promise<S.RecordRow[]> {
     this.assertOpen("listRecords");
     return records.listRecords(this.pool, this.context, filter);
   }
 
-  private async prepareVectors(write: FactsWrite): Promise<void> {
-    const first = write.vectors.find((v) => v);
-    if (first) await this.ensureSet("records", write.embeddingModel, first.length);
-  }
-
-  async writeFacts(write: FactsWrite): Promise<FactsWritten> {
+  async writeFacts(write: S.FactsWrite): Promise<S.FactsWritten> {
     await this.prepareVectors(write);
     return this.write("writeFacts", (tx) => reconcile(tx, write));
   }
 
-  async reinforce(ids: readonly number[], factor: number, now: number): Promise<RecordRow[]> {
-    return this.write("reinforce", (tx) => records.reinforce(tx.client, this.context, ids, factor, now));
+  async applyNeighbourDecisions(input: Parameters<S.Store["applyNeighbourDecisions"]>[0]): Promise<{ traceId: number | undefined }> {
+    await this.loadRecordSets();
+    return this.write("applyNeighbourDecisions", (tx) => applyNeighbourDecisions(tx, input));
+  }
+
+  /** Explicit deletion, with erasure (erase-sql.ts). */
+  async forgetRecord(id: number, actor: S.TraceActor, now: number): Promise<S.RecordRow> {
+    await this.loadRecordSets();
+    const row = await this.write("forgetRecord", (tx) => forgetRecord(tx, id, actor, now));
+    if (!row) throw new SpectronError("internal", `Record ${id} is not in Context \`${this.context}\`.`);
+    return row;
+  }
+
+  async editRecord(edit: S.RecordEditWrite): Promise<{ record: S.RecordRow } | { refused: S.RecordStatus | "gone" }> {
+    const set = await this.ensureSet("records", edit.model, edit.vector.length);
+    await this.loadRecordSets();
+    return this.write("editRecord", (tx) => editRecord(tx, set, edit));
+  }
+
+  async recordScopeKeys(): Promise<string[]> {
+    this.assertOpen("recordScopeKeys");
+    return records.recordScopeKeys(this.pool, this.context);
+  }
+
+  async recordsOfKind(filter: S.RecordFilter, kind: S.RecordRow["kind"], limit: number): Promise<S.RecordRow[]> {
+    this.assertOpen("recordsOfKind");
+    return records.recordsOfKind(this.pool, this.context, filter, kind, limit);
+  }
+
+  async reinforce(ids: readonly number[], factor: number, now: number, options: { extendLife?: boolean } = {}): Promise<S.RecordRow[]> {
+    const extend = options.extendLife ? { rules: (await this.settings()).retention } : undefined;
+    return this.write("reinforce", (tx) => records.reinforce(tx.client, this.context, ids, factor, now, extend));
   }
 
   async populatedScopeKeys(scopeKeys: readonly string[]): Promise<string[]> {
@@ -428,7 +314,7 @@ export class PostgresStore implements Pick<Store, Implemented> {
 
   // ---- Retrieval -------------------------------------------------------------------------------------------
 
-  async nearestRecords(q: NearestQuery): Promise<{ hits: VectorHit[]; path: "exact" | "ann" }> {
+  async nearestRecords(q: S.NearestQuery): Promise<{ hits: S.VectorHit[]; path: "exact" | "ann" }> {
     this.assertOpen("nearestRecords");
     const set = await this.vectorSet("records", q.model);
     if (!set) return { hits: [], path: "exact" };
@@ -438,7 +324,7 @@ export class PostgresStore implements Pick<Store, Implemented> {
     return nearestRecords(this.pool, this.context, set, index, q);
   }
 
-  async recordCandidates(q: RecordCandidatesQuery): Promise<RecordCandidates> {
+  async recordCandidates(q: S.RecordCandidatesQuery): Promise<S.RecordCandidates> {
     this.assertOpen("recordCandidates");
     const set = q.vector ? await this.vectorSet("records", q.vector.model) : undefined;
     const index = set ? this.followedIndex(set) : undefined;
@@ -452,32 +338,32 @@ export class PostgresStore implements Pick<Store, Implemented> {
     return set ? getVector(this.pool, set, id) : undefined;
   }
 
-  /** Passages matching any of the terms, ranked by ts_rank_cd (SQLite: BM25), live at `now`, best first. */
-  async passageCandidates(q: { text: QueryText; scopeKeys: readonly string[]; now: number; candidates: number }): Promise<Scored[]> {
+  async passageCandidates(q: { text: S.QueryText; scopeKeys: readonly string[]; now: number; candidates: number }): Promise<S.Scored[]> {
     this.assertOpen("passageCandidates");
-    const terms = queryTerms(q.text.query, q.text.keywords).map((t) => t.replace(/[^\p{L}\p{N}]+/gu, " ").trim()).filter(Boolean);
-    if (terms.length === 0) return [];
-    const rows = await query<{ id: number; score: number }>(
-      this.pool,
-      `WITH q AS (SELECT string_agg('(' || p::text || ')', ' | ')::tsquery AS query
-                    FROM (SELECT plainto_tsquery('english', x) AS p FROM unnest($1::text[]) AS x) AS terms WHERE p::text <> '')
-       SELECT t.id, ts_rank_cd(t.tsv, q.query) AS score FROM turns t, q
-        WHERE t.tsv @@ q.query AND t.context = $2 AND t.scope_key = ANY($3::text[]) AND ${LIVE_PASSAGE}
-        ORDER BY score DESC, t.id DESC LIMIT $5`,
-      [terms, this.context, [...q.scopeKeys], q.now, q.candidates],
-    );
-    return rows.map((r) => ({ id: r.id, score: r.score }));
+    return turns.passageCandidates(this.pool, this.context, q);
   }
 
-  async livePassages(turnIds: readonly number[], scopeKeys: readonly string[], now: number): Promise<PassageRow[]> {
+  async livePassages(turnIds: readonly number[], scopeKeys: readonly string[], now: number): Promise<S.PassageRow[]> {
     this.assertOpen("livePassages");
-    if (turnIds.length === 0) return [];
-    return query<PassageRow>(
-      this.pool,
-      `SELECT t.id, t.scope_key, t.role, t.content, t.speaker, t.occurred_at, t.metadata, t.created_at, t.passage_expires_at, t.facts
-         FROM turns t WHERE t.id = ANY($1::bigint[]) AND t.context = $2 AND t.scope_key = ANY($3::text[]) AND ${LIVE_PASSAGE}`,
-      [[...turnIds], this.context, [...scopeKeys], now],
-    );
+    return turns.livePassages(this.pool, this.context, turnIds, scopeKeys, now);
+  }
+
+  async chunkCandidates(q: Parameters<S.Store["chunkCandidates"]>[0]): Promise<{ row: S.ChunkRow; score: number }[]> {
+    this.assertOpen("chunkCandidates");
+    const set = q.vector ? await this.vectorSet("chunks", q.vector.model) : undefined;
+    return documents.chunkCandidates(this.pool, this.context, set, {
+      terms: queryTerms(q.text.query, q.text.keywords),
+      scopeKeys: q.scopeKeys,
+      ...(q.vector ? { vector: q.vector.vector } : {}),
+      candidates: q.candidates,
+      limit: q.limit,
+    });
+  }
+
+  async feedbackBoosts(q: Parameters<S.Store["feedbackBoosts"]>[0]): Promise<Map<number, number>> {
+    this.assertOpen("feedbackBoosts");
+    const set = await this.vectorSet("queries", q.model);
+    return set ? answers.feedbackBoosts(this.pool, this.context, set, q) : new Map();
   }
 
   // ---- Cache and the writes of reads -----------------------------------------------------------------------
@@ -487,40 +373,15 @@ export class PostgresStore implements Pick<Store, Implemented> {
     return answers.cacheByQuery(this.pool, this.context, cacheKey, normQuery);
   }
 
-  async cacheBySimilarity(q: { cacheKey: string; signature: string; model: string; vector: Float32Array; k: number; threshold: number }): Promise<{ entry: CacheEntryRow; similarity: number }[]> {
+  async cacheBySimilarity(q: Parameters<S.Store["cacheBySimilarity"]>[0]): Promise<{ entry: CacheEntryRow; similarity: number }[]> {
     this.assertOpen("cacheBySimilarity");
     const set = await this.vectorSet("queries", q.model);
     return set ? answers.cacheBySimilarity(this.pool, this.context, set, q) : [];
   }
 
-  async cacheEntryUsable(entryId: number, now: number, minTrust: number): Promise<{ deps: number[]; chunks: ChunkRow[] } | undefined> {
+  async cacheEntryUsable(entryId: number, now: number, minTrust: number): Promise<{ deps: number[]; chunks: S.ChunkRow[] } | undefined> {
     this.assertOpen("cacheEntryUsable");
     return answers.cacheEntryUsable(this.pool, entryId, now, minTrust);
-  }
-
-  async writeAnswer(write: AnswerWrite): Promise<{ responseTraceId: number; retrievalTraceId: number }> {
-    const set = await this.ensureSet("queries", write.query.model, write.query.vector.length);
-    return this.write("writeAnswer", (tx) => answers.writeAnswer(tx, write, set));
-  }
-
-  /** Committed at once: this engine does not group the writes of reads (each is one round of statements). */
-  async writeReuse(write: ReuseWrite): Promise<{ traceId: number; records: RecordRow[] }> {
-    return this.write("writeReuse", async (tx) => ({
-      traceId: await answers.writeReuseTrace(tx, write),
-      records: await records.reinforce(tx.client, this.context, write.reinforce, REINFORCEMENT, write.now),
-    }));
-  }
-
-  async writeRankedRead(write: { retrieval: RetrievalTraceWrite; reinforce: readonly number[]; now: number }): Promise<RecordRow[]> {
-    return this.write("writeRankedRead", async (tx) => {
-      await answers.writeRetrievalTrace(tx, write.retrieval, write.now);
-      return records.reinforce(tx.client, this.context, write.reinforce, REINFORCEMENT, write.now);
-    });
-  }
-
-  /** Nothing is grouped on this engine: every write has committed when its promise resolved. */
-  async flush(): Promise<void> {
-    this.assertOpen("flush");
   }
 
   async flushCache(): Promise<number> {
@@ -531,12 +392,42 @@ export class PostgresStore implements Pick<Store, Implemented> {
     });
   }
 
+  async writeAnswer(write: S.AnswerWrite): Promise<{ responseTraceId: number; retrievalTraceId: number }> {
+    const set = await this.ensureSet("queries", write.query.model, write.query.vector.length);
+    return this.write("writeAnswer", (tx) => answers.writeAnswer(tx, write, set));
+  }
+
+  /** Committed at once: this engine does not group the writes of reads (each is one round of statements). */
+  async writeReuse(write: S.ReuseWrite): Promise<{ traceId: number; records: S.RecordRow[] }> {
+    const extend = write.extendLife ? { rules: (await this.settings()).retention } : undefined;
+    return this.write("writeReuse", async (tx) => ({
+      traceId: await answers.writeReuseTrace(tx, write),
+      records: await records.reinforce(tx.client, this.context, write.reinforce, REINFORCEMENT, write.now, extend),
+    }));
+  }
+
+  async writeRankedRead(write: { retrieval: S.RetrievalTraceWrite; reinforce: readonly number[]; extendLife?: boolean; now: number }): Promise<S.RecordRow[]> {
+    const extend = write.extendLife ? { rules: (await this.settings()).retention } : undefined;
+    return this.write("writeRankedRead", async (tx) => {
+      await answers.writeRetrievalTrace(tx, write.retrieval, write.now);
+      return records.reinforce(tx.client, this.context, write.reinforce, REINFORCEMENT, write.now, extend);
+    });
+  }
+
+  async writeReflection(write: S.ReflectionWrite): Promise<{ responseTraceId: number; written: S.FactsWritten | undefined }> {
+    if (write.insights) await this.prepareVectors({ ...write.insights, source: { kind: "reflect", id: null, key: null } });
+    await this.loadRecordSets();
+    return this.write("writeReflection", (tx) => answers.writeReflection(tx, write));
+  }
+
+  /** Nothing is grouped on this engine: every write has committed when its promise resolved. */
+  async flush(): Promise<void> {
+    this.assertOpen("flush");
+  }
+
   // ---- Documents -------------------------------------------------------------------------------------------
 
-  async storeDocument(
-    doc: Pick<DocumentRow, "scope_key" | "title" | "metadata" | "principal" | "on_behalf_of" | "session" | "created_at"> & { text: string },
-    pieces: readonly string[],
-  ): Promise<DocumentRow> {
+  async storeDocument(doc: Parameters<S.Store["storeDocument"]>[0], pieces: readonly string[]): Promise<DocumentRow> {
     const id = await this.write("storeDocument", (tx) => documents.storeDocument(tx, doc, pieces));
     return (await documents.getDocument(this.pool, this.context, id))!;
   }
@@ -578,7 +469,7 @@ export class PostgresStore implements Pick<Store, Implemented> {
     return this.write("removeDocument", (tx) => documents.removeDocument(tx, id, (model) => this.sets.get(`chunks\u001f${model}`)));
   }
 
-  async indexDocument(documentId: number, chunks: { model: string; vectors: readonly Float32Array[] }, facts: FactsWrite): Promise<FactsWritten | "gone" | "indexed"> {
+  async indexDocument(documentId: number, chunks: { model: string; vectors: readonly Float32Array[] }, facts: S.FactsWrite): Promise<S.FactsWritten | "gone" | "indexed"> {
     const first = chunks.vectors.find((v) => v);
     const chunkSet = first ? await this.ensureSet("chunks", chunks.model, first.length) : undefined;
     await this.prepareVectors(facts);
@@ -594,98 +485,47 @@ export class PostgresStore implements Pick<Store, Implemented> {
     });
   }
 
-  async chunkCandidates(q: { text: QueryText; scopeKeys: readonly string[]; vector?: { model: string; vector: Float32Array }; candidates: number; limit: number }): Promise<{ row: ChunkRow; score: number }[]> {
-    this.assertOpen("chunkCandidates");
-    const set = q.vector ? await this.vectorSet("chunks", q.vector.model) : undefined;
-    return documents.chunkCandidates(this.pool, this.context, set, {
-      terms: queryTerms(q.text.query, q.text.keywords),
-      scopeKeys: q.scopeKeys,
-      ...(q.vector ? { vector: q.vector.vector } : {}),
-      candidates: q.candidates,
-      limit: q.limit,
-    });
+  // ---- Reindex ---------------------------------------------------------------------------------------------
+
+  async claimReindex(decide: Parameters<S.Store["claimReindex"]>[0]): Promise<S.ReindexState | undefined> {
+    return this.write("claimReindex", (tx) => reindex.claimReindex(tx, decide));
   }
 
-  /** Records returned for similar recent past queries in scope: id → summed similarity. Exact over the recent ones. */
-  async feedbackBoosts(q: { model: string; vector: Float32Array; scopeKeys: readonly string[]; similar: number; recent: number }): Promise<Map<number, number>> {
-    this.assertOpen("feedbackBoosts");
-    const boosts = new Map<number, number>();
-    const set = await this.vectorSet("queries", q.model);
-    if (!set) return boosts;
-    const recent = await query<{ id: number; trace: number; embedding: unknown }>(
-      this.pool,
-      `SELECT x.id, x.retrieval_trace_id AS trace, v.embedding FROM (SELECT id, retrieval_trace_id FROM queries WHERE context = $1 AND scope_key = ANY($2::text[])
-         ORDER BY id DESC LIMIT $3) AS x JOIN ${set.table} v ON v.label = x.id`,
-      [this.context, [...q.scopeKeys], q.recent],
-    );
-    const similar = recent
-      .map((r) => ({ trace: r.trace, similarity: 1 - cosineDistance(q.vector, fromVectorColumn(r.embedding)) }))
-      .filter((r) => r.similarity >= q.similar)
-      .sort((a, b) => b.similarity - a.similarity)
-      .slice(0, 20);
-    if (similar.length === 0) return boosts;
-    const edges = await query<{ src_id: number; dst_id: string }>(
-      this.pool,
-      "SELECT src_id, dst_id FROM edges WHERE src_type = 'trace' AND src_id = ANY($1::bigint[]) AND kind = 'returned' AND dst_type = 'record' ORDER BY id",
-      [similar.map((s) => s.trace)],
-    );
-    for (const s of similar) {
-      for (const e of edges) if (e.src_id === s.trace) boosts.set(Number(e.dst_id), (boosts.get(Number(e.dst_id)) ?? 0) + s.similarity);
-    }
-    return boosts;
+  async rowsToReindex(space: S.VectorSpace, model: string, limit: number): Promise<{ id: number; text: string }[]> {
+    this.assertOpen("rowsToReindex");
+    return reindex.rowsToReindex(this.pool, this.context, space, model, limit);
+  }
+
+  async writeReindexBatch(input: Parameters<S.Store["writeReindexBatch"]>[0]): Promise<boolean> {
+    const set = input.rows[0] ? await this.ensureSet(input.space, input.model, input.rows[0].vector.length) : undefined;
+    return this.write("writeReindexBatch", (tx) => reindex.writeReindexBatch(tx, set, input));
+  }
+
+  async renewReindexLease(owner: string, now: number): Promise<boolean> {
+    return this.write("renewReindexLease", (tx) => reindex.renewReindexLease(tx, owner, now));
+  }
+
+  async finishReindex(owner: string, model: string, from: string): Promise<boolean> {
+    return this.write("finishReindex", (tx) => reindex.finishReindex(tx, owner, model, from));
+  }
+
+  async failReindex(owner: string, error: string): Promise<void> {
+    await this.write("failReindex", (tx) => reindex.failReindex(tx, owner, error));
   }
 
   // ---- Sweeps ----------------------------------------------------------------------------------------------
 
   async decayRange(from: number, to: number, factors: { context: number; knowledge: number }, now: number): Promise<number> {
-    return this.write("decayRange", async (tx) => {
-      const rows = await query(
-        tx.client,
-        `UPDATE records SET
-           importance = importance * power(CASE memory_category WHEN 'context' THEN $1::float8 WHEN 'knowledge' THEN $2::float8 ELSE 1 END,
-                                            trunc(($3 - last_decay_at) / ${DAY}::numeric)),
-           last_decay_at = last_decay_at + trunc(($3 - last_decay_at) / ${DAY}::numeric)::bigint * ${DAY}
-         WHERE context = $4 AND id > $5 AND id <= $6 AND status IN ('current', 'flagged') AND $3 - last_decay_at >= ${DAY}
-         RETURNING id`,
-        [factors.context, factors.knowledge, now, this.context, from, to],
-      );
-      return rows.length;
-    });
+    return this.write("decayRange", (tx) => sweeps.decayRange(tx, from, to, factors, now));
   }
 
-  async expireBatch(batch: number, now: number): Promise<SweepStep> {
-    const models = await query<{ model: string }>(this.pool, "SELECT DISTINCT model FROM vector_sets WHERE space = 'records'");
-    for (const { model } of models) await this.vectorSet("records", model);
-    return this.write("expireBatch", async (tx) => {
-      const rows = await query<RecordRow>(
-        tx.client,
-        `SELECT ${records.RECORD_COLUMNS} FROM records WHERE context = $1 AND expires_at IS NOT NULL AND expires_at <= $2
-           AND status IN ('current', 'flagged') ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED`,
-        [this.context, now, batch],
-      );
-      for (const row of rows) {
-        await query(tx.client, "UPDATE records SET status = 'expired', updated_at = $1, history = $2 WHERE id = $3", [
-          now, JSON.stringify([...(JSON.parse(row.history) as unknown[]), { at: now, event: "expired" }]), row.id,
-        ]);
-        const set = row.embedding_model ? tx.recordSet(row.embedding_model) : undefined;
-        if (set && (await query(tx.client, `DELETE FROM ${set.table} WHERE label = $1 RETURNING label`, [row.id])).length > 0) {
-          tx.entries.push({ kind: "vectors", space: "records", model: set.model, label: row.id, op: "remove" });
-        }
-      }
-      const evicted = await evictByRecords(tx, rows.map((r) => r.id));
-      if (rows.length > 0) tx.entries.push({ kind: "records", ids: rows.map((r) => r.id) });
-      return { changed: rows.length, evicted: evicted.length, done: rows.length < batch };
-    });
+  async expireBatch(batch: number, now: number): Promise<S.SweepStep> {
+    await this.loadRecordSets();
+    return this.write("expireBatch", (tx) => sweeps.expireBatch(tx, batch, now));
   }
 
-  async finishSweep(input: { actor: TraceActor; payload: Record<string, unknown>; lastDecayAt?: number; now: number }): Promise<number> {
-    return this.write("finishSweep", async (tx) => {
-      if (input.lastDecayAt !== undefined) {
-        await query(tx.client, "UPDATE contexts SET last_decay_at = $1 WHERE name = $2", [input.lastDecayAt, this.context]);
-        tx.entries.push({ kind: "settings" });
-      }
-      return insertTrace(tx, "sweep_trace", input.actor, null, input.payload, input.now);
-    });
+  async finishSweep(input: { actor: S.TraceActor; payload: Record<string, unknown>; lastDecayAt?: number; now: number }): Promise<number> {
+    return this.write("finishSweep", (tx) => sweeps.finishSweep(tx, input));
   }
 
   /**
@@ -711,46 +551,134 @@ export class PostgresStore implements Pick<Store, Implemented> {
     }
   }
 
+  // ---- Evolution (consolidation, elaboration) -------------------------------------------------------------
+
+  async startSweep(input: { actor: S.TraceActor; payload: Record<string, unknown>; now: number }): Promise<number> {
+    return this.write("startSweep", (tx) => evolve.startSweep(tx, input));
+  }
+
+  async beginConsolidation(input: Parameters<S.Store["beginConsolidation"]>[0]): Promise<{ sweepId: number; reinforced: number; answers: number; through: number }> {
+    return this.write("beginConsolidation", (tx) => evolve.beginConsolidation(tx, input));
+  }
+
+  async consolidationClusters(q: { now: number; minSize: number; limit: number }): Promise<S.Cluster[]> {
+    this.assertOpen("consolidationClusters");
+    return evolve.consolidationClusters(this.pool, this.context, q);
+  }
+
+  async liveRecordsOfSlot(slot: { scopeKey: string; subject: string; attribute: string }): Promise<S.RecordRow[]> {
+    this.assertOpen("liveRecordsOfSlot");
+    return evolve.liveRecordsOfSlot(this.pool, this.context, slot);
+  }
+
+  async writeObservation(input: { facts: S.FactsWrite; members: readonly number[]; proofCount: number }): Promise<{ written: S.FactsWritten; recordId: number | undefined }> {
+    await this.prepareVectors(input.facts);
+    await this.loadRecordSets();
+    return this.write("writeObservation", (tx) => evolve.writeObservation(tx, input));
+  }
+
+  async coConsideredPairs(q: { traces: number; minCount: number }): Promise<S.EntityPair[]> {
+    this.assertOpen("coConsideredPairs");
+    return evolve.coConsideredPairs(this.pool, this.context, q);
+  }
+
+  async documentTurnBridges(limit: number): Promise<S.DocumentTurnBridge[]> {
+    this.assertOpen("documentTurnBridges");
+    return evolve.documentTurnBridges(this.pool, this.context, limit);
+  }
+
+  async entitiesLinked(a: number, b: number): Promise<boolean> {
+    this.assertOpen("entitiesLinked");
+    return evolve.entitiesLinked(this.pool, a, b);
+  }
+
+  async entityNamesById(ids: readonly number[]): Promise<Map<number, string>> {
+    this.assertOpen("entityNamesById");
+    return evolve.entityNamesById(this.pool, this.context, ids);
+  }
+
+  async ensureEntity(input: { name: string; normName: string; now: number }): Promise<number> {
+    return this.write("ensureEntity", (tx) => evolve.ensureEntity(tx, input));
+  }
+
+  async rejectEntityPair(input: { a: number; b: number; now: number }): Promise<void> {
+    await this.write("rejectEntityPair", (tx) => evolve.rejectEntityPair(tx, input));
+  }
+
+  async writeRelation(input: { facts: S.FactsWrite; a: number; b: number; relation: string }): Promise<S.FactsWritten> {
+    await this.prepareVectors(input.facts);
+    await this.loadRecordSets();
+    return this.write("writeRelation", (tx) => evolve.writeRelation(tx, input));
+  }
+
+  // ---- Background budget, backlog, reconciliation ----------------------------------------------------------
+
+  async budget(): Promise<S.BudgetState> {
+    this.assertOpen("budget");
+    return budgets.budget(this.pool, this.context);
+  }
+
+  async setBudget(config: S.BudgetConfig): Promise<S.BudgetState> {
+    await this.write("setBudget", (tx) => budgets.setBudget(tx, config));
+    return this.budget();
+  }
+
+  async chargeBudget(charge: S.BudgetCharge): Promise<S.BudgetState> {
+    await this.write("chargeBudget", (tx) => budgets.chargeBudget(tx, charge));
+    return this.budget();
+  }
+
+  async addToBacklog(items: readonly Omit<S.BacklogItem, "id">[], now: number): Promise<void> {
+    await this.write("addToBacklog", (tx) => budgets.addToBacklog(tx, items, now));
+  }
+
+  async takeFromBacklog(limit: number): Promise<S.BacklogItem[]> {
+    return this.write("takeFromBacklog", (tx) => budgets.takeFromBacklog(tx, limit));
+  }
+
+  async neighbourCandidates(queries: readonly S.NeighbourQuery[], minSimilarity: number): Promise<Map<number, S.NeighbourCandidates>> {
+    this.assertOpen("neighbourCandidates");
+    return neighbourCandidates(this.pool, this.context, (model) => this.vectorSet("records", model), queries, minSimilarity);
+  }
+
   // ---- Traces, trust ---------------------------------------------------------------------------------------
 
-  async getTrace(id: number): Promise<TraceRow | undefined> {
+  async getTrace(id: number): Promise<S.TraceRow | undefined> {
     this.assertOpen("getTrace");
-    return one<TraceRow>(this.pool, `SELECT ${TRACE_COLUMNS} FROM traces WHERE id = $1 AND context = $2`, [id, this.context]);
+    return traces.getTrace(this.pool, this.context, id);
   }
 
-  async updateTracePayload(id: number, payload: unknown): Promise<void> {
-    await this.write("updateTracePayload", async (tx) => {
-      await query(tx.client, "UPDATE traces SET payload = $1 WHERE id = $2 AND context = $3", [JSON.stringify(payload), id, this.context]);
-    });
+  async listTraces(filter: S.TraceListFilter): Promise<S.TraceRow[]> {
+    this.assertOpen("listTraces");
+    return traces.listTraces(this.pool, this.context, filter);
   }
 
-  async traceEdges(id: number): Promise<{ out: EdgeRow[]; in: EdgeRow[] }> {
+  async traceEdges(id: number): Promise<{ out: S.EdgeRow[]; in: S.EdgeRow[] }> {
     this.assertOpen("traceEdges");
-    const [out, into] = await Promise.all([
-      query<EdgeRow>(this.pool, `SELECT ${EDGE_COLUMNS} FROM edges WHERE src_type = 'trace' AND src_id = $1 AND context = $2 ORDER BY id`, [id, this.context]),
-      query<EdgeRow>(this.pool, `SELECT ${EDGE_COLUMNS} FROM edges WHERE dst_type = 'trace' AND dst_id = $1 AND context = $2 ORDER BY id`, [String(id), this.context]),
-    ]);
-    return { out, in: into };
+    return traces.traceEdges(this.pool, this.context, id);
   }
 
-  async tracesByIds(ids: readonly number[]): Promise<TraceRow[]> {
+  async tracesByIds(ids: readonly number[]): Promise<S.TraceRow[]> {
     this.assertOpen("tracesByIds");
-    if (ids.length === 0) return [];
-    return query<TraceRow>(this.pool, `SELECT ${TRACE_COLUMNS} FROM traces WHERE id = ANY($1::bigint[]) AND context = $2 ORDER BY id`, [[...ids], this.context]);
+    return traces.tracesByIds(this.pool, this.context, ids);
   }
 
-  async edgesOfTraces(ids: readonly number[]): Promise<EdgeRow[]> {
+  async edgesOfTraces(ids: readonly number[]): Promise<S.EdgeRow[]> {
     this.assertOpen("edgesOfTraces");
-    if (ids.length === 0) return [];
-    return query<EdgeRow>(this.pool, `SELECT ${EDGE_COLUMNS} FROM edges WHERE src_type = 'trace' AND src_id = ANY($1::bigint[]) AND context = $2 ORDER BY id`, [[...ids], this.context]);
+    return traces.edgesOfTraces(this.pool, this.context, ids);
   }
 
   async scopeKeysOf(kind: "record" | "turn" | "chunk" | "document" | "trace", ids: readonly number[]): Promise<Map<number, string | null>> {
     this.assertOpen("scopeKeysOf");
-    if (ids.length === 0) return new Map();
-    const table = { record: "records", turn: "turns", chunk: "chunks", document: "documents", trace: "traces" }[kind];
-    const rows = await query<{ id: number; scope_key: string | null }>(this.pool, `SELECT id, scope_key FROM ${table} WHERE id = ANY($1::bigint[]) AND context = $2`, [[...ids], this.context]);
-    return new Map(rows.map((r) => [r.id, r.scope_key]));
+    return traces.scopeKeysOf(this.pool, this.context, kind, ids);
+  }
+
+  async addTraceEdges(traceId: number, edges: readonly { kind: string; to: { type: S.NodeType; id: number | string } }[], now: number): Promise<void> {
+    await this.write("addTraceEdges", (tx) => traces.addTraceEdges(tx, traceId, edges, now));
+  }
+
+  async updateTracePayload(id: number, payload: unknown): Promise<void> {
+    await this.write("updateTracePayload", (tx) => traces.updateTracePayload(tx, id, payload));
   }
 
   async sourceTrust(sourceKey: string | null): Promise<number> {
@@ -761,7 +689,7 @@ export class PostgresStore implements Pick<Store, Implemented> {
 
   // ---- Changes, lifetime -----------------------------------------------------------------------------------
 
-  subscribe(listener: (change: StoreChange) => void): () => void {
+  subscribe(listener: (change: S.StoreChange) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
@@ -775,6 +703,11 @@ export class PostgresStore implements Pick<Store, Implemented> {
     await this.feed.poll().catch(() => undefined);
   }
 
+  /** No background index work to wait for: the in-process indexes apply the change log as they read it. */
+  async throttle(): Promise<void> {
+    this.assertOpen("throttle");
+  }
+
   async close(): Promise<{ unsaved: { path: string; code: string; message: string }[] }> {
     if (this.closed) return { unsaved: [] };
     this.closed = true;
@@ -783,71 +716,4 @@ export class PostgresStore implements Pick<Store, Implemented> {
     // In-process indexes live in memory only: nothing to save (another open rebuilds them from the tables).
     return { unsaved: [] };
   }
-}
-
-const EDGE_COLUMNS = "id, context, src_type, src_id, kind, dst_type, dst_id, weight, created_at";
-const TRACE_COLUMNS = "id, context, kind, principal, on_behalf_of, session, scope_key, payload, created_at";
-
-const TURN_COLUMNS = `id, context, scope_key, role, content, speaker, occurred_at, metadata, session, principal, on_behalf_of, status,
-  attempts, error, created_at, updated_at`;
-
-/** A passage (over `turns t`) retrievable at `$4`: see store/passages.ts for the rule. */
-const LIVE_PASSAGE = `(CASE WHEN t.facts > 0
-    THEN EXISTS (SELECT 1 FROM records r WHERE r.source_kind = 'turn' AND r.source_id = 'turn_' || t.id AND r.context = t.context
-                   AND r.status NOT IN ('expired', 'forgotten') AND (r.expires_at IS NULL OR r.expires_at > $4))
-    ELSE (t.passage_expires_at IS NULL OR t.passage_expires_at > $4) END)`;
-
-interface ContextRow {
-  created_at: number;
-  models: string;
-  retention: string;
-  cache: string;
-  providers_configured: string;
-  providers_sealed: string | null;
-  last_decay_at: number | null;
-  index_model: string | null;
-  reindex: string | null;
-}
-
-async function readSettings(db: pg.Pool | pg.PoolClient, context: string): Promise<ContextSettings | undefined> {
-  const row = await one<ContextRow>(db, "SELECT * FROM contexts WHERE name = $1", [context]);
-  if (!row) return undefined;
-  const models = JSON.parse(row.models) as ContextSettings["models"];
-  return {
-    createdAt: row.created_at,
-    models,
-    retention: JSON.parse(row.retention) as ContextSettings["retention"],
-    cache: JSON.parse(row.cache) as ContextSettings["cache"],
-    providersConfigured: JSON.parse(row.providers_configured) as string[],
-    providersSealed: row.providers_sealed,
-    lastDecayAt: row.last_decay_at,
-    indexModel: row.index_model ?? models.embedding,
-    reindex: row.reindex ? (JSON.parse(row.reindex) as ReindexState) : { status: "idle", done: 0, total: 0, model: null },
-  };
-}
-
-/** Writes a settings patch inside `tx`; whether anything was written. */
-async function applyPatch(tx: Tx, context: string, patch: ContextPatch): Promise<boolean> {
-  const fields: [string, unknown][] = [];
-  if (patch.models) fields.push(["models", JSON.stringify(patch.models)]);
-  if (patch.retention) fields.push(["retention", JSON.stringify(patch.retention)]);
-  if (patch.cache) fields.push(["cache", JSON.stringify(patch.cache)]);
-  if (patch.providersConfigured) fields.push(["providers_configured", JSON.stringify(patch.providersConfigured)]);
-  if (patch.providersSealed !== undefined) fields.push(["providers_sealed", patch.providersSealed]);
-  if (patch.lastDecayAt !== undefined) fields.push(["last_decay_at", patch.lastDecayAt]);
-  if (patch.reindex) fields.push(["reindex", JSON.stringify(patch.reindex)]);
-  if (patch.embeddingChangedTo) {
-    // The rule of store/contexts.ts: retrieval keeps the vectors it has until a reindex completes; with none, the
-    // new model takes over at once.
-    const current = (await readSettings(tx.client, context))!;
-    const has = await one(
-      tx.client,
-      "SELECT 1 FROM records WHERE context = $1 AND embedding_model = $2 UNION ALL SELECT 1 FROM chunks WHERE context = $1 AND embedding_model = $2 LIMIT 1",
-      [context, current.indexModel],
-    );
-    fields.push(["index_model", has ? current.indexModel : patch.embeddingChangedTo.to]);
-  } else if (patch.indexModel !== undefined) fields.push(["index_model", patch.indexModel]);
-  if (fields.length === 0) return false;
-  await query(tx.client, `UPDATE contexts SET ${fields.map(([k], i) => `${k} = $${i + 2}`).join(", ")} WHERE name = $1`, [context, ...fields.map(([, v]) => v)]);
-  return true;
 }

@@ -1,10 +1,10 @@
 import type pg from "pg";
 import { INITIAL_IMPORTANCE } from "../../config/defaults.js";
 import { expiresAt } from "../../lifecycle/retention.js";
-import { oppositeAttribute, valueRelation } from "../../models/attributes.js";
+import { oppositeAttribute } from "../../models/attributes.js";
 import { calibratedTrust } from "../../pipeline/calibration.js";
 import type { Correction } from "../sources.js";
-import { HEDGE_CONFIDENCE, recordTopics } from "../../pipeline/reconcile.js";
+import { decisionPayload, entitiesOf, recordTopics, restatement, retirement, standing, valueDuplicate } from "../reconcile-rules.js";
 import { normalizeEntity, type NodeType } from "../graph.js";
 import { toId } from "../ids.js";
 import { appendHistory, normalizeText, type RecordRow } from "../records.js";
@@ -40,7 +40,7 @@ export async function addEdge(tx: Tx, src: { type: NodeType; id: number }, kind:
   ]);
 }
 
-async function updateRecord(tx: Tx, id: number, fields: Partial<Omit<RecordRow, "id" | "context">>): Promise<void> {
+export async function updateRecord(tx: Tx, id: number, fields: Partial<Omit<RecordRow, "id" | "context">>): Promise<void> {
   const keys = Object.keys(fields) as (keyof typeof fields)[];
   if (keys.length === 0) return;
   await query(tx.client, `UPDATE records SET ${keys.map((k, i) => `${k} = $${i + 2}`).join(", ")} WHERE id = $1`, [id, ...keys.map((k) => fields[k])]);
@@ -100,7 +100,7 @@ async function noteAsserted(tx: Tx, key: string | null, n: number, now: number):
   );
 }
 
-async function noteCorrected(tx: Tx, key: string | null, by: string | null, now: number): Promise<Correction | undefined> {
+export async function noteCorrected(tx: Tx, key: string | null, by: string | null, now: number): Promise<Correction | undefined> {
   if (key === null || key === by) return undefined;
   const row = (await one<{ asserted: number; corrected: number }>(
     tx.client,
@@ -131,6 +131,18 @@ async function deleteEntries(tx: Tx, ids: readonly number[]): Promise<void> {
   tx.entries.push({ kind: "cache", ids });
 }
 
+/** Evicts the cache entries about any of `topics` in a scope containing `scope` (minus `already`); returns their ids. */
+export async function evictByTopics(tx: Tx, topics: readonly string[], scope: Readonly<Record<string, string>>, already: ReadonlySet<number>): Promise<number[]> {
+  if (topics.length === 0) return [];
+  const byTopic = (await query<{ id: number; scope_key: string }>(
+    tx.client,
+    "SELECT DISTINCT c.id, c.scope_key FROM cache_topics t JOIN cache_entries c ON c.id = t.cache_id WHERE c.context = $1 AND t.topic = ANY($2::text[])",
+    [tx.context, [...topics]],
+  )).filter((c) => !already.has(c.id) && scopeContains(parseScopeKey(c.scope_key), scope));
+  await deleteEntries(tx, byTopic.map((c) => c.id));
+  return byTopic.map((c) => c.id);
+}
+
 export async function evictByRecords(tx: Tx, recordIds: readonly number[]): Promise<number[]> {
   if (recordIds.length === 0) return [];
   const ids = (await query<{ cache_id: number }>(tx.client, "SELECT DISTINCT cache_id FROM cache_deps WHERE record_id = ANY($1::bigint[])", [[...recordIds]])).map((r) => r.cache_id);
@@ -138,7 +150,7 @@ export async function evictByRecords(tx: Tx, recordIds: readonly number[]): Prom
   return ids;
 }
 
-async function removeRecordVector(tx: Tx, row: RecordRow): Promise<void> {
+export async function removeRecordVector(tx: Tx, row: RecordRow): Promise<void> {
   const set = row.embedding_model ? tx.recordSet(row.embedding_model) : undefined;
   if (set && (await deleteVector(tx.client, set, row.id))) tx.entries.push({ kind: "vectors", space: "records", model: set.model, label: row.id, op: "remove" });
 }
@@ -161,12 +173,7 @@ export async function reconcile(tx: Tx, input: FactsWrite): Promise<FactsWritten
   const corrections: Correction[] = [];
 
   const retire = async (row: RecordRow, status: "superseded" | "flagged", by: number) => {
-    await updateRecord(tx, row.id, {
-      status,
-      superseded_by: status === "superseded" ? by : row.superseded_by,
-      updated_at: now,
-      history: appendHistory(row, { at: now, event: status, detail: toId("record", by), trace: traceId }),
-    });
+    await updateRecord(tx, row.id, retirement(row, status, by, now, traceId));
     if (status === "superseded") {
       const correction = await noteCorrected(tx, row.source_key, sourceKey, now);
       if (correction) corrections.push(correction);
@@ -179,40 +186,24 @@ export async function reconcile(tx: Tx, input: FactsWrite): Promise<FactsWritten
 
   for (const [i, fact] of input.facts.entries()) {
     const vector = input.vectors[i];
-    const normValue = fact.value === null ? null : normalizeText(fact.value);
     const competitors = fact.attribute ? await liveByAttribute(tx, scopeKey, fact.subject, fact.attribute) : [];
     competitors.forEach((c) => considered.add(c.id));
 
-    const duplicate =
-      (normValue !== null ? competitors.find((c) => c.value !== null && normalizeText(c.value) === normValue) : undefined) ??
-      (await liveByNormText(tx, scopeKey, normalizeText(fact.text)));
+    const duplicate = valueDuplicate(fact, competitors) ?? (await liveByNormText(tx, scopeKey, normalizeText(fact.text)));
     if (duplicate) {
       considered.add(duplicate.id);
-      const settles = duplicate.kind === "uncertainty" && fact.kind !== "uncertainty" && fact.confidence >= HEDGE_CONFIDENCE;
-      await updateRecord(tx, duplicate.id, {
-        proof_count: duplicate.proof_count + 1,
-        confidence: Math.max(duplicate.confidence, fact.confidence),
-        importance: Math.max(duplicate.importance, INITIAL_IMPORTANCE[duplicate.memory_category]),
-        updated_at: now,
-        history: appendHistory(duplicate, { at: now, event: settles ? "updated" : "reinforced", trace: traceId }),
-        ...(settles ? { kind: fact.kind, text: fact.text, norm_text: normalizeText(fact.text), status: "current" as const } : {}),
-      });
+      const { fields, settles } = restatement(duplicate, fact, now, traceId);
+      await updateRecord(tx, duplicate.id, fields);
       if (settles) changed.add(duplicate.id);
       await addEdge(tx, { type: "trace", id: traceId }, "updated", { type: "record", id: duplicate.id }, now);
       outcomes.push({ record: (await getRecord(tx.client, tx.context, duplicate.id))!, outcome: "updated" });
       continue;
     }
 
-    const hedged = fact.kind === "uncertainty" || fact.confidence < HEDGE_CONFIDENCE;
     const opposite = oppositeAttribute(fact.attribute);
     const opponents = opposite ? await liveByAttribute(tx, scopeKey, fact.subject, opposite) : [];
     opponents.forEach((c) => considered.add(c.id));
-    const rivals = [...competitors, ...opponents].filter((c) => {
-      const relation = valueRelation(fact, c);
-      return relation === "opposes" || (relation === "replaces" && fact.cardinality === "one");
-    });
-    const weak = hedged || fact.confidence * trust < HEDGE_CONFIDENCE;
-    const undecidable = weak && rivals.some((r) => r.kind !== "uncertainty" && r.confidence * r.trust >= HEDGE_CONFIDENCE);
+    const { rivals, undecidable, kind } = standing(fact, trust, competitors, opponents);
 
     const category = fact.memory_category;
     const inserted = await one<{ id: number }>(
@@ -223,7 +214,7 @@ export async function reconcile(tx: Tx, input: FactsWrite): Promise<FactsWritten
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'current', $14, $15, $16, 1, $17, $18, $19, $20, $21, $21, $21, $22)
        RETURNING id`,
       [
-        tx.context, scopeKey, hedged || undecidable ? "uncertainty" : fact.kind, category, fact.subject, fact.attribute, fact.value,
+        tx.context, scopeKey, kind, category, fact.subject, fact.attribute, fact.value,
         fact.cardinality, fact.text, normalizeText(fact.text), fact.confidence, trust, INITIAL_IMPORTANCE[category],
         input.source.kind, input.source.id, sourceKey,
         JSON.stringify((input.derivedFrom ?? []).map((d) => toId("record", d))),
@@ -238,7 +229,7 @@ export async function reconcile(tx: Tx, input: FactsWrite): Promise<FactsWritten
       await putVector(tx.client, set, tx.context, id, vector);
       tx.entries.push({ kind: "vectors", space: "records", model: set.model, label: id, op: "add" });
     }
-    const entities = [...fact.entities, ...(fact.subject !== "user" && fact.subject !== "assistant" ? [fact.subject] : [])];
+    const entities = entitiesOf(fact);
     await linkEntities(tx, id, entities, now);
     recordTopics(fact, entities).forEach((t) => topics.add(t));
     await addEdge(tx, { type: "trace", id: traceId }, "created", { type: "record", id }, now);
@@ -270,15 +261,7 @@ export async function reconcile(tx: Tx, input: FactsWrite): Promise<FactsWritten
     for (const row of rows) recordTopics(row, row.names ?? []).forEach((t) => topics.add(t));
   }
   const evicted = new Set(await evictByRecords(tx, [...changed]));
-  if (topics.size > 0) {
-    const byTopic = (await query<{ id: number; scope_key: string }>(
-      tx.client,
-      "SELECT DISTINCT c.id, c.scope_key FROM cache_topics t JOIN cache_entries c ON c.id = t.cache_id WHERE c.context = $1 AND t.topic = ANY($2::text[])",
-      [tx.context, [...topics]],
-    )).filter((c) => !evicted.has(c.id) && scopeContains(parseScopeKey(c.scope_key), input.scope));
-    await deleteEntries(tx, byTopic.map((c) => c.id));
-    byTopic.forEach((c) => evicted.add(c.id));
-  }
+  for (const id of await evictByTopics(tx, [...topics], input.scope, evicted)) evicted.add(id);
   if (changed.size > 0) tx.entries.push({ kind: "records", ids: [...changed] });
 
   for (const id of considered) {
@@ -286,25 +269,17 @@ export async function reconcile(tx: Tx, input: FactsWrite): Promise<FactsWritten
   }
   if (input.parentTrace) await addEdge(tx, { type: "trace", id: traceId }, "parent_trace", { type: "trace", id: input.parentTrace }, now);
 
-  const payload = {
-    source: { kind: input.source.kind, id: input.source.id, key: sourceKey, trust },
+  const payload = decisionPayload({
+    source: input.source,
+    trust,
     scope: input.scope,
-    principal: input.actor.principal,
-    on_behalf_of: input.actor.onBehalfOf,
-    session: input.actor.session,
-    extraction: input.facts,
-    ...(input.provenance ? { provenance: input.provenance } : {}),
-    outcomes: outcomes.map(({ record, outcome }) => ({
-      record_id: toId("record", record.id),
-      outcome,
-      text: record.text,
-      confidence: record.confidence,
-      trust: record.trust,
-      ...(record.superseded_by ? { superseded_by: toId("record", record.superseded_by) } : {}),
-    })),
-    evicted_cache_entries: evicted.size,
-    ...(corrections.length ? { calibration: corrections } : {}),
-  };
+    actor: input.actor,
+    facts: input.facts,
+    provenance: input.provenance,
+    outcomes,
+    evicted: evicted.size,
+    corrections,
+  });
   await query(tx.client, "UPDATE traces SET payload = $1 WHERE id = $2", [JSON.stringify(payload), traceId]);
   return { traceId, outcomes, evictedCacheIds: [...evicted] };
 }

@@ -1,11 +1,14 @@
+import type { RetentionRule } from "../../config/schemas.js";
+import { extendedExpiry } from "../../lifecycle/retention.js";
 import type { RecordRow } from "../records.js";
+import { parseScopeKey } from "../scope.js";
 import type { RecordFilter, RecordListFilter } from "../store.js";
 import { one, query, type Queryable } from "./connection.js";
 
 /** Every column of `records` a RecordRow holds (not the generated `tsv`). */
 export const RECORD_COLUMNS = `id, context, scope_key, kind, memory_category, subject, attribute, value, cardinality, text, norm_text,
   confidence, trust, importance, status, superseded_by, source_kind, source_id, proof_count, derived_from, history, metadata,
-  embedding_model, created_at, updated_at, last_accessed_at, last_decay_at, expires_at, source_key`;
+  embedding_model, created_at, updated_at, last_accessed_at, last_decay_at, expires_at, source_key, erased_at`;
 
 /**
  * The condition (over `records r`) for what a read may see: live, unexpired at `now`, in one of the scope keys,
@@ -60,9 +63,32 @@ export async function listRecords(db: Queryable, context: string, filter: Record
   return query<RecordRow>(db, `SELECT ${RECORD_COLUMNS} FROM records WHERE ${where.join(" AND ")} ORDER BY id DESC LIMIT $${values.length}`, values);
 }
 
-/** importance × factor (capped at 1) and last access = now; returns the records after, in `ids` order. */
-export async function reinforce(db: Queryable, context: string, ids: readonly number[], factor: number, now: number): Promise<RecordRow[]> {
+/**
+ * importance × factor (capped at 1) and last access = now; returns the records after, in `ids` order. With
+ * `extendLife` (they were used in an answer), each gets a full TTL from now (lifecycle/survival.ts) under `rules`.
+ */
+export async function reinforce(
+  db: Queryable,
+  context: string,
+  ids: readonly number[],
+  factor: number,
+  now: number,
+  extendLife?: { rules: readonly RetentionRule[] },
+): Promise<RecordRow[]> {
   if (ids.length === 0) return [];
+  const rows = await reinforceRows(db, context, ids, factor, now);
+  if (extendLife) {
+    for (const row of rows) {
+      const next = extendedExpiry(extendLife.rules, { scope: parseScopeKey(row.scope_key), memory_category: row.memory_category, expires_at: row.expires_at }, now);
+      if (next === undefined) continue;
+      await query(db, "UPDATE records SET expires_at = $1 WHERE id = $2 AND expires_at IS NOT NULL AND expires_at < $1", [next, row.id]);
+      row.expires_at = next;
+    }
+  }
+  return rows;
+}
+
+async function reinforceRows(db: Queryable, context: string, ids: readonly number[], factor: number, now: number): Promise<RecordRow[]> {
   const rows = await query<RecordRow>(
     db,
     `UPDATE records SET importance = LEAST(1.0, importance * $1), last_accessed_at = $2
@@ -108,4 +134,20 @@ export async function recordsOfTurns(db: Queryable, context: string, turnIds: re
     [turnIds.map((t) => `turn_${t}`), ...visible.values],
   );
   return rows.map((r) => r.id);
+}
+
+/** Visible records of one kind, most important then newest first. */
+export async function recordsOfKind(db: Queryable, context: string, filter: RecordFilter, kind: RecordRow["kind"], limit: number): Promise<RecordRow[]> {
+  const visible = visibleCondition(context, filter, 1);
+  return query<RecordRow>(
+    db,
+    `SELECT ${RECORD_COLUMNS} FROM records r WHERE ${visible.sql} AND r.kind = $${visible.values.length + 1}
+       ORDER BY r.importance DESC, r.id DESC LIMIT $${visible.values.length + 2}`,
+    [...visible.values, kind, limit],
+  );
+}
+
+/** Every scope key holding a record of the Context (any status). */
+export async function recordScopeKeys(db: Queryable, context: string): Promise<string[]> {
+  return (await query<{ scope_key: string }>(db, "SELECT DISTINCT scope_key FROM records WHERE context = $1 ORDER BY scope_key", [context])).map((r) => r.scope_key);
 }

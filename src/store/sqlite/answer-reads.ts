@@ -36,6 +36,8 @@ export function cacheBySimilarity(
 
 /** An entry's cited records and chunks when every one still stands (see `cacheEntryValid`), else undefined. */
 export function cacheEntryUsable(p: SearchParts, entryId: number, now: number, minTrust: number): { deps: number[]; chunks: ChunkRow[] } | undefined {
+  // An evicted entry has no deps left to be stale: it is gone, not usable.
+  if (!sql(p.db, "SELECT 1 FROM cache_entries WHERE id = ? AND context = ?").get(entryId, p.context)) return undefined;
   if (!cacheEntryValid(p.db, entryId, now, minTrust)) return undefined;
   const chunks = sql(
     p.db,

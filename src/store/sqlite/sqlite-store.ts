@@ -1,4 +1,4 @@
-import { BELOW_FLOOR, IMPORTANCE_FLOOR, extendLives } from "../../lifecycle/survival.js";
+import { IMPORTANCE_FLOOR, lifeExtensions } from "../../lifecycle/survival.js";
 import type { Logger } from "../../config/schemas.js";
 import { REINFORCEMENT } from "../../config/defaults.js";
 import { SpectronError } from "../../errors.js";
@@ -18,7 +18,7 @@ import {
 import { addEdge, edgesFrom, edgesTo, entityNamesOf } from "../graph.js";
 import { parseId, toId } from "../ids.js";
 import { countPassageFacts, getLivePassages, setPassageExpiry } from "../passages.js";
-import { appendHistory, getRecord, getRecords, visibleOfKind, live, populatedScopeKeys, reinforceRecords, updateRecord, type RecordRow } from "../records.js";
+import { appendHistory, extendExpiries, getRecord, getRecords, visibleOfKind, live, populatedScopeKeys, reinforceRecords, updateRecord, type RecordRow } from "../records.js";
 import { sourceTrust } from "../sources.js";
 import { eraseRecords } from "../erase.js";
 import { extractionOfTurn, getTrace, insertTrace, listTraces, updateTracePayload } from "../traces.js";
@@ -29,7 +29,11 @@ import type * as S from "../store.js";
 import { cacheByQuery, cacheBySimilarity, cacheEntryUsable, feedbackBoosts } from "./answer-reads.js";
 import { chunkCandidates } from "./chunk-search.js";
 import { reconcileFacts } from "./facts.js";
+import * as budget from "./budget.js";
+import { editRecord } from "./edit-record.js";
+import * as evolve from "./evolve.js";
 import * as maintenance from "./maintenance.js";
+import { neighbourCandidates } from "./neighbours.js";
 import { passageCandidates } from "./passage-search.js";
 import { writeAnswer, writeRankedRead, writeReflection, writeReuse, type WriteParts } from "./read-writes.js";
 import { nearestRecords, recordCandidates, toVisible } from "./record-search.js";
@@ -44,6 +48,8 @@ const SCOPED: Record<"record" | "turn" | "chunk" | "document" | "trace", string>
   document: "documents",
   trace: "traces",
 };
+/** A live record that decay has brought below the floor (lifecycle/survival.ts; identity never): `?` is the floor. */
+const BELOW_FLOOR = `(memory_category != 'identity' AND importance < ?)`;
 /** Ids per `IN (…)` list. */
 const BATCH = 500;
 
@@ -75,7 +81,9 @@ export class SqliteStore implements S.Store {
     this.indexes = new VectorIndexes(this.db, context, path, logger);
     this.writer = new Writer(this.db, this.indexes, logger, REINFORCEMENT);
     this.parts = { db: this.db, context, indexes: this.indexes, writer: this.writer };
-    this.writer.extendLives = (ids, now) => extendLives(this.db, this.settingsSync().retention, getRecords(this.db, context, ids), now);
+    // Other connections' commits are noticed from now on (`poll`, the settings cache).
+    this.dataVersion = sqlPluck(this.db, "PRAGMA data_version").get() as number;
+    this.writer.extendLives = (ids, now) => extendExpiries(this.db, lifeExtensions(this.settingsSync().retention, getRecords(this.db, context, ids), now));
   }
 
   private emit(change: S.StoreChange): void {
@@ -92,6 +100,8 @@ export class SqliteStore implements S.Store {
       if (!stored && create) createContext(this.db, this.context, create, init.now);
       this.patch(patch);
     });
+    // The baseline `poll` compares with: another connection's commit after this one is reported.
+    this.dataVersion = sqlPluck(this.db, "PRAGMA data_version").get() as number;
     this.invalidateSettings();
     return this.settingsSync();
   }
@@ -152,7 +162,7 @@ export class SqliteStore implements S.Store {
 
   async storeTurn(turn: Omit<S.TurnRow, "id" | "status" | "attempts" | "error" | "updated_at">, passageExpiresAt: number | null): Promise<S.TurnRow> {
     const id = this.writer.transaction(() => {
-      const id = insertTurn(this.db, turn);
+      const id = insertTurn(this.db, { ...turn, context: this.context });
       // Until extraction writes records from it, the turn is a passage for as long as a context fact would be.
       setPassageExpiry(this.db, id, passageExpiresAt);
       return id;
@@ -163,7 +173,7 @@ export class SqliteStore implements S.Store {
   async storeTurns(turns: readonly { turn: Omit<S.TurnRow, "id" | "status" | "attempts" | "error" | "updated_at">; passageExpiresAt: number | null }[]): Promise<S.TurnRow[]> {
     const ids = this.writer.transaction(() =>
       turns.map(({ turn, passageExpiresAt }) => {
-        const id = insertTurn(this.db, turn);
+        const id = insertTurn(this.db, { ...turn, context: this.context });
         setPassageExpiry(this.db, id, passageExpiresAt);
         return id;
       }),
@@ -262,6 +272,10 @@ export class SqliteStore implements S.Store {
     return getRecord(db, context, id)!;
   }
 
+  async editRecord(edit: S.RecordEditWrite): Promise<{ record: RecordRow } | { refused: S.RecordStatus | "gone" }> {
+    return editRecord(this.parts, edit);
+  }
+
   async recordScopeKeys(): Promise<string[]> {
     return sqlPluck(this.db, "SELECT DISTINCT scope_key FROM records WHERE context = ?").all(this.context) as string[];
   }
@@ -273,7 +287,7 @@ export class SqliteStore implements S.Store {
   async reinforce(ids: readonly number[], factor: number, now: number, options: { extendLife?: boolean } = {}): Promise<RecordRow[]> {
     return this.writer.transaction(() => {
       const rows = reinforceRecords(this.db, this.context, ids, factor, now);
-      if (options.extendLife) extendLives(this.db, this.settingsSync().retention, rows, now);
+      if (options.extendLife) extendExpiries(this.db, lifeExtensions(this.settingsSync().retention, rows, now));
       return rows;
     });
   }
@@ -482,6 +496,89 @@ export class SqliteStore implements S.Store {
     return fn();
   }
 
+  // Evolution
+
+  async startSweep(input: { actor: S.TraceActor; payload: Record<string, unknown>; now: number }): Promise<number> {
+    return evolve.startSweep(this.parts, input);
+  }
+
+  async beginConsolidation(input: Parameters<S.Store["beginConsolidation"]>[0]): Promise<{ sweepId: number; reinforced: number; answers: number; through: number }> {
+    return evolve.beginConsolidation(this.parts, input);
+  }
+
+  async consolidationClusters(query: { now: number; minSize: number; limit: number }): Promise<S.Cluster[]> {
+    return evolve.consolidationClusters(this.parts, query);
+  }
+
+  async liveRecordsOfSlot(slot: { scopeKey: string; subject: string; attribute: string }): Promise<RecordRow[]> {
+    return evolve.liveRecordsOfSlot(this.parts, slot);
+  }
+
+  async writeObservation(input: { facts: S.FactsWrite; members: readonly number[]; proofCount: number }): Promise<{ written: S.FactsWritten; recordId: number | undefined }> {
+    return evolve.writeObservation(this.parts, input);
+  }
+
+  async coConsideredPairs(query: { traces: number; minCount: number }): Promise<S.EntityPair[]> {
+    return evolve.coConsideredPairs(this.parts, query);
+  }
+
+  async documentTurnBridges(limit: number): Promise<S.DocumentTurnBridge[]> {
+    return evolve.bridges(this.parts, limit);
+  }
+
+  async entitiesLinked(a: number, b: number): Promise<boolean> {
+    return evolve.linked(this.parts, a, b);
+  }
+
+  async entityNamesById(ids: readonly number[]): Promise<Map<number, string>> {
+    return evolve.entityNamesById(this.parts, ids);
+  }
+
+  async ensureEntity(input: { name: string; normName: string; now: number }): Promise<number> {
+    return evolve.ensureEntity(this.parts, input);
+  }
+
+  async rejectEntityPair(input: { a: number; b: number; now: number }): Promise<void> {
+    evolve.rejectEntityPair(this.parts, input);
+  }
+
+  async writeRelation(input: { facts: S.FactsWrite; a: number; b: number; relation: string }): Promise<S.FactsWritten> {
+    return evolve.writeRelation(this.parts, input);
+  }
+
+  // Background budget and backlog
+
+  async budget(): Promise<S.BudgetState> {
+    return budget.budget(this.parts);
+  }
+
+  /** `budget()`, synchronously (`usage()` is synchronous). */
+  budgetSync(): S.BudgetState {
+    return budget.budget(this.parts);
+  }
+
+  async setBudget(config: S.BudgetConfig): Promise<S.BudgetState> {
+    return budget.setBudget(this.parts, config);
+  }
+
+  async chargeBudget(charge: S.BudgetCharge): Promise<S.BudgetState> {
+    return budget.chargeBudget(this.parts, charge);
+  }
+
+  async addToBacklog(items: readonly Omit<S.BacklogItem, "id">[], now: number): Promise<void> {
+    budget.addBacklog(this.parts, items, now);
+  }
+
+  async takeFromBacklog(limit: number): Promise<S.BacklogItem[]> {
+    return budget.takeBacklog(this.parts, limit);
+  }
+
+  // Background reconciliation
+
+  async neighbourCandidates(queries: readonly S.NeighbourQuery[], minSimilarity: number): Promise<Map<number, S.NeighbourCandidates>> {
+    return neighbourCandidates(this.parts, queries, minSimilarity);
+  }
+
   // Traces
 
   async getTrace(id: number): Promise<S.TraceRow | undefined> {
@@ -574,6 +671,24 @@ export class SqliteStore implements S.Store {
 
   async idle(): Promise<void> {
     await this.indexes.idle();
+  }
+
+  /** The records index of the model retrieval reads, the one ingest embeds with (reindex batches have their own pace). */
+  async throttle(): Promise<void> {
+    await this.indexes.drainIfBacklogged("records", this.settingsSync().indexModel);
+  }
+
+  /** Whether the connection is open (`close()` not called yet). */
+  get open(): boolean {
+    return this.db.open;
+  }
+
+  /**
+   * Closes the connection at once, saving nothing: for a constructor that failed after opening the file (no index
+   * was opened, no write of a read is pending).
+   */
+  discard(): void {
+    this.db.close();
   }
 
   async close(): Promise<{ unsaved: { path: string; code: string; message: string }[] }> {

@@ -2,16 +2,15 @@ import { createReadStream, createWriteStream, existsSync } from "node:fs";
 import { once } from "node:events";
 import { createInterface } from "node:readline";
 import { NotFoundError, SpectronValidationError } from "../../errors.js";
-import { openDatabase } from "../../store/database.js";
 import { toSpectronError } from "../../store/storage-errors.js";
-import { ContextImporter, exportContext } from "../../store/context-transfer.js";
+import { TransferFile } from "../../store/context-transfer.js";
 import { writeJson, type GlobalOptions, type Io } from "./cli-context.js";
 import { unlessClosedPipe } from "./closed-pipe.js";
 
 /** `spectron export`: the Context as JSONL, read in one snapshot, on stdout or to `--out`. */
 export async function exportCommand(g: GlobalOptions, io: Io, o: { out?: string }): Promise<void> {
   if (g.db !== ":memory:" && !existsSync(g.db)) throw new NotFoundError("database file", g.db);
-  const db = open(g.db, "export");
+  const file = open(g.db, "export");
   const out = o.out ? createWriteStream(o.out) : io.out;
   const opened = o.out ? once(out, "open") : Promise.resolve();
   let lines = 0;
@@ -19,22 +18,17 @@ export async function exportCommand(g: GlobalOptions, io: Io, o: { out?: string 
     await opened.catch((error: NodeJS.ErrnoException) => {
       throw new SpectronValidationError("--out", "a writable file path", o.out, error.code ? `(${error.code})` : undefined);
     });
-    db.exec("BEGIN");
-    try {
-      for (const line of exportContext(db, g.context)) {
-        // A reader that closed the pipe (`spectron export | head`) wants no more: stop, as a closed pipe is no error.
-        if ((out as { destroyed?: boolean }).destroyed) break;
-        lines += 1;
-        if (!out.write(`${JSON.stringify(line)}\n`)) await once(out, "drain").catch(unlessClosedPipe);
-      }
-    } finally {
-      db.exec("COMMIT");
+    for (const line of file.exportLines(g.context)) {
+      // A reader that closed the pipe (`spectron export | head`) wants no more: stop, as a closed pipe is no error.
+      if ((out as { destroyed?: boolean }).destroyed) break;
+      lines += 1;
+      if (!out.write(`${JSON.stringify(line)}\n`)) await once(out, "drain").catch(unlessClosedPipe);
     }
     if (lines === 0) throw new NotFoundError("Context", g.context);
   } catch (error) {
     throw toSpectronError(error, "export");
   } finally {
-    db.close();
+    file.close();
     if (o.out) {
       out.end();
       await once(out, "close").catch(() => undefined);
@@ -46,14 +40,11 @@ export async function exportCommand(g: GlobalOptions, io: Io, o: { out?: string 
 /** `spectron import [file]`: loads an export into a new Context, all or nothing. */
 export async function importCommand(g: GlobalOptions, io: Io, file: string | undefined): Promise<void> {
   if (file !== undefined && file !== "-" && !existsSync(file)) throw new NotFoundError("file", file);
-  const db = open(g.db, "import");
+  const target = open(g.db, "import");
   try {
-    // Foreign keys are checked at commit: rows arrive table by table, not in dependency order.
-    db.exec("BEGIN IMMEDIATE");
-    db.pragma("defer_foreign_keys = ON");
     let counts: Record<string, number>;
+    const importer = target.startImport(g.context);
     try {
-      const importer = new ContextImporter(db, g.context);
       const input = file === undefined || file === "-" ? io.stdin : createReadStream(file, "utf8");
       let n = 0;
       for await (const text of createInterface({ input, crlfDelay: Infinity })) {
@@ -67,10 +58,9 @@ export async function importCommand(g: GlobalOptions, io: Io, file: string | und
         }
         importer.add(n, value);
       }
-      counts = importer.finish();
-      db.exec("COMMIT");
+      counts = importer.commit();
     } catch (error) {
-      if (db.inTransaction) db.exec("ROLLBACK");
+      importer.abandon();
       throw error;
     }
     if (g.json) writeJson(io, { context: g.context, counts });
@@ -78,13 +68,13 @@ export async function importCommand(g: GlobalOptions, io: Io, file: string | und
   } catch (error) {
     throw toSpectronError(error, "import");
   } finally {
-    db.close();
+    target.close();
   }
 }
 
-function open(path: string, method: string) {
+function open(path: string, method: string): TransferFile {
   try {
-    return openDatabase(path);
+    return new TransferFile(path);
   } catch (error) {
     throw toSpectronError(error, method);
   }
