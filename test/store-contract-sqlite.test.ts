@@ -14,6 +14,7 @@ const DIMENSIONS = 384; // local:hash-384, the fixtures' embedding model
 function sqliteSubject(path: () => string): EvolutionStoreSubject {
   return {
     separateSessions: false,
+    changeLog: false,
     oneDatabasePerOpen: path() === ":memory:",
     async open(context) {
       const store = new SqliteStore(path(), context, silent);

@@ -4,7 +4,7 @@
  * PGlite with pgvector); an engine that implements only part of the interface runs the behaviours it has.
  */
 import { afterAll, expect, test } from "vitest";
-import type { StoreChange } from "../../src/store/store.js";
+import type { Store, StoreChange } from "../../src/store/store.js";
 import { scopeKey } from "../../src/store/scope.js";
 import { actor, contextInit, embed, EMBEDDING, fact, factsWrite } from "../postgres/fixtures.js";
 import { storeContractMore } from "./store-more.contract.js";
