@@ -24,6 +24,35 @@ export class SpectronError extends Error {
   }
 }
 
+/** Every code, once: a code added to SpectronErrorCode and not here fails to compile. */
+const ERROR_CODES = {
+  validation: true,
+  provider: true,
+  access_denied: true,
+  not_found: true,
+  index_not_ready: true,
+  closed: true,
+  busy: true,
+  storage: true,
+  internal: true,
+} satisfies Record<SpectronErrorCode, true>;
+
+/**
+ * Whether `error` is one of Spectron's typed errors, recognised by shape (an Error with a code of the family and a
+ * name of the family) rather than `instanceof`: an entry point loaded as a bundle of its own (`spectron/ai-sdk`,
+ * `spectron/mcp` under CommonJS) holds its own copy of these classes, and the main entry's errors are no
+ * instances of that copy.
+ */
+export function isSpectronError(error: unknown): error is SpectronError {
+  const code = (error as { code?: unknown } | null)?.code;
+  return (
+    error instanceof Error &&
+    typeof code === "string" &&
+    Object.hasOwn(ERROR_CODES, code) &&
+    /^(Spectron|Provider|AccessDenied|NotFound|IndexNotReady|Closed|Busy|Storage)\w*Error$/.test(error.name)
+  );
+}
+
 /** Bad input at the public boundary. Nothing was written. */
 export class SpectronValidationError extends SpectronError {
   override readonly name = "SpectronValidationError";

@@ -1,7 +1,16 @@
 import { describe, expect, it } from "vitest";
 import { AccessDeniedError, ProviderError, SpectronValidationError } from "../src/index.js";
-import { startFakeProvider } from "./fakes/fake-provider.js";
+import { startFakeProvider, type FakeRequestInfo } from "./fakes/fake-provider.js";
 import { alice, bob, makeMemory } from "./helpers.js";
+
+/** A model that cites the first record it was shown three times, plus ids it was never shown. */
+function citesBadly(r: FakeRequestInfo): unknown {
+  const shown = [...JSON.stringify(r.body).matchAll(/\[(rec_\d+)\]/g)].map((m) => m[1]!);
+  const used = [shown[0], "rec_999", shown[0], "chk_1", "trc_1", "not-an-id", shown[0]].filter(Boolean);
+  if (r.promptName === "response") return { answer: "You live in Lisbon.", used };
+  if (r.promptName === "synthesis") return { answer: "Alice lives in Lisbon.", used, insights: [] };
+  return {};
+}
 
 describe("chat()", () => {
   it("answers from what memory held before the message, then ingests both turns", async () => {
@@ -82,6 +91,30 @@ describe("chat()", () => {
       const kinds = full.edges.filter((e) => e.direction === "out").map((e) => e.kind);
       expect(kinds).toContain("used_retrieval");
       expect(kinds).not.toContain("produced_decision");
+      await memory.close();
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("keeps the ids the answering model cites to those it was shown, each once (chat and reflect, as recall)", async () => {
+    const server = await startFakeProvider({ respond: citesBadly, keyless: true });
+    try {
+      const { memory } = makeMemory({
+        providers: { openai: { apiKey: "sk-test", baseURL: server.openaiURL } },
+        models: { extraction: "local:rules", query_understanding: "local:rules", response: "gpt-4o-mini", reflection: "gpt-4o-mini", embedding: "local:hash-384" },
+        provider: { maxRetries: 0 },
+      });
+      const [lisbon] = (await memory.ingest({ content: "I live in Lisbon.", scope: alice })).records;
+      const chatted = await memory.chat("Where do I live?", { scope: alice });
+      expect(chatted.used).toEqual([lisbon!.id]);
+      expect((await memory.traces.get(chatted.traceId)).payload).toMatchObject({ used: [lisbon!.id] });
+      const reflected = await memory.reflect("Where does alice live?", { scope: alice });
+      const trace = await memory.traces.get(reflected.traceId);
+      expect(trace.payload).toMatchObject({ used: [lisbon!.id] });
+      expect(trace.edges.filter((e) => e.kind === "used" && e.direction === "out").map((e) => e.node.id)).toEqual([lisbon!.id]);
+      const recalled = await memory.recall("Where do I live?", { scope: alice });
+      expect((await memory.traces.get(recalled.traceId)).payload).toMatchObject({ used: [lisbon!.id] });
       await memory.close();
     } finally {
       await server.close();

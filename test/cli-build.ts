@@ -1,20 +1,8 @@
 import { spawn } from "node:child_process";
 import { join } from "node:path";
-import { build } from "tsup";
-import { cliOptions } from "../tsup.config.js";
+export { builtBin } from "./build-once.js";
 
 const ROOT = join(import.meta.dirname, "..");
-
-/**
- * Builds the `spectron` executable with the same tsup options as `npm run build` (tsup.config.ts), into its own
- * folder under dist/ (so that test files building in parallel do not race, and `node_modules` resolves as it
- * does for dist/cli.js). Returns the path of the built bin.
- */
-export async function buildCli(name: string): Promise<string> {
-  const outDir = join(ROOT, "dist", `test-${name}`);
-  await build({ ...cliOptions, outDir, silent: true, config: false, sourcemap: false });
-  return join(outDir, "cli.js");
-}
 
 /** The environment of a child: no provider keys (local models only), no SPECTRON_* defaults from the shell. */
 export function childEnv(): NodeJS.ProcessEnv {
@@ -40,5 +28,24 @@ export function runBin(bin: string, args: string[], { stdin, cwd }: { stdin?: st
     child.on("error", reject);
     child.on("close", (code) => resolve({ code, stdout, stderr }));
     child.stdin.end(stdin ?? "");
+  });
+}
+
+/**
+ * Runs the built bin with its stdout a pipe whose reader has already gone (as `spectron --help | head -1` once
+ * head has read its line): the child waits, in `sh`, until the parent has closed its end of the pipe, and only
+ * then starts the bin, so that the bin's first write meets the closed pipe every time. Resolves with its exit
+ * code and stderr.
+ */
+export function runBinIntoClosedPipe(bin: string, args: string[]): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const script = 'read _go; exec "$0" "$@"';
+    const child = spawn("sh", ["-c", script, process.execPath, bin, ...args], { env: childEnv(), cwd: ROOT, stdio: ["pipe", "pipe", "pipe"] });
+    let stderr = "";
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stderr }));
+    child.stdout.on("close", () => child.stdin.end("go\n"));
+    child.stdout.destroy();
   });
 }

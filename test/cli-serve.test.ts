@@ -3,15 +3,15 @@ import { once } from "node:events";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { buildCli, childEnv, runBin } from "./cli-build.js";
+import { builtBin, childEnv, runBin } from "./cli-build.js";
 import { tempDir } from "./helpers.js";
 
 // `spectron serve` as a child process: the REST API and MCP over streamable HTTP on 127.0.0.1, closed by SIGTERM.
 const tmp = tempDir();
 let bin: string;
 beforeAll(async () => {
-  bin = await buildCli("serve");
-}, 120_000);
+  bin = await builtBin();
+}, 600_000); // the one `npm run build` the test files share (build-once.ts), when the sources changed since the last build
 afterAll(() => tmp.cleanup());
 
 describe("spectron serve", { timeout: 120_000 }, () => {

@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { buildCli, runBin } from "./cli-build.js";
+import { builtBin, runBin, runBinIntoClosedPipe } from "./cli-build.js";
 import { tempDir } from "./helpers.js";
 import { Spectron } from "../src/index.js";
 
@@ -13,8 +13,8 @@ const db = tmp.path;
 const spectron = (args: string[], options?: { stdin?: string }) => runBin(bin, ["--db", db, "--context", "acme", ...args], options);
 
 beforeAll(async () => {
-  bin = await buildCli("cli");
-}, 120_000);
+  bin = await builtBin();
+}, 600_000); // the one `npm run build` the test files share (build-once.ts), when the sources changed since the last build
 afterAll(() => tmp.cleanup());
 
 const json = <T,>(text: string) => JSON.parse(text) as T;
@@ -188,6 +188,17 @@ describe("spectron CLI", { timeout: 120_000 }, () => {
     expect(run.code).toBe(2);
     const last = run.stderr.trim().split("\n").at(-1)!;
     expect(JSON.parse(last)).toEqual({ error: { code: "not_found", name: "NotFoundError", message: expect.stringContaining("rec_99999"), exitCode: 2 } });
+  });
+
+  test("a reader that closes the pipe early (`spectron --help | head -1`) is no error: exit 0, nothing on stderr", async () => {
+    // Help (written by commander) and a command's own output (export: many lines, after opening the file).
+    const runs = await Promise.all([["--help"], ["--db", db, "--context", "acme", "export"]].map((args) => runBinIntoClosedPipe(bin, args)));
+    expect(runs).toEqual([
+      { code: 0, stderr: "" },
+      { code: 0, stderr: "" },
+    ]);
+    // The export ran to its end and closed the file properly: the Context opens and reads as before.
+    expect((await spectron(["--json", "state", "--scope", "user=alice"])).code).toBe(0);
   });
 
   test("export → import into a fresh file round-trips the Context: facts with history, traces, turns, documents, vectors", async () => {

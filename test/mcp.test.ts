@@ -3,7 +3,7 @@ import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { buildCli, childEnv } from "./cli-build.js";
+import { builtBin, childEnv } from "./cli-build.js";
 import { tempDir } from "./helpers.js";
 
 // The MCP server as a host runs it: `spectron mcp` spawned over stdio by the SDK's own client.
@@ -14,7 +14,7 @@ let transport: StdioClientTransport;
 let stderr = "";
 
 beforeAll(async () => {
-  bin = await buildCli("mcp");
+  bin = await builtBin();
   transport = new StdioClientTransport({
     command: process.execPath,
     args: [bin, "--db", tmp.path, "--context", "acme", "mcp", "--scope", "user=alice"],
@@ -24,7 +24,7 @@ beforeAll(async () => {
   transport.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
   client = new Client({ name: "spectron-test", version: "1.0.0" });
   await client.connect(transport);
-}, 120_000);
+}, 600_000); // the one `npm run build` the test files share (build-once.ts), when the sources changed since the last build
 
 afterAll(async () => {
   await client?.close();

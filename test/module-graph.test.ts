@@ -42,6 +42,15 @@ describe("module graph", () => {
     expect([...sdk.values()].some((i) => i.packages.includes("ai"))).toBe(true);
   });
 
+  it("the main entry never loads the MCP SDK; `spectron/mcp` (src/mcp.ts) does, and serves createMcpServer", async () => {
+    const graph = reachable(join(SRC, "index.ts"));
+    const offenders = [...graph].filter(([, i]) => i.packages.some((p) => p.startsWith("@modelcontextprotocol/")));
+    expect(offenders.map(([f]) => f)).toEqual([]);
+    const mcp = reachable(join(SRC, "mcp.ts"));
+    expect([...mcp.values()].some((i) => i.packages.some((p) => p.startsWith("@modelcontextprotocol/sdk")))).toBe(true);
+    expect(Object.keys(await import("../src/mcp.js")).sort()).toEqual(["createMcpServer"]);
+  });
+
   it("no import cycle runs through src/models", () => {
     const graph = reachable(join(SRC, "index.ts"));
     const models = [...graph.keys()].filter((f) => f.startsWith(join(SRC, "models")));

@@ -1,6 +1,7 @@
-// The package as a user gets it: `npm run build`, `npm pack`, the tarball installed into a fresh project, and an
-// ESM file, a CommonJS file and a strict TypeScript file (`strict`, `skipLibCheck: false`,
-// `exactOptionalPropertyTypes`) type-checked and run against it (fixtures/consumer/).
+// The package as a user gets it: `npm run build` (the one build the test files share, build-once.ts), `npm pack`,
+// the tarball installed into a fresh project, and an ESM file, a CommonJS file and a strict TypeScript file
+// (`strict`, `skipLibCheck: false`, `exactOptionalPropertyTypes`) type-checked and run against it
+// (fixtures/consumer/).
 //
 // Installing: the tarball is unpacked into the project's node_modules/spectron and each of its dependencies is
 // linked from this repository's node_modules. `npm install --offline <tarball>` would be the user's path, but here
@@ -13,6 +14,7 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, exis
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildOnce } from "./build-once.js";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { dependencies: Record<string, string> };
@@ -28,9 +30,9 @@ function run(command: string, args: string[], cwd: string): string {
   }
 }
 
-beforeAll(() => {
+beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "spectron-pack-"));
-  run("npm", ["run", "build"], ROOT);
+  await buildOnce();
   const [packed] = JSON.parse(run("npm", ["pack", "--json", "--pack-destination", dir], ROOT)) as { filename: string }[];
   app = join(dir, "app");
   cpSync(join(ROOT, "test/fixtures/consumer"), app, { recursive: true });
@@ -43,7 +45,7 @@ beforeAll(() => {
     mkdirSync(dirname(link), { recursive: true });
     symlinkSync(join(ROOT, "node_modules", name), link, "dir");
   }
-}, 300_000);
+}, 600_000);
 
 afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
@@ -59,11 +61,13 @@ describe("the packed package in a fresh project", { timeout: 300_000 }, () => {
     // package's files and dependencies that ship their own types: zod (the LanguageModel interface's prompt
     // schema) and hono (the REST server's `app`). Never a dev dependency's types.
     const declarations = files.filter((f) => /\.d\.c?ts$/.test(f) && !f.includes("/postgres.") && !f.includes("/ai-sdk."));
-    expect(declarations).toEqual(expect.arrayContaining(["./dist/index.d.ts", "./dist/index.d.cts"]));
+    expect(declarations).toEqual(expect.arrayContaining(["./dist/index.d.ts", "./dist/index.d.cts", "./dist/mcp.d.ts", "./dist/mcp.d.cts"]));
     for (const file of declarations) {
       const dts = readFileSync(join(app, "node_modules/spectron", file), "utf8");
       const imports = [...dts.matchAll(/^import .* from ['"]([^'"]+)['"]/gm)].map((m) => m[1]!);
-      expect(imports.filter((m) => !m.startsWith("./") && m !== "zod" && m !== "hono" && !m.startsWith("hono/")), file).toEqual([]);
+      // spectron/mcp's: the MCP SDK's McpServer too (a dependency, with its own types).
+      const mcpSdk = (m: string) => file.includes("/mcp.") && m.startsWith("@modelcontextprotocol/sdk/");
+      expect(imports.filter((m) => !m.startsWith("./") && m !== "zod" && m !== "hono" && !m.startsWith("hono/") && !mcpSdk(m)), file).toEqual([]);
       expect(dts, file).not.toMatch(/better-sqlite3|p-queue|declare class Core\b|declare class Access\b|Schema: z\./);
     }
     expect(existsSync(join(app, "node_modules/@types/better-sqlite3"))).toBe(false);
@@ -71,7 +75,8 @@ describe("the packed package in a fresh project", { timeout: 300_000 }, () => {
 
   it("type-checks an ESM file, a CommonJS file and a strict TypeScript file with skipLibCheck off", () => {
     const tsc = join(ROOT, "node_modules/typescript/bin/tsc");
-    // Emits out/ (the compiled strict.ts) as well; errors fail the call with tsc's own report.
+    // Emits out/ (the compiled strict.ts) as well; errors fail the call with tsc's own report. The fixture's lib
+    // includes DOM: the MCP SDK's own declarations (which spectron/mcp's name) use DOM's HeadersInit.
     run(process.execPath, [tsc, "-p", "tsconfig.json"], app);
   });
 
@@ -83,11 +88,11 @@ describe("the packed package in a fresh project", { timeout: 300_000 }, () => {
 
   it("runs the CommonJS file (p-queue, ESM-only, is bundled into the CJS build)", () => {
     const out = JSON.parse(run(process.execPath, ["cjs.cjs"], app)) as Record<string, unknown>;
-    expect(out).toMatchObject({ format: "cjs", records: 1, error: "validation" });
+    expect(out).toMatchObject({ format: "cjs", records: 1, error: "validation", mcp: [true, "validation"] });
     expect(String(out.answer)).toContain("Initech");
   });
 
-  it("runs the compiled strict TypeScript file: batch ingest, update, across, typed traces, denial, messages", () => {
+  it("runs the compiled strict TypeScript file: batch ingest, update, across, typed traces, denial, messages, spectron/mcp over the main entry's Spectron", () => {
     const out = JSON.parse(run(process.execPath, ["out/strict.js"], app)) as Record<string, unknown>;
     expect(out).toMatchObject({
       records: 1,
@@ -99,6 +104,7 @@ describe("the packed package in a fresh project", { timeout: 300_000 }, () => {
       across: 5,
       denied: true,
       invalid: "Invalid `options.limit`: expected an integer ≥ 1, received -1.",
+      mcp: { tools: ["forget", "inspect_trace", "recall", "reflect", "remember", "search"], search: true, error: [true, "validation"] },
     });
   });
 });

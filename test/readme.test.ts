@@ -92,7 +92,8 @@ afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-describe("README.md", () => {
+// The blocks and the type-check are child processes, independent of each other: they run side by side.
+describe.concurrent("README.md", () => {
   it("has code blocks, and only a few are type-checked instead of run, each with its reason", () => {
     expect(blocks.length).toBeGreaterThanOrEqual(2);
     const skipped = blocks.filter((b) => b.typecheckOnly !== undefined);

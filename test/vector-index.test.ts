@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
 import { ClosedError, SpectronValidationError } from "../src/errors.js";
-import { AnnIndex, DedupAnnIndex } from "../src/store/ann-index.js";
+import { AnnIndex, DedupAnnIndex, removeStaleTemporaries } from "../src/store/ann-index.js";
 import { VectorIndex, type LoggedChange, type VectorChange, type VectorSource } from "../src/store/vector-index.js";
 import { mulberry32 } from "./helpers.js";
 
@@ -842,7 +842,7 @@ describe("AnnIndex", () => {
     const stale = [`${file}.${dead}.0123456789ab.tmp`, `${file}.json.${dead}.0123456789ab.tmp`];
     const live = [`${file}.${process.pid}.0123456789ab.tmp`, `${file}.other.${dead}.0123456789ab.tmp`];
     for (const f of [...stale, ...live]) fs.writeFileSync(f, "x");
-    AnnIndex.removeStaleTemporaries(file);
+    removeStaleTemporaries(file);
     expect([...stale, ...live].filter((f) => fs.existsSync(f))).toEqual(live);
   });
 

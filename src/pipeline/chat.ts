@@ -1,15 +1,17 @@
 import { z } from "zod";
 import type { Core } from "../core.js";
 import { callContextShape, integer, scopeSchema } from "../config/schemas.js";
-import { understandQuery } from "./recall/understand.js";
 import { responsePrompt } from "../models/prompts/response.js";
-import { parseId, toId, tryParseId } from "../store/ids.js";
+import { parseId, toId } from "../store/ids.js";
 import { scopeKey, type Scope } from "../store/scope.js";
 import type { TraceActor } from "../store/traces.js";
 import type { MemoryRecord } from "../state/public-record.js";
 import type { IngestResult } from "./ingest.js";
-import { retrieve, round } from "./recall/hybrid.js";
-import { promptRecords, reinforce, retrievalTraceWrite, type RecalledChunk } from "./recall/recall.js";
+import { answerContext, embedQuery } from "./recall/answer-context.js";
+import { answerUsage } from "./recall/answer-usage.js";
+import { round } from "./recall/hybrid.js";
+import { reinforce, retrievalTraceWrite, type RecalledChunk } from "./recall/recall.js";
+import { usedOf } from "./recall/used-of.js";
 import { publicChunk } from "./recall/public-chunk.js";
 
 /** A chat message: what the user says, answered from memory and then remembered. */
@@ -67,37 +69,26 @@ export interface ChatRequest {
 export async function chat(core: Core, req: ChatRequest): Promise<ChatResult> {
   const started = performance.now();
   const signal = req.signal ? { signal: req.signal } : {};
-  const embedder = core.embedder();
-  const embedded = await embedder.embed([req.message], signal);
-  core.recordUsage("embedding", embedded.usage);
-  const qu = await understandQuery(core, req.message, req.signal);
-  const now = core.now();
-  const retrieval = await retrieve(core, {
+  const embedded = await embedQuery(core, req.message, req.signal);
+  const { understanding: qu, now, retrieval, records: shown } = await answerContext(core, {
     query: req.message,
-    vector: embedded.vectors[0]!,
-    embeddingModel: embedder.id,
-    understanding: qu.value,
+    embedded,
     scopeKeys: req.readable,
     limit: req.limit,
-    now,
+    ...signal,
   });
-  const entities = await core.store.entityNames(retrieval.records.map((r) => r.id));
-  const input = { query: req.message, records: promptRecords(retrieval, now, (id) => entities.get(id) ?? []) };
+  const input = { query: req.message, records: shown };
   const response = await core.model("response").generate(responsePrompt, input, signal);
   core.recordUsage("response", response.usage);
   const answer = response.value.answer;
-  const used = response.value.used.filter((id) => {
-    const n = tryParseId("record", id);
-    return n !== undefined && retrieval.records.some((r) => r.id === n);
-  });
+  const used = usedOf(response.value.used, retrieval).records.map((id) => toId("record", id));
 
   const key = scopeKey(req.scope);
-  const usages = [qu.usage, response.usage];
   const { responseTraceId: traceId } = await core.store.writeReflection({
     retrieval: retrievalTraceWrite(req.actor, key, req.message, qu.value, retrieval, {
       query_understanding: qu.usage.model,
       response: response.usage.model,
-      embedding: embedder.id,
+      embedding: embedded.embedder.id,
     }, qu.fallback),
     response: {
       actor: req.actor,
@@ -108,11 +99,8 @@ export async function chat(core: Core, req: ChatRequest): Promise<ChatResult> {
         prompt: responsePrompt.render(input),
         answer,
         used,
-        tokens: { input: usages.reduce((s, u) => s + u.inputTokens, 0), output: usages.reduce((s, u) => s + u.outputTokens, 0) },
-        cost_usd: usages.reduce((s, u) => s + u.costUsd, 0),
+        ...answerUsage({ query_understanding: qu.usage, response: response.usage }),
         latency_ms: round(performance.now() - started),
-        usage: { query_understanding: qu.usage, response: response.usage },
-        model_calls: 2,
       },
     },
     now,

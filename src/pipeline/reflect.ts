@@ -1,12 +1,13 @@
 import type { Core } from "../core.js";
-import { understandQuery } from "./recall/understand.js";
 import { synthesisPrompt } from "../models/prompts/synthesis.js";
-import { tryParseId, toId } from "../store/ids.js";
+import { toId } from "../store/ids.js";
 import { scopeKey, type Scope } from "../store/scope.js";
 import type { Outcome, TraceActor } from "../store/store.js";
 import { toPublicRecord, type MemoryRecord } from "../state/public-record.js";
-import { retrieve } from "./recall/hybrid.js";
-import { promptRecords, reinforceUsed, retrievalTraceWrite } from "./recall/recall.js";
+import { answerContext, embedQuery } from "./recall/answer-context.js";
+import { answerUsage } from "./recall/answer-usage.js";
+import { reinforceUsed, retrievalTraceWrite } from "./recall/recall.js";
+import { usedOf } from "./recall/used-of.js";
 
 export interface ReflectResult {
   answer: string;
@@ -36,25 +37,19 @@ export interface ReflectRequest {
  */
 export async function reflect(core: Core, req: ReflectRequest): Promise<ReflectResult> {
   const signal = req.signal ? { signal: req.signal } : {};
-  const embedder = core.embedder();
-  const embedded = await embedder.embed([req.query], signal);
-  core.recordUsage("embedding", embedded.usage);
-  const qu = await understandQuery(core, req.query, req.signal);
-  const now = core.now();
-  const retrieval = await retrieve(core, {
+  const embedded = await embedQuery(core, req.query, req.signal);
+  const { embedder } = embedded;
+  const { understanding: qu, now, retrieval, records } = await answerContext(core, {
     query: req.query,
-    vector: embedded.vectors[0],
-    embeddingModel: embedder.id,
-    understanding: qu.value,
+    embedded,
     scopeKeys: req.readable,
     limit: req.limit,
-    now,
+    ...signal,
   });
-  const entities = await core.store.entityNames(retrieval.records.map((r) => r.id));
-  const input = { query: req.query, records: promptRecords(retrieval, now, (id) => entities.get(id) ?? []) };
+  const input = { query: req.query, records };
   const synthesis = await core.model("reflection").generate(synthesisPrompt, input, signal);
   core.recordUsage("reflection", synthesis.usage);
-  const used = synthesis.value.used.map((id) => tryParseId("record", id)).filter((n): n is number => n !== undefined && retrieval.records.some((r) => r.id === n));
+  const used = usedOf(synthesis.value.used, retrieval).records;
   const insights = req.write ? synthesis.value.insights : [];
   const insightVectors = insights.length > 0 ? await embedder.embed(insights.map((i) => i.text), signal) : undefined;
   if (insightVectors) core.recordUsage("embedding", insightVectors.usage);
@@ -77,10 +72,7 @@ export async function reflect(core: Core, req: ReflectRequest): Promise<ReflectR
         answer: synthesis.value.answer,
         used: used.map((id) => toId("record", id)),
         insights: insights.map((i) => i.text),
-        tokens: { input: qu.usage.inputTokens + synthesis.usage.inputTokens, output: qu.usage.outputTokens + synthesis.usage.outputTokens },
-        cost_usd: qu.usage.costUsd + synthesis.usage.costUsd,
-        usage: { query_understanding: qu.usage, reflection: synthesis.usage },
-        model_calls: 2,
+        ...answerUsage({ query_understanding: qu.usage, reflection: synthesis.usage }),
       },
     },
     ...(insights.length > 0

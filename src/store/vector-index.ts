@@ -1,6 +1,9 @@
 import fs from "node:fs";
 import { ClosedError, SpectronValidationError } from "../errors.js";
-import { AnnIndex, DedupAnnIndex, checkLabel, type AnnHit, type AnnIndexOptions } from "./ann-index.js";
+import { DedupAnnIndex } from "./ann/dedup-index.js";
+import type { AnnHit, AnnIndexOptions } from "./ann/hnsw-index.js";
+import { checkLabel } from "./ann/labels.js";
+import { removeStaleTemporaries } from "./ann/sidecar.js";
 
 /** One entry of the store's vector change log. `vector` is required for "add". */
 export interface VectorChange {
@@ -322,7 +325,7 @@ export class VectorIndex {
   private start(): void {
     if (this.path !== undefined) {
       const path = this.path;
-      AnnIndex.removeStaleTemporaries(path);
+      removeStaleTemporaries(path);
       const loaded = DedupAnnIndex.load(path, { dim: this.dim }, (reason) => {
         // A first run has no sidecar; anything else means a file was refused and a rebuild follows.
         const level = fs.existsSync(`${path}.json`) ? "warn" : "debug";

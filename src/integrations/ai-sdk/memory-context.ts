@@ -4,8 +4,12 @@ import type { Scope } from "../../store/scope.js";
 
 /** Whose memory an integration reads and writes, and as whom. */
 export interface MemoryBinding {
-  /** The Spectron instance. */
-  memory: Spectron;
+  /**
+   * The Spectron instance, typed by the methods the integration calls: structural, so that the declarations of
+   * `spectron/ai-sdk` (a bundle of its own, with its own copy of the class's declaration) accept the `Spectron`
+   * of the main entry (a class with private members is only assignable to its own declaration).
+   */
+  memory: Pick<Spectron, "ingest" | "recall" | "query" | "state">;
   /** The scope remembered into and recalled from, such as `{ user: "alice" }`. */
   scope: Scope;
   /** Acting principal, session and on-behalf-of, passed to every call (see `memory.as`). */

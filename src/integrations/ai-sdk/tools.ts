@@ -1,5 +1,6 @@
 import { tool } from "ai";
 import { z } from "zod";
+import { isSpectronError } from "../../errors.js";
 import type { MemoryBinding } from "./memory-context.js";
 import { withinScope } from "./memory-context.js";
 
@@ -72,8 +73,3 @@ async function safely<T>(fn: () => Promise<T>): Promise<T | { error: string }> {
   }
 }
 
-const CODES = new Set(["validation", "provider", "access_denied", "not_found", "index_not_ready", "closed", "busy", "storage", "internal"]);
-
-function isSpectronError(error: unknown): error is Error & { code: string } {
-  return error instanceof Error && CODES.has((error as { code?: unknown }).code as string) && /^(Spectron|Provider|AccessDenied|NotFound|IndexNotReady|Closed|Busy|Storage)\w*Error$/.test(error.name);
-}

@@ -3,23 +3,24 @@ import { REINFORCEMENT } from "../../config/defaults.js";
 import type { QueryUnderstanding } from "../../models/prompts/query-understanding.js";
 import { responsePrompt } from "../../models/prompts/response.js";
 import type { ModelUsage } from "../../models/types.js";
-import { toId, tryParseId } from "../../store/ids.js";
+import { toId } from "../../store/ids.js";
 import { scopeKey } from "../../store/scope.js";
 import type { RecordRow, RetrievalTraceWrite, TraceActor } from "../../store/store.js";
 import { toPublicRecord, type MemoryRecord } from "../../state/public-record.js";
 import { recordTopics } from "../reconcile.js";
-import { retrieve, round, type Retrieval } from "./hybrid.js";
+import { answerContext, embedQuery } from "./answer-context.js";
+import { answerUsage } from "./answer-usage.js";
+import { round, type Retrieval } from "./hybrid.js";
 import { normalizeQuery } from "./normalize.js";
-import { promptRecords } from "./prompt-records.js";
 import { publicChunk } from "./public-chunk.js";
 import { questionSignature } from "./question-signature.js";
 import type { RecallRequest, RecallResult } from "./recall-types.js";
 import { directLookup } from "./tier1-direct.js";
 import { semanticReuse } from "./tier2-semantic.js";
-import { understandQuery, type UnderstandingFallback } from "./understand.js";
+import type { UnderstandingFallback } from "./understand.js";
+import { usedOf, type UsedSet } from "./used-of.js";
 
 export type { RecallRequest, RecallResult, RecalledChunk } from "./recall-types.js";
-export { promptRecords } from "./prompt-records.js";
 
 const signalOpt = (signal?: AbortSignal) => (signal ? { signal } : {});
 
@@ -60,29 +61,21 @@ async function answer(core: Core, req: RecallRequest, norm: string): Promise<Rec
   const direct = await directLookup(core, req, key, norm);
   if (direct) return direct;
 
-  const embedder = core.embedder();
-  const embedded = await embedder.embed([req.query], signalOpt(req.signal));
-  core.recordUsage("embedding", embedded.usage);
-  const vector = embedded.vectors[0]!;
+  const embedded = await embedQuery(core, req.query, req.signal);
+  const { vector, embedder } = embedded;
 
   const signature = questionSignature(req.query);
   const reused = await semanticReuse(core, req, key, vector, embedder.id, signature);
   if (reused) return reused;
 
-  const qu = await understandQuery(core, req.query, req.signal);
-  const now = core.now();
-  const retrieval = await retrieve(core, {
+  const { understanding: qu, retrieval, entities, records } = await answerContext(core, {
     query: req.query,
-    vector,
-    embeddingModel: embedder.id,
-    understanding: qu.value,
+    embedded,
     scopeKeys: req.readable,
     limit: req.limit,
-    now,
+    ...signalOpt(req.signal),
   });
-
-  const entities = await core.store.entityNames(retrieval.records.map((r) => r.id));
-  const responseInput = { query: req.query, type: qu.value.type, records: promptRecords(retrieval, now, (id) => entities.get(id) ?? []) };
+  const responseInput = { query: req.query, type: qu.value.type, records };
   const response = await core.model("response").generate(responsePrompt, responseInput, signalOpt(req.signal));
   core.recordUsage("response", response.usage);
 
@@ -119,7 +112,6 @@ async function writeTier3(
   used: UsedSet,
   response: { answer: string; prompt: string; usage: Record<string, ModelUsage>; latencyMs: number },
 ): Promise<number> {
-  const usages = Object.values(response.usage);
   // The cached answer depends on what it used, nothing else: a change to a record it was shown but did not use
   // does not evict it. An answer that used nothing (a "don't know", or one from no record) is not cached: no
   // change to a record would ever evict it when the answer is stated later.
@@ -146,11 +138,8 @@ async function writeTier3(
         used: [...used.records.map((id) => toId("record", id)), ...used.chunks.map((id) => toId("chunk", id))],
         tier: 3,
         cached: false,
-        tokens: { input: usages.reduce((s, u) => s + u.inputTokens, 0), output: usages.reduce((s, u) => s + u.outputTokens, 0) },
-        cost_usd: usages.reduce((s, u) => s + u.costUsd, 0),
+        ...answerUsage(response.usage),
         latency_ms: round(response.latencyMs),
-        usage: response.usage,
-        model_calls: usages.length,
       },
     },
     query: { text: req.query, norm, model, vector },
@@ -169,26 +158,6 @@ async function writeTier3(
     now: core.now(),
   });
   return responseTraceId;
-}
-
-/** The records and document chunks an answer used: the response model's `used` ids that it was given. */
-export interface UsedSet {
-  records: number[];
-  chunks: number[];
-}
-
-/** The model's `used` list kept to the ids it was shown (a model may invent or repeat ids), in its order. */
-export function usedOf(used: readonly string[], retrieval: Retrieval): UsedSet {
-  const records = new Set(retrieval.records.map((r) => r.id));
-  const chunks = new Set(retrieval.chunks.map((c) => c.row.id));
-  const out: UsedSet = { records: [], chunks: [] };
-  for (const id of new Set(used)) {
-    const record = tryParseId("record", id);
-    if (record !== undefined && records.has(record)) out.records.push(record);
-    const chunk = tryParseId("chunk", id);
-    if (chunk !== undefined && chunks.has(chunk)) out.chunks.push(chunk);
-  }
-  return out;
 }
 
 /**

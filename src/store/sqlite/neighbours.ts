@@ -1,4 +1,4 @@
-import { liveIdsInScope, sameSlotIds } from "../neighbours.js";
+import { liveIdsInScope, sameSlotIds, similarAmong } from "../neighbours.js";
 import { getVector } from "../vectors.js";
 import type { NeighbourCandidates, NeighbourQuery } from "../store.js";
 import type { WriteParts } from "./read-writes.js";
@@ -31,22 +31,5 @@ function similarInScope(p: WriteParts, model: string, id: number, ids: readonly 
   const index = p.indexes.existing("records", model);
   const vectorOf = (label: number): ArrayLike<number> | undefined => index?.vectorOf(label) ?? getVector(p.db, "records", model, label);
   const query = vectorOf(id);
-  if (!query) return [];
-  let qn = 0;
-  for (let i = 0; i < query.length; i++) qn += query[i]! * query[i]!;
-  const hits: { id: number; similarity: number }[] = [];
-  for (const other of ids) {
-    if (other === id) continue;
-    const v = vectorOf(other);
-    if (!v) continue;
-    let dot = 0;
-    let n = 0;
-    for (let i = 0; i < v.length; i++) {
-      dot += v[i]! * query[i]!;
-      n += v[i]! * v[i]!;
-    }
-    const similarity = dot / (Math.sqrt(n * qn) || 1);
-    if (similarity >= minSimilarity) hits.push({ id: other, similarity });
-  }
-  return hits;
+  return query ? similarAmong(query, ids, vectorOf, minSimilarity, id) : [];
 }

@@ -10,8 +10,6 @@ import { ProgressBar } from "./progress-bar.js";
 import { clip, formatScope } from "./render-tree.js";
 import { runSweep, SWEEPS } from "./sweep-command.js";
 import { exportCommand, importCommand } from "./transfer-command.js";
-import { mcpCommand } from "./mcp-command.js";
-import { serveCommand } from "./serve-command.js";
 
 declare const __SPECTRON_VERSION__: string | undefined;
 
@@ -181,7 +179,10 @@ export function createProgram(io: Io, env: Record<string, string | undefined> = 
     .description("serve the Model Context Protocol over stdio (for Claude Desktop, Cursor and other MCP hosts); logs go to stderr")
     .option("--scope <k=v>", "default scope of tool calls that give none, repeatable", collect, [])
     .option("--principal-file <path>", "act as this principal (a JSON file { id, grants }) instead of the application")
-    .action(async (o: { scope: string[]; principalFile?: string }, cmd: Command) => mcpCommand(globals(cmd), io, { ...o, version: program.version() ?? "0.0.0" }));
+    // Loaded when run: the MCP SDK and the HTTP server take longer to load than most commands take to run.
+    .action(async (o: { scope: string[]; principalFile?: string }, cmd: Command) =>
+      (await import("./mcp-command.js")).mcpCommand(globals(cmd), io, { ...o, version: program.version() ?? "0.0.0" }),
+    );
 
   program
     .command("serve")
@@ -194,7 +195,7 @@ export function createProgram(io: Io, env: Record<string, string | undefined> = 
     .option("--tokens <file>", "bearer tokens file { \"tokens\": [{ \"sha256\", \"principal\", \"contexts\"? }] }")
     .option("--no-auth", "serve every request as the application, without tokens (say it explicitly)")
     .action(async (o: { port: number; host: string; tokens?: string; auth: boolean }, cmd: Command) =>
-      serveCommand(globals(cmd), io, { ...o, version: program.version() ?? "0.0.0" }),
+      (await import("./serve-command.js")).serveCommand(globals(cmd), io, { ...o, version: program.version() ?? "0.0.0" }),
     );
 
   return program;

@@ -5,6 +5,7 @@ import { NotFoundError, SpectronValidationError } from "../../errors.js";
 import { toSpectronError } from "../../store/storage-errors.js";
 import { TransferFile } from "../../store/context-transfer.js";
 import { writeJson, type GlobalOptions, type Io } from "./cli-context.js";
+import { unlessClosedPipe } from "./closed-pipe.js";
 
 /** `spectron export`: the Context as JSONL, read in one snapshot, on stdout or to `--out`. */
 export async function exportCommand(g: GlobalOptions, io: Io, o: { out?: string }): Promise<void> {
@@ -18,8 +19,10 @@ export async function exportCommand(g: GlobalOptions, io: Io, o: { out?: string 
       throw new SpectronValidationError("--out", "a writable file path", o.out, error.code ? `(${error.code})` : undefined);
     });
     for (const line of file.exportLines(g.context)) {
+      // A reader that closed the pipe (`spectron export | head`) wants no more: stop, as a closed pipe is no error.
+      if ((out as { destroyed?: boolean }).destroyed) break;
       lines += 1;
-      if (!out.write(`${JSON.stringify(line)}\n`)) await once(out, "drain");
+      if (!out.write(`${JSON.stringify(line)}\n`)) await once(out, "drain").catch(unlessClosedPipe);
     }
     if (lines === 0) throw new NotFoundError("Context", g.context);
   } catch (error) {

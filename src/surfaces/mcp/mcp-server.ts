@@ -3,7 +3,14 @@ import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 import type { Spectron } from "../../spectron.js";
 import { ingestSchema, querySchema, queryOptionsSchema, recallOptionsSchema, scopeSchema, type Principal } from "../../config/schemas.js";
-import { SpectronError } from "../../errors.js";
+import { isSpectronError } from "../../errors.js";
+
+/**
+ * The instance a server serves: a `Spectron`, typed by the methods the server calls. Structural, so that the
+ * declarations of `spectron/mcp` (a bundle of its own, with its own copy of the class's declaration) accept the
+ * `Spectron` of the main entry: a class with private members is only assignable to its own declaration.
+ */
+export type McpMemory = Pick<Spectron, "as" | "ingest" | "recall" | "query" | "reflect" | "state" | "traces">;
 
 export interface McpServerOptions {
   /**
@@ -41,9 +48,14 @@ const idArgument = (prefix: string) => z.string().min(1).max(64).describe(`An id
  * const server = createMcpServer(memory, { defaultScope: { user: "alice" } });
  * await server.connect(new StdioServerTransport());
  */
-export function createMcpServer(memory: Spectron, options: McpServerOptions = {}): McpServer {
+export function createMcpServer(memory: McpMemory, options: McpServerOptions = {}): McpServer {
   const api = options.principal ? memory.as(options.principal) : memory;
   const defaultScope = options.defaultScope ?? {};
+  /** A read tool's options: its scope or the server's, and its limit when given. */
+  const readOptions = (args: { scope?: Record<string, string> | undefined; limit?: number | undefined }) => ({
+    scope: args.scope ?? defaultScope,
+    ...(args.limit ? { limit: args.limit } : {}),
+  });
   const server = new McpServer(
     { name: options.name ?? "spectron", version: options.version ?? "0.0.0" },
     { instructions: "Long-term memory for this user. Call `recall` before answering anything that may depend on what you were told in earlier conversations; call `remember` when the user states a preference, a fact about themselves or their work, a decision or a change." },
@@ -85,7 +97,7 @@ export function createMcpServer(memory: Spectron, options: McpServerOptions = {}
         "Answer a question from long-term memory, with the facts the answer rests on. Call it before answering anything that may depend on what the user told you earlier (their preferences, plans, people, past decisions). Ask in natural language, as the user would.",
       inputSchema: { query: querySchema.describe("The question, in natural language."), scope: scopeArgument, limit: recallOptionsSchema.shape.limit.optional() },
     },
-    async (args) => run(() => api.recall(args.query, { scope: args.scope ?? defaultScope, ...(args.limit ? { limit: args.limit } : {}) })),
+    async (args) => run(() => api.recall(args.query, readOptions(args))),
   );
 
   server.registerTool(
@@ -96,7 +108,7 @@ export function createMcpServer(memory: Spectron, options: McpServerOptions = {}
         "Ranked facts matching a query, without composing an answer (no language-model call). Call it to look facts up or list what is known about a topic or person, or to find a fact's id before `forget`.",
       inputSchema: { query: querySchema.describe("Words or a question to match."), scope: scopeArgument, limit: queryOptionsSchema.shape.limit.optional() },
     },
-    async (args) => run(() => api.query(args.query, { scope: args.scope ?? defaultScope, ...(args.limit ? { limit: args.limit } : {}) })),
+    async (args) => run(() => api.query(args.query, readOptions(args))),
   );
 
   server.registerTool(
@@ -129,7 +141,7 @@ export function createMcpServer(memory: Spectron, options: McpServerOptions = {}
         "Answer a synthesis question over many facts (\"What does the user care about most?\", \"How has their plan changed?\") and keep the insights as new observations. Call it for summaries and patterns, not for single facts (use `recall`).",
       inputSchema: { question: querySchema.describe("The synthesis question."), scope: scopeArgument, limit: recallOptionsSchema.shape.limit.optional() },
     },
-    async (args) => run(() => api.reflect(args.question, { scope: args.scope ?? defaultScope, ...(args.limit ? { limit: args.limit } : {}) })),
+    async (args) => run(() => api.reflect(args.question, readOptions(args))),
   );
 
   server.registerResource(
@@ -171,12 +183,15 @@ function json(uri: URL, value: unknown) {
   return { contents: [{ uri: uri.href, mimeType: "application/json", text: JSON.stringify(value, null, 2) }] };
 }
 
-/** A tool's result as JSON text; a SpectronError as a tool error naming its code (the model can act on it). */
+/**
+ * A tool's result as JSON text; a SpectronError as a tool error naming its code (the model can act on it),
+ * recognised by shape (errors.ts): under CommonJS, `spectron/mcp` is a bundle of its own.
+ */
 async function run(fn: () => Promise<unknown>): Promise<CallToolResult> {
   try {
     return { content: [{ type: "text", text: JSON.stringify(await fn(), null, 2) }] };
   } catch (error) {
-    if (!(error instanceof SpectronError)) throw error;
+    if (!isSpectronError(error)) throw error;
     return { isError: true, content: [{ type: "text", text: `${error.code}: ${error.message}` }] };
   }
 }

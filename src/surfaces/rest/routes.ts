@@ -126,13 +126,18 @@ function options(body: unknown): Record<string, unknown> {
   return body as Record<string, unknown>;
 }
 
-/** `{ query, ...options }` split, the first argument left for the SDK to validate. */
-function split(body: unknown, key: string): [unknown, Record<string, unknown>] {
-  const { [key]: first, ...rest } = options(body);
-  return [first, rest];
-}
-
 const ok = (body: unknown, status = 200): RouteResult => ({ status, body });
+
+/**
+ * The handler of an SDK method called as `(first, options)`: the body `{ [key], ...options }` split, the first
+ * argument left for the SDK to validate.
+ */
+function positional(key: string, call: (view: View, first: string, options: never) => Promise<unknown>): Route["handle"] {
+  return async (r) => {
+    const { [key]: first, ...rest } = options(r.body);
+    return ok(await call(r.view, first as string, rest as never));
+  };
+}
 
 export const ROUTES: Route[] = [
   {
@@ -178,42 +183,27 @@ export const ROUTES: Route[] = [
   {
     method: "post", path: "/recall", operationId: "recall", summary: "Answer from memory through the three tiers (memory.recall)",
     body: schemas.RecallBody,
-    handle: async (r) => {
-      const [q, o] = split(r.body, "query");
-      return ok(await r.view.recall(q as string, o as never));
-    },
+    handle: positional("query", (view, q, o) => view.recall(q, o)),
   },
   {
     method: "post", path: "/query", operationId: "query", summary: "Ranked records, no language-model call (memory.query)",
     body: schemas.QueryBody,
-    handle: async (r) => {
-      const [q, o] = split(r.body, "query");
-      return ok(await r.view.query(q as string, o as never));
-    },
+    handle: positional("query", (view, q, o) => view.query(q, o)),
   },
   {
     method: "post", path: "/search", operationId: "search", summary: "Records and passages, fused and ranked, no language-model call (memory.search)",
     body: schemas.QueryBody,
-    handle: async (r) => {
-      const [q, o] = split(r.body, "query");
-      return ok(await r.view.search(q as string, o as never));
-    },
+    handle: positional("query", (view, q, o) => view.search(q, o)),
   },
   {
     method: "post", path: "/chat", operationId: "chat", summary: "Recall against a message, answer it, ingest both turns (memory.chat)",
     body: schemas.ChatBody,
-    handle: async (r) => {
-      const [m, o] = split(r.body, "message");
-      return ok(await r.view.chat(m as string, o as never));
-    },
+    handle: positional("message", (view, m, o) => view.chat(m, o)),
   },
   {
     method: "post", path: "/reflect", operationId: "reflect", summary: "Answer a synthesis question and keep what it shows (memory.reflect)",
     body: schemas.ReflectBody,
-    handle: async (r) => {
-      const [q, o] = split(r.body, "question");
-      return ok(await r.view.reflect(q as string, o as never));
-    },
+    handle: positional("question", (view, q, o) => view.reflect(q, o)),
   },
   {
     method: "get", path: "/state", operationId: "listState", summary: "Records visible to a scope (memory.state.list)",

@@ -1,1 +1,0 @@
-export { createMcpServer, type McpServerOptions } from "./mcp-server.js";
