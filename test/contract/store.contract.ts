@@ -126,7 +126,10 @@ function storeContractBase(subject: () => StoreSubject): void {
     const turn = await store.storeTurn(turnOf(store, "We are moving to Lisbon next spring.", T0), T0 + DAY);
     await store.storeTurn(turnOf(store, "Nothing about that here.", T0), T0 + DAY);
     const hits = await store.passageCandidates({ text: { query: "Where am I moving to?", keywords: ["lisbon"] }, scopeKeys: [scopeKey(alice)], now: T0 + 1, candidates: 10 });
-    expect(hits.map((h) => h.id)).toEqual([turn.id]);
+    // The matching turn first; an engine may also score its neighbours by their context (SQLite's small scopes
+    // count the words of the turns around each one), always below it.
+    expect(hits[0]?.id).toBe(turn.id);
+    for (const other of hits.slice(1)) expect(other.score).toBeLessThan(hits[0]!.score);
     expect(await store.passageCandidates({ text: { query: "moved", keywords: [] }, scopeKeys: [scopeKey({ user: "bob" })], now: T0 + 1, candidates: 10 })).toEqual([]);
     expect(await store.passageCandidates({ text: { query: "moved", keywords: [] }, scopeKeys: [scopeKey(alice)], now: T0 + DAY, candidates: 10 })).toEqual([]);
     expect((await store.livePassages([turn.id], [scopeKey(alice)], T0 + 1)).map((p) => p.content)).toEqual(["We are moving to Lisbon next spring."]);
@@ -246,8 +249,10 @@ function storeContractBase(subject: () => StoreSubject): void {
     expect(await store.populatedScopeKeys([scopeKey(alice)])).toEqual([]);
   });
 
+  // The cases of two instances at once need two sessions: on PGlite (one session behind its socket server) the
+  // second instance's connection is terminated, so they run on the PostgreSQL server and on SQLite only.
   test("another instance learns of writes through the change log", async (t) => {
-    if (!subject().changeLog) t.skip();
+    if (!subject().changeLog || !subject().separateSessions) t.skip();
     const a = await open("feed");
     const b = await open("feed");
     const seen: StoreChange[] = [];
@@ -266,7 +271,8 @@ function storeContractBase(subject: () => StoreSubject): void {
     expect((await b.getRecord(hit.hits[0]!.label))!.text).toBe("The user likes coffee.");
   });
 
-  test("a cached answer is served while its facts stand, and never after another instance supersedes one", async () => {
+  test("a cached answer is served while its facts stand, and never after another instance supersedes one", async (t) => {
+    if (!subject().separateSessions && subject().changeLog) t.skip();
     const a = await open("cache");
     const b = await open("cache");
     const key = scopeKey(alice);
@@ -294,7 +300,8 @@ function storeContractBase(subject: () => StoreSubject): void {
     expect(await b.cacheByQuery(key, "which plan am i on")).toEqual([]);
   });
 
-  test("a sweep lock held by one instance keeps another out until it is released", async () => {
+  test("a sweep lock held by one instance keeps another out until it is released", async (t) => {
+    if (!subject().separateSessions && subject().changeLog) t.skip();
     const a = await open("locks");
     const b = await open("locks");
     let release!: () => void;
