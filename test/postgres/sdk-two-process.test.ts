@@ -1,0 +1,91 @@
+import { fork, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { announceSkips, ENGINE_START_TIMEOUT, serverEngine, type PgTestDatabase } from "./engines.js";
+
+// Two processes, each a `new Spectron({ store: postgresStore(...) })` on one database, through the public SDK only:
+// what one ingests, the other's `query` finds at once; an answer the other cached is never served once the fact it
+// cites is superseded in the first.
+const CHILD = fileURLToPath(new URL("../children/pg-sdk-child.ts", import.meta.url));
+const T0 = Date.parse("2026-06-01T09:00:00Z");
+
+/** A Spectron on PostgreSQL in its own process (test/children/pg-sdk-child.ts), driven over IPC. */
+class Child {
+  private readonly process: ChildProcess;
+  private next = 0;
+  private readonly waiting = new Map<number, { resolve: (v: any) => void; reject: (e: unknown) => void }>();
+  readonly ready: Promise<void>;
+
+  constructor() {
+    this.process = fork(CHILD, [], { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    this.ready = new Promise((resolve, reject) => {
+      this.process.on("message", (m: { ready?: true; id?: number; result?: unknown; error?: { message: string } }) => {
+        if (m.ready) return resolve();
+        const w = this.waiting.get(m.id!)!;
+        this.waiting.delete(m.id!);
+        if (m.error) w.reject(new Error(m.error.message));
+        else w.resolve(m.result);
+      });
+      this.process.on("exit", (code) => {
+        const error = new Error(`child exited with ${code}`);
+        reject(error);
+        for (const w of this.waiting.values()) w.reject(error);
+      });
+    });
+  }
+
+  call<T = any>(command: object): Promise<T> {
+    const id = this.next++;
+    return new Promise<T>((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      this.process.send({ ...command, id });
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.call({ op: "close" }).catch(() => undefined);
+    this.process.kill();
+  }
+}
+
+announceSkips([serverEngine]);
+
+describe.skipIf(serverEngine.skip)("two processes, one Spectron each, on one PostgreSQL database", () => {
+  let database: PgTestDatabase;
+  let a: Child;
+  let b: Child;
+  beforeAll(async () => {
+    database = await serverEngine.open();
+    a = new Child();
+    b = new Child();
+    await Promise.all([a.ready, b.ready]);
+    await Promise.all([a.call({ op: "open", url: database.url, context: "shared", now: T0 }), b.call({ op: "open", url: database.url, context: "shared", now: T0 })]);
+  }, ENGINE_START_TIMEOUT);
+  afterAll(async () => {
+    await Promise.all([a?.close(), b?.close()]);
+    await database?.close();
+  });
+
+  test("a turn ingested in one process is found by query in the other as soon as the ingest returns", async () => {
+    const scope = { user: "ana" };
+    const { records } = await a.call<{ records: string[] }>({ op: "ingest", scope, content: "I keep bees on the roof of my house.", now: T0 + 1_000 });
+    expect(records.length).toBeGreaterThan(0);
+    const found = await b.call<string[]>({ op: "query", scope, text: "Do I keep bees?", now: T0 + 1_001 });
+    expect(found.some((text) => /bees/i.test(text))).toBe(true);
+    // Not in another user's scope.
+    expect(await b.call<string[]>({ op: "query", scope: { user: "bo" }, text: "Do I keep bees?", now: T0 + 1_002 })).toEqual([]);
+  });
+
+  test("an answer cached in one process is never served after the other supersedes the fact it cites", async () => {
+    const scope = { user: "cam" };
+    await a.call({ op: "ingest", scope, content: "I live in Lisbon.", now: T0 + 2_000 });
+    const first = await b.call<{ answer: string; tier: number }>({ op: "recall", scope, text: "Where do I live?", now: T0 + 2_001 });
+    expect(first.answer).toMatch(/Lisbon/);
+    const again = await b.call<{ answer: string; tier: number }>({ op: "recall", scope, text: "Where do I live?", now: T0 + 2_002 });
+    expect(again).toEqual({ answer: first.answer, tier: 1 }); // from the cache
+    await a.call({ op: "ingest", scope, content: "I moved to Porto last month.", now: T0 + 3_000 });
+    const after = await b.call<{ answer: string; tier: number }>({ op: "recall", scope, text: "Where do I live?", now: T0 + 3_001 });
+    expect(after.answer).not.toMatch(/Lisbon/);
+    expect(after.answer).toMatch(/Porto/);
+  });
+});
