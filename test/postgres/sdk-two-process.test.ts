@@ -1,6 +1,6 @@
-import { fork, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { Child } from "./child.js";
 import { announceSkips, ENGINE_START_TIMEOUT, serverEngine, type PgTestDatabase } from "./engines.js";
 
 // Two processes, each a `new Spectron({ store: postgresStore(...) })` on one database, through the public SDK only:
@@ -8,45 +8,6 @@ import { announceSkips, ENGINE_START_TIMEOUT, serverEngine, type PgTestDatabase 
 // cites is superseded in the first.
 const CHILD = fileURLToPath(new URL("../children/pg-sdk-child.ts", import.meta.url));
 const T0 = Date.parse("2026-06-01T09:00:00Z");
-
-/** A Spectron on PostgreSQL in its own process (test/children/pg-sdk-child.ts), driven over IPC. */
-class Child {
-  private readonly process: ChildProcess;
-  private next = 0;
-  private readonly waiting = new Map<number, { resolve: (v: any) => void; reject: (e: unknown) => void }>();
-  readonly ready: Promise<void>;
-
-  constructor() {
-    this.process = fork(CHILD, [], { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
-    this.ready = new Promise((resolve, reject) => {
-      this.process.on("message", (m: { ready?: true; id?: number; result?: unknown; error?: { message: string } }) => {
-        if (m.ready) return resolve();
-        const w = this.waiting.get(m.id!)!;
-        this.waiting.delete(m.id!);
-        if (m.error) w.reject(new Error(m.error.message));
-        else w.resolve(m.result);
-      });
-      this.process.on("exit", (code) => {
-        const error = new Error(`child exited with ${code}`);
-        reject(error);
-        for (const w of this.waiting.values()) w.reject(error);
-      });
-    });
-  }
-
-  call<T = any>(command: object): Promise<T> {
-    const id = this.next++;
-    return new Promise<T>((resolve, reject) => {
-      this.waiting.set(id, { resolve, reject });
-      this.process.send({ ...command, id });
-    });
-  }
-
-  async close(): Promise<void> {
-    await this.call({ op: "close" }).catch(() => undefined);
-    this.process.kill();
-  }
-}
 
 announceSkips([serverEngine]);
 
@@ -56,8 +17,8 @@ describe.skipIf(serverEngine.skip)("two processes, one Spectron each, on one Pos
   let b: Child;
   beforeAll(async () => {
     database = await serverEngine.open();
-    a = new Child();
-    b = new Child();
+    a = new Child(CHILD);
+    b = new Child(CHILD);
     await Promise.all([a.ready, b.ready]);
     await Promise.all([a.call({ op: "open", url: database.url, context: "shared", now: T0 }), b.call({ op: "open", url: database.url, context: "shared", now: T0 })]);
   }, ENGINE_START_TIMEOUT);
