@@ -41,6 +41,11 @@ export async function dropBenchDatabase(): Promise<void> {
   database = undefined;
 }
 
+/** The run's database URL (after `usePostgres`), for the bench's own counts. */
+export function benchDatabaseUrl(): string | undefined {
+  return database?.url;
+}
+
 export function benchStoreKind(): BenchStoreKind {
   return database ? "postgres" : "sqlite";
 }

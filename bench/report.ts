@@ -9,6 +9,7 @@ import { CATEGORY_NAMES, SYSTEMS, type LocomoReport } from "./locomo.js";
 import { CHANNELS, type Channel } from "./locomo-channels.js";
 import { METRIC_LABELS, METRICS } from "./metrics.js";
 import type { ScaleReport } from "./scale.js";
+import type { PostgresScaleReport } from "./scale-postgres.js";
 import type { SoakReport } from "./soak.js";
 import { renderPostgres, type PostgresReport } from "./postgres.js";
 import { renderTier2, type Tier2Report } from "./tier2.js";
@@ -20,6 +21,7 @@ export interface BenchResults {
   meta: ReturnType<typeof machine> & { date: string; commit: string | null; mode: string; args: string[]; wallSeconds: Record<string, number> };
   locomo?: LocomoReport;
   scale?: (ScaleReport | { size: number; error: string })[];
+  scalePostgres?: (PostgresScaleReport | { size: number; error: string })[];
   economy?: EconomyReport;
   soak?: SoakReport;
   tier2?: Tier2Report;
@@ -82,6 +84,7 @@ export function renderMarkdown(r: BenchResults): string {
   ];
   if (r.locomo) out.push("", ...renderLocomo(r.locomo));
   if (r.scale) out.push("", ...renderScale(r.scale));
+  if (r.scalePostgres) out.push("", ...renderScalePostgres(r.scalePostgres));
   if (r.economy) out.push("", ...renderEconomy(r.economy));
   if (r.soak) out.push("", ...renderSoak(r.soak));
   if (r.postgres) out.push("", ...renderPostgres(r.postgres));
@@ -259,6 +262,48 @@ function renderScale(list: NonNullable<BenchResults["scale"]>): string[] {
         ms(s.sweeps.probeBefore.p50),
       ]),
     ),
+  );
+  return out;
+}
+
+function renderScalePostgres(list: NonNullable<BenchResults["scalePostgres"]>): string[] {
+  const out = ["## Scale on PostgreSQL (the corpus of the scale section, local models, every instance on one PostgreSQL database)", ""];
+  const ok = list.filter((s): s is PostgresScaleReport => !("error" in s));
+  for (const s of list) if ("error" in s) out.push(`Size ${formatSize(s.size)} failed: ${s.error.split("\n")[0]}`, "");
+  if (ok.length === 0) return out;
+  const sizes = ok.map((s) => formatSize(s.size));
+  const row = (label: string, cell: (s: PostgresScaleReport) => string | number) => [label, ...ok.map(cell)];
+  const latencyCell = (l: Latency) => `${ms(l.p50)} / ${ms(l.p99)} (n ${l.n})`;
+  const ingestCell = (i: PostgresScaleReport["ingest"]["emptyStore"]) => `${ms(i.perCall.p50)} / ${ms(i.perCall.p99)} ms; ${i.syncTurnsPerSec} turns/s (${i.sustainedTurnsPerSec} with the background pass)`;
+  out.push(
+    "Stores are bulk-loaded through the store interface (bench/bulk.ts `bulkLoadStore`: `store.storeTurns` for 500 turns at a time, then " +
+      "`store.extractTurn` per turn with what the local extractor and embedder made of it, several users' scopes at once, each scope in order; " +
+      "no background pass); ingest, `query` and `recall` are measured through the public API. Latencies: p50 / p99 ms.",
+    "",
+    table(
+      ["Measure", ...sizes],
+      [
+        row("Live records (users)", (s) => `${s.liveRecords} (${s.users})`),
+        row("Nearest-neighbour search", (s) => s.vectors),
+        row("Bulk load, turns/s (scopes at once)", (s) => `${s.bulk.turnsPerSec} (${s.bulk.lanes})`),
+        row("`knowledge.add` documents/s (documents, chunks)", (s) => `${s.knowledge.docsPerSec} (${s.knowledge.documents}, ${s.knowledge.chunks})`),
+        row("Ingest per turn (`memory.ingest`), empty store", (s) => ingestCell(s.ingest.emptyStore)),
+        row("Ingest per turn, full store", (s) => ingestCell(s.ingest.fullStore)),
+        row("Tier 1 (`recall`, exact repeat)", (s) => latencyCell(s.tiers.tier1)),
+        row(`Tier 2 (\`recall\`, paraphrase, similarity 0.6)`, (s) => `${latencyCell(s.tiers.tier2)}; ${pct(s.tiers.tier2HitShare)} hit`),
+        row("Tier 3 retrieval (`query`), one user's scope before the notes", (s) => `${latencyCell(s.query.smallScope)}; ${s.query.smallScope.visible} visible`),
+        row("Tier 3 retrieval, user scope (own + Context-wide notes)", (s) => `${latencyCell(s.query.userScope)}; ${s.query.userScope.visible} visible`),
+        row("Tier 3 retrieval, Context-wide scope `{}`", (s) => `${latencyCell(s.query.contextWide)}; ${s.query.contextWide.visible} visible`),
+        row("Tier 3 recall (retrieval + local response model)", (s) => latencyCell(s.tiers.tier3Recall)),
+        row("First Context-wide query of the instance (builds its in-process index from the table)", (s) => `${ms(s.firstContextWideMs)} ms`),
+        row("ANN recall@10 vs exact, scope `{}` (`store.nearestRecords`; queries with recall 0)", (s) => `${f(s.ann.recallAt10, 3)} (${s.ann.zeroRecallQueries} of ${s.ann.n})`),
+        row("`nearestRecords` k=10 ANN / exact p50", (s) => `${ms(s.ann.annSearch.p50)} / ${ms(s.ann.exactSearch.p50)} ms`),
+        row("Database size (both Contexts) / peak RSS of the process", (s) => `${formatBytes(s.databaseBytes)} / ${formatBytes(s.peakRssBytes)}`),
+      ],
+    ),
+    "",
+    "Not measured on PostgreSQL: the `.hnsw` sidecar and open time with and without it, file sizes and bytes per record (SQLite files; " +
+      "the database size above stands in), and the decay and expiry sweeps under load.",
   );
   return out;
 }

@@ -1,10 +1,9 @@
 // `npm run bench` — LoCoMo retrieval quality, speed at scale and model economy; `-- --quick` for a sub-minute
 // smoke run. Options: --only=locomo,scale,economy,tier2,answers,extraction,soak,rest  --sizes=10k,100k,1m  --minutes=10 (soak)
 // --out=<name> (bench/results/<name>.*). The soak section runs only when named (it takes `minutes`).
-// --store=postgres: LoCoMo (with its ingest-growth and mechanisms parts) with every instance on PostgreSQL, through
-// `new Spectron({ store })`, in a throwaway database, and the two-process section (two writer processes on one
-// database); the server at SPECTRON_BENCH_POSTGRES_URL or SPECTRON_TEST_POSTGRES_URL. The scale section does not run
-// on PostgreSQL yet: it bulk-loads and measures through the SQLite engine's tables and ANN sidecars.
+// --store=postgres: LoCoMo (with its ingest-growth and mechanisms parts) and the scale section (bench/scale-postgres.ts)
+// with every instance on PostgreSQL, through `new Spectron({ store })`, in throwaway databases, and the two-process
+// section (two writer processes on one database); the server at SPECTRON_BENCH_POSTGRES_URL or SPECTRON_TEST_POSTGRES_URL.
 // Progress goes to stderr, the Markdown tables to stdout and bench/results/.
 
 import { fork } from "node:child_process";
@@ -23,6 +22,7 @@ import { runRest } from "./rest.js";
 import { note } from "./progress.js";
 import { gitCommit, machine, renderMarkdown, type BenchResults } from "./report.js";
 import type { ScaleReport } from "./scale.js";
+import type { PostgresScaleReport } from "./scale-postgres.js";
 import { formatSize, parseSize } from "./stats.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -46,19 +46,19 @@ function parseArgs(argv: string[]) {
   }
   for (const s of opts.only) if (!SECTIONS.includes(s as (typeof SECTIONS)[number])) throw new Error(`--only: unknown section "${s}"`);
   if (opts.store === "postgres") {
-    if (!argv.some((a) => a.startsWith("--only="))) opts.only = ["locomo", "postgres"];
-    const sqliteOnly = opts.only.filter((s) => s !== "locomo" && s !== "postgres");
-    if (sqliteOnly.length > 0) throw new Error(`--store=postgres runs locomo and postgres; ${sqliteOnly.join(", ")} run${sqliteOnly.length === 1 ? "s" : ""} on SQLite only so far`);
+    if (!argv.some((a) => a.startsWith("--only="))) opts.only = ["locomo", "scale", "postgres"];
+    const sqliteOnly = opts.only.filter((s) => s !== "locomo" && s !== "scale" && s !== "postgres");
+    if (sqliteOnly.length > 0) throw new Error(`--store=postgres runs locomo, scale and postgres; ${sqliteOnly.join(", ")} run${sqliteOnly.length === 1 ? "s" : ""} on SQLite only so far`);
   }
   return opts;
 }
 
 /** One scale size in a fresh child process (its own peak RSS); the child reports over IPC. */
-function scaleInChild(size: number, quick: boolean): Promise<ScaleReport | { size: number; error: string }> {
+function scaleInChild<R>(size: number, quick: boolean, store: string): Promise<R | { size: number; error: string }> {
   return new Promise((resolve) => {
-    const child = fork(path.join(here, "scale-child.ts"), [String(size), ...(quick ? ["--quick"] : [])], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    const child = fork(path.join(here, "scale-child.ts"), [String(size), ...(quick ? ["--quick"] : []), `--store=${store}`], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
     let settled = false;
-    child.on("message", (m: { ok: boolean; report?: ScaleReport; error?: string }) => {
+    child.on("message", (m: { ok: boolean; report?: R; error?: string }) => {
       settled = true;
       resolve(m.ok ? m.report! : { size, error: m.error ?? "unknown error" });
     });
@@ -103,9 +103,15 @@ async function main() {
     }
     if (results.locomo.skipped) note(results.locomo.skipped);
   }
-  if (opts.only.includes("scale")) {
+  if (opts.only.includes("scale") && opts.store === "postgres") {
+    if (!pgUrl) note("--store=postgres: no PostgreSQL server (set SPECTRON_BENCH_POSTGRES_URL or SPECTRON_TEST_POSTGRES_URL): scale section skipped.");
+    else {
+      results.scalePostgres = [];
+      for (const size of sizes) results.scalePostgres.push(await timedSection(`scale ${formatSize(size)} on PostgreSQL`, () => scaleInChild<PostgresScaleReport>(size, opts.quick, "postgres")));
+    }
+  } else if (opts.only.includes("scale")) {
     results.scale = [];
-    for (const size of sizes) results.scale.push(await timedSection(`scale ${formatSize(size)}`, () => scaleInChild(size, opts.quick)));
+    for (const size of sizes) results.scale.push(await timedSection(`scale ${formatSize(size)}`, () => scaleInChild<ScaleReport>(size, opts.quick, "sqlite")));
   }
   if (opts.only.includes("economy")) results.economy = await timedSection("economy", () => runEconomy({ quick: opts.quick }));
   if (opts.only.includes("extraction")) results.extraction = await timedSection("extraction", () => runExtraction());

@@ -25,15 +25,25 @@ export interface TierReport {
   tier2HitShare: number;
 }
 
+/** Live, unexpired records a scope sees (its visible scope keys), counted by the engine's own filter. */
+export type VisibleCounter = (scopeKeys: string[], now: number) => Promise<number>;
+
+/** The SQLite file's count (store/records.ts). */
+export function sqliteVisible(memory: Spectron): VisibleCounter {
+  const core = coreOf(memory);
+  return async (scopeKeys, now) => countVisible(core.sqlite!.db, core.context, scopeKeys, now);
+}
+
 /** Tier-3 retrieval without the response model (`memory.query`) in `scopeOf(i)`; also the visible record count. */
 export async function queryLatency(
   memory: Spectron,
   scopeOf: (i: number) => Record<string, string>,
   questionOf: (i: number) => string,
   budget: { max: number; budgetMs: number },
+  count: VisibleCounter = sqliteVisible(memory),
 ): Promise<Latency & { visible: number }> {
   const core = coreOf(memory);
-  const visible = median([0, 1, 2].map((i) => countVisible(core.sqlite!.db, core.context, visibleScopeKeys(scopeOf(i)), core.now())));
+  const visible = median(await Promise.all([0, 1, 2].map((i) => count(visibleScopeKeys(scopeOf(i)), core.now()))));
   const lat = await sample((i) => memory.query(questionOf(Math.abs(i)), { scope: scopeOf(Math.abs(i)), limit: 10 }), budget);
   return { ...lat, visible };
 }
@@ -122,6 +132,42 @@ export async function annRecall(memory: Spectron, questions: string[], budgetMs:
     zeroRecallQueries: at10.filter((r) => r === 0).length,
     annSearch: latency(annMs),
     exactKnn: latency(exactMs),
+  };
+}
+
+/**
+ * ANN recall through the store interface (any engine): `store.nearestRecords` in the Context-wide scope `{}`,
+ * as tier-3 retrieval calls it (the ANN index over-fetched until 10 visible hits), against the same call forced
+ * to exact distances over every visible record. Costly per exact query at 100k, hence the budget.
+ */
+export async function annRecallThroughStore(memory: Spectron, questions: string[], budgetMs: number) {
+  const core = coreOf(memory);
+  const vectors = (await core.embedder(EMBEDDING).embed(questions)).vectors;
+  const filter = { scopeKeys: visibleScopeKeys({}), now: core.now() };
+  const nearest = (vector: Float32Array, k: number, exactLimit: number) => core.store.nearestRecords({ model: EMBEDDING, vector, k, filter, exactLimit });
+  const at10: number[] = [];
+  const annMs: number[] = [];
+  const exactMs: number[] = [];
+  const started = performance.now();
+  for (const v of vectors) {
+    if (at10.length >= 10 && performance.now() - started > budgetMs) break;
+    let t = performance.now();
+    const exact = (await nearest(v, 10, 1e9)).hits;
+    exactMs.push(performance.now() - t);
+    t = performance.now();
+    const ann = await nearest(v, 10, 0);
+    annMs.push(performance.now() - t);
+    if (ann.path !== "ann") throw new Error(`annRecallThroughStore: expected the ANN path, got ${ann.path}`);
+    const truth = new Set(exact.map((h) => h.label));
+    const cutoff = exact.length ? exact[exact.length - 1]!.distance + 1e-6 : 0; // ties at the 10th distance, as annRecall
+    at10.push(truth.size ? Math.min(truth.size, ann.hits.filter((h) => truth.has(h.label) || h.distance <= cutoff).length) / truth.size : 1);
+  }
+  return {
+    n: at10.length,
+    recallAt10: Math.round((at10.reduce((sum, x) => sum + x, 0) / at10.length) * 1000) / 1000,
+    zeroRecallQueries: at10.filter((r) => r === 0).length,
+    annSearch: latency(annMs),
+    exactSearch: latency(exactMs),
   };
 }
 

@@ -16,7 +16,7 @@ import { sample } from "./sampling.js";
 import { annRecall, EMBEDDING, openTime, queryLatency, randomUsers, removeSidecars, sleep, storeFiles, sweeps, tierLatency } from "./scale-measure.js";
 import { formatSize, pick, prng, round } from "./stats.js";
 
-const SEED = 42;
+export const SEED = 42;
 
 export interface ScaleOptions {
   size: number;
@@ -24,10 +24,27 @@ export interface ScaleOptions {
 }
 
 /** Per-cell time budget (ms): enough samples for a median without letting slow paths eat the run. */
-function budgetFor(size: number, quick: boolean): number {
+export function budgetFor(size: number, quick: boolean): number {
   if (quick) return 1500;
   return size <= 20_000 ? 4000 : size <= 200_000 ? 10_000 : 20_000;
 }
+
+/**
+ * The corpus of `size` turns in two phases: the users' own turns (`userAt(k)`, k < userTurns), then the
+ * Context-wide notes (`noteAt(k)`, k < noteTurns). Shared by the SQLite and PostgreSQL scale sections.
+ */
+export function phases(size: number) {
+  const userTurns = Math.floor(size / 10) * 7 + Math.max(0, (size % 10) - 3);
+  return {
+    userTurns,
+    noteTurns: size - userTurns,
+    userAt: (k: number) => corpusTurn(SEED, size, Math.floor(k / 7) * 10 + 3 + (k % 7)),
+    noteAt: (k: number) => corpusTurn(SEED, size, Math.floor(k / 3) * 10 + (k % 3)),
+  };
+}
+
+/** The canonical question of paraphrase group `i % 7` (name, plan, location, employer, …): a user-scope question. */
+export const userQuestion = (i: number) => PARAPHRASE_GROUPS[i % 7]!.paraphrases[0]!;
 
 export async function runScale(options: ScaleOptions) {
   const { size, quick } = options;
@@ -42,7 +59,6 @@ export async function runScale(options: ScaleOptions) {
   process.once("exit", cleanup); // also when the run is interrupted (scale-child turns signals into exit)
   let now = Date.UTC(2026, 0, 5, 9);
   const open = () => new Spectron({ context: "bench-scale", path: dbPath, clock: () => now, providers: {}, schedule: { decay: false, expire: false, retry: false } });
-  const userQuestion = (i: number) => PARAPHRASE_GROUPS[i % 7]!.paraphrases[0]!; // name, plan, location, employer, …
   try {
     note(`${label}: ingest sample on an empty store`);
     const ingestEmpty = await ingestSample(new Spectron({ context: "bench-ingest", clock: () => now, providers: {}, schedule: { decay: false, expire: false, retry: false } }), size, 0, quick ? 300 : 1000, budget, true);
@@ -52,10 +68,9 @@ export async function runScale(options: ScaleOptions) {
     let memory = open();
     const core = coreOf(memory);
     const index = core.sqlite!.indexes.get("records", EMBEDDING);
-    const userTurns = Math.floor(size / 10) * 7 + Math.max(0, (size % 10) - 3);
-    const noteTurns = size - userTurns;
+    const { userTurns, noteTurns, userAt, noteAt } = phases(size);
     const progress = new Progress(`${label} bulk load`, size);
-    const a = await bulkLoad(memory, (k) => corpusTurn(SEED, size, Math.floor(k / 7) * 10 + 3 + (k % 7)), { from: 0, to: userTurns }, { now: () => now, progress: (d) => progress.tick(d) });
+    const a = await bulkLoad(memory, userAt, { from: 0, to: userTurns }, { now: () => now, progress: (d) => progress.tick(d) });
     let t = performance.now();
     await index.flush();
     let annBuildMs = performance.now() - t;
@@ -63,7 +78,7 @@ export async function runScale(options: ScaleOptions) {
     const smallScope = await queryLatency(memory, (i) => ({ user: `u${(i * 7919) % users}` }), userQuestion, { max: 200, budgetMs: budget });
 
     // Phase B: Context-wide notes in scope {} — visible to every request, so every scope is now large.
-    const b = await bulkLoad(memory, (k) => corpusTurn(SEED, size, Math.floor(k / 3) * 10 + (k % 3)), { from: 0, to: noteTurns }, { now: () => now, progress: (d) => progress.tick(userTurns + d) });
+    const b = await bulkLoad(memory, noteAt, { from: 0, to: noteTurns }, { now: () => now, progress: (d) => progress.tick(userTurns + d) });
     progress.done();
     t = performance.now();
     await index.flush();
@@ -135,7 +150,7 @@ export async function runScale(options: ScaleOptions) {
 }
 
 /** memory.ingest of corpus turns from `from`, up to `max` turns or the budget; then waits for background work. */
-async function ingestSample(memory: Spectron, size: number, from: number, max: number, budgetMs: number, closeAfter: boolean) {
+export async function ingestSample(memory: Spectron, size: number, from: number, max: number, budgetMs: number, closeAfter: boolean) {
   const before = memory.usage();
   const started = performance.now();
   let n = 0;
