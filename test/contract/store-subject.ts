@@ -20,6 +20,8 @@ export interface StoreSubject {
    * instances share one file and learn only that something changed (PRAGMA data_version).
    */
   changeLog: boolean;
+  /** Every open is a database of its own (SQLite's :memory:): the cases of two instances use one. */
+  oneDatabasePerOpen?: boolean;
   teardown(): Promise<void>;
 }
 

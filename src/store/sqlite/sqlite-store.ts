@@ -24,7 +24,7 @@ import { eraseRecords } from "../erase.js";
 import { extractionOfTurn, getTrace, insertTrace, listTraces, updateTracePayload } from "../traces.js";
 import { getTurn, insertTurn, listTurns, markAttemptFailed, markTurn } from "../turns.js";
 import { deleteVector, getVector, putVector } from "../vectors.js";
-import { applyReflection } from "../../pipeline/reconcile.js";
+import { applyReflection } from "./reconcile.js";
 import type * as S from "../store.js";
 import { cacheByQuery, cacheBySimilarity, cacheEntryUsable, feedbackBoosts } from "./answer-reads.js";
 import { chunkCandidates } from "./chunk-search.js";
