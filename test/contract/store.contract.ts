@@ -4,10 +4,10 @@
  * PGlite with pgvector) and by test/contract/sqlite-store-contract.test.ts on SQLite (a file; the evolution part
  * on :memory: too). Its parts: storeContractMore (store-more.contract.ts), the base below, evolutionContract.
  */
-import { afterAll, expect, test } from "vitest";
+import { expect, test } from "vitest";
 import type { StoreChange } from "../../src/store/store.js";
 import { scopeKey } from "../../src/store/scope.js";
-import { actor, contextInit, embed, EMBEDDING, fact, factsWrite } from "../postgres/fixtures.js";
+import { actor, embed, EMBEDDING, fact, factsWrite } from "../postgres/fixtures.js";
 import { storeContractMore } from "./store-more.contract.js";
 import { alice, DAY, opener, T0, turnOf, type ContractStore, type StoreSubject } from "./store-subject.js";
 
@@ -20,17 +20,7 @@ export function storeContract(subject: () => StoreSubject): void {
 }
 
 function storeContractBase(subject: () => StoreSubject): void {
-  let n = 0;
-  const opened: ContractStore[] = [];
-  const open = async (context = `ctx${++n}`, now = () => T0) => {
-    const store = await subject().open(context, now);
-    opened.push(store);
-    await store.openContext(contextInit(now()));
-    return store;
-  };
-  afterAll(async () => {
-    for (const store of opened) await store.close();
-  });
+  const open = opener(subject, "ctx");
 
   test("a Context is created once; settings written by one instance reach another", async () => {
     const a = await open("shared-settings");
