@@ -12,7 +12,8 @@
  *   reopened after a crash);
  * - not about an instance's store: package, cli, cli-serve, readme, import-cycles, module-graph, public-types,
  *   scheduler, providers, local-provider, models-any, error-messages, contract and the postgres suites (they
- *   run on PostgreSQL themselves), store-option (opens PostgreSQL itself).
+ *   run on PostgreSQL themselves), store-option (opens PostgreSQL itself), mcp (spawns the CLI, which opens a
+ *   SQLite file only; rest-mcp-mount runs the same MCP tools in process, and is in the list).
  * Instances these files open on a file path (tempDir) stay on SQLite: those tests are about the file.
  */
 import { fileURLToPath } from "node:url";
@@ -21,7 +22,7 @@ import { defineConfig, type TestProjectInlineConfiguration } from "vitest/config
 export const SDK_ON_POSTGRES_FILES = [
   "access-property", "access-traces-ids", "access", "ai-sdk", "answers", "background-budget", "cache-property", "chat",
   "config", "consolidate", "elaborate", "extraction-behaviours", "fuzz", "hostile-input", "ingest-batch-provider",
-  "ingest", "knowledge", "lifecycle", "mcp", "mem0-parity", "passages", "progress", "providers-spectron", "recall",
+  "ingest", "knowledge", "lifecycle", "mem0-parity", "passages", "progress", "providers-spectron", "recall",
   "reflect", "reindex-twice", "rest-mcp-mount", "rest", "scope-values", "secrets-inspect", "tier2-near-miss", "validation",
 ].map((name) => `test/${name}.test.ts`);
 

@@ -12,7 +12,7 @@ import type { Core } from "../src/core.js";
 import type { Spectron } from "../src/index.js";
 import { extractionPrompt, type ExtractedFact } from "../src/models/prompts/extraction.js";
 import { turnSourceKey } from "../src/pipeline/calibration.js";
-import { reconcile } from "../src/pipeline/reconcile.js";
+import { reconcile } from "../src/store/sqlite/reconcile.js";
 import { scopeKey } from "../src/store/scope.js";
 import { insertTurn, markTurn } from "../src/store/turns.js";
 import { countPassageFacts, setPassageExpiry } from "../src/store/passages.js";

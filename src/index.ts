@@ -92,7 +92,7 @@ export type { RecallResult, RecalledChunk } from "./pipeline/recall/recall.js";
 export type { KnowledgeAddResult } from "./knowledge/index-document.js";
 export type { KnowledgeDocument } from "./knowledge/knowledge-api.js";
 export type { ReindexState } from "./store/contexts.js";
-export type { Outcome } from "./pipeline/reconcile.js";
+export type { Outcome } from "./store/store.js";
 export type { MemoryRecord } from "./state/public-record.js";
 export type { MemoryPassage, SearchResult } from "./state/public-passage.js";
 export type { SweepResult } from "./lifecycle/lifecycle-api.js";

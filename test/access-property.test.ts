@@ -1,7 +1,7 @@
-import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { AccessDeniedError, NotFoundError, Spectron, type CallContext, type MemoryRecord, type Principal } from "../src/index.js";
-import { manualClock, mulberry32, settle, tempDir } from "./helpers.js";
+import { manualClock, mulberry32, settle } from "./helpers.js";
+import { peekStore } from "./store-peek.js";
 
 /**
  * Property: for 10,000 random (principal, scope, call) combinations against one seeded store, no read returns
@@ -15,7 +15,12 @@ type Scope = Record<string, string>;
 type Permission = "read" | "write" | "manage";
 
 const SEED = 0x5eed_ac1;
-const ITERATIONS = 10_000;
+/**
+ * Calls per run: 10,000; 3,000 when the SDK suite runs on PGlite (PostgreSQL in WebAssembly, one session: 10,000
+ * calls there outlast the test's 180 s), with the floors on each side of each check scaled alike.
+ */
+const ITERATIONS = process.env.SPECTRON_SDK_ENGINE === "pglite-pgvector" ? 3_000 : 10_000;
+const floor = (atTenThousand: number) => Math.round((atTenThousand * ITERATIONS) / 10_000);
 const DIMENSIONS: Record<string, string[]> = { org: ["acme", "globex"], user: ["alice", "bob", "carol"], project: ["apollo"] };
 /** The shapes records are written at: { org }, { org, user }, { user }, a few { org, project } and { }. */
 const STORE_SHAPES: [string[], number][] = [
@@ -116,18 +121,14 @@ const unrelated: string[] = [];
 describe("access property", () => {
   it(`${ITERATIONS.toLocaleString("en")} random principals, grants, scopes and calls: no read outside a grant, no write without one`, async () => {
     const r = mulberry32(SEED);
-    const t = tempDir();
     const clock = manualClock();
-    const memory = new Spectron({ context: "prop", path: t.path, clock: clock.now, providers: {}, schedule: { decay: false, expire: false, retry: false } });
-    const peek = new Database(t.path, { readonly: true });
-    const countsStmt = peek.prepare(
-      "SELECT (SELECT COUNT(*) FROM turns) AS turns, (SELECT COUNT(*) FROM records) AS records, (SELECT COUNT(*) FROM traces) AS traces, (SELECT COUNT(*) FROM cache_entries) AS cache",
-    );
-    const statusStmt = peek.prepare("SELECT status FROM records WHERE id = ?");
-    const scopeStmt = Object.fromEntries(
-      Object.entries({ rec: "records", chk: "chunks", doc: "documents", turn: "turns", trc: "traces" }).map(([k, t]) => [k, peek.prepare(`SELECT scope_key FROM ${t} WHERE id = ?`)]),
-    ) as Record<"rec" | "chk" | "doc" | "turn" | "trc", Database.Statement>;
-    const counts = () => countsStmt.get() as Record<string, number>;
+    const memory = new Spectron({ context: "prop", clock: clock.now, providers: {}, schedule: { decay: false, expire: false, retry: false } });
+    const peek = await peekStore(memory);
+    const counts = () =>
+      peek.get<Record<string, number>>(
+        "SELECT (SELECT COUNT(*) FROM turns) AS turns, (SELECT COUNT(*) FROM records) AS records, (SELECT COUNT(*) FROM traces) AS traces, (SELECT COUNT(*) FROM cache_entries) AS cache",
+      );
+    const TABLES = { rec: "records", chk: "chunks", doc: "documents", turn: "turns", trc: "traces" } as const;
 
     try {
       // The seeded store: a few hundred records across scopes, written by the application.
@@ -141,7 +142,7 @@ describe("access property", () => {
       await memory.config.cache({ similarity: 0.6 }); // so that tier 2 fires with the offline embedder
       await memory.idle();
       const scopeById = new Map<string, Scope>();
-      const allRows = peek.prepare("SELECT id, scope_key, status FROM records").all() as { id: number; scope_key: string; status: string }[];
+      const allRows = await peek.all<{ id: number; scope_key: string; status: string }>("SELECT id, scope_key, status FROM records");
       for (const row of allRows) scopeById.set(`rec_${row.id}`, JSON.parse(row.scope_key) as Scope);
       const live = allRows.filter((x) => x.status === "current" || x.status === "flagged");
       expect(allRows.length).toBeGreaterThan(250);
@@ -178,7 +179,7 @@ describe("access property", () => {
           byId = false,
         ): Promise<T | undefined> => {
           if (permission !== "read") await settle();
-          const before = permission === "read" ? undefined : counts();
+          const before = permission === "read" ? undefined : await counts();
           let result: T;
           try {
             result = await run();
@@ -192,7 +193,7 @@ describe("access property", () => {
             if (!(error instanceof AccessDeniedError)) throw new Error(`${label}: unexpected ${String(error)}`, { cause: error });
             expect(expectAllowed, `${label}: denied although a grant covers it`).toBe(false);
             expect([error.principal, error.permission, error.scope], label).toEqual([p.id, permission, target]);
-            if (before) expect(counts(), `${label}: a denied ${permission} changed the store`).toEqual(before);
+            if (before) expect(await counts(), `${label}: a denied ${permission} changed the store`).toEqual(before);
             tally(kind, false);
             return undefined;
           }
@@ -265,15 +266,15 @@ describe("access property", () => {
               // Cut to its grants: every record, chunk, turn or trace a trace names is one it may read.
               for (const tr of out) {
                 for (const id of new Set(JSON.stringify(tr).match(/\b(rec|chk|doc|turn|trc)_\d+\b/g))) {
-                  const [kind, n] = id.split("_") as [keyof typeof scopeStmt, string];
-                  const row = scopeStmt[kind].get(Number(n)) as { scope_key: string | null } | undefined;
+                  const [kind, n] = id.split("_") as [keyof typeof TABLES, string];
+                  const row = await peek.get<{ scope_key: string | null }>(`SELECT scope_key FROM ${TABLES[kind]} WHERE id = ?`, Number(n));
                   const scope = row?.scope_key == null ? null : (JSON.parse(row.scope_key) as Scope);
                   const ok = kind === "trc" ? row !== undefined && sees(scope) : scope !== null && readsRecord(p, scope);
                   expect(ok, `${label}: ${tr.id} names ${id} at ${JSON.stringify(scope)}`).toBe(true);
                 }
               }
               // And nothing it may see is left out: the newest ten visible traces, from the file.
-              const expected = (peek.prepare("SELECT id, scope_key FROM traces ORDER BY id DESC").all() as { id: number; scope_key: string | null }[])
+              const expected = (await peek.all<{ id: number; scope_key: string | null }>("SELECT id, scope_key FROM traces ORDER BY id DESC"))
                 .filter((x) => sees(x.scope_key === null ? null : (JSON.parse(x.scope_key) as Scope)))
                 .slice(0, 10)
                 .map((x) => `trc_${x.id}`);
@@ -298,13 +299,13 @@ describe("access property", () => {
           }
           case "state.forget": {
             const id = pick(r, ids);
-            const status = () => (statusStmt.get(Number(id.slice("rec_".length))) as { status: string }).status;
-            const was = status();
+            const status = async () => (await peek.get<{ status: string }>("SELECT status FROM records WHERE id = ?", Number(id.slice("rec_".length))))!.status;
+            const was = await status();
             // A forgotten record answers NotFoundError before any access check (reported as a hole): skip those.
             if (was === "forgotten") break;
             const target = scopeById.get(id)!;
             const out = await attempt(allowed(p, "write", target), "write", target, () => (bound ? bound.state.forget(id) : memory.state.forget(id, ctx)), true);
-            expect(status(), label).toBe(out ? "forgotten" : was);
+            expect(await status(), label).toBe(out ? "forgotten" : was);
             break;
           }
           case "manage": {
@@ -323,22 +324,21 @@ describe("access property", () => {
       // The run exercised both sides of every check.
       const summary = Object.fromEntries([...stats].map(([k, s]) => [k, s]));
       for (const k of ["query", "state.list", "state.get", "recall", "ingest"] as const) {
-        expect(stats.get(k)!.ok, `${k}: ${JSON.stringify(summary)}`).toBeGreaterThan(100);
-        expect(stats.get(k)!.denied, `${k}: ${JSON.stringify(summary)}`).toBeGreaterThan(100);
+        expect(stats.get(k)!.ok, `${k}: ${JSON.stringify(summary)}`).toBeGreaterThan(floor(100));
+        expect(stats.get(k)!.denied, `${k}: ${JSON.stringify(summary)}`).toBeGreaterThan(floor(100));
       }
       for (const k of ["turns.list", "state.forget", "manage"] as const) {
-        expect(stats.get(k)!.ok, `${k}: ${JSON.stringify(summary)}`).toBeGreaterThan(5);
-        expect(stats.get(k)!.denied, `${k}: ${JSON.stringify(summary)}`).toBeGreaterThan(5);
+        expect(stats.get(k)!.ok, `${k}: ${JSON.stringify(summary)}`).toBeGreaterThan(floor(5));
+        expect(stats.get(k)!.denied, `${k}: ${JSON.stringify(summary)}`).toBeGreaterThan(floor(5));
       }
       // The cache path is exercised (fewer answers are cached since a "don't know" is not, and tier 2 needs the same question signature).
-      expect(cachedHits).toBeGreaterThan(20);
+      expect(cachedHits).toBeGreaterThan(floor(20));
       // Every denial was counted.
       const deniedTotal = [...stats.values()].reduce((s, x) => s + x.denied, 0);
       expect(memory.access.deniedCounts().reduce((s, x) => s + x.count, 0)).toBe(deniedTotal);
     } finally {
-      peek.close();
+      await peek.close();
       await memory.close();
-      t.cleanup();
     }
   }, 180_000);
 

@@ -1,7 +1,7 @@
-import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { AccessDeniedError, NotFoundError, Spectron, type Principal, type Trace, type TraceEdge } from "../src/index.js";
-import { manualClock, settle, tempDir } from "./helpers.js";
+import { manualClock, settle } from "./helpers.js";
+import { peekStore } from "./store-peek.js";
 
 /**
  * Issue 11, finding 6. (1) A trace shown to a principal is cut to what its grants read: the application
@@ -44,9 +44,8 @@ const TABLE = { rec: "records", chk: "chunks", doc: "documents", turn: "turns", 
 const ID = /\b(rec|chk|doc|turn|trc)_(\d+)\b/g;
 
 async function fixture() {
-  const t = tempDir();
   const clock = manualClock();
-  const memory = new Spectron({ context: "cut", path: t.path, clock: clock.now, providers: {}, schedule: { decay: false, expire: false, retry: false } });
+  const memory = new Spectron({ context: "cut", clock: clock.now, providers: {}, schedule: { decay: false, expire: false, retry: false } });
   await memory.ingest({ content: "I'm on the Enterprise plan.", scope: GLOBEX });
   await memory.ingest({ content: "I work at Globex.", scope: GLOBEX });
   await memory.ingest({ content: "I live in Lisbon.", scope: ALICE_AT_GLOBEX });
@@ -64,19 +63,19 @@ async function fixture() {
   await memory.recall("fact:rec_1", { scope: ALICE_AT_GLOBEX });
   await memory.idle();
   await settle();
-  const peek = new Database(t.path, { readonly: true });
-  const scopeOf = (kind: keyof typeof TABLE, n: number): Scope | null | undefined => {
-    const row = peek.prepare(`SELECT scope_key FROM ${TABLE[kind]} WHERE id = ?`).get(n) as { scope_key: string | null } | undefined;
+  const peek = await peekStore(memory);
+  const scopeOf = async (kind: keyof typeof TABLE, n: number): Promise<Scope | null | undefined> => {
+    const row = await peek.get<{ scope_key: string | null }>(`SELECT scope_key FROM ${TABLE[kind]} WHERE id = ?`, n);
     return row === undefined ? undefined : row.scope_key === null ? null : (JSON.parse(row.scope_key) as Scope);
   };
   /** Every record's and chunk's text with its scope. */
-  const contents = () =>
-    (peek.prepare("SELECT text, scope_key FROM records UNION ALL SELECT text, scope_key FROM chunks").all() as { text: string; scope_key: string }[]).map(
-      (r) => ({ text: r.text, scope: JSON.parse(r.scope_key) as Scope }),
-    );
+  const contents = async () =>
+    (await peek.all<{ text: string; scope_key: string }>("SELECT text, scope_key FROM records UNION ALL SELECT text, scope_key FROM chunks")).map((r) => ({
+      text: r.text,
+      scope: JSON.parse(r.scope_key) as Scope,
+    }));
   return {
     memory,
-    path: t.path,
     peek,
     scopeOf,
     contents,
@@ -87,9 +86,8 @@ async function fixture() {
     similar,
     reflected,
     done: async () => {
-      peek.close();
+      await peek.close();
       await memory.close();
-      t.cleanup();
     },
   };
 }
@@ -97,10 +95,10 @@ async function fixture() {
 type Fixture = Awaited<ReturnType<typeof fixture>>;
 
 /** Every id a trace (payload and edges) shows must be one the principal may read; no unreadable text appears. */
-function expectCut(f: Fixture, p: Principal, trace: Trace & { edges?: TraceEdge[] }) {
+async function expectCut(f: Fixture, p: Principal, trace: Trace & { edges?: TraceEdge[] }) {
   const json = JSON.stringify(trace);
   for (const [, kind, n] of json.matchAll(ID)) {
-    const scope = f.scopeOf(kind as keyof typeof TABLE, Number(n));
+    const scope = await f.scopeOf(kind as keyof typeof TABLE, Number(n));
     const ok = kind === "trc" ? scope !== undefined && seesTrace(p, scope) : !!scope && reads(p, scope);
     expect(ok, `${p.id} is shown ${kind}_${n} (${JSON.stringify(scope)}) in ${trace.id}: ${json.slice(0, 400)}`).toBe(true);
   }
@@ -108,9 +106,10 @@ function expectCut(f: Fixture, p: Principal, trace: Trace & { edges?: TraceEdge[
   // may read are taken out first: an observation that reflect wrote at alice's scope quotes globex's facts, and
   // it is hers to read (state.get shows it too).
   let rest = json;
-  const readable = f.contents().filter((c) => reads(p, c.scope)).map((c) => JSON.stringify(c.text).slice(1, -1));
+  const contents = await f.contents();
+  const readable = contents.filter((c) => reads(p, c.scope)).map((c) => JSON.stringify(c.text).slice(1, -1));
   for (const text of readable.sort((a, b) => b.length - a.length)) rest = rest.split(text).join("");
-  for (const { text, scope } of f.contents().filter((c) => !reads(p, c.scope))) {
+  for (const { text, scope } of contents.filter((c) => !reads(p, c.scope))) {
     expect(rest, `${p.id} reads "${text}" (${JSON.stringify(scope)}) in ${trace.id}`).not.toContain(text);
   }
   if (!reads(p, GLOBEX)) expect(rest).not.toContain("Enterprise");
@@ -132,9 +131,9 @@ describe("traces shown to a principal are cut to what its grants read", () => {
       // She sees the traces of requests at her scope (DESIGN §6) ...
       expect(atGlobex.length).toBeGreaterThanOrEqual(10);
       for (const listed of all) {
-        expectCut(f, P.alice, listed);
+        await expectCut(f, P.alice, listed);
         const got = await f.memory.traces.get(listed.id, { principal: P.alice });
-        expectCut(f, P.alice, got);
+        await expectCut(f, P.alice, got);
         // The list and get views agree.
         expect({ ...got, edges: undefined }).toEqual({ ...listed, edges: undefined });
       }
@@ -179,8 +178,8 @@ describe("traces shown to a principal are cut to what its grants read", () => {
       const audited = (await f.memory.traces.list({ principal: P.auditor, limit: 1000 })).traces;
       expect(audited.map((t) => t.id)).toEqual(all.filter((t) => seesTrace(P.auditor, t.scope)).map((t) => t.id));
       for (const t of audited) {
-        expectCut(f, P.auditor, t);
-        expectCut(f, P.auditor, await f.memory.traces.get(t.id, { principal: P.auditor }));
+        await expectCut(f, P.auditor, t);
+        await expectCut(f, P.auditor, await f.memory.traces.get(t.id, { principal: P.auditor }));
         if (JSON.stringify(t.scope) === JSON.stringify(GLOBEX)) expect(t).toEqual(all.find((x) => x.id === t.id));
       }
       expect(audited.some((t) => t.redacted)).toBe(true);
@@ -204,20 +203,6 @@ function shape(error: unknown, id: string) {
   };
 }
 
-/** Every row of every ordinary table, read through a second connection. */
-function snapshot(path: string) {
-  const db = new Database(path, { readonly: true });
-  const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND sql NOT LIKE 'CREATE VIRTUAL%' ORDER BY name").all() as { name: string }[];
-  const out: Record<string, string[]> = {};
-  for (const { name } of tables) {
-    out[name] = (db.prepare(`SELECT * FROM "${name}"`).raw().all() as unknown[][])
-      .map((row) => JSON.stringify(row.map((v) => (Buffer.isBuffer(v) ? v.toString("hex") : typeof v === "bigint" ? String(v) : v))))
-      .sort();
-  }
-  db.close();
-  return out;
-}
-
 describe("a lookup by id of something the caller may not see answers exactly like a missing id", () => {
   it("state.get, state.forget, traces.get, knowledge.remove, recall fact:<id>", async () => {
     const f = await fixture();
@@ -235,7 +220,7 @@ describe("a lookup by id of something the caller may not see answers exactly lik
       for (const [name, hidden, missing, run] of lookups) {
         for (const p of [P.carol, P.alice]) {
           await settle();
-          const before = snapshot(f.path);
+          const before = await f.peek.snapshot();
           const counted = f.memory.access.deniedCounts().reduce((n, d) => n + d.count, 0);
           const a = await run(hidden, p).then(() => undefined, (e: unknown) => e);
           const b = await run(missing, p).then(() => undefined, (e: unknown) => e);
@@ -243,7 +228,7 @@ describe("a lookup by id of something the caller may not see answers exactly lik
           expect((a as Error).message).not.toMatch(/globex|org|scope \{/);
           expect(f.memory.access.deniedCounts().reduce((n, d) => n + d.count, 0), `${name}: the attempt is counted`).toBe(counted + 1);
           await settle();
-          expect(snapshot(f.path), `${name} by ${p.id} wrote nothing`).toEqual(before);
+          expect(await f.peek.snapshot(), `${name} by ${p.id} wrote nothing`).toEqual(before);
         }
       }
       // fact:<id> answers the same for a record out of sight as for none at all.

@@ -1,8 +1,8 @@
-import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { can, type Permission } from "../src/access/access.js";
 import { AccessDeniedError, NotFoundError, Spectron, type CallContext, type Principal, type Trace } from "../src/index.js";
 import { manualClock, settle, tempDir } from "./helpers.js";
+import { peekStore } from "./store-peek.js";
 
 type Scope = Record<string, string>;
 
@@ -29,32 +29,16 @@ const P = {
 };
 
 /**
- * Every row of every ordinary table (FTS and vec0 shadow tables included, so index writes count too),
- * read through a second connection: a denied call must change none of it.
+ * Every row of every table (on SQLite the FTS and vec0 shadow tables too, so index writes count), on whichever
+ * engine the fixture runs: a denied call must change none of it.
  */
-function snapshot(path: string) {
-  const db = new Database(path, { readonly: true });
-  const tables = db
-    .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND sql NOT LIKE 'CREATE VIRTUAL%' ORDER BY name")
-    .all() as { name: string }[];
-  const out: Record<string, { count: number; rows: string[] }> = {};
-  for (const { name } of tables) {
-    const rows = (db.prepare(`SELECT * FROM "${name}"`).raw().all() as unknown[][]).map((row) =>
-      JSON.stringify(row.map((v) => (Buffer.isBuffer(v) ? v.toString("hex") : typeof v === "bigint" ? String(v) : v))),
-    );
-    out[name] = { count: rows.length, rows: rows.sort() };
-  }
-  db.close();
-  return out;
-}
-
-const counts = (s: ReturnType<typeof snapshot>) => Object.fromEntries(Object.entries(s).map(([t, v]) => [t, v.count]));
+const snapshot = (f: Fixture) => f.peek.snapshot();
+const counts = (s: Awaited<ReturnType<typeof snapshot>>) => Object.fromEntries(Object.entries(s).map(([t, v]) => [t, v.count]));
 
 /** A file-backed store: alice and bob in org acme, an org-level fact, carol in org globex, one cached answer for alice. */
 async function fixture() {
-  const t = tempDir();
   const clock = manualClock();
-  const memory = new Spectron({ context: "acl", path: t.path, clock: clock.now, providers: {}, schedule: { decay: false, expire: false, retry: false } });
+  const memory = new Spectron({ context: "acl", clock: clock.now, providers: {}, schedule: { decay: false, expire: false, retry: false } });
   await memory.ingest({ content: "I'm on the Pro plan.", scope: ALICE });
   await memory.ingest({ content: "I live in Lisbon.", scope: ALICE });
   await memory.ingest({ content: "I'm on the Starter plan.", scope: BOB });
@@ -76,13 +60,13 @@ async function fixture() {
   return {
     memory,
     clock,
-    path: t.path,
+    peek: await peekStore(memory),
     ids,
     carolTrace: carolWrite.traceId,
     cachedAnswer: cached.answer,
-    done: async () => {
+    async done() {
+      await this.peek.close();
       await memory.close();
-      t.cleanup();
     },
   };
 }
@@ -104,7 +88,7 @@ async function denied(promise: Promise<unknown>): Promise<AccessDeniedError> {
  */
 async function expectHidden(f: Fixture, run: () => Promise<unknown>) {
   await settle();
-  const before = snapshot(f.path);
+  const before = await snapshot(f);
   const counted = f.memory.access.deniedCounts().reduce((n, d) => n + d.count, 0);
   const error = await run().then(
     () => undefined,
@@ -112,13 +96,13 @@ async function expectHidden(f: Fixture, run: () => Promise<unknown>) {
   );
   expect(error).toBeInstanceOf(NotFoundError);
   expect(f.memory.access.deniedCounts().reduce((n, d) => n + d.count, 0)).toBe(counted + 1);
-  expect(snapshot(f.path)).toEqual(before);
+  expect(await snapshot(f)).toEqual(before);
 }
 
 /** A denied call throws AccessDeniedError naming principal, permission and scope, and writes nothing. */
 async function expectDenied(f: Fixture, run: () => Promise<unknown>, who: Principal, permission: Permission, scope: Scope) {
   await settle();
-  const before = snapshot(f.path);
+  const before = await snapshot(f);
   const config = await f.memory.config.get();
   const error = await denied(run());
   expect(error.principal).toBe(who.id);
@@ -129,7 +113,7 @@ async function expectDenied(f: Fixture, run: () => Promise<unknown>, who: Princi
   expect(error.message).toContain(`\`${permission}\``);
   expect(error.message).toContain(JSON.stringify(scope));
   await f.memory.idle();
-  const after = snapshot(f.path);
+  const after = await snapshot(f);
   expect(counts(after)).toEqual(counts(before));
   expect(after).toEqual(before);
   expect(await f.memory.config.get()).toEqual(config);
@@ -171,11 +155,11 @@ describe("grant containment (the one check)", () => {
     const f = await fixture();
     // (The snapshot sees writes that keep row counts, such as a read's reinforcement.)
     f.clock.advance(1000);
-    const before = snapshot(f.path);
+    const before = await snapshot(f);
     const ok = await f.memory.query("plan", { scope: { org: "acme", user: "x" }, principal: P.support });
     expect(ok.length).toBeGreaterThan(0);
     await settle();
-    expect(snapshot(f.path)).not.toEqual(before);
+    expect(await snapshot(f)).not.toEqual(before);
     expect(ok.every((r) => r.scope.org === "acme" && (r.scope.user === undefined || r.scope.user === "x"))).toBe(true);
     await expectDenied(f, () => f.memory.query("plan", { scope: { org: "other" }, principal: P.support }), P.support, "read", { org: "other" });
     await expectDenied(f, () => f.memory.query("live", { scope: CAROL, principal: P.support }), P.support, "read", CAROL);

@@ -1,7 +1,7 @@
-import Database from "better-sqlite3";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { Spectron, SpectronError } from "../src/index.js";
-import { manualClock, mulberry32, settle, tempDir } from "./helpers.js";
+import { manualClock, mulberry32, settle } from "./helpers.js";
+import { peekStore } from "./store-peek.js";
 
 /**
  * Seeded fuzz of the whole public surface (issue 11, finding 7): valid calls interleaved with hostile ones (wrong
@@ -198,16 +198,6 @@ function mutate(r: Rng, args: unknown[]): unknown[] {
 }
 
 /** Row counts of every (non-virtual) table, through a connection of its own. */
-function counter(path: string) {
-  const db = new Database(path, { readonly: true });
-  const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND sql NOT LIKE 'CREATE VIRTUAL%'").all() as { name: string }[]).map((t) => t.name);
-  const count = db.prepare(tables.map((t) => `SELECT '${t}' AS t, COUNT(*) AS n FROM "${t}"`).join(" UNION ALL "));
-  return {
-    counts: () => Object.fromEntries((count.all() as { t: string; n: number }[]).map((row) => [row.t, row.n])),
-    close: () => db.close(),
-  };
-}
-
 const describeResult = (e: unknown) =>
   e instanceof SpectronError ? `${e.name}(${e.code}): ${e.message.slice(0, 160)}` : e instanceof Error ? `${e.name}: ${e.message.slice(0, 160)}` : `non-Error ${typeof e}`;
 
@@ -227,14 +217,11 @@ function harvest(p: Pools, result: unknown): void {
 }
 
 describe("fuzz: the public surface under hostile input", () => {
-  const t = tempDir();
-  afterAll(() => t.cleanup());
-
   it(`${CALLS} seeded calls: only typed rejections, no hang, no row written by a rejected call`, async () => {
     const r = mulberry32(SEED);
     const clock = manualClock();
-    const memory = new Spectron({ context: "fuzz", path: t.path, clock: clock.now, providers: {}, schedule: { decay: false, expire: false, retry: false } });
-    const rows = counter(t.path);
+    const memory = new Spectron({ context: "fuzz", clock: clock.now, providers: {}, schedule: { decay: false, expire: false, retry: false } });
+    const rows = await peekStore(memory);
     const pools: Pools = { ids: { rec: [], trc: [], turn: [], doc: [] } };
     const views: Target[] = [];
     const untyped: string[] = [];
@@ -258,7 +245,7 @@ describe("fuzz: the public surface under hostile input", () => {
       if (!known) {
         await memory.idle();
         await settle();
-        known = rows.counts();
+        known = await rows.counts({ shadow: true });
       }
       const before = known;
       let timer: NodeJS.Timeout | undefined;
@@ -297,7 +284,7 @@ describe("fuzz: the public surface under hostile input", () => {
       byCode.set(error.code, (byCode.get(error.code) ?? 0) + 1);
       if (!EXPECTED_CODES.has(error.code)) unexpectedCodes.push(`${label}: ${describeResult(error)}`);
       await settle();
-      const after = rows.counts();
+      const after = await rows.counts({ shadow: true });
       known = after;
       const changed = Object.keys(after).filter((k) => after[k] !== before[k]);
       if (changed.length > 0) wrote.push(`${label}: ${describeResult(error)} changed ${changed.map((k) => `${k} ${before[k]}→${after[k]}`).join(", ")}`);
@@ -315,7 +302,7 @@ describe("fuzz: the public surface under hostile input", () => {
         );
       if (result !== "closed" && !["usage", "as", "access.deniedCounts"].includes(method.name)) afterClose.push(`${method.name}: ${result}`);
     }
-    rows.close();
+    await rows.close();
 
     const summary = { ...tally, byCode: Object.fromEntries(byCode) };
     console.log(`fuzz seed ${SEED}: ${JSON.stringify(summary)}`);

@@ -1,7 +1,12 @@
 import { describe, expect, test } from "vitest";
 import { hashEmbed } from "../src/models/local/hash-embedder.js";
 import { similarAmong } from "../src/store/neighbours.js";
+import { scopeKey } from "../src/store/scope.js";
+import { SCAN_LIMIT } from "../src/store/sqlite/neighbours.js";
+import { SqliteStore } from "../src/store/sqlite/sqlite-store.js";
+import { T0 } from "./contract/store-subject.js";
 import { mulberry32 } from "./helpers.js";
+import { contextInit, embed, EMBEDDING, fact, factsWrite } from "./postgres/fixtures.js";
 
 /** The plain exact scan the background pass did before: every component of every vector. */
 function reference(query: Float32Array, ids: readonly number[], vectorOf: (id: number) => Float32Array | undefined, min: number, except: number) {
@@ -64,5 +69,37 @@ describe("similarAmong: the background pass's exact scan of one scope", () => {
     expect(hits.map((h) => h.id)).toEqual([2]);
     expect(hits[0]!.similarity).toBeCloseTo(1, 6);
     expect(similarAmong(new Float32Array(384), [1, 2, 3], (id) => vectors.get(id), 0.9, 0)).toEqual([]);
+  });
+});
+
+describe("neighbourCandidates on SQLite: a scope larger than the scan limit", () => {
+  test("near restatements come from the ANN index within the scope, with the exact scan's similarities", async () => {
+    const store = new SqliteStore(":memory:", "big", { debug() {}, info() {}, warn() {}, error() {} });
+    store.indexes.dimensionsOf = (model) => (model === EMBEDDING ? 384 : undefined);
+    try {
+      await store.openContext(contextInit(T0));
+      const notes = {};
+      const words = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliet", "kilo", "lima"];
+      const random = mulberry32(11);
+      const many = (text: string) => fact(text, null, null, { kind: "observation", memory_category: "knowledge", cardinality: "many" });
+      const texts = Array.from({ length: SCAN_LIMIT + 100 }, (_, i) => `Note ${i}: ${Array.from({ length: 6 }, () => words[Math.floor(random() * words.length)]).join(" ")}.`);
+      for (let i = 0; i < texts.length; i += 200) await store.writeFacts(await factsWrite(notes, texts.slice(i, i + 200).map(many), T0));
+      const target = (await store.writeFacts(await factsWrite(notes, [many("The lobby closes at nine on Sundays.")], T0))).outcomes[0]!.record.id;
+      const restated = (await store.writeFacts(await factsWrite(notes, [many("The front lobby closes at nine on Sundays.")], T0))).outcomes[0]!.record.id;
+      expect(restated).not.toBe(target);
+      // The same words in another scope are never a neighbour.
+      await store.writeFacts(await factsWrite({ user: "bob" }, [many("The lobby closes at nine on Sundays.")], T0));
+      await store.flush();
+      await store.indexes.get("records", EMBEDDING).flush(); // hnswlib built: the search path a large scope takes
+      const query = { recordId: target, scopeKey: scopeKey(notes), subject: null, attributes: [], model: EMBEDDING };
+      const [a, b] = await Promise.all([embed("The lobby closes at nine on Sundays."), embed("The front lobby closes at nine on Sundays.")]);
+      const exact = similarAmong(a, [2], () => b, 0, 1)[0]!.similarity;
+      expect(exact).toBeGreaterThan(0.7);
+      const found = (await store.neighbourCandidates([query], 0.7)).get(target)!;
+      expect(found.similar.map((s) => s.id)).toEqual([restated]);
+      expect(found.similar[0]!.similarity).toBeCloseTo(exact, 4);
+    } finally {
+      await store.close();
+    }
   });
 });

@@ -2,7 +2,7 @@ import { inspect, format } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
 import { Spectron } from "../src/index.js";
 import { startFakeProvider, type FakeProvider } from "./fakes/fake-provider.js";
-import { alice, tempDir } from "./helpers.js";
+import { alice } from "./helpers.js";
 
 const OPENAI_KEY = "sk-test-OPENAI-9f8e7d6c5b4a";
 const ANTHROPIC_KEY = "sk-ant-ANTHROPIC-1a2b3c4d5e6f";
@@ -43,11 +43,8 @@ afterEach(async () => {
 describe("finding 8: no provider key is reachable by inspecting an instance", () => {
   it("util.inspect / %o / JSON.stringify of the instance, every namespace and an as() view show no key", async () => {
     server = await startFakeProvider();
-    const t = tempDir();
-    cleanups.push(t.cleanup);
     const memory = new Spectron({
       context: "keys",
-      path: t.path,
       secretKey: SECRET,
       providers: { openai: { apiKey: OPENAI_KEY, baseURL: server.openaiURL }, anthropic: { apiKey: ANTHROPIC_KEY, baseURL: server.url } },
       models: { extraction: "gpt-4o-mini", embedding: "text-embedding-3-small" },

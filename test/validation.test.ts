@@ -1,16 +1,16 @@
-import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { Spectron, SpectronValidationError } from "../src/index.js";
-import { alice, tempDir } from "./helpers.js";
+import { alice } from "./helpers.js";
+import { peekStore } from "./store-peek.js";
 
-/** Row counts of every table: a rejected call must change none of them. */
-function snapshot(path: string) {
-  const db = new Database(path, { readonly: true });
-  const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '%fts%' AND name NOT LIKE 'vec_%'").all() as { name: string }[]).map((t) => t.name);
-  const counts = Object.fromEntries(tables.map((t) => [t, (db.prepare(`SELECT COUNT(*) AS n FROM "${t}"`).get() as { n: number }).n]));
-  const config = db.prepare("SELECT models, retention, cache FROM contexts").all();
-  db.close();
-  return { counts, config };
+/** Rows per table and the Context's settings, on whichever engine the instance runs: a rejected call changes none. */
+async function snapshot(memory: Spectron) {
+  const peek = await peekStore(memory);
+  try {
+    return { counts: await peek.counts(), config: await peek.all("SELECT models, retention, cache FROM contexts") };
+  } finally {
+    await peek.close();
+  }
 }
 
 describe("bad input is rejected with SpectronValidationError and writes nothing", () => {
@@ -54,11 +54,10 @@ describe("bad input is rejected with SpectronValidationError and writes nothing"
   ];
 
   it.each(cases)("%s", async (_name, call, field) => {
-    const t = tempDir();
-    const memory = new Spectron({ context: "v", path: t.path, providers: {}, schedule: { decay: false, expire: false, retry: false } });
+    const memory = new Spectron({ context: "v", providers: {}, schedule: { decay: false, expire: false, retry: false } });
     await memory.ingest({ content: "I'm on the Pro plan.", scope: alice });
     await memory.recall("which plan am I on?", { scope: alice });
-    const before = snapshot(t.path);
+    const before = await snapshot(memory);
     const error = await call(memory).then(
       () => undefined,
       (e: unknown) => e,
@@ -66,8 +65,7 @@ describe("bad input is rejected with SpectronValidationError and writes nothing"
     expect(error).toBeInstanceOf(SpectronValidationError);
     expect((error as Error).message).toMatch(field);
     expect((error as Error).message).toMatch(/expected/);
-    expect(snapshot(t.path)).toEqual(before);
+    expect(await snapshot(memory)).toEqual(before);
     await memory.close();
-    t.cleanup();
   });
 });

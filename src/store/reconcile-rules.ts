@@ -7,7 +7,7 @@ import type { Correction } from "./sources.js";
 import type { FactInput, NeighbourDecision, Outcome } from "./store.js";
 
 /**
- * The reconciler's decision rules, pure and engine-neutral: both engines (SQLite's pipeline/reconcile.ts and
+ * The reconciler's decision rules, pure and engine-neutral: both engines (SQLite's sqlite/reconcile.ts and
  * PostgreSQL's postgres/reconcile-sql.ts) do their own reads and writes and ask these what to write.
  */
 

@@ -7,7 +7,7 @@
 import { expect, test } from "vitest";
 import { scopeKey } from "../../src/store/scope.js";
 import type { ReindexState } from "../../src/store/store.js";
-import { actor, embed, EMBEDDING, fact, factsWrite } from "../postgres/fixtures.js";
+import { actor, EMBEDDING, fact, factsWrite } from "../postgres/fixtures.js";
 import { alice, DAY, T0, turnOf, type ContractStore, type StoreSubject } from "./store-subject.js";
 
 const bob = { user: "bob" };
@@ -139,36 +139,6 @@ export function storeContractMore(subject: () => StoreSubject, open: (context?: 
     expect(found.fts).toEqual([]);
   });
 
-  test("a hand edit: new words and vector, the old ones in the trace; refused once the record is gone", async () => {
-    const store = await open();
-    const row = (await store.writeFacts(await factsWrite(alice, [fact("The user lives in Lisbon.", "city", "Lisbon")], T0))).outcomes[0]!.record;
-    const vector = await embed("The user lives in Porto.");
-    const edited = await store.editRecord({ id: row.id, text: "The user lives in Porto.", value: "Porto", model: EMBEDDING, vector, actor, now: T0 + 1 });
-    expect(edited).toMatchObject({ record: { id: row.id, text: "The user lives in Porto.", value: "Porto", updated_at: T0 + 1, status: "current" } });
-    expect((await store.recordVector(row.id, EMBEDDING))![0]).toBeCloseTo(vector[0]!, 6);
-    const entry = JSON.parse((await store.getRecord(row.id))!.history).at(-1);
-    expect(entry).toMatchObject({ event: "updated", detail: "was: The user lives in Lisbon." });
-    expect(JSON.parse((await store.getTrace(entry.trace))!.payload)).toMatchObject({ source: { kind: "update" }, outcomes: [{ outcome: "updated", previous: { text: "The user lives in Lisbon.", value: "Lisbon" } }] });
-    await store.forgetRecord(row.id, actor, T0 + 2);
-    expect(await store.editRecord({ id: row.id, text: "x", value: null, model: EMBEDDING, vector, actor, now: T0 + 3 })).toEqual({ refused: "forgotten" });
-    expect(await store.editRecord({ id: row.id + 1000, text: "x", value: null, model: EMBEDDING, vector, actor, now: T0 + 3 })).toEqual({ refused: "gone" });
-  });
-
-  test("budget: charges add up within a window, a new window starts fresh; the backlog is taken oldest first", async () => {
-    const store = await open();
-    expect(await store.budget()).toEqual({ config: { background_tokens_per_day: null }, window: null, backlog: 0 });
-    expect((await store.setBudget({ background_tokens_per_day: 1000 })).config).toEqual({ background_tokens_per_day: 1000 });
-    await store.chargeBudget({ windowStart: T0, tokens: 100, calls: 1 });
-    const after = await store.chargeBudget({ windowStart: T0, tokens: 50, calls: 1, deferred: { elaboration: 2 } });
-    expect(after.window).toEqual({ start: T0, tokens: 150, calls: 2, deferred: { reconciliation: 0, consolidation: 0, elaboration: 2 } });
-    expect((await store.chargeBudget({ windowStart: T0 + DAY, tokens: 7 })).window).toMatchObject({ start: T0 + DAY, tokens: 7, calls: 0 });
-    await store.addToBacklog([1, 2, 3].map((recordId) => ({ recordId, actor, parentTrace: 9 })), T0);
-    expect((await store.budget()).backlog).toBe(3);
-    expect((await store.takeFromBacklog(2)).map((i) => i.recordId)).toEqual([1, 2]);
-    expect((await store.takeFromBacklog(5)).map((i) => [i.recordId, i.parentTrace])).toEqual([[3, 9]]);
-    expect((await store.budget()).backlog).toBe(0);
-  });
-
   test("two instances at once: budget charges add up, backlog items are taken once", async () => {
     const a = await open("shared-budget");
     const b = await open("shared-budget");
@@ -187,64 +157,5 @@ export function storeContractMore(subject: () => StoreSubject, open: (context?: 
     const taken = takes.flat().map((i) => i.recordId);
     expect((await b.budget()).window).toMatchObject({ tokens: 80, calls: 8 });
     expect(taken.sort((x, y) => x - y)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
-  });
-
-  test("neighbours: the same slot and near restatements, never beyond the record's scope", async () => {
-    const store = await open();
-    const { outcomes } = await store.writeFacts(await factsWrite(alice, [fact("The user likes green tea a lot."), fact("The user likes green tea very much."), fact("The user has two dogs.", "pets", "two dogs", { cardinality: "many" })], T0));
-    await store.writeFacts(await factsWrite(bob, [fact("The user likes green tea a lot!")], T0));
-    const [tea, tea2, dogs] = outcomes.map((o) => o.record.id) as [number, number, number];
-    const cat = (await store.writeFacts(await factsWrite(alice, [fact("The user has a cat.", "pets", "a cat", { cardinality: "many" })], T0))).outcomes[0]!.record.id;
-    const found = await store.neighbourCandidates([
-      { recordId: tea, scopeKey: key, subject: null, attributes: [], model: EMBEDDING },
-      { recordId: cat, scopeKey: key, subject: "user", attributes: ["pets"], model: null },
-    ], 0.5);
-    expect(found.get(tea)!.similar.map((s) => s.id)).toEqual([tea2]);
-    expect(found.get(cat)).toEqual({ sameSlot: [dogs], similar: [] });
-  });
-
-  test("consolidation: answers' records reinforced once, clusters of a slot, an observation with its proofs", async () => {
-    const store = await open();
-    const { outcomes } = await store.writeFacts(await factsWrite(alice, [fact("The user plays chess.", "hobby", "chess", { cardinality: "many" }), fact("The user plays go.", "hobby", "go", { cardinality: "many" })], T0));
-    const [chess, go] = outcomes.map((o) => o.record) as [typeof outcomes[0]["record"], typeof outcomes[0]["record"]];
-    await store.writeAnswer({
-      retrieval: { actor, scopeKey: key, payload: {}, returned: [chess.id], returnedChunks: [], considered: [] },
-      response: { actor, scopeKey: key, payload: { answer: "Chess." } },
-      query: { text: "Games?", norm: "games", model: EMBEDDING, vector: await embed("Games?") },
-      now: T0 + 1,
-    });
-    const first = await store.beginConsolidation({ actor, now: T0 + 2, answers: 100, factor: 1.5, noAnswer: "I don't know." });
-    expect(first).toMatchObject({ reinforced: 1, answers: 1 });
-    expect((await store.getRecord(chess.id))!.importance).toBeCloseTo(Math.min(1, chess.importance * 1.5), 10);
-    expect(await store.beginConsolidation({ actor, now: T0 + 3, answers: 100, factor: 1.5, noAnswer: "I don't know." })).toMatchObject({ reinforced: 0, answers: 0, through: first.through });
-    expect(await store.consolidationClusters({ now: T0 + 3, minSize: 2, limit: 10 })).toEqual([{ scopeKey: key, subject: "user", attribute: "hobby", ids: [chess.id, go.id] }]);
-    expect((await store.liveRecordsOfSlot({ scopeKey: key, subject: "user", attribute: "hobby" })).map((r) => r.id)).toEqual([chess.id, go.id]);
-    const observation = await factsWrite(alice, [fact("The user enjoys board games.", null, null, { kind: "observation" })], T0 + 4, { kind: "consolidation", id: null, key: null });
-    const { recordId } = await store.writeObservation({ facts: { ...observation, derivedFrom: [chess.id, go.id] }, members: [chess.id, go.id], proofCount: 2 });
-    const made = (await store.getRecord(recordId!))!;
-    expect(made).toMatchObject({ text: "The user enjoys board games.", proof_count: 2 });
-    expect(JSON.parse(made.history).at(-1)).toMatchObject({ event: "consolidated" });
-    const sweep = await store.startSweep({ actor, payload: { sweep: "elaborate" }, now: T0 + 5 });
-    expect((await store.getTrace(sweep))!.kind).toBe("sweep_trace");
-  });
-
-  test("elaboration: entities considered together, linked once related or rejected", async () => {
-    const store = await open();
-    await store.writeFacts(await factsWrite(alice, [fact("Ana works with Rui.", null, null, { subject: "Ana", entities: ["Rui"] })], T0));
-    const pairs = await store.coConsideredPairs({ traces: 10, minCount: 1 });
-    expect(pairs).toHaveLength(1);
-    const { a, b } = pairs[0]!;
-    expect([...(await store.entityNamesById([a, b])).values()].sort()).toEqual(["Ana", "Rui"]);
-    expect(await store.entitiesLinked(a, b)).toBe(true);
-    const lea = await store.ensureEntity({ name: "Lea", normName: "lea", now: T0 });
-    expect(await store.ensureEntity({ name: "Lea", normName: "lea", now: T0 + 1 })).toBe(lea);
-    expect(await store.entitiesLinked(a, lea)).toBe(false);
-    await store.rejectEntityPair({ a, b: lea, now: T0 + 1 });
-    expect(await store.entitiesLinked(lea, a)).toBe(true);
-    const rel = await factsWrite(alice, [fact("Rui knows Lea.", null, null, { subject: "Rui", entities: ["Lea"], kind: "observation" })], T0 + 2, { kind: "elaboration", id: null, key: null });
-    const written = await store.writeRelation({ facts: rel, a: b, b: lea, relation: "knows" });
-    expect(written.outcomes.map((o) => o.outcome)).toEqual(["created"]);
-    expect(await store.entitiesLinked(b, lea)).toBe(true);
-    expect(await store.documentTurnBridges(10)).toEqual([]);
   });
 }

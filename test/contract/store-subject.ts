@@ -1,5 +1,5 @@
 /** What the store contract's files share: the subject an engine's runner gives, the clock's origin, inputs. */
-import { afterAll } from "vitest";
+import { afterEach } from "vitest";
 import type { Store } from "../../src/store/store.js";
 import { scopeKey } from "../../src/store/scope.js";
 import { contextInit } from "../postgres/fixtures.js";
@@ -20,6 +20,8 @@ export interface StoreSubject {
    * instances share one file and learn only that something changed (PRAGMA data_version).
    */
   changeLog: boolean;
+  /** Every open is a database of its own (SQLite's :memory:): the cases of two instances use one. */
+  oneDatabasePerOpen?: boolean;
   teardown(): Promise<void>;
 }
 
@@ -38,12 +40,16 @@ export const turnOf = (store: { context: string }, content: string, created_at: 
   created_at,
 });
 
-/** Opens a new Context's store per call (or a shared one by name) and closes them all after the file. */
+/**
+ * Opens a new Context's store per call (or a shared one by name) and closes them after each test (an engine's
+ * connections go with its last store: PGlite, one backend behind one socket, drops connections once too many
+ * pile up).
+ */
 export function opener(subject: () => StoreSubject, prefix: string): (context?: string, now?: () => number) => Promise<ContractStore> {
   let n = 0;
   const opened: ContractStore[] = [];
-  afterAll(async () => {
-    for (const store of opened) await store.close();
+  afterEach(async () => {
+    for (const store of opened.splice(0)) await store.close();
   });
   return async (context = `${prefix}${++n}`, now = () => T0) => {
     const store = await subject().open(context, now);

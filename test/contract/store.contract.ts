@@ -1,12 +1,13 @@
 /**
  * The shared suite every store engine passes, through the Store interface only (src/store/store.ts): each test
  * opens the store of a Context of its own. Run by test/postgres/store-contract.test.ts on PostgreSQL (a server;
- * PGlite with pgvector); an engine that implements only part of the interface runs the behaviours it has.
+ * PGlite with pgvector) and by test/contract/sqlite-store-contract.test.ts on SQLite (a file; the evolution part
+ * on :memory: too). Its parts: storeContractMore (store-more.contract.ts), the base below, evolutionContract.
  */
-import { afterAll, expect, test } from "vitest";
-import type { Store, StoreChange } from "../../src/store/store.js";
+import { expect, test } from "vitest";
+import type { StoreChange } from "../../src/store/store.js";
 import { scopeKey } from "../../src/store/scope.js";
-import { actor, contextInit, embed, EMBEDDING, fact, factsWrite } from "../postgres/fixtures.js";
+import { actor, embed, EMBEDDING, fact, factsWrite } from "../postgres/fixtures.js";
 import { storeContractMore } from "./store-more.contract.js";
 import { alice, DAY, opener, T0, turnOf, type ContractStore, type StoreSubject } from "./store-subject.js";
 
@@ -15,20 +16,11 @@ export type { ContractStore, StoreSubject };
 export function storeContract(subject: () => StoreSubject): void {
   storeContractMore(subject, opener(subject, "more"));
   storeContractBase(subject);
+  evolutionContract(subject);
 }
 
 function storeContractBase(subject: () => StoreSubject): void {
-  let n = 0;
-  const opened: ContractStore[] = [];
-  const open = async (context = `ctx${++n}`, now = () => T0) => {
-    const store = await subject().open(context, now);
-    opened.push(store);
-    await store.openContext(contextInit(now()));
-    return store;
-  };
-  afterAll(async () => {
-    for (const store of opened) await store.close();
-  });
+  const open = opener(subject, "ctx");
 
   test("a Context is created once; settings written by one instance reach another", async () => {
     const a = await open("shared-settings");
@@ -327,22 +319,6 @@ function storeContractBase(subject: () => StoreSubject): void {
 // (issue 13: what lifecycle/consolidate, elaborate, budget, pipeline/reflection-pass and update-record do through
 // the store). A separate suite so that an engine runs it once it implements these methods.
 
-/** The part of the interface `evolutionContract` drives. */
-export type EvolutionContractStore = ContractStore &
-  Pick<
-    Store,
-    | "startSweep" | "beginConsolidation" | "consolidationClusters" | "liveRecordsOfSlot" | "writeObservation" | "coConsideredPairs"
-    | "documentTurnBridges" | "entitiesLinked" | "entityNamesById" | "ensureEntity" | "rejectEntityPair" | "writeRelation" | "budget"
-    | "setBudget" | "chargeBudget" | "addToBacklog" | "takeFromBacklog" | "neighbourCandidates" | "editRecord" | "throttle" | "getRecords"
-    | "flush"
-  >;
-
-export interface EvolutionStoreSubject extends Omit<StoreSubject, "open"> {
-  open(context: string, now: () => number): Promise<EvolutionContractStore>;
-  /** Every open is a database of its own (SQLite's :memory:): the cases of two instances use one. */
-  oneDatabasePerOpen?: boolean;
-}
-
 const cosine = (a: Float32Array, b: Float32Array) => {
   let dot = 0;
   let na = 0;
@@ -351,18 +327,9 @@ const cosine = (a: Float32Array, b: Float32Array) => {
   return dot / Math.sqrt(na * nb);
 };
 
-export function evolutionContract(subject: () => EvolutionStoreSubject): void {
-  let n = 0;
-  const opened: EvolutionContractStore[] = [];
-  const open = async (context = `evo${++n}`, now = () => T0) => {
-    const store = await subject().open(context, now);
-    opened.push(store);
-    await store.openContext(contextInit(now()));
-    return store;
-  };
-  afterAll(async () => {
-    for (const store of opened) await store.close();
-  });
+/** Memory that evolves: consolidation, elaboration, the background budget, reflection's neighbours, hand edits. */
+export function evolutionContract(subject: () => StoreSubject): void {
+  const open = opener(subject, "evo");
   const many = (text: string, attribute: string, value: string, entities: string[] = []) =>
     fact(text, attribute, value, { kind: "attribute", memory_category: "knowledge", cardinality: "many", entities });
 
@@ -493,6 +460,9 @@ export function evolutionContract(subject: () => EvolutionStoreSubject): void {
     expect((await a.takeFromBacklog(10)).map((i) => i.recordId)).toEqual([r2]);
     expect(await a.takeFromBacklog(10)).toEqual([]);
     expect((await b.budget()).backlog).toBe(0);
+    // usage()'s synchronous view: what this instance last read or changed, at least.
+    expect(a.lastBudget()).toEqual(await a.budget());
+    expect(b.lastBudget()).toEqual(await b.budget());
   });
 
   test("reflection neighbours: same slot and near restatements, never beyond the record's own scope", async () => {

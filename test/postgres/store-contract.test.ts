@@ -25,6 +25,14 @@ for (const engine of ENGINES) {
         engines.push(e);
         const store = await e.open(context, { now });
         if (store.pgvector !== engine.pgvector) throw new Error(`${engine.name}: pgvector ${store.pgvector}, expected ${engine.pgvector}`);
+        // The pool goes with the store (PGlite, one backend behind one socket, drops connections once too many
+        // idle pools pile up).
+        const close = store.close.bind(store);
+        store.close = async () => {
+          const result = await close();
+          await e.close();
+          return result;
+        };
         return store;
       },
       async teardown() {},

@@ -28,6 +28,18 @@ let schemas = 0;
 const idle: PgTestDatabase[] = [];
 const started: PgTestDatabase[] = [];
 
+/** The database URL of each instance the wrapper put on PostgreSQL (test/store-peek.ts reads its rows there). */
+const urls = new WeakMap<object, () => string | undefined>();
+
+export function registerPostgresInstance(instance: object, url: () => string | undefined): void {
+  urls.set(instance, url);
+}
+
+/** The URL an instance's store connects to, once it is open; undefined for an instance on SQLite. */
+export function postgresUrlOf(instance: object): string | undefined {
+  return urls.get(instance)?.();
+}
+
 /** Instances this file opened on PostgreSQL (printed: a run where none did would test SQLite twice). */
 let opened = 0;
 

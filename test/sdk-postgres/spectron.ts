@@ -7,16 +7,17 @@
 export * from "../../src/index.js";
 import { Spectron as SqliteFirst, type SpectronOptions, type StoreEngine } from "../../src/index.js";
 import { postgresStore } from "../../src/postgres.js";
-import { freshDatabase, SDK_ENGINE } from "./databases.js";
+import { freshDatabase, registerPostgresInstance, SDK_ENGINE } from "./databases.js";
 
 /** An engine on a database of its own, made when the instance opens and dropped when it closes. */
-function freshEngine(): StoreEngine {
+function freshEngine(): StoreEngine & { url?: string } {
   let inner: ReturnType<typeof postgresStore> | undefined;
   let release: (() => Promise<void>) | undefined;
   return {
     engine: "postgres",
     async open(context, options) {
       const db = await freshDatabase();
+      this.url = db.url;
       release = db.release;
       inner = postgresStore({ connectionString: db.url, max: 4 });
       return inner.open(context, options);
@@ -42,6 +43,11 @@ function onPostgres(options: SpectronOptions): SpectronOptions {
 
 export class Spectron extends SqliteFirst {
   constructor(options: SpectronOptions) {
-    super(SDK_ENGINE ? onPostgres(options) : options);
+    const mapped = SDK_ENGINE ? onPostgres(options) : options;
+    super(mapped);
+    if (mapped !== options) {
+      const engine = (mapped as { store: { url?: string } }).store;
+      registerPostgresInstance(this, () => engine.url);
+    }
   }
 }

@@ -7,7 +7,7 @@ import { toId } from "../../store/ids.js";
 import { scopeKey } from "../../store/scope.js";
 import type { RecordRow, RetrievalTraceWrite, TraceActor } from "../../store/store.js";
 import { toPublicRecord, type MemoryRecord } from "../../state/public-record.js";
-import { recordTopics } from "../reconcile.js";
+import { recordTopics } from "../../store/reconcile-rules.js";
 import { answerContext, embedQuery } from "./answer-context.js";
 import { answerUsage } from "./answer-usage.js";
 import { round, type Retrieval } from "./hybrid.js";

@@ -87,9 +87,9 @@ export class PostgresEngine {
     return store;
   }
 
-  /** Ends the pool it created (a pool passed in stays open). */
+  /** Ends the pool it created (a pool passed in stays open). A second call does nothing. */
   async close(): Promise<void> {
-    if (this.ownsPool) await this.pool.end();
+    if (this.ownsPool && !this.pool.ended) await this.pool.end();
   }
 }
 

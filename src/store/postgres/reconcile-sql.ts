@@ -156,7 +156,7 @@ export async function removeRecordVector(tx: Tx, row: RecordRow): Promise<void> 
 }
 
 /**
- * The reconciler's write path on PostgreSQL: the same decisions as pipeline/reconcile.ts (exact duplicates
+ * The reconciler's write path on PostgreSQL: the same decisions as sqlite/reconcile.ts (exact duplicates
  * reinforce; a new value of a single-valued attribute supersedes; a hedge against a confident fact flags it),
  * the same trace, edges, calibration and cache eviction, inside the caller's transaction, after `lockFacts`.
  */

@@ -1,4 +1,4 @@
-import { recordTopics } from "../../pipeline/reconcile.js";
+import { recordTopics } from "../reconcile-rules.js";
 import { cacheByTopics, deleteEntries, evictByRecords } from "../cache.js";
 import { addEdge, entityNamesOf } from "../graph.js";
 import { toId } from "../ids.js";

@@ -2,11 +2,26 @@ import { liveIdsInScope, sameSlotIds, similarAmong } from "../neighbours.js";
 import { getVector } from "../vectors.js";
 import type { NeighbourCandidates, NeighbourQuery } from "../store.js";
 import type { WriteParts } from "./read-writes.js";
+import { IdSet } from "./record-search.js";
+
+/**
+ * Near restatements come from an exact scan of the scope's vectors unless the scope holds more than SCAN_LIMIT
+ * live records and at least 1/ANN_SHARE of the ANN index's: then from the index searched within the scope. A
+ * scan of a Context-wide scope of 30k notes read 30k vectors out of hnswlib and stalled each ingest of a note for
+ * 2–3 s at 100k turns, where the filtered search takes milliseconds; but a filter that passes few of the graph's
+ * points makes hnswlib walk most of it (a LoCoMo user's 1,500 records among 14k: ~30 ms a search, slower than
+ * the scan of their cached vectors).
+ */
+export const SCAN_LIMIT = 1_000;
+const ANN_SHARE = 4;
+/** Nearest records asked of the ANN index for a large scope; the near restatements among them are kept. */
+const NEAREST = 16;
 
 /**
  * The background reconciliation pass's neighbours, never looking beyond a record's own scope: same-slot records
- * from an index lookup, near restatements from an exact scan of the scope's vectors (read from the ANN index's
- * memory when it is open, else from the vector table), so the cost does not grow with the rest of the Context.
+ * from an index lookup; near restatements from an exact scan of the scope's vectors (read from the ANN index's
+ * memory when it is open, else from the vector table) or, for a scope over SCAN_LIMIT, from the ANN index
+ * filtered to the scope. Either way the cost does not grow with the rest of the Context.
  */
 export function neighbourCandidates(p: WriteParts, queries: readonly NeighbourQuery[], minSimilarity: number): Map<number, NeighbourCandidates> {
   const { db, context } = p;
@@ -26,10 +41,17 @@ export function neighbourCandidates(p: WriteParts, queries: readonly NeighbourQu
   return out;
 }
 
-/** Records among `ids` at least `minSimilarity` to record `id` (cosine), by an exact scan. */
+/** Records among `ids` at least `minSimilarity` to record `id` (cosine). */
 function similarInScope(p: WriteParts, model: string, id: number, ids: readonly number[], minSimilarity: number): { id: number; similarity: number }[] {
   const index = p.indexes.existing("records", model);
   const vectorOf = (label: number): ArrayLike<number> | undefined => index?.vectorOf(label) ?? getVector(p.db, "records", model, label);
   const query = vectorOf(id);
-  return query ? similarAmong(query, ids, vectorOf, minSimilarity, id) : [];
+  if (!query) return [];
+  const ann = ids.length > SCAN_LIMIT ? p.indexes.get("records", model) : undefined;
+  if (ann && ids.length * ANN_SHARE >= ann.size) {
+    const inScope = new IdSet(ids);
+    const hits = ann.search(Float32Array.from(query), NEAREST + 1, (label) => label !== id && inScope.has(label));
+    if (hits) return hits.filter((h) => 1 - h.distance >= minSimilarity).map((h) => ({ id: h.label, similarity: 1 - h.distance }));
+  }
+  return similarAmong(query, ids, vectorOf, minSimilarity, id);
 }

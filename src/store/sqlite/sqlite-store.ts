@@ -24,7 +24,7 @@ import { eraseRecords } from "../erase.js";
 import { extractionOfTurn, getTrace, insertTrace, listTraces, updateTracePayload } from "../traces.js";
 import { getTurn, insertTurn, listTurns, markAttemptFailed, markTurn } from "../turns.js";
 import { deleteVector, getVector, putVector } from "../vectors.js";
-import { applyReflection } from "../../pipeline/reconcile.js";
+import { applyReflection } from "./reconcile.js";
 import type * as S from "../store.js";
 import { cacheByQuery, cacheBySimilarity, cacheEntryUsable, feedbackBoosts } from "./answer-reads.js";
 import { chunkCandidates } from "./chunk-search.js";
@@ -552,8 +552,9 @@ export class SqliteStore implements S.Store {
     return budget.budget(this.parts);
   }
 
-  /** `budget()`, synchronously (`usage()` is synchronous). */
-  budgetSync(): S.BudgetState {
+  /** `budget()`, synchronously (`usage()` is synchronous); undefined once closed. */
+  lastBudget(): S.BudgetState | undefined {
+    if (!this.open) return undefined;
     return budget.budget(this.parts);
   }
 

@@ -1,13 +1,13 @@
-import { INITIAL_IMPORTANCE } from "../config/defaults.js";
-import type { RetentionRule } from "../config/schemas.js";
-import { expiresAt } from "../lifecycle/retention.js";
-import { noteAsserted, noteCorrected, sourceTrust, type Correction } from "../store/sources.js";
-import { oppositeAttribute } from "../models/attributes.js";
-import type { ExtractedFact } from "../models/prompts/extraction.js";
-import { cacheByTopics, deleteEntries, evictByRecords } from "../store/cache.js";
-import type { Db } from "../store/database.js";
-import { addEdge, entityNamesOf, linkEntities, type NodeType } from "../store/graph.js";
-import { toId } from "../store/ids.js";
+import { INITIAL_IMPORTANCE } from "../../config/defaults.js";
+import type { RetentionRule } from "../../config/schemas.js";
+import { expiresAt } from "../../lifecycle/retention.js";
+import { noteAsserted, noteCorrected, sourceTrust, type Correction } from "../sources.js";
+import { oppositeAttribute } from "../../models/attributes.js";
+import type { ExtractedFact } from "../../models/prompts/extraction.js";
+import { cacheByTopics, deleteEntries, evictByRecords } from "../cache.js";
+import type { Db } from "../database.js";
+import { addEdge, entityNamesOf, linkEntities, type NodeType } from "../graph.js";
+import { toId } from "../ids.js";
 import {
   appendHistory,
   getRecord,
@@ -18,10 +18,10 @@ import {
   updateRecord,
   type RecordRow,
   type SourceKind,
-} from "../store/records.js";
-import { parseScopeKey, scopeContains, type Scope } from "../store/scope.js";
-import { insertTrace, updateTracePayload, type TraceActor } from "../store/traces.js";
-import { deleteVector, putVector } from "../store/vectors.js";
+} from "../records.js";
+import { parseScopeKey, scopeContains, type Scope } from "../scope.js";
+import { insertTrace, updateTracePayload, type TraceActor } from "../traces.js";
+import { deleteVector, putVector } from "../vectors.js";
 import {
   decisionPayload,
   entitiesOf,
@@ -32,13 +32,13 @@ import {
   retirement,
   standing,
   valueDuplicate,
-} from "../store/reconcile-rules.js";
+} from "../reconcile-rules.js";
 
 // The rules (what to write) are store/reconcile-rules.ts, shared with the PostgreSQL engine; this is SQLite's
 // reads and writes around them.
-export { HEDGE_CONFIDENCE, recordTopics } from "../store/reconcile-rules.js";
+export { HEDGE_CONFIDENCE, recordTopics } from "../reconcile-rules.js";
 
-export type Outcome = "created" | "updated" | "superseded" | "flagged";
+import type { Outcome } from "../store.js";
 
 export interface ReconcileInput {
   context: string;
