@@ -39,8 +39,8 @@ export async function bulkLoad(
   const core = coreOf(memory);
   const { db } = core.sqlite!;
   const { context } = core;
-  const model = core.model("extraction");
-  const embedder = core.embedder();
+  const model = core.models.model("extraction");
+  const embedder = core.models.embedder();
   const batch = range.batch ?? 2000;
   const outcomes: Record<string, number> = { created: 0, updated: 0, superseded: 0, flagged: 0 };
   const started = performance.now();
@@ -80,11 +80,11 @@ export async function bulkLoad(
           embeddingModel: embedder.id,
           source: { kind: "turn", id: `turn_${id}`, key: turnSourceKey({ principal: null, speaker: null, role: "user" }), node: { type: "turn", id } },
           actor: { principal: null, onBehalfOf: null, session: null },
-          retention: core.settings().retention,
+          retention: core.settings.current().retention,
           now,
         });
         markTurn(db, id, "extracted", now);
-        setPassageExpiry(db, id, expiresAt(core.settings().retention, p.turn.scope, "context", now));
+        setPassageExpiry(db, id, expiresAt(core.settings.current().retention, p.turn.scope, "context", now));
         countPassageFacts(db, id);
         for (const o of r.outcomes) outcomes[o.outcome] = (outcomes[o.outcome] ?? 0) + 1;
       }

@@ -92,7 +92,7 @@ export async function annRecall(memory: Spectron, questions: string[], budgetMs:
   const core = coreOf(memory);
   const index = core.sqlite!.indexes.get("records", EMBEDDING);
   await index.flush();
-  const vectors = (await core.embedder(EMBEDDING).embed(questions)).vectors;
+  const vectors = (await core.models.embedder(EMBEDDING).embed(questions)).vectors;
   const at10: number[] = [];
   const in50: number[] = [];
   const annMs: number[] = [];

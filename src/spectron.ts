@@ -33,7 +33,9 @@ import {
 } from "./config/schemas.js";
 import type { KnowledgeAddInput } from "./knowledge/knowledge-api.js";
 import { unseal } from "./config/secrets.js";
-import { Core, toProviderConfigs, type CloseReport, type StageUsage } from "./core.js";
+import { Core, type CloseReport } from "./core.js";
+import { toProviderConfigs } from "./config/provider-configs.js";
+import type { StageUsage } from "./models/stage-usage.js";
 import { commitGroups } from "./store/sqlite/writer.js";
 import { SqliteStore } from "./store/sqlite/sqlite-store.js";
 import { createCacheApi } from "./cache/cache-api.js";
@@ -137,9 +139,9 @@ export class Spectron {
         try {
           store = (await engine.open(o.context, { now: clock, onError: (error) => logger.warn("Store change feed error", { error: String(error) }) })) as Store;
           const settings = await store.openContext({ now: clock(), decide: opening.decide });
-          core.setProviders(opening.providers());
+          core.models.setProviders(opening.providers());
           core.attach(store, settings);
-          for (const [id, model] of assigned?.objects ?? []) core.registerModel(id, model);
+          for (const [id, model] of assigned?.objects ?? []) core.models.register(id, model);
           engineUsers.set(engine, (engineUsers.get(engine) ?? 0) + 1);
           this.engine = engine;
           this.opened = true;
@@ -161,7 +163,7 @@ export class Spectron {
         const settings = store.openContextSync({ now: clock(), decide: opening.decide });
         this.core = new Core(o.context, clock, logger, opening.providers(), o.provider ?? {}, o.feedback ?? true);
         this.core.attach(store, settings);
-        for (const [id, model] of assigned?.objects ?? []) this.core.registerModel(id, model);
+        for (const [id, model] of assigned?.objects ?? []) this.core.models.register(id, model);
       } catch (error) {
         store.discard();
         throw toSpectronError(error, "new Spectron");
@@ -186,9 +188,9 @@ export class Spectron {
     // rebuild) here keeps later writes on the cheap notify path instead of a log replay.
     // (An embedding model of undeclared dimension, before its first reply, has none to open yet.)
     const sqlite = core.sqlite;
-    if (sqlite && core.dimensionsOf(core.indexModel()) !== undefined) {
-      sqlite.indexes.get("records", core.indexModel());
-      sqlite.indexes.get("chunks", core.indexModel());
+    if (sqlite && core.models.dimensionsOf(core.models.indexModel()) !== undefined) {
+      sqlite.indexes.get("records", core.models.indexModel());
+      sqlite.indexes.get("chunks", core.models.indexModel());
     }
     // Timers and resumed jobs start once the store is open (at once for SQLite), and never after close().
     const start = () => {
@@ -279,7 +281,7 @@ export class Spectron {
       },
       // Until extraction writes records from it, the turn is a passage for as long as a context fact would be.
         // Until extraction writes records from it, the turn is a passage for as long as a context fact would be.
-        passageExpiresAt: expiresAt(core.settings().retention, i.scope, "context", now),
+        passageExpiresAt: expiresAt(core.settings.current().retention, i.scope, "context", now),
       };
     }));
   }
@@ -390,9 +392,9 @@ export class Spectron {
     const o = parseInput(queryOptionsSchema, options, "options");
     this.acl.assert(o, "read", o.scope);
     const core = this.core;
-    const embedder = core.embedder();
+    const embedder = core.models.embedder();
     const embedded = await embedder.embed([q], o.signal ? { signal: o.signal } : {});
-    core.recordUsage("embedding", embedded.usage);
+    core.models.recordUsage("embedding", embedded.usage);
     const understanding = (await createLocalLanguageModel("local:rules").generate(queryUnderstandingPrompt, { query: q })).value;
     const retrieval = await retrieve(core, {
       query: q,
@@ -420,7 +422,7 @@ export class Spectron {
    * and the records waiting in the backlog (absent after `close()`).
    */
   usage(): Partial<Record<Stage, StageUsage>> & { budget?: BudgetUsage } {
-    const stages: Partial<Record<Stage, StageUsage>> = Object.fromEntries([...this.core.usage].map(([stage, u]) => [stage, { ...u }]));
+    const stages: Partial<Record<Stage, StageUsage>> = Object.fromEntries([...this.core.models.usage].map(([stage, u]) => [stage, { ...u }]));
     // The budget window lives in the database, read synchronously: absent once the instance is closed, and on
     // an engine without synchronous reads (`config.budget()` reads it there).
     const sqlite = this.core.sqlite;

@@ -76,24 +76,24 @@ async function attempt(core: Core, doc: DocumentRow, signal: AbortSignal | undef
   let factVectors: Float32Array[] = [];
   const facts: ExtractedFact[] = [];
   try {
-    embedder = core.embedder();
+    embedder = core.models.embedder();
     progress("embed", 0, pieces.length);
     const embedded = await embedder.embed(pieces, options);
-    core.recordUsage("embedding", embedded.usage);
+    core.models.recordUsage("embedding", embedded.usage);
     chunkVectors = embedded.vectors;
     progress("embed", pieces.length, pieces.length);
     await touch();
-    const model = core.model("extraction");
+    const model = core.models.model("extraction");
     for (const [n, piece] of pieces.entries()) {
       const extraction = await model.generate(extractionPrompt, { role: "user", content: piece, source: "document" }, options);
-      core.recordUsage("extraction", extraction.usage);
+      core.models.recordUsage("extraction", extraction.usage);
       progress("extract", n + 1, pieces.length);
       await touch();
       for (const fact of extraction.value.facts) facts.push({ ...fact, memory_category: "knowledge" });
     }
     if (facts.length > 0) {
       const embeddedFacts = await embedder.embed(facts.map((f) => f.text), options);
-      core.recordUsage("embedding", embeddedFacts.usage);
+      core.models.recordUsage("embedding", embeddedFacts.usage);
       factVectors = embeddedFacts.vectors;
     }
   } catch (error) {
@@ -123,7 +123,7 @@ async function attempt(core: Core, doc: DocumentRow, signal: AbortSignal | undef
       embeddingModel: embedder.id,
       source: { kind: "document", id: documentId, key: `document:${documentId}`, node: { type: "document", id: doc.id } },
       actor: { principal: doc.principal, onBehalfOf: doc.on_behalf_of, session: doc.session },
-      retention: core.settings().retention,
+      retention: core.settings.current().retention,
       now: core.now(),
       provenance: { prompt: `${extractionPrompt.name}@${extractionPrompt.version}`, document: documentId, chunks: chunks.length },
       metadata: { document: documentId, title: doc.title },

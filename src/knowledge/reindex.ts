@@ -1,5 +1,5 @@
 import type { Core } from "../core.js";
-import { PRIORITY } from "../core.js";
+import { PRIORITY } from "../lifecycle/scheduler.js";
 import { IndexNotReadyError } from "../errors.js";
 import type { ReindexState, VectorSpace } from "../store/store.js";
 import { reportProgress, type OnProgress } from "../config/progress.js";
@@ -12,7 +12,7 @@ const SPACES: readonly VectorSpace[] = ["records", "chunks", "queries"];
 
 /** The reindex state as stored (another process may be running it). */
 export async function reindexStatus(core: Core): Promise<ReindexState> {
-  return { ...(await core.refreshSettings()).reindex };
+  return { ...(await core.settings.refresh()).reindex };
 }
 
 /** One lease owner token per instance. */
@@ -35,9 +35,9 @@ class LeaseLost extends Error {}
  */
 export async function startReindex(core: Core, onProgress?: OnProgress): Promise<void> {
   const owner = ownerOf(core);
-  await core.refreshSettings();
-  const target = core.models().embedding;
-  const from = core.indexModel();
+  await core.settings.refresh();
+  const target = core.models.ids().embedding;
+  const from = core.models.indexModel();
   const now = core.now();
   let claimed: { target: string; from: string; done: number } | undefined;
   await core.store.claimReindex((state, counts) => {
@@ -74,7 +74,7 @@ export async function startReindex(core: Core, onProgress?: OnProgress): Promise
 }
 
 async function run(core: Core, owner: string, target: string, from: string, onProgress?: OnProgress): Promise<void> {
-  const embedder = core.embedder(target);
+  const embedder = core.models.embedder(target);
   const { store } = core;
   // A batch may take longer than the lease (a slow provider, retries): the heartbeat does not wait for it.
   const heartbeat = setInterval(() => {
@@ -89,13 +89,13 @@ async function run(core: Core, owner: string, target: string, from: string, onPr
         if (rows.length === 0) continue;
         batchCount += rows.length;
         const { vectors, usage } = await embedder.embed(rows.map((r) => r.text));
-        core.recordUsage("embedding", usage);
+        core.models.recordUsage("embedding", usage);
         // Each batch commits its vectors and its progress together, under the lease: a crash loses at most the
         // batch in flight, and rows re-embedded twice (a lease taken over) are overwritten, never duplicated. The
         // store tells the vector index of them after the commit.
         const written = await store.writeReindexBatch({ owner, space, model: target, rows: rows.map((row, n) => ({ id: row.id, vector: vectors[n]! })), now: core.now() });
         if (!written) throw new LeaseLost();
-        const state = (await core.refreshSettings()).reindex;
+        const state = (await core.settings.refresh()).reindex;
         reportProgress(onProgress, { phase: "reindex", done: state.done, total: Math.max(state.done, state.total) }, core.logger);
       }
       if (batchCount === 0) break;
@@ -110,5 +110,5 @@ async function run(core: Core, owner: string, target: string, from: string, onPr
 
 /** A query vector must come from the model whose vectors retrieval reads, never another. */
 export function assertIndexReady(core: Core, model: string): void {
-  if (model !== core.indexModel()) throw new IndexNotReadyError(model);
+  if (model !== core.models.indexModel()) throw new IndexNotReadyError(model);
 }

@@ -1,5 +1,5 @@
 import type { Core } from "../core.js";
-import { PRIORITY } from "../core.js";
+import { PRIORITY } from "../lifecycle/scheduler.js";
 import { DOCUMENT_IDLE_MS, retryDocuments } from "./index-document.js";
 import { ownerAlive } from "./reindex-lease.js";
 import { startReindex } from "./reindex.js";
@@ -10,7 +10,7 @@ import { startReindex } from "./reindex.js";
  * documents no process has touched lately. Only queues work, never awaits it: it may run as a queued job.
  */
 export async function resumeInterrupted(core: Core): Promise<void> {
-  const reindex = (await core.refreshSettings()).reindex;
+  const reindex = (await core.settings.refresh()).reindex;
   if (reindex.status === "running" && !ownerAlive(reindex, core.now())) {
     try {
       await startReindex(core);

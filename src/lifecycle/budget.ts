@@ -56,8 +56,8 @@ export async function budgetedCall<I, O>(
     await core.store.chargeBudget({ windowStart: windowStart(core.now()), deferred: { [kind]: 1 } });
     return undefined;
   }
-  const result = await core.model(stage).generate(prompt, input, { signal: core.queue.signal });
-  core.recordUsage(stage, result.usage);
+  const result = await core.models.model(stage).generate(prompt, input, { signal: core.queue.signal });
+  core.models.recordUsage(stage, result.usage);
   await core.store.chargeBudget({ windowStart: windowStart(core.now()), tokens: result.usage.inputTokens + result.usage.outputTokens, calls: 1 });
   return result;
 }

@@ -115,9 +115,9 @@ async function writeObservation(
 ): Promise<number | undefined> {
   const text = summary.observation.trim();
   if (!text) return undefined;
-  const embedder = core.embedder();
+  const embedder = core.models.embedder();
   const embedded = await embedder.embed([text], { signal: core.queue.signal });
-  core.recordUsage("embedding", embedded.usage);
+  core.models.recordUsage("embedding", embedded.usage);
   const category = members.reduce((best, m) => (CATEGORY_RANK[m.memory_category] > CATEGORY_RANK[best] ? m.memory_category : best), members[0]!.memory_category);
   const names = await core.store.entityNames(members.map((m) => m.id));
   const entities = [...new Set(members.flatMap((m) => names.get(m.id) ?? []))];
@@ -143,7 +143,7 @@ async function writeObservation(
       embeddingModel: embedder.id,
       source: { kind: "consolidation", id: toId("trace", sweepId), key: null, node: { type: "trace", id: sweepId } },
       actor,
-      retention: core.settings().retention,
+      retention: core.settings.current().retention,
       now: core.now(),
       provenance,
       parentTrace: sweepId,

@@ -1,5 +1,5 @@
 import type { Core } from "../core.js";
-import { PRIORITY } from "../core.js";
+import { PRIORITY } from "./scheduler.js";
 import { DAILY_DECAY } from "../config/defaults.js";
 import type { TraceActor } from "../store/store.js";
 

@@ -118,9 +118,9 @@ async function writeRelation(
   sweepId: number,
   provenance: Record<string, unknown>,
 ): Promise<number | undefined> {
-  const embedder = core.embedder();
+  const embedder = core.models.embedder();
   const embedded = await embedder.embed([text], { signal: core.queue.signal });
-  core.recordUsage("embedding", embedded.usage);
+  core.models.recordUsage("embedding", embedded.usage);
   const subject = shown.a.toLowerCase() === "user" ? "user" : shown.a.toLowerCase();
   const result = await core.store.writeRelation({
     facts: {
@@ -144,7 +144,7 @@ async function writeRelation(
       embeddingModel: embedder.id,
       source: { kind: "elaboration", id: toId("trace", sweepId), key: null, node: { type: "trace", id: sweepId } },
       actor,
-      retention: core.settings().retention,
+      retention: core.settings.current().retention,
       now: core.now(),
       provenance,
       parentTrace: sweepId,

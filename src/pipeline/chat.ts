@@ -78,8 +78,8 @@ export async function chat(core: Core, req: ChatRequest): Promise<ChatResult> {
     ...signal,
   });
   const input = { query: req.message, records: shown };
-  const response = await core.model("response").generate(responsePrompt, input, signal);
-  core.recordUsage("response", response.usage);
+  const response = await core.models.model("response").generate(responsePrompt, input, signal);
+  core.models.recordUsage("response", response.usage);
   const answer = response.value.answer;
   const used = usedOf(response.value.used, retrieval).records.map((id) => toId("record", id));
 

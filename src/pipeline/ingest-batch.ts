@@ -28,9 +28,9 @@ export async function extractTurns(core: Core, turns: readonly TurnRow[], signal
   let embeddingModel: string;
   let provenance: Record<string, unknown>;
   try {
-    const model = core.model("extraction");
+    const model = core.models.model("extraction");
     const extraction = await model.generate(extractionBatchPrompt, { messages: turns.map(extractionInput) }, signal ? { signal } : {});
-    core.recordUsage("extraction", extraction.usage);
+    core.models.recordUsage("extraction", extraction.usage);
     byTurn = turns.map(() => []);
     for (const { message, ...fact } of extraction.value.facts) {
       // A fact numbered past the last message is a reply that does not follow the prompt: an error, not a guess.
@@ -38,13 +38,13 @@ export async function extractTurns(core: Core, turns: readonly TurnRow[], signal
       if (!list) throw new ProviderError(model.id, `Extraction named message ${message} of ${turns.length}.`, undefined, true);
       list.push(fact);
     }
-    const embedder = core.embedder();
+    const embedder = core.models.embedder();
     embeddingModel = embedder.id;
     const texts = byTurn.flat().map((f) => f.text);
     vectors = [];
     if (texts.length > 0) {
       const embedded = await embedder.embed(texts, signal ? { signal } : {});
-      core.recordUsage("embedding", embedded.usage);
+      core.models.recordUsage("embedding", embedded.usage);
       vectors = embedded.vectors;
     }
     provenance = { prompt: `extraction-batch@${extractionBatchPrompt.version}`, batch: turns.length, usage: extraction.usage };
@@ -54,7 +54,7 @@ export async function extractTurns(core: Core, turns: readonly TurnRow[], signal
     core.logger.warn("Batch extraction failed; the turns are kept as pending", { turnIds: turns.map((t) => toId("turn", t.id)), error: message });
     throw error instanceof SpectronError
       ? error
-      : new ProviderError(core.models().extraction, `Extraction failed: ${String((error as Error)?.message ?? error)}`, undefined, true);
+      : new ProviderError(core.models.ids().extraction, `Extraction failed: ${String((error as Error)?.message ?? error)}`, undefined, true);
   }
   const results: IngestResult[] = [];
   let offset = 0;

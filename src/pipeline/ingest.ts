@@ -1,5 +1,5 @@
 import type { Core } from "../core.js";
-import { PRIORITY } from "../core.js";
+import { PRIORITY } from "../lifecycle/scheduler.js";
 import { ProviderError, SpectronError } from "../errors.js";
 import { extractionPrompt, type ExtractedFact } from "../models/prompts/extraction.js";
 import { toId } from "../store/ids.js";
@@ -33,7 +33,7 @@ export async function extractTurn(core: Core, turn: TurnRow, signal?: AbortSigna
   let embeddingModel: string;
   let provenance: Record<string, unknown>;
   try {
-    const model = core.model("extraction");
+    const model = core.models.model("extraction");
     const extraction = await model.generate(
       extractionPrompt,
       {
@@ -45,14 +45,14 @@ export async function extractTurn(core: Core, turn: TurnRow, signal?: AbortSigna
       },
       signal ? { signal } : {},
     );
-    core.recordUsage("extraction", extraction.usage);
+    core.models.recordUsage("extraction", extraction.usage);
     facts = extraction.value.facts;
-    const embedder = core.embedder();
+    const embedder = core.models.embedder();
     embeddingModel = embedder.id;
     vectors = [];
     if (facts.length > 0) {
       const embedded = await embedder.embed(facts.map((f) => f.text), signal ? { signal } : {});
-      core.recordUsage("embedding", embedded.usage);
+      core.models.recordUsage("embedding", embedded.usage);
       vectors = embedded.vectors;
     }
     provenance = { prompt: `${extractionPrompt.name}@${extractionPrompt.version}`, usage: extraction.usage };
@@ -69,7 +69,7 @@ export async function extractTurn(core: Core, turn: TurnRow, signal?: AbortSigna
     }
     throw error instanceof SpectronError
       ? error
-      : new ProviderError(core.models().extraction, `Extraction failed: ${String((error as Error)?.message ?? error)}`, undefined, true);
+      : new ProviderError(core.models.ids().extraction, `Extraction failed: ${String((error as Error)?.message ?? error)}`, undefined, true);
   }
 
   const result = await commitExtraction(core, turn, facts, vectors, embeddingModel, provenance);
@@ -97,7 +97,7 @@ export async function commitExtraction(
     embeddingModel,
     source: { kind: "turn", id: toId("turn", turn.id), key: turnSourceKey(turn), node: { type: "turn", id: turn.id } },
     actor: { principal: turn.principal, onBehalfOf: turn.on_behalf_of, session: turn.session },
-    retention: core.settings().retention,
+    retention: core.settings.current().retention,
     now: core.now(),
     provenance,
     metadata: turn.metadata ? (JSON.parse(turn.metadata) as Record<string, unknown>) : undefined,

@@ -47,12 +47,12 @@ export async function reflect(core: Core, req: ReflectRequest): Promise<ReflectR
     ...signal,
   });
   const input = { query: req.query, records };
-  const synthesis = await core.model("reflection").generate(synthesisPrompt, input, signal);
-  core.recordUsage("reflection", synthesis.usage);
+  const synthesis = await core.models.model("reflection").generate(synthesisPrompt, input, signal);
+  core.models.recordUsage("reflection", synthesis.usage);
   const used = usedOf(synthesis.value.used, retrieval).records;
   const insights = req.write ? synthesis.value.insights : [];
   const insightVectors = insights.length > 0 ? await embedder.embed(insights.map((i) => i.text), signal) : undefined;
-  if (insightVectors) core.recordUsage("embedding", insightVectors.usage);
+  if (insightVectors) core.models.recordUsage("embedding", insightVectors.usage);
 
   const key = scopeKey(req.scope);
   const { responseTraceId, written } = await core.store.writeReflection({
@@ -94,7 +94,7 @@ export async function reflect(core: Core, req: ReflectRequest): Promise<ReflectR
             vectors: insightVectors!.vectors,
             embeddingModel: embedder.id,
             actor: req.actor,
-            retention: core.settings().retention,
+            retention: core.settings.current().retention,
             now,
             derivedFrom: used,
             provenance: { prompt: `${synthesisPrompt.name}@${synthesisPrompt.version}`, usage: synthesis.usage },

@@ -1,5 +1,5 @@
 import type { Core } from "../core.js";
-import { PRIORITY } from "../core.js";
+import { PRIORITY } from "../lifecycle/scheduler.js";
 import { budgetedCall } from "../lifecycle/budget.js";
 import { oppositeAttribute } from "../models/attributes.js";
 import { batchReflectionPrompt, type ReflectionInput, type ReflectionRecord } from "../models/prompts/reflection.js";

@@ -37,9 +37,9 @@ export async function updateRecordByHand(core: Core, row: RecordRow, edit: Recor
   }
   const text = textFor(row, edit);
   const value = edit.value ?? row.value;
-  const embedder = core.embedder();
+  const embedder = core.models.embedder();
   const embedded = await embedder.embed([text], signal ? { signal } : {});
-  core.recordUsage("embedding", embedded.usage);
+  core.models.recordUsage("embedding", embedded.usage);
   const vector = embedded.vectors[0]!;
   // The record may have changed while the model answered: the engine checks it again inside its transaction.
   const done = await core.store.editRecord({ id: row.id, text, value, model: embedder.id, vector, actor, now: core.now() });

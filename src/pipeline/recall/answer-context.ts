@@ -13,9 +13,9 @@ export interface QueryVector {
 
 /** Embeds a question once, with the index's current model, and counts the call in `usage()`. */
 export async function embedQuery(core: Core, query: string, signal?: AbortSignal): Promise<QueryVector> {
-  const embedder = core.embedder();
+  const embedder = core.models.embedder();
   const embedded = await embedder.embed([query], signal ? { signal } : {});
-  core.recordUsage("embedding", embedded.usage);
+  core.models.recordUsage("embedding", embedded.usage);
   return { vector: embedded.vectors[0]!, embedder };
 }
 

@@ -76,8 +76,8 @@ async function answer(core: Core, req: RecallRequest, norm: string): Promise<Rec
     ...signalOpt(req.signal),
   });
   const responseInput = { query: req.query, type: qu.value.type, records };
-  const response = await core.model("response").generate(responsePrompt, responseInput, signalOpt(req.signal));
-  core.recordUsage("response", response.usage);
+  const response = await core.models.model("response").generate(responsePrompt, responseInput, signalOpt(req.signal));
+  core.models.recordUsage("response", response.usage);
 
   const used = usedOf(response.value.used, retrieval);
   const traceId = await writeTier3(core, req, key, norm, signature, vector, embedder.id, qu.value, retrieval, entities, qu.fallback, used, {

@@ -10,7 +10,7 @@ import type { RecallRequest, RecallResult } from "./recall-types.js";
 
 /** The entry's cited records and chunks when it may be reused now (fresh enough, every citation standing). */
 export async function usable(core: Core, entry: CacheEntryRow, now: number): Promise<{ deps: number[]; chunks: Parameters<typeof publicChunk>[0][] } | undefined> {
-  const { freshness, min_trust } = core.settings().cache;
+  const { freshness, min_trust } = core.settings.current().cache;
   if (freshness !== null && now - entry.created_at > ttlToMs(freshness)) return undefined;
   return core.store.cacheEntryUsable(entry.id, now, min_trust);
 }

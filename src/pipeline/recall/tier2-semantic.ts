@@ -16,7 +16,7 @@ export async function semanticReuse(
   model: string,
   signature: string,
 ): Promise<RecallResult | undefined> {
-  const threshold = core.settings().cache.similarity;
+  const threshold = core.settings.current().cache.similarity;
   const hits = await core.store.cacheBySimilarity({ cacheKey: req.cacheKey, signature, model, vector, k: 8, threshold });
   if (hits.length === 0) return undefined;
   const now = core.now();

@@ -29,10 +29,10 @@ export interface Understanding {
  * abort is the caller's and is rethrown.
  */
 export async function understandQuery(core: Core, query: string, signal?: AbortSignal): Promise<Understanding> {
-  const model = core.model("query_understanding");
+  const model = core.models.model("query_understanding");
   try {
     const qu = await model.generate(queryUnderstandingPrompt, { query }, signal ? { signal } : {});
-    core.recordUsage("query_understanding", qu.usage);
+    core.models.recordUsage("query_understanding", qu.usage);
     return qu;
   } catch (error) {
     if (signal?.aborted || isAbortError(error)) throw error;
