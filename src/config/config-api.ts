@@ -25,6 +25,9 @@ import {
 } from "./schemas.js";
 import { seal } from "./secrets.js";
 
+/** What the config namespace uses: the store, the model registry (providers, model objects), the settings. */
+export type ConfigDeps = Pick<Core, "store" | "models" | "settings">;
+
 export interface ContextConfig {
   models: Models;
   /** Providers with a key set; the keys themselves are write-only. */
@@ -80,7 +83,7 @@ export function validateModels(
 const OPAQUE_MODELS: ReadonlySet<string> = new Set(["*"]);
 
 export function createConfigApi(
-  core: Core,
+  core: ConfigDeps,
   access: Access,
   deps: { guard: (method: string) => void; secretKey: string | Uint8Array | undefined; onEmbeddingChange: (from: string, to: string) => void },
 ) {

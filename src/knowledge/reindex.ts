@@ -1,9 +1,18 @@
 import type { Core } from "../core.js";
 import { PRIORITY } from "../lifecycle/scheduler.js";
 import { IndexNotReadyError } from "../errors.js";
-import type { ReindexState, VectorSpace } from "../store/store.js";
+import type { ReindexState, Store, VectorSpace } from "../store/store.js";
 import { reportProgress, type OnProgress } from "../config/progress.js";
 import { holdOwner, newOwner, ownerAlive, releaseOwner, REINDEX_LEASE_MS } from "./reindex-lease.js";
+
+/** What a reindex uses: the stored settings (read fresh), the embedding models, the scheduler it runs on. */
+export type ReindexDeps = Pick<Core, "store" | "models" | "settings" | "queue" | "now" | "logger">;
+
+/** What reading the reindex state takes. */
+export type ReindexStatusDeps = Pick<Core, "settings">;
+
+/** What checking a query vector's model takes. */
+export type IndexModelDeps = Pick<Core, "models">;
 
 const BATCH = 128;
 
@@ -11,15 +20,15 @@ const BATCH = 128;
 const SPACES: readonly VectorSpace[] = ["records", "chunks", "queries"];
 
 /** The reindex state as stored (another process may be running it). */
-export async function reindexStatus(core: Core): Promise<ReindexState> {
+export async function reindexStatus(core: ReindexStatusDeps): Promise<ReindexState> {
   return { ...(await core.settings.refresh()).reindex };
 }
 
 /** One lease owner token per instance. */
-const owners = new WeakMap<Core, string>();
-function ownerOf(core: Core): string {
-  let owner = owners.get(core);
-  if (!owner) owners.set(core, (owner = newOwner()));
+const owners = new WeakMap<Store, string>();
+function ownerOf(core: Pick<Core, "store">): string {
+  let owner = owners.get(core.store);
+  if (!owner) owners.set(core.store, (owner = newOwner()));
   return owner;
 }
 
@@ -33,7 +42,7 @@ class LeaseLost extends Error {}
  * are picked up before the switch; the switch to the new model (the index model retrieval reads) happens in one
  * transaction at the end.
  */
-export async function startReindex(core: Core, onProgress?: OnProgress): Promise<void> {
+export async function startReindex(core: ReindexDeps, onProgress?: OnProgress): Promise<void> {
   const owner = ownerOf(core);
   await core.settings.refresh();
   const target = core.models.ids().embedding;
@@ -73,7 +82,7 @@ export async function startReindex(core: Core, onProgress?: OnProgress): Promise
   );
 }
 
-async function run(core: Core, owner: string, target: string, from: string, onProgress?: OnProgress): Promise<void> {
+async function run(core: ReindexDeps, owner: string, target: string, from: string, onProgress?: OnProgress): Promise<void> {
   const embedder = core.models.embedder(target);
   const { store } = core;
   // A batch may take longer than the lease (a slow provider, retries): the heartbeat does not wait for it.
@@ -109,6 +118,6 @@ async function run(core: Core, owner: string, target: string, from: string, onPr
 }
 
 /** A query vector must come from the model whose vectors retrieval reads, never another. */
-export function assertIndexReady(core: Core, model: string): void {
+export function assertIndexReady(core: IndexModelDeps, model: string): void {
   if (model !== core.models.indexModel()) throw new IndexNotReadyError(model);
 }

@@ -1,10 +1,9 @@
-import type { Core } from "../core.js";
 import { ProviderError, SpectronError } from "../errors.js";
 import { extractionBatchPrompt } from "../models/prompts/extraction-batch.js";
 import type { ExtractedFact, ExtractionInput } from "../models/prompts/extraction.js";
 import { toId } from "../store/ids.js";
 import type { TurnRow } from "../store/store.js";
-import { commitExtraction, MAX_EXTRACTION_ATTEMPTS, type IngestResult } from "./ingest.js";
+import { commitExtraction, MAX_EXTRACTION_ATTEMPTS, type IngestResult, type IngestDeps } from "./ingest.js";
 
 function extractionInput(turn: TurnRow): ExtractionInput {
   return {
@@ -22,7 +21,7 @@ function extractionInput(turn: TurnRow): ExtractionInput {
  * decision trace, its own result. On a model failure every turn stays `pending` (retried in the background, as a
  * single turn is) and the error is thrown.
  */
-export async function extractTurns(core: Core, turns: readonly TurnRow[], signal?: AbortSignal): Promise<IngestResult[]> {
+export async function extractTurns(core: IngestDeps, turns: readonly TurnRow[], signal?: AbortSignal): Promise<IngestResult[]> {
   let byTurn: ExtractedFact[][];
   let vectors: Float32Array[];
   let embeddingModel: string;

@@ -9,6 +9,9 @@ import { toPublicRecord, type MemoryRecord } from "../state/public-record.js";
 import { turnSourceKey } from "./calibration.js";
 import { scheduleReflection } from "./reflection-pass.js";
 
+/** What extraction and reconciliation of a turn use (the background pass it schedules included). */
+export type IngestDeps = Pick<Core, "store" | "queue" | "models" | "settings" | "now" | "logger">;
+
 export interface IngestResult {
   turnId: string;
   /** Every record this turn touched, with what happened to it. */
@@ -27,7 +30,7 @@ export const MAX_EXTRACTION_ATTEMPTS = 5;
  * On a model failure the turn stays `pending` (or becomes `failed`, see MAX_EXTRACTION_ATTEMPTS) with the
  * error, and the error is rethrown; nothing is lost.
  */
-export async function extractTurn(core: Core, turn: TurnRow, signal?: AbortSignal): Promise<IngestResult> {
+export async function extractTurn(core: IngestDeps, turn: TurnRow, signal?: AbortSignal): Promise<IngestResult> {
   let facts;
   let vectors: Float32Array[];
   let embeddingModel: string;
@@ -82,7 +85,7 @@ export async function extractTurn(core: Core, turn: TurnRow, signal?: AbortSigna
  * transaction of the store; schedules the background pass. Shared by single and batch ingest (ingest-batch.ts).
  */
 export async function commitExtraction(
-  core: Core,
+  core: IngestDeps,
   turn: TurnRow,
   facts: readonly ExtractedFact[],
   vectors: readonly Float32Array[],
@@ -120,7 +123,7 @@ export async function commitExtraction(
  * The turn was extracted by someone else while this extraction's model calls ran (the background retry, or
  * another process on the same file): the caller gets that extraction's outcome, as if it had been its own.
  */
-async function extractedElsewhere(core: Core, turn: TurnRow): Promise<IngestResult> {
+async function extractedElsewhere(core: IngestDeps, turn: TurnRow): Promise<IngestResult> {
   const turnId = toId("turn", turn.id);
   const done = await core.store.extractionOfTurn(turn.id);
   if (!done) throw new SpectronError("internal", `Turn ${turnId} is marked extracted but no decision trace records its extraction.`);
@@ -135,7 +138,7 @@ const RETRY_GRACE_MS = 60_000;
  * Retries pending turns, oldest first (at most `limit`), and with `includeFailed` (`turns.retry()`) the failed
  * ones too; the background retry passes none. `failed` in the result counts the attempts that failed this time.
  */
-export async function retryPending(core: Core, limit = 100, includeFailed = false): Promise<{ extracted: number; failed: number }> {
+export async function retryPending(core: IngestDeps, limit = 100, includeFailed = false): Promise<{ extracted: number; failed: number }> {
   // The background retry (includeFailed false) leaves the turns just stored to the ingest extracting them.
   const settled = core.now() - RETRY_GRACE_MS;
   const pending = [

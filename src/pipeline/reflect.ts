@@ -9,6 +9,9 @@ import { answerUsage } from "./recall/answer-usage.js";
 import { reinforceUsed, retrievalTraceWrite } from "./recall/recall.js";
 import { usedOf } from "./recall/used-of.js";
 
+/** What reflection uses: an answer's context, the reflection model, the store, the retention rules. */
+export type ReflectDeps = Pick<Core, "store" | "models" | "settings" | "now" | "logger" | "feedback">;
+
 export interface ReflectResult {
   answer: string;
   /** The records the answer drew on. */
@@ -35,7 +38,7 @@ export interface ReflectRequest {
  * written back through the reconciler as `observation` records derived from them. Two model calls
  * (query understanding, synthesis) and one embedding.
  */
-export async function reflect(core: Core, req: ReflectRequest): Promise<ReflectResult> {
+export async function reflect(core: ReflectDeps, req: ReflectRequest): Promise<ReflectResult> {
   const signal = req.signal ? { signal: req.signal } : {};
   const embedded = await embedQuery(core, req.query, req.signal);
   const { embedder } = embedded;

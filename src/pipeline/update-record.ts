@@ -3,6 +3,9 @@ import { SpectronValidationError } from "../errors.js";
 import { toId } from "../store/ids.js";
 import type { RecordRow, TraceActor } from "../store/store.js";
 
+/** What an edit by hand uses: the store, the embedding model, the clock. */
+export type UpdateRecordDeps = Pick<Core, "store" | "models" | "now">;
+
 /** What a hand edit changes: new text, a new value (the text follows it), or both. */
 export interface RecordEdit {
   text?: string | undefined;
@@ -31,7 +34,7 @@ function textFor(row: RecordRow, edit: RecordEdit): string {
  * answer that cited it or is about a topic it touches (before or after) is evicted in the same transaction.
  * Access is the caller's business (write on the record's scope).
  */
-export async function updateRecordByHand(core: Core, row: RecordRow, edit: RecordEdit, actor: TraceActor, signal?: AbortSignal): Promise<RecordRow> {
+export async function updateRecordByHand(core: UpdateRecordDeps, row: RecordRow, edit: RecordEdit, actor: TraceActor, signal?: AbortSignal): Promise<RecordRow> {
   if (row.status !== "current" && row.status !== "flagged") {
     throw new SpectronValidationError("id", `a current or flagged record (this one is ${row.status})`, toId("record", row.id));
   }
