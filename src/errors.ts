@@ -141,6 +141,8 @@ export class ClosedError extends SpectronError {
 export class BusyError extends SpectronError {
   override readonly name = "BusyError";
   readonly retryable = true;
+  /** The engine's code for the failure (the same as `sqliteCode`: SQLite is the only engine that reports busy). */
+  readonly engineCode: string;
   constructor(
     readonly sqliteCode: string,
     options?: { cause?: unknown },
@@ -151,17 +153,21 @@ export class BusyError extends SpectronError {
         "happening, another process holds a long write transaction on the same file.",
       options,
     );
+    this.engineCode = sqliteCode;
   }
 }
 
 /**
  * The database failed underneath a call (disk full, I/O error, file locked by another process, not a database,
- * cannot be opened). `sqliteCode` is SQLite's extended code (`SQLITE_FULL`, `SQLITE_IOERR_WRITE`, …);
- * `retryable` is false: a lock is a BusyError instead. The failed call's
+ * cannot be opened, a PostgreSQL server gone). `engineCode` is the engine's code: SQLite's extended code
+ * (`SQLITE_FULL`, `SQLITE_IOERR_WRITE`, …) or `postgres:` and the server's SQLSTATE or the socket's errno
+ * (`postgres:ECONNREFUSED`). `sqliteCode` is the same value under its first name (kept for code written against
+ * the SQLite engine). `retryable`: whether the same call may succeed if made again. The failed call's
  * transaction was rolled back.
  */
 export class StorageError extends SpectronError {
   override readonly name = "StorageError";
+  readonly engineCode: string;
   constructor(
     readonly sqliteCode: string,
     message: string,
@@ -169,6 +175,7 @@ export class StorageError extends SpectronError {
     options?: { cause?: unknown },
   ) {
     super("storage", message, options);
+    this.engineCode = sqliteCode;
   }
 }
 

@@ -369,10 +369,10 @@ export class Spectron {
    */
   usage(): Partial<Record<Stage, StageUsage>> & { budget?: BudgetUsage } {
     const stages: Partial<Record<Stage, StageUsage>> = Object.fromEntries([...this.core.models.usage].map(([stage, u]) => [stage, { ...u }]));
-    // The budget window lives in the database, read synchronously: absent once the instance is closed, and on
-    // an engine without synchronous reads (`config.budget()` reads it there).
-    const sqlite = this.core.sqlite;
-    return sqlite?.open ? { ...stages, budget: budgetUsage(sqlite.budgetSync(), this.core.now()) } : stages;
+    // The budget window lives in the database (Store.lastBudget): absent once the instance is closed; on PostgreSQL
+    // as this instance last read or charged it (`config.budget()` reads it afresh).
+    const state = this.opened || this.core.sqlite ? this.core.store.lastBudget() : undefined;
+    return state ? { ...stages, budget: budgetUsage(state, this.core.now()) } : stages;
   }
 
   /** Resolves when the background work queued so far (reconciliation, sweeps, reindex, ANN insertions) has finished. */

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { Spectron } from "../src/index.js";
+import { PRIORITY, Scheduler } from "../src/lifecycle/scheduler.js";
 import { startFakeProvider, type FakeProvider } from "./fakes/fake-provider.js";
 import { alice, DAY, manualClock, tempDir } from "./helpers.js";
 
@@ -146,5 +147,26 @@ describe("the scheduler, with timers firing", () => {
     await memory.lifecycle.expire();
     expect(await sweepTraces(memory, "expire")).toBe(1);
     await memory.close();
+  });
+});
+
+describe("a sweep's steps and the event loop", () => {
+  it("turns the event loop between steps: I/O callbacks run while a long sweep is in flight", async () => {
+    // The scale benchmark issued recalls back to back while an expiry sweep of 69k records ran for minutes:
+    // not one was served, because the steps chained through promises only and a request waiting on I/O (here,
+    // a setImmediate) never got its turn until the sweep had ended.
+    const scheduler = new Scheduler({ debug() {}, info() {}, warn() {}, error() {} });
+    const order: string[] = [];
+    let step = 0;
+    const sweep = scheduler.steps(() => {
+      step++;
+      order.push(`step ${step}`);
+      if (step === 1) setImmediate(() => order.push("io"));
+      return step === 5;
+    }, PRIORITY.sweep);
+    expect(await sweep).toBe(5);
+    expect(order.indexOf("io")).toBeGreaterThan(0);
+    expect(order.indexOf("io")).toBeLessThan(order.indexOf("step 5"));
+    await scheduler.stop();
   });
 });

@@ -44,7 +44,7 @@ describe("finding 7: SQLite failures are typed at the store boundary", () => {
     expect((raw as { code?: string }).code).toBe("SQLITE_FULL");
     const typed = toSpectronError(raw, "ingest");
     expect(typed).toBeInstanceOf(StorageError);
-    expect(typed).toMatchObject({ code: "storage", sqliteCode: "SQLITE_FULL", retryable: false, cause: raw });
+    expect(typed).toMatchObject({ code: "storage", engineCode: "SQLITE_FULL", sqliteCode: "SQLITE_FULL", retryable: false, cause: raw });
     expect((typed as Error).message).toBe("`ingest` failed: the disk (or the database's size limit) is full. Free space and retry (SQLITE_FULL).");
   });
 

@@ -48,6 +48,7 @@ test("a store that cannot be opened fails the first call and close() with a type
     const first = await memory.ingest({ content: "I moved to Lisbon.", scope }).catch((e: unknown) => e);
     expect(first).toBeInstanceOf(StorageError);
     expect((first as StorageError).message).toMatch(/could not be reached/);
+    expect(first).toMatchObject({ engineCode: "postgres:ECONNREFUSED", retryable: true });
     expect(await memory.state.list({ scope }).catch((e: unknown) => e)).toBe(first);
     expect(memory.usage()).toEqual({});
     expect(await memory.close().catch((e: unknown) => e)).toBe(first);

@@ -54,7 +54,9 @@ export class Scheduler {
 
   /**
    * Runs `step` as one job after another until it returns true (done) or the scheduler stops; each step is its
-   * own job, so queued work of any priority runs between steps. Resolves with the number of steps run.
+   * own job, so queued work of any priority runs between steps, and the event loop turns between them (a
+   * setImmediate), so that I/O — a server's next request, a recall's timer — is served while a long sweep runs:
+   * promises alone would chain every step in one microtask run. Resolves with the number of steps run.
    */
   async steps(step: () => Promise<boolean> | boolean, priority: number): Promise<number> {
     return this.track(
@@ -64,6 +66,7 @@ export class Scheduler {
         while (!this.stopped) {
           n++;
           if (await this.add(step, { priority })) break;
+          await new Promise((resolve) => setImmediate(resolve));
         }
         return n;
       })(),

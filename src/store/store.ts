@@ -508,6 +508,11 @@ export interface Store {
   // Background budget (lifecycle/budget.ts) and the backlog of records waiting for background reconciliation
   /** The budget config, the last window charged and the backlog's size. */
   budget(): Promise<BudgetState>;
+  /**
+   * `budget()` synchronously, for `usage()`: SQLite reads it now; PostgreSQL gives the state as this instance last
+   * read or changed it (another process's charges since then are not in it), undefined before its first budget call.
+   */
+  lastBudget(): BudgetState | undefined;
   /** Sets the budget config (`config.budget()`); returns the state after. */
   setBudget(config: BudgetConfig): Promise<BudgetState>;
   /**

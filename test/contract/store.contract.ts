@@ -460,6 +460,9 @@ export function evolutionContract(subject: () => StoreSubject): void {
     expect((await a.takeFromBacklog(10)).map((i) => i.recordId)).toEqual([r2]);
     expect(await a.takeFromBacklog(10)).toEqual([]);
     expect((await b.budget()).backlog).toBe(0);
+    // usage()'s synchronous view: what this instance last read or changed, at least.
+    expect(a.lastBudget()).toEqual(await a.budget());
+    expect(b.lastBudget()).toEqual(await b.budget());
   });
 
   test("reflection neighbours: same slot and near restatements, never beyond the record's own scope", async () => {

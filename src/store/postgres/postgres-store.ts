@@ -41,6 +41,8 @@ export class PostgresStore implements S.Store {
   private readonly sets = new Map<string, VectorSet>();
   private readonly indexes = new Map<string, FollowedIndex>();
   private settingsCache: S.ContextSettings | undefined;
+  /** What the last budget read or write returned (`lastBudget`). */
+  private budgetSeen: S.BudgetState | undefined;
   private closed = false;
 
   constructor(
@@ -615,7 +617,11 @@ export class PostgresStore implements S.Store {
 
   async budget(): Promise<S.BudgetState> {
     this.assertOpen("budget");
-    return budgets.budget(this.pool, this.context);
+    return (this.budgetSeen = await budgets.budget(this.pool, this.context));
+  }
+
+  lastBudget(): S.BudgetState | undefined {
+    return this.closed ? undefined : this.budgetSeen;
   }
 
   async setBudget(config: S.BudgetConfig): Promise<S.BudgetState> {
@@ -630,10 +636,13 @@ export class PostgresStore implements S.Store {
 
   async addToBacklog(items: readonly Omit<S.BacklogItem, "id">[], now: number): Promise<void> {
     await this.write("addToBacklog", (tx) => budgets.addToBacklog(tx, items, now));
+    await this.budget(); // lastBudget() shows the backlog as it now is
   }
 
   async takeFromBacklog(limit: number): Promise<S.BacklogItem[]> {
-    return this.write("takeFromBacklog", (tx) => budgets.takeFromBacklog(tx, limit));
+    const taken = await this.write("takeFromBacklog", (tx) => budgets.takeFromBacklog(tx, limit));
+    if (taken.length > 0) await this.budget();
+    return taken;
   }
 
   async neighbourCandidates(queries: readonly S.NeighbourQuery[], minSimilarity: number): Promise<Map<number, S.NeighbourCandidates>> {

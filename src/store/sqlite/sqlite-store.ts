@@ -552,8 +552,9 @@ export class SqliteStore implements S.Store {
     return budget.budget(this.parts);
   }
 
-  /** `budget()`, synchronously (`usage()` is synchronous). */
-  budgetSync(): S.BudgetState {
+  /** `budget()`, synchronously (`usage()` is synchronous); undefined once closed. */
+  lastBudget(): S.BudgetState | undefined {
+    if (!this.open) return undefined;
     return budget.budget(this.parts);
   }
 
