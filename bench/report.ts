@@ -162,7 +162,9 @@ function renderLocomo(l: LocomoReport): string[] {
     out.push(
       "",
       `**Ingest as the store grows**: every conversation into one store and Context, one scope each, in order; ms per turn including the background pass. ` +
-        `Last conversation over first: **${f(g.lastOverFirst, 2)}×** wall time, **${f(g.cpuLastOverFirst, 2)}×** CPU time (steadier on a shared machine).`,
+        `Last conversation over first: **${f(g.lastOverFirst, 2)}×** wall time, **${f(g.cpuLastOverFirst, 2)}×** CPU time (steadier on a shared machine). ` +
+        `The last conversation again, alone in a fresh store: ${f(g.lastAlone.msPerTurn, 2)} ms/turn, ${f(g.lastAlone.cpuMsPerTurn, 2)} CPU ms/turn; ` +
+        `in the full store over alone (the same turns): **${f(g.lastAlone.fullOverAlone, 2)}×** wall, **${f(g.lastAlone.cpuFullOverAlone, 2)}×** CPU.`,
       "",
       table(
         ["Conversation", "Turns", "Records in the store before", "ms/turn (wall)", "CPU ms/turn"],

@@ -15,7 +15,12 @@ type Scope = Record<string, string>;
 type Permission = "read" | "write" | "manage";
 
 const SEED = 0x5eed_ac1;
-const ITERATIONS = 10_000;
+/**
+ * Calls per run: 10,000; 3,000 when the SDK suite runs on PGlite (PostgreSQL in WebAssembly, one session: 10,000
+ * calls there outlast the test's 180 s), with the floors on each side of each check scaled alike.
+ */
+const ITERATIONS = process.env.SPECTRON_SDK_ENGINE === "pglite-pgvector" ? 3_000 : 10_000;
+const floor = (atTenThousand: number) => Math.round((atTenThousand * ITERATIONS) / 10_000);
 const DIMENSIONS: Record<string, string[]> = { org: ["acme", "globex"], user: ["alice", "bob", "carol"], project: ["apollo"] };
 /** The shapes records are written at: { org }, { org, user }, { user }, a few { org, project } and { }. */
 const STORE_SHAPES: [string[], number][] = [
@@ -319,15 +324,15 @@ describe("access property", () => {
       // The run exercised both sides of every check.
       const summary = Object.fromEntries([...stats].map(([k, s]) => [k, s]));
       for (const k of ["query", "state.list", "state.get", "recall", "ingest"] as const) {
-        expect(stats.get(k)!.ok, `${k}: ${JSON.stringify(summary)}`).toBeGreaterThan(100);
-        expect(stats.get(k)!.denied, `${k}: ${JSON.stringify(summary)}`).toBeGreaterThan(100);
+        expect(stats.get(k)!.ok, `${k}: ${JSON.stringify(summary)}`).toBeGreaterThan(floor(100));
+        expect(stats.get(k)!.denied, `${k}: ${JSON.stringify(summary)}`).toBeGreaterThan(floor(100));
       }
       for (const k of ["turns.list", "state.forget", "manage"] as const) {
-        expect(stats.get(k)!.ok, `${k}: ${JSON.stringify(summary)}`).toBeGreaterThan(5);
-        expect(stats.get(k)!.denied, `${k}: ${JSON.stringify(summary)}`).toBeGreaterThan(5);
+        expect(stats.get(k)!.ok, `${k}: ${JSON.stringify(summary)}`).toBeGreaterThan(floor(5));
+        expect(stats.get(k)!.denied, `${k}: ${JSON.stringify(summary)}`).toBeGreaterThan(floor(5));
       }
       // The cache path is exercised (fewer answers are cached since a "don't know" is not, and tier 2 needs the same question signature).
-      expect(cachedHits).toBeGreaterThan(20);
+      expect(cachedHits).toBeGreaterThan(floor(20));
       // Every denial was counted.
       const deniedTotal = [...stats.values()].reduce((s, x) => s + x.denied, 0);
       expect(memory.access.deniedCounts().reduce((s, x) => s + x.count, 0)).toBe(deniedTotal);

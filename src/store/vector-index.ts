@@ -179,6 +179,11 @@ export class VectorIndex {
     return this.pending.size;
   }
 
+  /** Labels hnswlib holds (0 while it is not built). */
+  get size(): number {
+    return this.ann?.size ?? 0;
+  }
+
   /**
    * Called by the store right after it commits a change (synchronous, O(1)). An added vector is searchable
    * at once through the exact pending scan and is inserted into hnswlib later in a background batch. Changes

@@ -5,12 +5,15 @@ import type { WriteParts } from "./read-writes.js";
 import { IdSet } from "./record-search.js";
 
 /**
- * Up to this many live records in the scope, near restatements come from an exact scan of their vectors; above
- * it, from the ANN index searched within the scope (a scan of a Context-wide scope of 30k notes read 30k vectors
- * out of hnswlib and stalled each ingest of a note for 2–3 s at 100k turns; the filtered search takes
- * milliseconds, since a scope that large passes a good share of the graph's points).
+ * Near restatements come from an exact scan of the scope's vectors unless the scope holds more than SCAN_LIMIT
+ * live records and at least 1/ANN_SHARE of the ANN index's: then from the index searched within the scope. A
+ * scan of a Context-wide scope of 30k notes read 30k vectors out of hnswlib and stalled each ingest of a note for
+ * 2–3 s at 100k turns, where the filtered search takes milliseconds; but a filter that passes few of the graph's
+ * points makes hnswlib walk most of it (a LoCoMo user's 1,500 records among 14k: ~30 ms a search, slower than
+ * the scan of their cached vectors).
  */
 export const SCAN_LIMIT = 1_000;
+const ANN_SHARE = 4;
 /** Nearest records asked of the ANN index for a large scope; the near restatements among them are kept. */
 const NEAREST = 16;
 
@@ -44,9 +47,10 @@ function similarInScope(p: WriteParts, model: string, id: number, ids: readonly 
   const vectorOf = (label: number): ArrayLike<number> | undefined => index?.vectorOf(label) ?? getVector(p.db, "records", model, label);
   const query = vectorOf(id);
   if (!query) return [];
-  if (ids.length > SCAN_LIMIT) {
+  const ann = ids.length > SCAN_LIMIT ? p.indexes.get("records", model) : undefined;
+  if (ann && ids.length * ANN_SHARE >= ann.size) {
     const inScope = new IdSet(ids);
-    const hits = p.indexes.get("records", model).search(Float32Array.from(query), NEAREST + 1, (label) => label !== id && inScope.has(label));
+    const hits = ann.search(Float32Array.from(query), NEAREST + 1, (label) => label !== id && inScope.has(label));
     if (hits) return hits.filter((h) => 1 - h.distance >= minSimilarity).map((h) => ({ id: h.label, similarity: 1 - h.distance }));
   }
   return similarAmong(query, ids, vectorOf, minSimilarity, id);
