@@ -41,7 +41,7 @@ export async function bulkLoad(
   const core = coreOf(memory);
   const { db } = core.sqlite!;
   const { context } = core;
-  const embedder = core.embedder();
+  const embedder = core.models.embedder();
   const batch = range.batch ?? 2000;
   const outcomes: Record<string, number> = { created: 0, updated: 0, superseded: 0, flagged: 0 };
   const started = performance.now();
@@ -75,11 +75,11 @@ export async function bulkLoad(
           embeddingModel: embedder.id,
           source: { kind: "turn", id: `turn_${id}`, key: turnSourceKey({ principal: null, speaker: null, role: "user" }), node: { type: "turn", id } },
           actor: { principal: null, onBehalfOf: null, session: null },
-          retention: core.settings().retention,
+          retention: core.settings.current().retention,
           now,
         });
         markTurn(db, id, "extracted", now);
-        setPassageExpiry(db, id, expiresAt(core.settings().retention, p.turn.scope, "context", now));
+        setPassageExpiry(db, id, expiresAt(core.settings.current().retention, p.turn.scope, "context", now));
         countPassageFacts(db, id);
         for (const o of r.outcomes) outcomes[o.outcome] = (outcomes[o.outcome] ?? 0) + 1;
       }
@@ -99,8 +99,8 @@ interface Prepared {
 
 /** Turns `from`..`to-1` through the local extraction model and embedder, as `memory.ingest` calls them. */
 async function extractBatch(core: Core, turnAt: (i: number) => CorpusTurn, from: number, to: number): Promise<Prepared[]> {
-  const model = core.model("extraction");
-  const embedder = core.embedder();
+  const model = core.models.model("extraction");
+  const embedder = core.models.embedder();
   const prepared: Prepared[] = [];
   for (let j = from; j < to; j++) {
     const turn = turnAt(j);
@@ -126,7 +126,7 @@ export async function bulkLoadStore(
   const core = coreOf(memory);
   const { store } = core;
   const lanes = range.lanes ?? 1;
-  const embedder = core.embedder();
+  const embedder = core.models.embedder();
   const batch = range.batch ?? 500;
   const actor = { principal: null, onBehalfOf: null, session: null };
   const outcomes: Record<string, number> = { created: 0, updated: 0, superseded: 0, flagged: 0 };
@@ -135,7 +135,7 @@ export async function bulkLoadStore(
     const end = Math.min(range.to, i + batch);
     const prepared = await extractBatch(core, turnAt, i, end);
     const now = hooks.now();
-    const retention = core.settings().retention;
+    const retention = core.settings.current().retention;
     const turns = await store.storeTurns(
       prepared.map((p) => ({
         turn: { context: core.context, scope_key: scopeKey(p.turn.scope), role: "user", content: p.turn.content, speaker: null, occurred_at: null, metadata: null, session: null, principal: null, on_behalf_of: null, created_at: now },

@@ -31,7 +31,7 @@ const sourcesOf = new WeakMap<Spectron, Map<number, string>>();
 export async function channelRankings(memory: Spectron, question: string, scope: Record<string, string>, limit: number): Promise<Record<Channel, string[]>> {
   const core = coreOf(memory);
   const sources = sourcesOf.get(memory) ?? sourcesOf.set(memory, recordSources(memory)).get(memory)!;
-  const embedder = core.embedder();
+  const embedder = core.models.embedder();
   const vector = (await embedder.embed([question])).vectors[0];
   const understanding = (await createLocalLanguageModel("local:rules").generate(queryUnderstandingPrompt, { query: question })).value;
   const r = await retrieve(core, { query: question, vector, embeddingModel: embedder.id, understanding, scopeKeys: visibleScopeKeys(scope), limit, now: core.now() });

@@ -102,7 +102,7 @@ export async function annRecall(memory: Spectron, questions: string[], budgetMs:
   const core = coreOf(memory);
   const index = core.sqlite!.indexes.get("records", EMBEDDING);
   await index.flush();
-  const vectors = (await core.embedder(EMBEDDING).embed(questions)).vectors;
+  const vectors = (await core.models.embedder(EMBEDDING).embed(questions)).vectors;
   const at10: number[] = [];
   const in50: number[] = [];
   const annMs: number[] = [];
@@ -142,7 +142,7 @@ export async function annRecall(memory: Spectron, questions: string[], budgetMs:
  */
 export async function annRecallThroughStore(memory: Spectron, questions: string[], budgetMs: number) {
   const core = coreOf(memory);
-  const vectors = (await core.embedder(EMBEDDING).embed(questions)).vectors;
+  const vectors = (await core.models.embedder(EMBEDDING).embed(questions)).vectors;
   const filter = { scopeKeys: visibleScopeKeys({}), now: core.now() };
   const nearest = (vector: Float32Array, k: number, exactLimit: number) => core.store.nearestRecords({ model: EMBEDDING, vector, k, filter, exactLimit });
   const at10: number[] = [];

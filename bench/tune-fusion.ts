@@ -60,7 +60,7 @@ for (const conv of dev) {
   );
   now = conv.turns[conv.turns.length - 1]!.at + 86_400_000;
   const core = coreOf(memory);
-  const embedder = core.embedder();
+  const embedder = core.models.embedder();
   const rules = createLocalLanguageModel("local:rules");
   const bm25 = new Bm25Baseline(conv.turns.map((t) => t.text));
   for (const q of conv.questions) {

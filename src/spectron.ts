@@ -3,7 +3,8 @@ import { Access, actorOf, cacheScopeKey, can, readableScopeKeys } from "./access
 import { reflect, type ReflectResult } from "./pipeline/reflect.js";
 import { chat, chatMessageSchema, chatOptionsSchema, type ChatOptions, type ChatResult } from "./pipeline/chat.js";
 import { createConfigApi, validateModels } from "./config/config-api.js";
-import { DEFAULT_CACHE, DEFAULT_SCHEDULE, LOCAL_MODELS, OPENAI_MODELS } from "./config/defaults.js";
+import { contextOpening } from "./config/context-opening.js";
+import { DEFAULT_SCHEDULE } from "./config/defaults.js";
 import {
   ingestSchema,
   ingestArraySchema,
@@ -13,7 +14,6 @@ import {
   querySchema,
   recallOptionsSchema,
   spectronOptionsSchema,
-  toEpochMs,
   type IngestInput,
   type Logger,
   type QueryOptions,
@@ -32,13 +32,15 @@ import {
   principalSchema,
 } from "./config/schemas.js";
 import type { KnowledgeAddInput } from "./knowledge/knowledge-api.js";
-import { unseal } from "./config/secrets.js";
-import { Core, toProviderConfigs, type CloseReport, type StageUsage } from "./core.js";
+import { Core, type CloseReport } from "./core.js";
+import type { StageUsage } from "./models/stage-usage.js";
 import { commitGroups } from "./store/sqlite/writer.js";
 import { SqliteStore } from "./store/sqlite/sqlite-store.js";
 import { createCacheApi } from "./cache/cache-api.js";
 import { createTurnsApi } from "./turns/turns-api.js";
-import { ClosedError, SpectronError, SpectronValidationError, StorageError } from "./errors.js";
+import { typedErrors, withTypedErrors } from "./typed-errors.js";
+import { holdEngine, openFailure, releaseEngine } from "./store/engine-users.js";
+import { ClosedError, SpectronValidationError } from "./errors.js";
 import { checkedClock, guardInput, guardOptions } from "./config/input-guard.js";
 import { toSpectronError } from "./store/storage-errors.js";
 import { createLifecycleApi } from "./lifecycle/lifecycle-api.js";
@@ -46,18 +48,15 @@ import { budgetUsage, type BudgetUsage } from "./lifecycle/budget.js";
 import { drainBacklog } from "./pipeline/reflection-pass.js";
 import { createKnowledgeApi, type KnowledgeListOptions } from "./knowledge/knowledge-api.js";
 import { resumeInterrupted } from "./knowledge/resume.js";
-import { createLocalLanguageModel } from "./models/local/index.js";
-import { queryUnderstandingPrompt } from "./models/prompts/query-understanding.js";
-import type { ProviderConfigs } from "./models/resolve.js";
 import type { Stage } from "./models/types.js";
 import { extractTurn, retryPending, type IngestResult } from "./pipeline/ingest.js";
 import { extractTurns } from "./pipeline/ingest-batch.js";
-import { recall, retrievalTraceWrite, type RecallResult } from "./pipeline/recall/recall.js";
-import { retrieve } from "./pipeline/recall/hybrid.js";
+import { rankedRead } from "./pipeline/ranked-read.js";
+import { storeTurns, type ParsedIngest } from "./pipeline/store-turns.js";
+import { recall, type RecallResult } from "./pipeline/recall/recall.js";
 import { toSearchResults, type SearchResult } from "./state/public-passage.js";
-import { expiresAt } from "./lifecycle/retention.js";
 import { scopeKey, visibleScopeKeys } from "./store/scope.js";
-import type { ContextInit, Store, TurnRow } from "./store/store.js";
+import type { Store } from "./store/store.js";
 import { createStateApi } from "./state/state-api.js";
 import type { MemoryRecord } from "./state/public-record.js";
 import { toPublicRecord } from "./state/public-record.js";
@@ -71,8 +70,6 @@ const boundContextSchema = z.strictObject({
   onBehalfOf: z.string().min(1).max(256).optional(),
   session: z.string().min(1).max(256).optional(),
 });
-
-type ParsedIngest = z.output<typeof ingestSchema>;
 
 const NOOP_LOGGER: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -137,10 +134,10 @@ export class Spectron {
         try {
           store = (await engine.open(o.context, { now: clock, onError: (error) => logger.warn("Store change feed error", { error: String(error) }) })) as Store;
           const settings = await store.openContext({ now: clock(), decide: opening.decide });
-          core.setProviders(opening.providers());
+          core.models.setProviders(opening.providers());
           core.attach(store, settings);
-          for (const [id, model] of assigned?.objects ?? []) core.registerModel(id, model);
-          engineUsers.set(engine, (engineUsers.get(engine) ?? 0) + 1);
+          for (const [id, model] of assigned?.objects ?? []) core.models.register(id, model);
+          holdEngine(engine);
           this.engine = engine;
           this.opened = true;
         } catch (error) {
@@ -161,7 +158,7 @@ export class Spectron {
         const settings = store.openContextSync({ now: clock(), decide: opening.decide });
         this.core = new Core(o.context, clock, logger, opening.providers(), o.provider ?? {}, o.feedback ?? true);
         this.core.attach(store, settings);
-        for (const [id, model] of assigned?.objects ?? []) this.core.registerModel(id, model);
+        for (const [id, model] of assigned?.objects ?? []) this.core.models.register(id, model);
       } catch (error) {
         store.discard();
         throw toSpectronError(error, "new Spectron");
@@ -186,9 +183,9 @@ export class Spectron {
     // rebuild) here keeps later writes on the cheap notify path instead of a log replay.
     // (An embedding model of undeclared dimension, before its first reply, has none to open yet.)
     const sqlite = core.sqlite;
-    if (sqlite && core.dimensionsOf(core.indexModel()) !== undefined) {
-      sqlite.indexes.get("records", core.indexModel());
-      sqlite.indexes.get("chunks", core.indexModel());
+    if (sqlite && core.models.dimensionsOf(core.models.indexModel()) !== undefined) {
+      sqlite.indexes.get("records", core.models.indexModel());
+      sqlite.indexes.get("chunks", core.models.indexModel());
     }
     // Timers and resumed jobs start once the store is open (at once for SQLite), and never after close().
     const start = () => {
@@ -236,7 +233,7 @@ export class Spectron {
     const i = parseInput(ingestSchema, input, "input");
     this.acl.assert(i, "write", i.scope);
     const core = this.core;
-    const turn = (await this.storeTurns([i]))[0]!;
+    const turn = (await storeTurns(core, [i]))[0]!;
     return extractTurn(core, turn, i.signal);
   }
 
@@ -253,35 +250,8 @@ export class Spectron {
     }
     for (const i of items) this.acl.assert(i, "write", i.scope);
     const core = this.core;
-    const turns = await this.storeTurns(items);
+    const turns = await storeTurns(core, items);
     return { turns: await extractTurns(core, turns, signal) };
-  }
-
-  /** Stores turns before any model call, in one transaction. */
-  private storeTurns(items: readonly ParsedIngest[]): Promise<TurnRow[]> {
-    const core = this.core;
-    const now = core.now();
-    return core.store.storeTurns(items.map((i) => {
-      const actor = actorOf(i);
-      return {
-        turn: {
-        context: core.context,
-        scope_key: scopeKey(i.scope),
-        role: i.role,
-        content: i.content,
-        speaker: i.speaker ?? null,
-        occurred_at: i.occurred_at !== undefined ? toEpochMs(i.occurred_at) : null,
-        metadata: i.metadata ? JSON.stringify(i.metadata) : null,
-        session: actor.session,
-        principal: actor.principal,
-        on_behalf_of: actor.onBehalfOf,
-        created_at: now,
-      },
-      // Until extraction writes records from it, the turn is a passage for as long as a context fact would be.
-        // Until extraction writes records from it, the turn is a passage for as long as a context fact would be.
-        passageExpiresAt: expiresAt(core.settings().retention, i.scope, "context", now),
-      };
-    }));
   }
 
   /** Answers from memory through the three tiers: direct lookup, semantic response cache, hybrid retrieval + response model. */
@@ -389,29 +359,7 @@ export class Spectron {
     const q = parseInput(querySchema, query, "query");
     const o = parseInput(queryOptionsSchema, options, "options");
     this.acl.assert(o, "read", o.scope);
-    const core = this.core;
-    const embedder = core.embedder();
-    const embedded = await embedder.embed([q], o.signal ? { signal: o.signal } : {});
-    core.recordUsage("embedding", embedded.usage);
-    const understanding = (await createLocalLanguageModel("local:rules").generate(queryUnderstandingPrompt, { query: q })).value;
-    const retrieval = await retrieve(core, {
-      query: q,
-      vector: embedded.vectors[0],
-      embeddingModel: embedder.id,
-      understanding,
-      scopeKeys: readableScopeKeys(o.principal, o.scope),
-      limit: o.limit,
-      now: core.now(),
-    });
-    // A ranked read leaves its retrieval_trace (spec: "every /query and ranked read") and reinforces what it
-    // returned: writes about a read, group-committed like a cached answer's.
-    const run = (returned: number[]) =>
-      core.store.writeRankedRead({
-        retrieval: retrievalTraceWrite(actorOf(o), scopeKey(o.scope), q, understanding, retrieval, { query_understanding: "local:rules", embedding: embedder.id }),
-        reinforce: returned,
-        now: core.now(),
-      });
-    return { retrieval, run };
+    return rankedRead(this.core, q, o);
   }
 
   /**
@@ -420,7 +368,7 @@ export class Spectron {
    * and the records waiting in the backlog (absent after `close()`).
    */
   usage(): Partial<Record<Stage, StageUsage>> & { budget?: BudgetUsage } {
-    const stages: Partial<Record<Stage, StageUsage>> = Object.fromEntries([...this.core.usage].map(([stage, u]) => [stage, { ...u }]));
+    const stages: Partial<Record<Stage, StageUsage>> = Object.fromEntries([...this.core.models.usage].map(([stage, u]) => [stage, { ...u }]));
     // The budget window lives in the database (Store.lastBudget): absent once the instance is closed; on PostgreSQL
     // as this instance last read or charged it (`config.budget()` reads it afresh).
     const state = this.opened || this.core.sqlite ? this.core.store.lastBudget() : undefined;
@@ -550,53 +498,6 @@ export class Spectron {
 /** Top-level option keys holding the caller's own objects, not walked by the input guard. */
 const OPAQUE_OPTIONS: ReadonlySet<string> = new Set(["logger", "models.*", "store"]);
 
-/** The AbortSignal a call was given, if any (read defensively: the argument may be anything). */
-function signalOf(args: readonly unknown[]): AbortSignal | undefined {
-  for (const arg of args) {
-    try {
-      const signal = typeof arg === "object" && arg !== null ? (arg as { signal?: unknown }).signal : undefined;
-      if (signal instanceof AbortSignal) return signal;
-    } catch {
-      // A getter that throws: the call itself rejects the argument.
-    }
-  }
-  return undefined;
-}
-
-/**
- * Wraps one function so that whatever escapes it, thrown or rejected, is a SpectronError (see toSpectronError).
- * A promise returned twice in a row (close()) is wrapped once, so that callers still get one and the same promise.
- */
-function withTypedErrors<F extends (...args: never[]) => unknown>(method: string, fn: F, gate?: (self: unknown) => Promise<void> | undefined): F {
-  // The last promise and its typed form: enough for close(), which hands out one promise again and again.
-  let last: { result: Promise<unknown>; typed: Promise<unknown> } | undefined;
-  return function (this: unknown, ...args: Parameters<F>) {
-    const fail = (error: unknown): never => {
-      throw toSpectronError(error, method, signalOf(args));
-    };
-    // A store still opening: the call runs once it is open (or fails with why it could not be opened).
-    const pending = gate?.(this);
-    if (pending) return pending.then(() => fn.apply(this, args)).catch(fail);
-    try {
-      const result = fn.apply(this, args);
-      if (!(result instanceof Promise)) return result;
-      if (last?.result !== result) last = { result, typed: result.catch(fail) };
-      return last.typed;
-    } catch (error) {
-      return fail(error);
-    }
-  } as F;
-}
-
-/** A namespace whose every method fails only with SpectronErrors. */
-function typedErrors<T extends object>(prefix: string, api: T, gate: () => Promise<void> | undefined): T {
-  const out: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(api)) {
-    out[name] = typeof value === "function" ? withTypedErrors(`${prefix}.${name}`, value as (...args: never[]) => unknown, gate) : value;
-  }
-  return out as T;
-}
-
 // The public boundary: every method of the instance fails only with SpectronErrors (storage failures typed, a
 // defect `internal` with its cause), never a raw SqliteError or TypeError.
 // With a `store` engine, the asynchronous methods first wait for it to open; `usage` and `as` stay synchronous
@@ -607,54 +508,3 @@ for (const name of ["ingest", "recall", "reflect", "chat", "query", "search", "u
   proto[name] = withTypedErrors(name, proto[name]!, name === "usage" || name === "as" || name === "close" ? undefined : openGate);
 }
 
-/** Instances open on each engine: the last one to close closes the engine (ends the pool it created). */
-const engineUsers = new WeakMap<StoreEngine, number>();
-
-async function releaseEngine(engine: StoreEngine): Promise<void> {
-  const left = (engineUsers.get(engine) ?? 1) - 1;
-  engineUsers.set(engine, left);
-  if (left === 0) await engine.close();
-}
-
-/**
- * The Context's opening, shared by both engines: `decide` runs inside the store's transaction with what is stored
- * (possibly more than once), and fixes the providers the instance then uses.
- */
-function contextOpening(o: z.output<typeof spectronOptionsSchema>, assigned: ReturnType<typeof validateModels> | undefined) {
-  let providers: ProviderConfigs = toProviderConfigs(o.providers);
-  const decide: ContextInit["decide"] = (stored) => {
-    providers = toProviderConfigs(o.providers);
-    if (!o.providers && stored?.providersSealed && o.secretKey) providers = JSON.parse(unseal(o.secretKey, stored.providersSealed)) as ProviderConfigs;
-    if (!o.providers && !stored?.providersSealed) {
-      // The environment is read once, here, and only when the caller passed no providers.
-      const env = process.env;
-      if (env.OPENAI_API_KEY) providers.openai = { apiKey: env.OPENAI_API_KEY };
-      if (env.ANTHROPIC_API_KEY) providers.anthropic = { apiKey: env.ANTHROPIC_API_KEY };
-    }
-    if (o.models) validateModels(o.models, "options.models", { providers, isRegistered: (id) => assigned?.objects.has(id) ?? false });
-    const providersConfigured = Object.keys(providers).sort();
-    if (!stored) {
-      // Defaults are fixed when a Context is first created; later key changes never switch a stage.
-      const base = providers.openai ? OPENAI_MODELS : LOCAL_MODELS;
-      return { create: { models: { ...base, ...assigned?.ids } as typeof base, cache: { ...DEFAULT_CACHE } }, providersConfigured };
-    }
-    if (!assigned) return { providersConfigured };
-    const models = { ...stored.models, ...assigned.ids } as typeof stored.models;
-    // As with config.models: a new embedding model is read only once knowledge.reindex() completes.
-    return {
-      models,
-      providersConfigured,
-      ...(models.embedding !== stored.models.embedding ? { embeddingChangedTo: { from: stored.indexModel, to: models.embedding } } : {}),
-    };
-  };
-  return { decide, providers: () => providers };
-}
-
-/** Why a `store` engine could not be opened, as a typed error (a server that does not answer, a failed migration). */
-function openFailure(error: unknown): unknown {
-  if (error instanceof SpectronError) return error;
-  const e = error as { code?: unknown; message?: unknown } | null;
-  const code = typeof e?.code === "string" ? e.code : "UNKNOWN";
-  const detail = typeof e?.message === "string" ? e.message.slice(0, 200) : String(error).slice(0, 200);
-  return new StorageError(code, `\`new Spectron\` could not open the store (${code}: ${detail}). Check that the database server is running and reachable, then create the instance again.`, true, { cause: error });
-}

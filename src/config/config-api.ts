@@ -1,6 +1,6 @@
 import { Access } from "../access/access.js";
 import type { Core } from "../core.js";
-import { toProviderConfigs } from "../core.js";
+import { toProviderConfigs } from "./provider-configs.js";
 import { SpectronValidationError } from "../errors.js";
 import { isEmbeddingModelObject, isLanguageModelObject, modelObjectId, toEmbeddingModel, toLanguageModel } from "../models/model-objects.js";
 import { checkModelForStage, embeddingDimensions, type ProviderConfigs, type ProviderOptions } from "../models/resolve.js";
@@ -24,6 +24,9 @@ import {
   type RetentionRule,
 } from "./schemas.js";
 import { seal } from "./secrets.js";
+
+/** What the config namespace uses: the store, the model registry (providers, model objects), the settings. */
+export type ConfigDeps = Pick<Core, "store" | "models" | "settings">;
 
 export interface ContextConfig {
   models: Models;
@@ -80,7 +83,7 @@ export function validateModels(
 const OPAQUE_MODELS: ReadonlySet<string> = new Set(["*"]);
 
 export function createConfigApi(
-  core: Core,
+  core: ConfigDeps,
   access: Access,
   deps: { guard: (method: string) => void; secretKey: string | Uint8Array | undefined; onEmbeddingChange: (from: string, to: string) => void },
 ) {
@@ -95,15 +98,15 @@ export function createConfigApi(
     async models(models: ModelsInput, ctx?: CallContext): Promise<Models> {
       deps.guard("config.models");
       const { ids: input, objects } = validateModels(models, "models", {
-        providers: core.providerConfigs(),
-        providerOptions: core.providerOptions,
-        isRegistered: (id) => core.isRegistered(id),
+        providers: core.models.providerConfigs(),
+        providerOptions: core.models.providerOptions,
+        isRegistered: (id) => core.models.isRegistered(id),
       });
       call(ctx, "config.models");
-      for (const [id, model] of objects) core.registerModel(id, model);
-      const current = core.models();
+      for (const [id, model] of objects) core.models.register(id, model);
+      const current = core.models.ids();
       const next = { ...current, ...input } as Models;
-      const indexModel = core.indexModel();
+      const indexModel = core.models.indexModel();
       await core.store.updateSettings({
         models: next,
         ...(next.embedding !== current.embedding ? { embeddingChangedTo: { from: indexModel, to: next.embedding } } : {}),
@@ -116,8 +119,8 @@ export function createConfigApi(
       deps.guard("config.providers");
       const input = parseInput(providersSchema, providers, "providers");
       call(ctx, "config.providers");
-      const merged = { ...core.providerConfigs(), ...toProviderConfigs(input) };
-      core.setProviders(merged);
+      const merged = { ...core.models.providerConfigs(), ...toProviderConfigs(input) };
+      core.models.setProviders(merged);
       const configured = Object.keys(merged).sort();
       await core.store.updateSettings({
         providersConfigured: configured,
@@ -138,7 +141,7 @@ export function createConfigApi(
       deps.guard("config.cache");
       const input = parseInput(cacheConfigSchema, cache, "cache");
       call(ctx, "config.cache");
-      const next = { ...DEFAULT_CACHE, ...core.settings().cache, ...input } as CacheConfig;
+      const next = { ...DEFAULT_CACHE, ...core.settings.current().cache, ...input } as CacheConfig;
       await core.store.updateSettings({ cache: next });
       return next;
     },
@@ -159,10 +162,10 @@ export function createConfigApi(
     },
     async get(ctx?: CallContext): Promise<ContextConfig> {
       call(ctx, "config.get");
-      const s = core.settings();
+      const s = core.settings.current();
       return {
         models: { ...s.models },
-        providers_configured: Object.keys(core.providerConfigs()).sort(),
+        providers_configured: Object.keys(core.models.providerConfigs()).sort(),
         retention: s.retention,
         cache: { ...s.cache },
         budget: (await core.store.budget()).config,

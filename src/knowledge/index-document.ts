@@ -3,11 +3,14 @@ import { NotFoundError, SpectronError } from "../errors.js";
 import { extractionPrompt, type ExtractedFact } from "../models/prompts/extraction.js";
 import type { EmbeddingModel } from "../models/types.js";
 import type { IngestResult } from "../pipeline/ingest.js";
-import type { DocumentRow } from "../store/store.js";
+import type { DocumentRow, Store } from "../store/store.js";
 import { toId } from "../store/ids.js";
 import { parseScopeKey } from "../store/scope.js";
 import { toPublicRecord } from "../state/public-record.js";
 import { reportProgress, type OnProgress } from "../config/progress.js";
+
+/** What indexing a document uses: the extraction and embedding models, the store, the retention rules. */
+export type IndexDocumentDeps = Pick<Core, "store" | "models" | "settings" | "now" | "logger">;
 
 export interface KnowledgeAddResult {
   documentId: string;
@@ -32,11 +35,11 @@ export const MAX_DOCUMENT_ATTEMPTS = 5;
 export const DOCUMENT_IDLE_MS = 60_000;
 
 /** Documents an attempt in this process is working on, per instance: no second attempt starts beside one. */
-const inFlight = new WeakMap<Core, Set<number>>();
+const inFlight = new WeakMap<Store, Set<number>>();
 
-function claim(core: Core, id: number): boolean {
-  let set = inFlight.get(core);
-  if (!set) inFlight.set(core, (set = new Set()));
+function claim(core: IndexDocumentDeps, id: number): boolean {
+  let set = inFlight.get(core.store);
+  if (!set) inFlight.set(core.store, (set = new Set()));
   if (set.has(id)) return false;
   set.add(id);
   return true;
@@ -49,16 +52,16 @@ function claim(core: Core, id: number): boolean {
  * becomes `failed` after MAX_DOCUMENT_ATTEMPTS) and the error is rethrown. Idempotent: vectors are
  * overwritten, and a document indexed meanwhile (by another process) is left as it is.
  */
-export async function indexDocument(core: Core, doc: DocumentRow, signal?: AbortSignal, onProgress?: OnProgress): Promise<KnowledgeAddResult> {
+export async function indexDocument(core: IndexDocumentDeps, doc: DocumentRow, signal?: AbortSignal, onProgress?: OnProgress): Promise<KnowledgeAddResult> {
   if (!claim(core, doc.id)) throw new SpectronError("internal", `Document ${toId("document", doc.id)} is being indexed by this instance already.`);
   try {
     return await attempt(core, doc, signal, onProgress);
   } finally {
-    inFlight.get(core)?.delete(doc.id);
+    inFlight.get(core.store)?.delete(doc.id);
   }
 }
 
-async function attempt(core: Core, doc: DocumentRow, signal: AbortSignal | undefined, onProgress: OnProgress | undefined): Promise<KnowledgeAddResult> {
+async function attempt(core: IndexDocumentDeps, doc: DocumentRow, signal: AbortSignal | undefined, onProgress: OnProgress | undefined): Promise<KnowledgeAddResult> {
   const chunks = await core.store.documentChunks(doc.id);
   const pieces = chunks.map((c) => c.text);
   const progress = (phase: "embed" | "extract" | "store", done: number, total: number) => reportProgress(onProgress, { phase, done, total }, core.logger);
@@ -76,24 +79,24 @@ async function attempt(core: Core, doc: DocumentRow, signal: AbortSignal | undef
   let factVectors: Float32Array[] = [];
   const facts: ExtractedFact[] = [];
   try {
-    embedder = core.embedder();
+    embedder = core.models.embedder();
     progress("embed", 0, pieces.length);
     const embedded = await embedder.embed(pieces, options);
-    core.recordUsage("embedding", embedded.usage);
+    core.models.recordUsage("embedding", embedded.usage);
     chunkVectors = embedded.vectors;
     progress("embed", pieces.length, pieces.length);
     await touch();
-    const model = core.model("extraction");
+    const model = core.models.model("extraction");
     for (const [n, piece] of pieces.entries()) {
       const extraction = await model.generate(extractionPrompt, { role: "user", content: piece, source: "document" }, options);
-      core.recordUsage("extraction", extraction.usage);
+      core.models.recordUsage("extraction", extraction.usage);
       progress("extract", n + 1, pieces.length);
       await touch();
       for (const fact of extraction.value.facts) facts.push({ ...fact, memory_category: "knowledge" });
     }
     if (facts.length > 0) {
       const embeddedFacts = await embedder.embed(facts.map((f) => f.text), options);
-      core.recordUsage("embedding", embeddedFacts.usage);
+      core.models.recordUsage("embedding", embeddedFacts.usage);
       factVectors = embeddedFacts.vectors;
     }
   } catch (error) {
@@ -123,7 +126,7 @@ async function attempt(core: Core, doc: DocumentRow, signal: AbortSignal | undef
       embeddingModel: embedder.id,
       source: { kind: "document", id: documentId, key: `document:${documentId}`, node: { type: "document", id: doc.id } },
       actor: { principal: doc.principal, onBehalfOf: doc.on_behalf_of, session: doc.session },
-      retention: core.settings().retention,
+      retention: core.settings.current().retention,
       now: core.now(),
       provenance: { prompt: `${extractionPrompt.name}@${extractionPrompt.version}`, document: documentId, chunks: chunks.length },
       metadata: { document: documentId, title: doc.title },
@@ -147,7 +150,7 @@ async function attempt(core: Core, doc: DocumentRow, signal: AbortSignal | undef
  * passes `includeFailed` and takes failed documents too. Documents this instance is working on are skipped.
  */
 export async function retryDocuments(
-  core: Core,
+  core: IndexDocumentDeps,
   { limit = 100, includeFailed = false, signal }: { limit?: number; includeFailed?: boolean; signal?: AbortSignal } = {},
 ): Promise<{ indexed: number; failed: number }> {
   const now = core.now();
@@ -159,7 +162,7 @@ export async function retryDocuments(
   let failed = 0;
   for (const doc of candidates) {
     if (signal?.aborted) break;
-    if (inFlight.get(core)?.has(doc.id)) continue;
+    if (inFlight.get(core.store)?.has(doc.id)) continue;
     if (!includeFailed && doc.attempts >= MAX_DOCUMENT_ATTEMPTS) {
       // Its last attempt never reported back: the process died during it.
       const error = doc.error ?? `${doc.attempts} indexing attempts did not finish (the process exited during them)`;

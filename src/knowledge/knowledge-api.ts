@@ -14,6 +14,9 @@ import { chunkText } from "./chunk.js";
 import { indexDocument, retryDocuments, type KnowledgeAddResult } from "./index-document.js";
 import { reindexStatus, startReindex } from "./reindex.js";
 
+/** What the knowledge namespace uses: the store, and indexing and reindexing deps. */
+export type KnowledgeDeps = Pick<Core, "store" | "models" | "settings" | "queue" | "now" | "logger">;
+
 export type { KnowledgeAddResult };
 
 const onProgressSchema = z.custom<OnProgress>((v) => typeof v === "function", "a function ({ phase, done, total }) => void");
@@ -77,7 +80,7 @@ function toPublicDocument(d: DocumentRow): KnowledgeDocument {
  * document and its chunks stay (status `pending`) and the error is thrown; the background retry (on open and on
  * the `retry` schedule) indexes it later, `knowledge.list({ status })` shows it, `knowledge.retry()` retries it.
  */
-export function createKnowledgeApi(core: Core, access: Access, guard: (method: string) => void) {
+export function createKnowledgeApi(core: KnowledgeDeps, access: Access, guard: (method: string) => void) {
   return {
     async add(input: KnowledgeAddInput): Promise<KnowledgeAddResult> {
       guard("knowledge.add");

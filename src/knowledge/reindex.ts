@@ -1,9 +1,18 @@
 import type { Core } from "../core.js";
-import { PRIORITY } from "../core.js";
+import { PRIORITY } from "../lifecycle/scheduler.js";
 import { IndexNotReadyError } from "../errors.js";
-import type { ReindexState, VectorSpace } from "../store/store.js";
+import type { ReindexState, Store, VectorSpace } from "../store/store.js";
 import { reportProgress, type OnProgress } from "../config/progress.js";
 import { holdOwner, newOwner, ownerAlive, releaseOwner, REINDEX_LEASE_MS } from "./reindex-lease.js";
+
+/** What a reindex uses: the stored settings (read fresh), the embedding models, the scheduler it runs on. */
+export type ReindexDeps = Pick<Core, "store" | "models" | "settings" | "queue" | "now" | "logger">;
+
+/** What reading the reindex state takes. */
+export type ReindexStatusDeps = Pick<Core, "settings">;
+
+/** What checking a query vector's model takes. */
+export type IndexModelDeps = Pick<Core, "models">;
 
 const BATCH = 128;
 
@@ -11,15 +20,15 @@ const BATCH = 128;
 const SPACES: readonly VectorSpace[] = ["records", "chunks", "queries"];
 
 /** The reindex state as stored (another process may be running it). */
-export async function reindexStatus(core: Core): Promise<ReindexState> {
-  return { ...(await core.refreshSettings()).reindex };
+export async function reindexStatus(core: ReindexStatusDeps): Promise<ReindexState> {
+  return { ...(await core.settings.refresh()).reindex };
 }
 
 /** One lease owner token per instance. */
-const owners = new WeakMap<Core, string>();
-function ownerOf(core: Core): string {
-  let owner = owners.get(core);
-  if (!owner) owners.set(core, (owner = newOwner()));
+const owners = new WeakMap<Store, string>();
+function ownerOf(core: Pick<Core, "store">): string {
+  let owner = owners.get(core.store);
+  if (!owner) owners.set(core.store, (owner = newOwner()));
   return owner;
 }
 
@@ -33,11 +42,11 @@ class LeaseLost extends Error {}
  * are picked up before the switch; the switch to the new model (the index model retrieval reads) happens in one
  * transaction at the end.
  */
-export async function startReindex(core: Core, onProgress?: OnProgress): Promise<void> {
+export async function startReindex(core: ReindexDeps, onProgress?: OnProgress): Promise<void> {
   const owner = ownerOf(core);
-  await core.refreshSettings();
-  const target = core.models().embedding;
-  const from = core.indexModel();
+  await core.settings.refresh();
+  const target = core.models.ids().embedding;
+  const from = core.models.indexModel();
   const now = core.now();
   let claimed: { target: string; from: string; done: number } | undefined;
   await core.store.claimReindex((state, counts) => {
@@ -73,8 +82,8 @@ export async function startReindex(core: Core, onProgress?: OnProgress): Promise
   );
 }
 
-async function run(core: Core, owner: string, target: string, from: string, onProgress?: OnProgress): Promise<void> {
-  const embedder = core.embedder(target);
+async function run(core: ReindexDeps, owner: string, target: string, from: string, onProgress?: OnProgress): Promise<void> {
+  const embedder = core.models.embedder(target);
   const { store } = core;
   // A batch may take longer than the lease (a slow provider, retries): the heartbeat does not wait for it.
   const heartbeat = setInterval(() => {
@@ -89,13 +98,13 @@ async function run(core: Core, owner: string, target: string, from: string, onPr
         if (rows.length === 0) continue;
         batchCount += rows.length;
         const { vectors, usage } = await embedder.embed(rows.map((r) => r.text));
-        core.recordUsage("embedding", usage);
+        core.models.recordUsage("embedding", usage);
         // Each batch commits its vectors and its progress together, under the lease: a crash loses at most the
         // batch in flight, and rows re-embedded twice (a lease taken over) are overwritten, never duplicated. The
         // store tells the vector index of them after the commit.
         const written = await store.writeReindexBatch({ owner, space, model: target, rows: rows.map((row, n) => ({ id: row.id, vector: vectors[n]! })), now: core.now() });
         if (!written) throw new LeaseLost();
-        const state = (await core.refreshSettings()).reindex;
+        const state = (await core.settings.refresh()).reindex;
         reportProgress(onProgress, { phase: "reindex", done: state.done, total: Math.max(state.done, state.total) }, core.logger);
       }
       if (batchCount === 0) break;
@@ -109,6 +118,6 @@ async function run(core: Core, owner: string, target: string, from: string, onPr
 }
 
 /** A query vector must come from the model whose vectors retrieval reads, never another. */
-export function assertIndexReady(core: Core, model: string): void {
-  if (model !== core.indexModel()) throw new IndexNotReadyError(model);
+export function assertIndexReady(core: IndexModelDeps, model: string): void {
+  if (model !== core.models.indexModel()) throw new IndexNotReadyError(model);
 }

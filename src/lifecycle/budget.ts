@@ -2,6 +2,9 @@ import type { Core } from "../core.js";
 import type { GenerateResult, Prompt } from "../models/types.js";
 import { emptyWindow, type BudgetState, type DeferredKind } from "../store/budget.js";
 
+/** What a budgeted call uses: the budget window in the store, the clock, the stage's model, the scheduler's signal. */
+export type BudgetDeps = Pick<Core, "store" | "now" | "models" | "queue">;
+
 const DAY = 86_400_000;
 
 /** What `usage().budget` shows: the cap, the current window's spend, and the work left for a later window. */
@@ -32,7 +35,7 @@ export function estimateTokens<I, O>(prompt: Prompt<I, O>, input: I): number {
 }
 
 /** Whether the current window can afford `tokens` more background tokens. */
-async function affordable(core: Core, tokens: number): Promise<boolean> {
+async function affordable(core: BudgetDeps, tokens: number): Promise<boolean> {
   const { config, window } = await core.store.budget();
   const cap = config.background_tokens_per_day;
   const spent = window && window.start === windowStart(core.now()) ? window.tokens : 0;
@@ -46,7 +49,7 @@ async function affordable(core: Core, tokens: number): Promise<boolean> {
  * `background`.
  */
 export async function budgetedCall<I, O>(
-  core: Core,
+  core: BudgetDeps,
   stage: "reflection" | "background",
   kind: DeferredKind,
   prompt: Prompt<I, O>,
@@ -56,8 +59,8 @@ export async function budgetedCall<I, O>(
     await core.store.chargeBudget({ windowStart: windowStart(core.now()), deferred: { [kind]: 1 } });
     return undefined;
   }
-  const result = await core.model(stage).generate(prompt, input, { signal: core.queue.signal });
-  core.recordUsage(stage, result.usage);
+  const result = await core.models.model(stage).generate(prompt, input, { signal: core.queue.signal });
+  core.models.recordUsage(stage, result.usage);
   await core.store.chargeBudget({ windowStart: windowStart(core.now()), tokens: result.usage.inputTokens + result.usage.outputTokens, calls: 1 });
   return result;
 }

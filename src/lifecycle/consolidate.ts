@@ -7,6 +7,9 @@ import { parseScopeKey } from "../store/scope.js";
 import type { Cluster, RecordRow, TraceActor } from "../store/store.js";
 import { budgetedCall } from "./budget.js";
 
+/** What consolidation uses: a budgeted background call, the embedding model, the retention rules, the scheduler. */
+export type ConsolidateDeps = Pick<Core, "store" | "models" | "settings" | "queue" | "now">;
+
 /** Live facts about one subject's attribute in one scope that make a cluster worth an observation. */
 const MIN_CLUSTER = 2;
 /** Clusters summarised per sweep at most (the most recently grown first); the next sweep takes the rest. */
@@ -39,7 +42,7 @@ export interface ConsolidateResult {
  * so that what answers rely on outlives what they never touched under decay. Writes a sweep_trace, parent of
  * each observation's decision_trace.
  */
-export async function consolidate(core: Core, actor: TraceActor): Promise<ConsolidateResult> {
+export async function consolidate(core: ConsolidateDeps, actor: TraceActor): Promise<ConsolidateResult> {
   const { store } = core;
   const started = core.now();
   const { sweepId, reinforced, answers, through } = await store.beginConsolidation({
@@ -95,7 +98,7 @@ function inOrder(ids: readonly number[], rows: readonly RecordRow[]): RecordRow[
 }
 
 /** A live observation of the cluster already derives from exactly these members: nothing new to say. */
-async function alreadySummarised(core: Core, cluster: Cluster, members: readonly RecordRow[]): Promise<boolean> {
+async function alreadySummarised(core: ConsolidateDeps, cluster: Cluster, members: readonly RecordRow[]): Promise<boolean> {
   const ids = members.map((m) => toId("record", m.id)).sort();
   const observations = await core.store.liveRecordsOfSlot({ scopeKey: cluster.scopeKey, subject: cluster.subject, attribute: observationAttribute(cluster.attribute) });
   return observations.some((o) => {
@@ -105,7 +108,7 @@ async function alreadySummarised(core: Core, cluster: Cluster, members: readonly
 }
 
 async function writeObservation(
-  core: Core,
+  core: ConsolidateDeps,
   cluster: Cluster,
   members: readonly RecordRow[],
   summary: { observation: string; confidence: number },
@@ -115,9 +118,9 @@ async function writeObservation(
 ): Promise<number | undefined> {
   const text = summary.observation.trim();
   if (!text) return undefined;
-  const embedder = core.embedder();
+  const embedder = core.models.embedder();
   const embedded = await embedder.embed([text], { signal: core.queue.signal });
-  core.recordUsage("embedding", embedded.usage);
+  core.models.recordUsage("embedding", embedded.usage);
   const category = members.reduce((best, m) => (CATEGORY_RANK[m.memory_category] > CATEGORY_RANK[best] ? m.memory_category : best), members[0]!.memory_category);
   const names = await core.store.entityNames(members.map((m) => m.id));
   const entities = [...new Set(members.flatMap((m) => names.get(m.id) ?? []))];
@@ -143,7 +146,7 @@ async function writeObservation(
       embeddingModel: embedder.id,
       source: { kind: "consolidation", id: toId("trace", sweepId), key: null, node: { type: "trace", id: sweepId } },
       actor,
-      retention: core.settings().retention,
+      retention: core.settings.current().retention,
       now: core.now(),
       provenance,
       parentTrace: sweepId,

@@ -1,7 +1,10 @@
 import type { Core } from "../core.js";
-import { PRIORITY } from "../core.js";
+import { PRIORITY } from "./scheduler.js";
 import { DAILY_DECAY } from "../config/defaults.js";
 import type { TraceActor } from "../store/store.js";
+
+/** What the decay sweep uses: the store, the scheduler it takes turns on, the clock. */
+export type DecayDeps = Pick<Core, "store" | "queue" | "now">;
 
 /** Record ids per decay transaction. */
 const DECAY_RANGE = 5_000;
@@ -13,7 +16,7 @@ const DECAY_RANGE = 5_000;
  * with a sweep over a large Context. Each record carries its own last_decay_at, so a partial sweep (stopped by
  * close) is safe: the next one finishes it. Returns how many records' decay clock moved, and the sweep_trace.
  */
-export async function decaySweep(core: Core, actor: TraceActor): Promise<{ changed: number; traceId: number }> {
+export async function decaySweep(core: DecayDeps, actor: TraceActor): Promise<{ changed: number; traceId: number }> {
   const now = core.now();
   const { store } = core;
   const maxId = await store.maxRecordId();

@@ -5,6 +5,9 @@ import { parseScopeKey } from "../store/scope.js";
 import type { EntityPair, TraceActor } from "../store/store.js";
 import { budgetedCall } from "./budget.js";
 
+/** What elaboration uses: a budgeted background call, the embedding model, the retention rules, the scheduler. */
+export type ElaborateDeps = Pick<Core, "store" | "models" | "settings" | "queue" | "now">;
+
 /** Recent decision traces read for co-occurrence. */
 const TRACES_READ = 5_000;
 /** Traces in which two entities must have come up together before a link is proposed. */
@@ -35,7 +38,7 @@ export interface ElaborateResult {
  * finds nothing for gets an `elaboration:none` edge so that it is not asked again. Writes a sweep_trace, parent
  * of each relation's decision_trace.
  */
-export async function elaborate(core: Core, actor: TraceActor): Promise<ElaborateResult> {
+export async function elaborate(core: ElaborateDeps, actor: TraceActor): Promise<ElaborateResult> {
   const { store } = core;
   const started = core.now();
   const sweepId = await store.startSweep({ actor, payload: { sweep: "elaborate", complete: false }, now: started });
@@ -84,7 +87,7 @@ export async function elaborate(core: Core, actor: TraceActor): Promise<Elaborat
 }
 
 /** Co-considered pairs first, then document–turn bridges; only pairs no record or earlier elaboration links. */
-async function candidatePairs(core: Core): Promise<EntityPair[]> {
+async function candidatePairs(core: ElaborateDeps): Promise<EntityPair[]> {
   const { store } = core;
   const out: EntityPair[] = [];
   const seen = new Set<string>();
@@ -108,7 +111,7 @@ async function candidatePairs(core: Core): Promise<EntityPair[]> {
 }
 
 async function writeRelation(
-  core: Core,
+  core: ElaborateDeps,
   pair: EntityPair,
   shown: ElaborationPair,
   relation: string,
@@ -118,9 +121,9 @@ async function writeRelation(
   sweepId: number,
   provenance: Record<string, unknown>,
 ): Promise<number | undefined> {
-  const embedder = core.embedder();
+  const embedder = core.models.embedder();
   const embedded = await embedder.embed([text], { signal: core.queue.signal });
-  core.recordUsage("embedding", embedded.usage);
+  core.models.recordUsage("embedding", embedded.usage);
   const subject = shown.a.toLowerCase() === "user" ? "user" : shown.a.toLowerCase();
   const result = await core.store.writeRelation({
     facts: {
@@ -144,7 +147,7 @@ async function writeRelation(
       embeddingModel: embedder.id,
       source: { kind: "elaboration", id: toId("trace", sweepId), key: null, node: { type: "trace", id: sweepId } },
       actor,
-      retention: core.settings().retention,
+      retention: core.settings.current().retention,
       now: core.now(),
       provenance,
       parentTrace: sweepId,

@@ -1,6 +1,9 @@
 import type { Core } from "../core.js";
-import { PRIORITY } from "../core.js";
+import { PRIORITY } from "./scheduler.js";
 import type { TraceActor } from "../store/store.js";
+
+/** What the expiry sweep uses: the store, the scheduler it takes turns on, the clock. */
+export type ExpireDeps = Pick<Core, "store" | "queue" | "now">;
 
 /** Records per expiry transaction. */
 const BATCH = 200;
@@ -11,7 +14,7 @@ const BATCH = 200;
  * cached answer, their words gone, a tombstone left; turns whose passage died with them lose their words too. Batched so that recall keeps
  * answering while a large sweep runs. Returns how many expired, and the sweep_trace.
  */
-export async function expireSweep(core: Core, actor: TraceActor): Promise<{ changed: number; traceId: number }> {
+export async function expireSweep(core: ExpireDeps, actor: TraceActor): Promise<{ changed: number; traceId: number }> {
   const now = core.now();
   let changed = 0;
   let evicted = 0;

@@ -8,6 +8,9 @@ import { expireSweep } from "./expire-sweep.js";
 import { consolidate, type ConsolidateResult } from "./consolidate.js";
 import { elaborate, type ElaborateResult } from "./elaborate.js";
 
+/** What the lifecycle namespace uses: the sweeps' deps, and the scheduler that tracks them. */
+export type LifecycleDeps = Pick<Core, "store" | "models" | "settings" | "queue" | "now">;
+
 export interface SweepResult {
   /** Records changed by the sweep. */
   changed: number;
@@ -18,7 +21,7 @@ export interface SweepResult {
  * Decay and expiry sweeps. Both run on the scheduler (never ahead of synchronous work) and write a
  * sweep_trace of what they changed.
  */
-export function createLifecycleApi(core: Core, access: Access, guard: (method: string) => void) {
+export function createLifecycleApi(core: LifecycleDeps, access: Access, guard: (method: string) => void) {
   const authorize = (ctx: unknown, method: string) => {
     guard(method);
     const call = parseInput(callContextSchema, ctx ?? {}, `${method}(ctx)`);

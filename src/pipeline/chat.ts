@@ -14,6 +14,9 @@ import { reinforce, retrievalTraceWrite, type RecalledChunk } from "./recall/rec
 import { usedOf } from "./recall/used-of.js";
 import { publicChunk } from "./recall/public-chunk.js";
 
+/** What chat uses: an answer's context, the response model, the store. */
+export type ChatDeps = Pick<Core, "store" | "models" | "now" | "logger" | "feedback">;
+
 /** A chat message: what the user says, answered from memory and then remembered. */
 export const chatMessageSchema = z.string().trim().min(1, "a non-empty message").max(16_000, "at most 16,000 characters");
 
@@ -66,7 +69,7 @@ export interface ChatRequest {
  * If a turn's extraction fails, the turn stays `pending` (retried in the background, as any ingest), the
  * response trace keeps the edges of what was written, and the error is thrown.
  */
-export async function chat(core: Core, req: ChatRequest): Promise<ChatResult> {
+export async function chat(core: ChatDeps, req: ChatRequest): Promise<ChatResult> {
   const started = performance.now();
   const signal = req.signal ? { signal: req.signal } : {};
   const embedded = await embedQuery(core, req.message, req.signal);
@@ -78,8 +81,8 @@ export async function chat(core: Core, req: ChatRequest): Promise<ChatResult> {
     ...signal,
   });
   const input = { query: req.message, records: shown };
-  const response = await core.model("response").generate(responsePrompt, input, signal);
-  core.recordUsage("response", response.usage);
+  const response = await core.models.model("response").generate(responsePrompt, input, signal);
+  core.models.recordUsage("response", response.usage);
   const answer = response.value.answer;
   const used = usedOf(response.value.used, retrieval).records.map((id) => toId("record", id));
 

@@ -1,10 +1,9 @@
-import type { Core } from "../core.js";
 import { ProviderError, SpectronError } from "../errors.js";
 import { extractionBatchPrompt } from "../models/prompts/extraction-batch.js";
 import type { ExtractedFact, ExtractionInput } from "../models/prompts/extraction.js";
 import { toId } from "../store/ids.js";
 import type { TurnRow } from "../store/store.js";
-import { commitExtraction, MAX_EXTRACTION_ATTEMPTS, type IngestResult } from "./ingest.js";
+import { commitExtraction, MAX_EXTRACTION_ATTEMPTS, type IngestResult, type IngestDeps } from "./ingest.js";
 
 function extractionInput(turn: TurnRow): ExtractionInput {
   return {
@@ -22,15 +21,15 @@ function extractionInput(turn: TurnRow): ExtractionInput {
  * decision trace, its own result. On a model failure every turn stays `pending` (retried in the background, as a
  * single turn is) and the error is thrown.
  */
-export async function extractTurns(core: Core, turns: readonly TurnRow[], signal?: AbortSignal): Promise<IngestResult[]> {
+export async function extractTurns(core: IngestDeps, turns: readonly TurnRow[], signal?: AbortSignal): Promise<IngestResult[]> {
   let byTurn: ExtractedFact[][];
   let vectors: Float32Array[];
   let embeddingModel: string;
   let provenance: Record<string, unknown>;
   try {
-    const model = core.model("extraction");
+    const model = core.models.model("extraction");
     const extraction = await model.generate(extractionBatchPrompt, { messages: turns.map(extractionInput) }, signal ? { signal } : {});
-    core.recordUsage("extraction", extraction.usage);
+    core.models.recordUsage("extraction", extraction.usage);
     byTurn = turns.map(() => []);
     for (const { message, ...fact } of extraction.value.facts) {
       // A fact numbered past the last message is a reply that does not follow the prompt: an error, not a guess.
@@ -38,13 +37,13 @@ export async function extractTurns(core: Core, turns: readonly TurnRow[], signal
       if (!list) throw new ProviderError(model.id, `Extraction named message ${message} of ${turns.length}.`, undefined, true);
       list.push(fact);
     }
-    const embedder = core.embedder();
+    const embedder = core.models.embedder();
     embeddingModel = embedder.id;
     const texts = byTurn.flat().map((f) => f.text);
     vectors = [];
     if (texts.length > 0) {
       const embedded = await embedder.embed(texts, signal ? { signal } : {});
-      core.recordUsage("embedding", embedded.usage);
+      core.models.recordUsage("embedding", embedded.usage);
       vectors = embedded.vectors;
     }
     provenance = { prompt: `extraction-batch@${extractionBatchPrompt.version}`, batch: turns.length, usage: extraction.usage };
@@ -54,7 +53,7 @@ export async function extractTurns(core: Core, turns: readonly TurnRow[], signal
     core.logger.warn("Batch extraction failed; the turns are kept as pending", { turnIds: turns.map((t) => toId("turn", t.id)), error: message });
     throw error instanceof SpectronError
       ? error
-      : new ProviderError(core.models().extraction, `Extraction failed: ${String((error as Error)?.message ?? error)}`, undefined, true);
+      : new ProviderError(core.models.ids().extraction, `Extraction failed: ${String((error as Error)?.message ?? error)}`, undefined, true);
   }
   const results: IngestResult[] = [];
   let offset = 0;

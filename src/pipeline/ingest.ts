@@ -1,5 +1,5 @@
 import type { Core } from "../core.js";
-import { PRIORITY } from "../core.js";
+import { PRIORITY } from "../lifecycle/scheduler.js";
 import { ProviderError, SpectronError } from "../errors.js";
 import { extractionPrompt, type ExtractedFact } from "../models/prompts/extraction.js";
 import { toId } from "../store/ids.js";
@@ -8,6 +8,9 @@ import type { Outcome, TurnRow } from "../store/store.js";
 import { toPublicRecord, type MemoryRecord } from "../state/public-record.js";
 import { turnSourceKey } from "./calibration.js";
 import { scheduleReflection } from "./reflection-pass.js";
+
+/** What extraction and reconciliation of a turn use (the background pass it schedules included). */
+export type IngestDeps = Pick<Core, "store" | "queue" | "models" | "settings" | "now" | "logger">;
 
 export interface IngestResult {
   turnId: string;
@@ -27,13 +30,13 @@ export const MAX_EXTRACTION_ATTEMPTS = 5;
  * On a model failure the turn stays `pending` (or becomes `failed`, see MAX_EXTRACTION_ATTEMPTS) with the
  * error, and the error is rethrown; nothing is lost.
  */
-export async function extractTurn(core: Core, turn: TurnRow, signal?: AbortSignal): Promise<IngestResult> {
+export async function extractTurn(core: IngestDeps, turn: TurnRow, signal?: AbortSignal): Promise<IngestResult> {
   let facts;
   let vectors: Float32Array[];
   let embeddingModel: string;
   let provenance: Record<string, unknown>;
   try {
-    const model = core.model("extraction");
+    const model = core.models.model("extraction");
     const extraction = await model.generate(
       extractionPrompt,
       {
@@ -45,14 +48,14 @@ export async function extractTurn(core: Core, turn: TurnRow, signal?: AbortSigna
       },
       signal ? { signal } : {},
     );
-    core.recordUsage("extraction", extraction.usage);
+    core.models.recordUsage("extraction", extraction.usage);
     facts = extraction.value.facts;
-    const embedder = core.embedder();
+    const embedder = core.models.embedder();
     embeddingModel = embedder.id;
     vectors = [];
     if (facts.length > 0) {
       const embedded = await embedder.embed(facts.map((f) => f.text), signal ? { signal } : {});
-      core.recordUsage("embedding", embedded.usage);
+      core.models.recordUsage("embedding", embedded.usage);
       vectors = embedded.vectors;
     }
     provenance = { prompt: `${extractionPrompt.name}@${extractionPrompt.version}`, usage: extraction.usage };
@@ -69,7 +72,7 @@ export async function extractTurn(core: Core, turn: TurnRow, signal?: AbortSigna
     }
     throw error instanceof SpectronError
       ? error
-      : new ProviderError(core.models().extraction, `Extraction failed: ${String((error as Error)?.message ?? error)}`, undefined, true);
+      : new ProviderError(core.models.ids().extraction, `Extraction failed: ${String((error as Error)?.message ?? error)}`, undefined, true);
   }
 
   const result = await commitExtraction(core, turn, facts, vectors, embeddingModel, provenance);
@@ -82,7 +85,7 @@ export async function extractTurn(core: Core, turn: TurnRow, signal?: AbortSigna
  * transaction of the store; schedules the background pass. Shared by single and batch ingest (ingest-batch.ts).
  */
 export async function commitExtraction(
-  core: Core,
+  core: IngestDeps,
   turn: TurnRow,
   facts: readonly ExtractedFact[],
   vectors: readonly Float32Array[],
@@ -97,7 +100,7 @@ export async function commitExtraction(
     embeddingModel,
     source: { kind: "turn", id: toId("turn", turn.id), key: turnSourceKey(turn), node: { type: "turn", id: turn.id } },
     actor: { principal: turn.principal, onBehalfOf: turn.on_behalf_of, session: turn.session },
-    retention: core.settings().retention,
+    retention: core.settings.current().retention,
     now: core.now(),
     provenance,
     metadata: turn.metadata ? (JSON.parse(turn.metadata) as Record<string, unknown>) : undefined,
@@ -120,7 +123,7 @@ export async function commitExtraction(
  * The turn was extracted by someone else while this extraction's model calls ran (the background retry, or
  * another process on the same file): the caller gets that extraction's outcome, as if it had been its own.
  */
-async function extractedElsewhere(core: Core, turn: TurnRow): Promise<IngestResult> {
+async function extractedElsewhere(core: IngestDeps, turn: TurnRow): Promise<IngestResult> {
   const turnId = toId("turn", turn.id);
   const done = await core.store.extractionOfTurn(turn.id);
   if (!done) throw new SpectronError("internal", `Turn ${turnId} is marked extracted but no decision trace records its extraction.`);
@@ -135,7 +138,7 @@ const RETRY_GRACE_MS = 60_000;
  * Retries pending turns, oldest first (at most `limit`), and with `includeFailed` (`turns.retry()`) the failed
  * ones too; the background retry passes none. `failed` in the result counts the attempts that failed this time.
  */
-export async function retryPending(core: Core, limit = 100, includeFailed = false): Promise<{ extracted: number; failed: number }> {
+export async function retryPending(core: IngestDeps, limit = 100, includeFailed = false): Promise<{ extracted: number; failed: number }> {
   // The background retry (includeFailed false) leaves the turns just stored to the ingest extracting them.
   const settled = core.now() - RETRY_GRACE_MS;
   const pending = [

@@ -9,6 +9,9 @@ import { answerUsage } from "./recall/answer-usage.js";
 import { reinforceUsed, retrievalTraceWrite } from "./recall/recall.js";
 import { usedOf } from "./recall/used-of.js";
 
+/** What reflection uses: an answer's context, the reflection model, the store, the retention rules. */
+export type ReflectDeps = Pick<Core, "store" | "models" | "settings" | "now" | "logger" | "feedback">;
+
 export interface ReflectResult {
   answer: string;
   /** The records the answer drew on. */
@@ -35,7 +38,7 @@ export interface ReflectRequest {
  * written back through the reconciler as `observation` records derived from them. Two model calls
  * (query understanding, synthesis) and one embedding.
  */
-export async function reflect(core: Core, req: ReflectRequest): Promise<ReflectResult> {
+export async function reflect(core: ReflectDeps, req: ReflectRequest): Promise<ReflectResult> {
   const signal = req.signal ? { signal: req.signal } : {};
   const embedded = await embedQuery(core, req.query, req.signal);
   const { embedder } = embedded;
@@ -47,12 +50,12 @@ export async function reflect(core: Core, req: ReflectRequest): Promise<ReflectR
     ...signal,
   });
   const input = { query: req.query, records };
-  const synthesis = await core.model("reflection").generate(synthesisPrompt, input, signal);
-  core.recordUsage("reflection", synthesis.usage);
+  const synthesis = await core.models.model("reflection").generate(synthesisPrompt, input, signal);
+  core.models.recordUsage("reflection", synthesis.usage);
   const used = usedOf(synthesis.value.used, retrieval).records;
   const insights = req.write ? synthesis.value.insights : [];
   const insightVectors = insights.length > 0 ? await embedder.embed(insights.map((i) => i.text), signal) : undefined;
-  if (insightVectors) core.recordUsage("embedding", insightVectors.usage);
+  if (insightVectors) core.models.recordUsage("embedding", insightVectors.usage);
 
   const key = scopeKey(req.scope);
   const { responseTraceId, written } = await core.store.writeReflection({
@@ -94,7 +97,7 @@ export async function reflect(core: Core, req: ReflectRequest): Promise<ReflectR
             vectors: insightVectors!.vectors,
             embeddingModel: embedder.id,
             actor: req.actor,
-            retention: core.settings().retention,
+            retention: core.settings.current().retention,
             now,
             derivedFrom: used,
             provenance: { prompt: `${synthesisPrompt.name}@${synthesisPrompt.version}`, usage: synthesis.usage },

@@ -1,11 +1,14 @@
 import type { Core } from "../core.js";
-import { PRIORITY } from "../core.js";
+import { PRIORITY, type Scheduler } from "../lifecycle/scheduler.js";
 import { budgetedCall } from "../lifecycle/budget.js";
 import { oppositeAttribute } from "../models/attributes.js";
 import { batchReflectionPrompt, type ReflectionInput, type ReflectionRecord } from "../models/prompts/reflection.js";
 import { toId, tryParseId } from "../store/ids.js";
 import { parseScopeKey } from "../store/scope.js";
 import type { NeighbourDecision, RecordRow, TraceActor } from "../store/store.js";
+
+/** What the background reconciliation pass uses (the scheduler it runs on, and a budgeted model call). */
+export type ReflectionPassDeps = Pick<Core, "store" | "queue" | "models" | "now">;
 
 /** Neighbours offered per new record at most. */
 const NEIGHBOURS = 5;
@@ -28,7 +31,7 @@ export interface PassItem {
 }
 
 /** Records waiting for the next pass, per instance: the new records of every turn ingested meanwhile. */
-const waiting = new WeakMap<Core, PassItem[]>();
+const waiting = new WeakMap<Scheduler, PassItem[]>();
 
 const view = (r: RecordRow): ReflectionRecord => ({
   id: toId("record", r.id),
@@ -48,19 +51,19 @@ const view = (r: RecordRow): ReflectionRecord => ({
  * costs nothing. The decisions are applied through the reconciler. A call the budget cannot afford leaves its
  * records in the backlog for a later window; a model failure changes nothing and is logged.
  */
-export function scheduleReflection(core: Core, recordIds: readonly number[], actor: TraceActor, parentTrace: number): void {
+export function scheduleReflection(core: ReflectionPassDeps, recordIds: readonly number[], actor: TraceActor, parentTrace: number): void {
   if (recordIds.length === 0) return;
-  const items = waiting.get(core);
+  const items = waiting.get(core.queue);
   const added = recordIds.map((recordId) => ({ recordId, actor, parentTrace }));
   if (items) {
     items.push(...added);
   } else {
     // Set before `defer`: the queue may start the job at once, and it takes what is waiting.
-    waiting.set(core, added);
+    waiting.set(core.queue, added);
     core.queue.defer(
       () => {
-        const batch = waiting.get(core) ?? [];
-        waiting.delete(core);
+        const batch = waiting.get(core.queue) ?? [];
+        waiting.delete(core.queue);
         return reconcileInBackground(core, batch);
       },
       PRIORITY.reflection,
@@ -70,7 +73,7 @@ export function scheduleReflection(core: Core, recordIds: readonly number[], act
 }
 
 /** Takes up the backlog the budget left (oldest first) when the window can afford it. */
-export async function drainBacklog(core: Core): Promise<number> {
+export async function drainBacklog(core: ReflectionPassDeps): Promise<number> {
   let done = 0;
   while (!core.queue.stopped) {
     const items = await core.store.takeFromBacklog(BACKLOG_BATCH);
@@ -83,7 +86,7 @@ export async function drainBacklog(core: Core): Promise<number> {
 }
 
 /** Runs the pass over `items`; resolves with how many the budget deferred to the backlog. */
-export async function reconcileInBackground(core: Core, items: readonly PassItem[]): Promise<number> {
+export async function reconcileInBackground(core: ReflectionPassDeps, items: readonly PassItem[]): Promise<number> {
   const candidates = await findCandidates(core, items);
   let deferred = 0;
   for (let i = 0; i < candidates.length; i += RECORDS_PER_CALL) {
@@ -140,7 +143,7 @@ interface Candidate {
   neighbours: RecordRow[];
 }
 
-async function defer(core: Core, rest: readonly Candidate[]): Promise<number> {
+async function defer(core: ReflectionPassDeps, rest: readonly Candidate[]): Promise<number> {
   await core.store.addToBacklog(rest.map((c) => c.item), core.now());
   return rest.length;
 }
@@ -150,7 +153,7 @@ async function defer(core: Core, rest: readonly Candidate[]): Promise<number> {
  * attribute (or its opposite) first, then near restatements (store: never beyond the record's own scope, so the
  * cost does not grow with the rest of the Context).
  */
-async function findCandidates(core: Core, items: readonly PassItem[]): Promise<Candidate[]> {
+async function findCandidates(core: ReflectionPassDeps, items: readonly PassItem[]): Promise<Candidate[]> {
   const { store } = core;
   // A record's first item wins (its actor and parent trace).
   const firsts = new Map<number, PassItem>();

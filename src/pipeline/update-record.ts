@@ -3,6 +3,9 @@ import { SpectronValidationError } from "../errors.js";
 import { toId } from "../store/ids.js";
 import type { RecordRow, TraceActor } from "../store/store.js";
 
+/** What an edit by hand uses: the store, the embedding model, the clock. */
+export type UpdateRecordDeps = Pick<Core, "store" | "models" | "now">;
+
 /** What a hand edit changes: new text, a new value (the text follows it), or both. */
 export interface RecordEdit {
   text?: string | undefined;
@@ -31,15 +34,15 @@ function textFor(row: RecordRow, edit: RecordEdit): string {
  * answer that cited it or is about a topic it touches (before or after) is evicted in the same transaction.
  * Access is the caller's business (write on the record's scope).
  */
-export async function updateRecordByHand(core: Core, row: RecordRow, edit: RecordEdit, actor: TraceActor, signal?: AbortSignal): Promise<RecordRow> {
+export async function updateRecordByHand(core: UpdateRecordDeps, row: RecordRow, edit: RecordEdit, actor: TraceActor, signal?: AbortSignal): Promise<RecordRow> {
   if (row.status !== "current" && row.status !== "flagged") {
     throw new SpectronValidationError("id", `a current or flagged record (this one is ${row.status})`, toId("record", row.id));
   }
   const text = textFor(row, edit);
   const value = edit.value ?? row.value;
-  const embedder = core.embedder();
+  const embedder = core.models.embedder();
   const embedded = await embedder.embed([text], signal ? { signal } : {});
-  core.recordUsage("embedding", embedded.usage);
+  core.models.recordUsage("embedding", embedded.usage);
   const vector = embedded.vectors[0]!;
   // The record may have changed while the model answered: the engine checks it again inside its transaction.
   const done = await core.store.editRecord({ id: row.id, text, value, model: embedder.id, vector, actor, now: core.now() });

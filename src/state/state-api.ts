@@ -12,9 +12,12 @@ import { toPublicRecord, type MemoryRecord } from "./public-record.js";
 
 import type { StateList } from "../types/namespaces.js";
 
+/** What the state namespace uses: the store, the clock, and the embedding model for edits. */
+export type StateDeps = Pick<Core, "store" | "models" | "now">;
+
 export type { StateList };
 
-export function createStateApi(core: Core, access: Access, guard: (method: string) => void) {
+export function createStateApi(core: StateDeps, access: Access, guard: (method: string) => void) {
   const ctxOf = (ctx: unknown, method: string): CallContext => parseInput(callContextSchema, ctx ?? {}, `${method}(…, ctx)`);
   const readable = (call: CallContext, row: RecordRow) => canReadRecord(call.principal, parseScopeKey(row.scope_key));
   const scopeKeysWithin = async (scope: Record<string, string>): Promise<string[]> =>

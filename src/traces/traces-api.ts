@@ -11,6 +11,9 @@ import type { Trace, TraceEdge, TraceWithEdges } from "../types/trace.js";
 
 export type { Trace, TraceEdge } from "../types/trace.js";
 
+/** What the traces namespace uses. */
+export type TracesDeps = Pick<Core, "store">;
+
 const PREFIX: Record<string, keyof typeof ID_PREFIX | undefined> = { record: "record", trace: "trace", turn: "turn", chunk: "chunk", document: "document" };
 
 function nodeId(type: string, id: string | number): string {
@@ -44,7 +47,7 @@ function toEdges(out: EdgeRow[], inbound: EdgeRow[]): TraceEdge[] {
  * Traces as graph nodes. Holders of manage see every trace; other principals see only traces whose scope lies
  * within one of their read grants.
  */
-export function createTracesApi(core: Core, access: Access, guard: (method: string) => void) {
+export function createTracesApi(core: TracesDeps, access: Access, guard: (method: string) => void) {
   const visible = (call: CallContext, row: TraceRow) =>
     !call.principal || can(call.principal, "manage", {}) || (row.scope_key !== null && can(call.principal, "read", parseScopeKey(row.scope_key)));
   return {

@@ -7,6 +7,9 @@ import { toId } from "../store/ids.js";
 import { parseScopeKey } from "../store/scope.js";
 import type { TurnRow } from "../store/store.js";
 
+/** What the turns namespace uses: the store, and a retry's extraction deps. */
+export type TurnsDeps = Pick<Core, "store" | "queue" | "models" | "settings" | "now" | "logger">;
+
 export interface Turn {
   id: string;
   role: TurnRow["role"];
@@ -19,7 +22,7 @@ export interface Turn {
 }
 
 /** The turns namespace: stored turns, and the retry of those whose extraction failed. */
-export function createTurnsApi(core: Core, access: Access, guard: (method: string) => void) {
+export function createTurnsApi(core: TurnsDeps, access: Access, guard: (method: string) => void) {
   return {
     async list(options: TurnsListOptions = {}): Promise<Turn[]> {
       guard("turns.list");

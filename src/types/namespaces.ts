@@ -1,6 +1,7 @@
 import type { ContextConfig } from "../config/config-api.js";
 import type { ChatResult } from "../pipeline/chat.js";
-import type { CloseReport, StageUsage } from "../core.js";
+import type { CloseReport } from "../core.js";
+import type { StageUsage } from "../models/stage-usage.js";
 import type { KnowledgeAddResult } from "../knowledge/index-document.js";
 import type { KnowledgeDocument } from "../knowledge/knowledge-api.js";
 import type { SweepResult } from "../lifecycle/lifecycle-api.js";

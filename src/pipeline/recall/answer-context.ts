@@ -5,6 +5,12 @@ import { retrieve, type Retrieval } from "./hybrid.js";
 import { promptRecords } from "./prompt-records.js";
 import { understandQuery, type Understanding } from "./understand.js";
 
+/** What embedding a question uses. */
+export type EmbedQueryDeps = Pick<Core, "models">;
+
+/** What building an answer's context uses: query understanding, retrieval, the store's entity names, the clock. */
+export type AnswerContextDeps = Pick<Core, "store" | "models" | "logger" | "feedback" | "now">;
+
 /** A question's embedding, with the model that made it (whose id the vector channel reads by). */
 export interface QueryVector {
   vector: Float32Array;
@@ -12,10 +18,10 @@ export interface QueryVector {
 }
 
 /** Embeds a question once, with the index's current model, and counts the call in `usage()`. */
-export async function embedQuery(core: Core, query: string, signal?: AbortSignal): Promise<QueryVector> {
-  const embedder = core.embedder();
+export async function embedQuery(core: EmbedQueryDeps, query: string, signal?: AbortSignal): Promise<QueryVector> {
+  const embedder = core.models.embedder();
   const embedded = await embedder.embed([query], signal ? { signal } : {});
-  core.recordUsage("embedding", embedded.usage);
+  core.models.recordUsage("embedding", embedded.usage);
   return { vector: embedded.vectors[0]!, embedder };
 }
 
@@ -45,7 +51,7 @@ export interface AnswerContext {
  * classifier answers if the model fails, understand.ts), hybrid retrieval over the readable scopes, and the
  * records as the answering model is shown them, each with the entities it names. One model call.
  */
-export async function answerContext(core: Core, req: AnswerContextRequest): Promise<AnswerContext> {
+export async function answerContext(core: AnswerContextDeps, req: AnswerContextRequest): Promise<AnswerContext> {
   const understanding = await understandQuery(core, req.query, req.signal);
   const now = core.now();
   const retrieval = await retrieve(core, {

@@ -5,6 +5,9 @@ import { tryParseId } from "../../store/ids.js";
 import { combSum, normalizeScores } from "./fuse.js";
 import { dispatchRecords } from "./dispatch.js";
 
+/** What tier-3 retrieval uses: the store's channels, and whether traces feed back into ranking. */
+export type RetrieveDeps = Pick<Core, "store" | "feedback">;
+
 /** Past queries at least this similar lend the records they returned a boost (ranking feedback)… */
 const FEEDBACK_SIMILAR = 0.8;
 /** …among the most recent this many in scope. */
@@ -59,7 +62,7 @@ export interface RetrievalInput {
  * records, and BM25 over the passages (the turns they were extracted from), fused by score (fuse.ts) and
  * weighted by importance, recency and trace feedback. No model call.
  */
-export async function retrieve(core: Core, input: RetrievalInput): Promise<Retrieval> {
+export async function retrieve(core: RetrieveDeps, input: RetrievalInput): Promise<Retrieval> {
   const { store } = core;
   const text = { query: input.query, keywords: input.understanding.keywords };
   const passageHits = await store.passageCandidates({ text, scopeKeys: input.scopeKeys, now: input.now, candidates: CANDIDATES });

@@ -5,7 +5,7 @@ import { responsePrompt } from "../../models/prompts/response.js";
 import type { ModelUsage } from "../../models/types.js";
 import { toId } from "../../store/ids.js";
 import { scopeKey } from "../../store/scope.js";
-import type { RecordRow, RetrievalTraceWrite, TraceActor } from "../../store/store.js";
+import type { RecordRow, RetrievalTraceWrite, Store, TraceActor } from "../../store/store.js";
 import { toPublicRecord, type MemoryRecord } from "../../state/public-record.js";
 import { recordTopics } from "../../store/reconcile-rules.js";
 import { answerContext, embedQuery } from "./answer-context.js";
@@ -22,10 +22,16 @@ import { usedOf, type UsedSet } from "./used-of.js";
 
 export type { RecallRequest, RecallResult, RecalledChunk } from "./recall-types.js";
 
+/** What reinforcing the records an answer used takes. */
+export type ReinforceDeps = Pick<Core, "store" | "now">;
+
+/** What recall uses through its three tiers. */
+export type RecallDeps = Pick<Core, "store" | "models" | "settings" | "now" | "logger" | "feedback">;
+
 const signalOpt = (signal?: AbortSignal) => (signal ? { signal } : {});
 
 /** Recalls answering now, per instance: identical question, cache scope (exact scope + grants) and limit. */
-const inFlight = new WeakMap<Core, Map<string, Promise<RecallResult>>>();
+const inFlight = new WeakMap<Store, Map<string, Promise<RecallResult>>>();
 
 /**
  * Answers through the three tiers. Identical recalls made while one is being answered share it: they wait for
@@ -34,9 +40,9 @@ const inFlight = new WeakMap<Core, Map<string, Promise<RecallResult>>>();
  * model call and one cache entry, not one per caller. If the first fails (its caller aborted it), each waiting
  * caller answers for itself.
  */
-export async function recall(core: Core, req: RecallRequest): Promise<RecallResult> {
-  let flights = inFlight.get(core);
-  if (!flights) inFlight.set(core, (flights = new Map()));
+export async function recall(core: RecallDeps, req: RecallRequest): Promise<RecallResult> {
+  let flights = inFlight.get(core.store);
+  if (!flights) inFlight.set(core.store, (flights = new Map()));
   const norm = normalizeQuery(req.query);
   const flightKey = `${req.cacheKey}\u0000${req.limit}\u0000${norm}`;
   const leader = flights.get(flightKey);
@@ -54,7 +60,7 @@ export async function recall(core: Core, req: RecallRequest): Promise<RecallResu
   }
 }
 
-async function answer(core: Core, req: RecallRequest, norm: string): Promise<RecallResult> {
+async function answer(core: RecallDeps, req: RecallRequest, norm: string): Promise<RecallResult> {
   const started = performance.now();
   const key = scopeKey(req.scope);
 
@@ -76,8 +82,8 @@ async function answer(core: Core, req: RecallRequest, norm: string): Promise<Rec
     ...signalOpt(req.signal),
   });
   const responseInput = { query: req.query, type: qu.value.type, records };
-  const response = await core.model("response").generate(responsePrompt, responseInput, signalOpt(req.signal));
-  core.recordUsage("response", response.usage);
+  const response = await core.models.model("response").generate(responsePrompt, responseInput, signalOpt(req.signal));
+  core.models.recordUsage("response", response.usage);
 
   const used = usedOf(response.value.used, retrieval);
   const traceId = await writeTier3(core, req, key, norm, signature, vector, embedder.id, qu.value, retrieval, entities, qu.fallback, used, {
@@ -98,7 +104,7 @@ async function answer(core: Core, req: RecallRequest, norm: string): Promise<Rec
 
 /** The tier-3 answer's traces, query and cache entry, in one transaction. */
 async function writeTier3(
-  core: Core,
+  core: Pick<Core, "store" | "now">,
   req: RecallRequest,
   key: string,
   norm: string,
@@ -211,7 +217,7 @@ function mapIds(candidates: Retrieval["candidates"]) {
  * Reinforces records an answer used: importance × 1.1, capped at 1.0, and a context fact's life extended
  * (lifecycle/survival.ts). Returns them as callers see them.
  */
-export async function reinforce(core: Core, ids: readonly number[]): Promise<MemoryRecord[]> {
+export async function reinforce(core: ReinforceDeps, ids: readonly number[]): Promise<MemoryRecord[]> {
   return (await core.store.reinforce(ids, REINFORCEMENT, core.now(), { extendLife: true })).map(toPublicRecord);
 }
 
@@ -219,7 +225,7 @@ export async function reinforce(core: Core, ids: readonly number[]): Promise<Mem
  * The records an answer was given, as callers see them: those it used reinforced (and living longer for it,
  * see `reinforce`), the rest as they stand.
  */
-export async function reinforceUsed(core: Core, given: readonly RecordRow[], used: readonly number[]): Promise<MemoryRecord[]> {
+export async function reinforceUsed(core: ReinforceDeps, given: readonly RecordRow[], used: readonly number[]): Promise<MemoryRecord[]> {
   const reinforced = new Map((await reinforce(core, used)).map((r) => [r.id, r]));
   return given.map((r) => reinforced.get(toId("record", r.id)) ?? toPublicRecord(r));
 }

@@ -6,18 +6,21 @@ import { toPublicRecord } from "../../state/public-record.js";
 import { publicChunk } from "./public-chunk.js";
 import type { RecallRequest, RecallResult } from "./recall-types.js";
 
+/** What reusing a cached answer uses: the cache's thresholds (settings) and the store. */
+export type ReuseDeps = Pick<Core, "store" | "settings">;
+
 // What tiers 1 and 2 share: a prior answer reused while every record it cited is still current.
 
 /** The entry's cited records and chunks when it may be reused now (fresh enough, every citation standing). */
-export async function usable(core: Core, entry: CacheEntryRow, now: number): Promise<{ deps: number[]; chunks: Parameters<typeof publicChunk>[0][] } | undefined> {
-  const { freshness, min_trust } = core.settings().cache;
+export async function usable(core: ReuseDeps, entry: CacheEntryRow, now: number): Promise<{ deps: number[]; chunks: Parameters<typeof publicChunk>[0][] } | undefined> {
+  const { freshness, min_trust } = core.settings.current().cache;
   if (freshness !== null && now - entry.created_at > ttlToMs(freshness)) return undefined;
   return core.store.cacheEntryUsable(entry.id, now, min_trust);
 }
 
 /** Reuses a cached answer: a response trace (group-committed with other reuses) and the cited records reinforced. */
 export async function reuse(
-  core: Core,
+  core: ReuseDeps,
   req: RecallRequest,
   key: string,
   entry: CacheEntryRow,

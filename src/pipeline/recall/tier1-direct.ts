@@ -4,8 +4,11 @@ import { toPublicRecord } from "../../state/public-record.js";
 import type { RecallRequest, RecallResult } from "./recall-types.js";
 import { reuse, reusePayload, usable } from "./reuse.js";
 
+/** What tier 1 uses: the store's cache and records, the cache thresholds, the clock. */
+export type Tier1Deps = Pick<Core, "store" | "settings" | "now">;
+
 /** Tier 1: the same normalised query answered before in this exact scope, or an explicit `fact:<id>`. */
-export async function directLookup(core: Core, req: RecallRequest, key: string, norm: string): Promise<RecallResult | undefined> {
+export async function directLookup(core: Tier1Deps, req: RecallRequest, key: string, norm: string): Promise<RecallResult | undefined> {
   const now = core.now();
   const fact = /^fact:\s*(\S+)$/i.exec(req.query.trim());
   if (fact) {

@@ -6,6 +6,9 @@ import { queryUnderstandingPrompt, type QueryUnderstanding } from "../../models/
 import { isAbortError } from "../../models/retry.js";
 import type { ModelUsage } from "../../models/types.js";
 
+/** What query understanding uses: its stage's model, and the logger for a fallback. */
+export type UnderstandDeps = Pick<Core, "models" | "logger">;
+
 /** A query-understanding model call that failed, and what answered instead. Written on the retrieval trace. */
 export interface UnderstandingFallback {
   /** The model whose call failed. */
@@ -28,11 +31,11 @@ export interface Understanding {
  * answers instead, the failure is counted in `usage()` and logged, and the retrieval trace records it. An
  * abort is the caller's and is rethrown.
  */
-export async function understandQuery(core: Core, query: string, signal?: AbortSignal): Promise<Understanding> {
-  const model = core.model("query_understanding");
+export async function understandQuery(core: UnderstandDeps, query: string, signal?: AbortSignal): Promise<Understanding> {
+  const model = core.models.model("query_understanding");
   try {
     const qu = await model.generate(queryUnderstandingPrompt, { query }, signal ? { signal } : {});
-    core.recordUsage("query_understanding", qu.usage);
+    core.models.recordUsage("query_understanding", qu.usage);
     return qu;
   } catch (error) {
     if (signal?.aborted || isAbortError(error)) throw error;
