@@ -5,15 +5,17 @@ import type { WriteParts } from "./read-writes.js";
 import { IdSet } from "./record-search.js";
 
 /**
- * Near restatements come from an exact scan of the scope's vectors unless the scope holds more than SCAN_LIMIT
- * live records and at least 1/ANN_SHARE of the ANN index's: then from the index searched within the scope. A
- * scan of a Context-wide scope of 30k notes read 30k vectors out of hnswlib and stalled each ingest of a note for
- * 2–3 s at 100k turns, where the filtered search takes milliseconds; but a filter that passes few of the graph's
- * points makes hnswlib walk most of it (a LoCoMo user's 1,500 records among 14k: ~30 ms a search, slower than
- * the scan of their cached vectors).
+ * Near restatements come from an exact scan of the scope's vectors, unless the scope holds more than SCAN_LIMIT
+ * live records and either at least 1/ANN_SHARE of the ANN index's or more than SCAN_MAX: then from the index
+ * searched within the scope. A scan of a Context-wide scope of 25k notes read 25k vectors out of hnswlib (more
+ * than its cache of recent vectors holds, ~11k) and stalled each ingest of a note for 2–3 s at 100k turns, where
+ * the filtered search takes milliseconds; but a filter that passes few of the graph's points makes hnswlib walk
+ * most of it (a LoCoMo user's 1,500 records among 14k: ~30 ms a search, slower than the scan of their cached
+ * vectors).
  */
 export const SCAN_LIMIT = 1_000;
 const ANN_SHARE = 4;
+const SCAN_MAX = 8_000;
 /** Nearest records asked of the ANN index for a large scope; the near restatements among them are kept. */
 const NEAREST = 16;
 
@@ -48,7 +50,7 @@ function similarInScope(p: WriteParts, model: string, id: number, ids: readonly 
   const query = vectorOf(id);
   if (!query) return [];
   const ann = ids.length > SCAN_LIMIT ? p.indexes.get("records", model) : undefined;
-  if (ann && ids.length * ANN_SHARE >= ann.size) {
+  if (ann && (ids.length * ANN_SHARE >= ann.size || ids.length > SCAN_MAX)) {
     const inScope = new IdSet(ids);
     const hits = ann.search(Float32Array.from(query), NEAREST + 1, (label) => label !== id && inScope.has(label));
     if (hits) return hits.filter((h) => 1 - h.distance >= minSimilarity).map((h) => ({ id: h.label, similarity: 1 - h.distance }));
