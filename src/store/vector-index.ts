@@ -222,13 +222,14 @@ export class VectorIndex {
    * labels with identical vectors come in ascending label order.
    */
   /**
-   * The vector of `label` from memory (a pending change, else hnswlib's copy, unit length), or undefined when
-   * this index cannot tell (not ready, or the label is not held): the caller then reads it from SQLite.
+   * The vector of `label` (a pending change, else the index's held copy, unit length, read by `load` or out of
+   * hnswlib when not held), or undefined when this index cannot tell (not ready, or the label is not in it):
+   * the caller then reads it from SQLite.
    */
-  vectorOf(label: number): ArrayLike<number> | undefined {
+  vectorOf(label: number, load?: (label: number) => Float32Array | undefined): ArrayLike<number> | undefined {
     const change = this.pending.get(label);
     if (change) return change.op === "add" ? change.vector : undefined;
-    return this.ready ? this.ann!.vectorOf(label) : undefined;
+    return this.ready ? this.ann!.vectorOf(label, load) : undefined;
   }
 
   search(vector: Float32Array, k: number, filter?: (label: number) => boolean): AnnHit[] | null {

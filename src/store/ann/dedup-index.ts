@@ -114,11 +114,11 @@ export class DedupAnnIndex {
   }
 
   /**
-   * The (unit-length) vector held for a live label, from memory; undefined when the label is not held. The
-   * recently read ones are kept as Float32Arrays (a clock: see `held`) (hnswlib's getPoint builds a JS array element by element,
+   * The (unit-length) vector of a live label; undefined when the label is not in the index. Read by `load` when
+   * given, else out of hnswlib; the recently read ones are kept as Float32Arrays (a clock: see `held`) (hnswlib's getPoint builds a JS array element by element,
    * ~35 µs at 384 dimensions), so a scope searched again reads them at no cost.
    */
-  vectorOf(label: number): Float32Array | undefined {
+  vectorOf(label: number, load?: (label: number) => Float32Array | undefined): Float32Array | undefined {
     const group = this.groupOf.get(label);
     if (!group) return undefined;
     if (group.vector) {
@@ -136,7 +136,10 @@ export class DedupAnnIndex {
         oldest.vector = null;
       }
     }
-    group.vector = Float32Array.from(this.ann.point(group.rep));
+    // The caller's copy (a primary-key read of the vector table, ~10 µs) when it has one, normalised as hnswlib
+    // normalises its points; hnswlib's own otherwise.
+    const loaded = load?.(label);
+    group.vector = loaded ? unit(loaded) : Float32Array.from(this.ann.point(group.rep));
     group.referenced = false;
     this.held.add(group);
     return group.vector;
@@ -288,4 +291,12 @@ export class DedupAnnIndex {
     if (this.byRep.size !== this.ann.size) return `sidecar lists ${this.byRep.size} groups for ${this.ann.size} points`;
     return null;
   }
+}
+
+/** A unit-length copy of `v` (a zero vector stays zero, as hnswlib leaves it). */
+function unit(v: Float32Array): Float32Array {
+  let squares = 0;
+  for (let i = 0; i < v.length; i++) squares += v[i]! * v[i]!;
+  const scale = squares > 0 ? 1 / Math.sqrt(squares) : 0;
+  return Float32Array.from(v, (x) => x * scale);
 }

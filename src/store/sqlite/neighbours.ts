@@ -46,7 +46,8 @@ export function neighbourCandidates(p: WriteParts, queries: readonly NeighbourQu
 /** Records among `ids` at least `minSimilarity` to record `id` (cosine). */
 function similarInScope(p: WriteParts, model: string, id: number, ids: readonly number[], minSimilarity: number): { id: number; similarity: number }[] {
   const index = p.indexes.existing("records", model);
-  const vectorOf = (label: number): ArrayLike<number> | undefined => index?.vectorOf(label) ?? getVector(p.db, "records", model, label);
+  const read = (label: number) => getVector(p.db, "records", model, label);
+  const vectorOf = (label: number): ArrayLike<number> | undefined => index?.vectorOf(label, read) ?? read(label);
   const query = vectorOf(id);
   if (!query) return [];
   const ann = ids.length > SCAN_LIMIT ? p.indexes.get("records", model) : undefined;
