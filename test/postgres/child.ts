@@ -1,4 +1,5 @@
 import { fork, type ChildProcess } from "node:child_process";
+import type { PgTestDatabase, PgTestEngine } from "./engines.js";
 
 /** A child process (a test/children/*.ts script) driven over IPC: `call` sends a command and resolves with its reply. */
 export class Child {
@@ -39,3 +40,34 @@ export class Child {
   }
 }
 
+
+/** Two child processes of one script, both opened on the same Context of one database. */
+export interface TwoChildren {
+  readonly database: PgTestDatabase;
+  readonly a: Child;
+  readonly b: Child;
+  /** Closes both children, then drops the database. */
+  close(): Promise<void>;
+}
+
+/**
+ * A fresh database on `engine` and two children of `script` opened on it at once (`{ op: "open", url, context,
+ * now }`): the migrations and the Context are created by one, waited for by the other.
+ */
+export async function twoChildrenOnOneDatabase(engine: PgTestEngine, script: string, context: string, now: number): Promise<TwoChildren> {
+  const database = await engine.open();
+  const a = new Child(script);
+  const b = new Child(script);
+  const close = async () => {
+    await Promise.all([a.close(), b.close()]);
+    await database.close();
+  };
+  try {
+    await Promise.all([a.ready, b.ready]);
+    await Promise.all([a.call({ op: "open", url: database.url, context, now }), b.call({ op: "open", url: database.url, context, now })]);
+  } catch (error) {
+    await close().catch(() => undefined);
+    throw error;
+  }
+  return { database, a, b, close };
+}

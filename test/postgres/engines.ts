@@ -10,6 +10,9 @@
  * An engine that is unavailable is skipped with its reason printed; a URL that is set but unreachable fails.
  */
 import { randomBytes } from "node:crypto";
+import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import pg from "pg";
 
 export interface PgTestDatabase {
@@ -35,6 +38,7 @@ export interface PgTestEngine {
 export const ENGINE_START_TIMEOUT = 120_000;
 
 const SERVER_URL = process.env.SPECTRON_TEST_POSTGRES_URL;
+const ROOT = resolve(import.meta.dirname, "../..");
 
 export const serverEngine: PgTestEngine = {
   name: "postgres",
@@ -83,7 +87,7 @@ export const pgliteEngine: PgTestEngine = {
       import("@electric-sql/pglite-pgvector"),
       import("@electric-sql/pglite-socket"),
     ]);
-    const db = await PGlite.create({ extensions: { vector } });
+    const db = await PGlite.create({ extensions: { vector }, loadDataDir: await initdbDataDir(() => PGlite.create({ extensions: { vector } })) });
     const server = new PGLiteSocketServer({ db, host: "127.0.0.1", port: 0, maxConnections: 64 });
     await server.start();
     return {
@@ -95,6 +99,27 @@ export const pgliteEngine: PgTestEngine = {
     };
   },
 };
+
+/**
+ * The data directory of a new, empty PGlite (what `PGlite.create()` makes by running initdb inside WebAssembly: 10–20 s
+ * on a busy 2-core machine, paid by every test file and by every instance its pool opens), dumped once and kept
+ * in the temporary directory, keyed by the PGlite and pgvector versions. Loading it takes ~2 s and gives the same
+ * fresh cluster: no schema, no extension (each instance still runs the engine's migrations and CREATE EXTENSION).
+ * Written to a temporary name and renamed, so that files starting at once never read half a dump.
+ */
+async function initdbDataDir(create: () => Promise<{ dumpDataDir(compression: "none"): Promise<Blob | File>; close(): Promise<void> }>): Promise<Blob> {
+  const version = (name: string) => (JSON.parse(readFileSync(join(ROOT, "node_modules", name, "package.json"), "utf8")) as { version: string }).version;
+  const file = join(tmpdir(), `spectron-pglite-initdb-${version("@electric-sql/pglite")}-${version("@electric-sql/pglite-pgvector")}.tar`);
+  if (!existsSync(file)) {
+    const fresh = await create();
+    const dump = await fresh.dumpDataDir("none");
+    await fresh.close();
+    const partial = `${file}.${process.pid}.${randomBytes(4).toString("hex")}`;
+    writeFileSync(partial, Buffer.from(await dump.arrayBuffer()));
+    renameSync(partial, file);
+  }
+  return new Blob([readFileSync(file)]);
+}
 
 export const ENGINES: readonly PgTestEngine[] = [serverEngine, pgliteEngine];
 

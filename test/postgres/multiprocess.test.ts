@@ -2,8 +2,8 @@ import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { scopeKey } from "../../src/store/scope.js";
-import { Child } from "./child.js";
-import { announceSkips, ENGINE_START_TIMEOUT, serverEngine, type PgTestDatabase } from "./engines.js";
+import { twoChildrenOnOneDatabase, type Child, type TwoChildren } from "./child.js";
+import { announceSkips, ENGINE_START_TIMEOUT, serverEngine } from "./engines.js";
 
 const CHILD = fileURLToPath(new URL("../children/pg-store-child.ts", import.meta.url));
 const T0 = Date.parse("2026-06-01T00:00:00Z");
@@ -12,24 +12,19 @@ announceSkips([serverEngine]);
 
 // Two processes need two sessions: PGlite serves every connection from one backend, so this runs on a server only.
 describe.skipIf(serverEngine.skip)("two processes on one PostgreSQL database", () => {
-  let database: PgTestDatabase;
+  let children: TwoChildren;
   let a: Child;
   let b: Child;
   let client: pg.Client;
   beforeAll(async () => {
-    database = await serverEngine.open();
-    a = new Child(CHILD);
-    b = new Child(CHILD);
-    await Promise.all([a.ready, b.ready]);
-    // Both at once: the migrations and the Context are created by one, waited for by the other.
-    await Promise.all([a.call({ op: "open", url: database.url, context: "shared", now: T0 }), b.call({ op: "open", url: database.url, context: "shared", now: T0 })]);
-    client = new pg.Client({ connectionString: database.url });
+    children = await twoChildrenOnOneDatabase(serverEngine, CHILD, "shared", T0);
+    ({ a, b } = children);
+    client = new pg.Client({ connectionString: children.database.url });
     await client.connect();
   }, ENGINE_START_TIMEOUT);
   afterAll(async () => {
     await client?.end();
-    await Promise.all([a?.close(), b?.close()]);
-    await database?.close();
+    await children?.close();
   });
 
   test("two writers that supersede the same fact at the same moment leave exactly one current", async () => {

@@ -1,7 +1,7 @@
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { Child } from "./child.js";
-import { announceSkips, ENGINE_START_TIMEOUT, serverEngine, type PgTestDatabase } from "./engines.js";
+import { twoChildrenOnOneDatabase, type Child, type TwoChildren } from "./child.js";
+import { announceSkips, ENGINE_START_TIMEOUT, serverEngine } from "./engines.js";
 
 // Two processes, each a `new Spectron({ store: postgresStore(...) })` on one database, through the public SDK only:
 // what one ingests, the other's `query` finds at once; an answer the other cached is never served once the fact it
@@ -12,19 +12,15 @@ const T0 = Date.parse("2026-06-01T09:00:00Z");
 announceSkips([serverEngine]);
 
 describe.skipIf(serverEngine.skip)("two processes, one Spectron each, on one PostgreSQL database", () => {
-  let database: PgTestDatabase;
+  let children: TwoChildren;
   let a: Child;
   let b: Child;
   beforeAll(async () => {
-    database = await serverEngine.open();
-    a = new Child(CHILD);
-    b = new Child(CHILD);
-    await Promise.all([a.ready, b.ready]);
-    await Promise.all([a.call({ op: "open", url: database.url, context: "shared", now: T0 }), b.call({ op: "open", url: database.url, context: "shared", now: T0 })]);
+    children = await twoChildrenOnOneDatabase(serverEngine, CHILD, "shared", T0);
+    ({ a, b } = children);
   }, ENGINE_START_TIMEOUT);
   afterAll(async () => {
-    await Promise.all([a?.close(), b?.close()]);
-    await database?.close();
+    await children?.close();
   });
 
   test("a turn ingested in one process is found by query in the other as soon as the ingest returns", async () => {
