@@ -1,6 +1,6 @@
 import { INITIAL_IMPORTANCE } from "../config/defaults.js";
 import { valueRelation } from "../models/attributes.js";
-import { normalizeEntity } from "./graph.js";
+import { normalizeEntity, type NodeType } from "./graph.js";
 import { toId } from "./ids.js";
 import { appendHistory, normalizeText, type RecordRow } from "./records.js";
 import type { Correction } from "./sources.js";
@@ -81,6 +81,21 @@ export function retirement(row: RecordRow, status: "superseded" | "flagged", by:
 /** The entities a new record is linked to: those the fact names, and its subject unless it is the user or assistant. */
 export function entitiesOf(fact: Pick<FactInput, "entities" | "subject">): string[] {
   return [...fact.entities, ...(fact.subject !== "user" && fact.subject !== "assistant" ? [fact.subject] : [])];
+}
+
+/**
+ * A decision trace's edges besides its outcomes: `considered` for each record it weighed and left unchanged
+ * (a changed record's edge is its outcome), and `parent_trace` to the trace that caused it.
+ */
+export function decisionEdges(
+  considered: Iterable<number>,
+  changed: ReadonlySet<number>,
+  parentTrace: number | undefined,
+): { kind: "considered" | "parent_trace"; dst: { type: NodeType; id: number } }[] {
+  const edges: { kind: "considered" | "parent_trace"; dst: { type: NodeType; id: number } }[] = [];
+  for (const id of considered) if (!changed.has(id)) edges.push({ kind: "considered", dst: { type: "record", id } });
+  if (parentTrace) edges.push({ kind: "parent_trace", dst: { type: "trace", id: parentTrace } });
+  return edges;
 }
 
 /** The decision trace's payload of one reconciliation. */

@@ -105,9 +105,8 @@ export function toFloat32(buffer: Buffer): Float32Array {
 const POINT_LOOKUP_LIMIT = 2_000;
 
 /**
- * Exact cosine search among the rows of `space` whose ids `candidateSql` selects (a SELECT of one id column,
- * with its own parameters). Vectors are fetched by point lookups and scored here: vec0 answers
- * `rowid IN (…)` by scanning the whole table. Large candidate sets take one KNN scan of the Context's
+ * Exact cosine search among the rows of `space` with the `candidates`' ids. Vectors are fetched by point
+ * lookups and scored here: vec0 answers `rowid IN (…)` by scanning the whole table. Large candidate sets take one KNN scan of the Context's
  * partition instead. Serves small or scope-filtered sets, and is the reference the ANN is measured against.
  */
 export function exactSearch(
@@ -117,13 +116,13 @@ export function exactSearch(
   model: string,
   vector: Float32Array,
   k: number,
-  candidateSql: string,
-  params: unknown[],
+  /** The candidates' ids, or a SELECT of one id column with its parameters. */
+  candidates: readonly number[] | { sql: string; params: readonly unknown[] },
   /** Vectors already in memory (the ANN index's copies): a vec0 point lookup reads far more than one vector. */
   inMemory?: (label: number) => ArrayLike<number> | undefined,
 ): { label: number; distance: number }[] {
   if (!vectorTableExists(db, space, model)) return [];
-  const ids = sqlPluck(db, candidateSql).all(...params) as number[];
+  const ids = "sql" in candidates ? (sqlPluck(db, candidates.sql).all(...candidates.params) as number[]) : candidates;
   if (ids.length === 0) return [];
   if (ids.length > POINT_LOOKUP_LIMIT) {
     const allowed = new Set(ids);

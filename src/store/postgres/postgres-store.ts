@@ -155,7 +155,7 @@ export class PostgresStore implements S.Store {
     if (set.storage === "pgvector") return undefined;
     const key = `${set.space}\u001f${set.model}`;
     let index = this.indexes.get(key);
-    if (!index) this.indexes.set(key, (index = new FollowedIndex(this.pool, this.context, set)));
+    if (!index) this.indexes.set(key, (index = new FollowedIndex(this.pool, this.context, set, this.now, this.onError)));
     return index;
   }
 
@@ -722,7 +722,9 @@ export class PostgresStore implements S.Store {
     this.closed = true;
     await this.feed.close();
     this.listeners.clear();
-    // In-process indexes live in memory only: nothing to save (another open rebuilds them from the tables).
+    // In-process indexes save a snapshot to the database when they moved on since theirs (followed-index.ts); a
+    // save that fails is reported through onError and costs the next process a build, not data.
+    for (const index of this.indexes.values()) await index.close();
     return { unsaved: [] };
   }
 }

@@ -4,7 +4,7 @@ import { expiresAt } from "../../lifecycle/retention.js";
 import { oppositeAttribute } from "../../models/attributes.js";
 import { calibratedTrust } from "../../pipeline/calibration.js";
 import type { Correction } from "../sources.js";
-import { decisionPayload, entitiesOf, recordTopics, restatement, retirement, standing, valueDuplicate } from "../reconcile-rules.js";
+import { decisionEdges, decisionPayload, entitiesOf, recordTopics, restatement, retirement, standing, valueDuplicate } from "../reconcile-rules.js";
 import { normalizeEntity, type NodeType } from "../graph.js";
 import { toId } from "../ids.js";
 import { appendHistory, normalizeText, type RecordRow } from "../records.js";
@@ -264,10 +264,7 @@ export async function reconcile(tx: Tx, input: FactsWrite): Promise<FactsWritten
   for (const id of await evictByTopics(tx, [...topics], input.scope, evicted)) evicted.add(id);
   if (changed.size > 0) tx.entries.push({ kind: "records", ids: [...changed] });
 
-  for (const id of considered) {
-    if (!changed.has(id)) await addEdge(tx, { type: "trace", id: traceId }, "considered", { type: "record", id }, now);
-  }
-  if (input.parentTrace) await addEdge(tx, { type: "trace", id: traceId }, "parent_trace", { type: "trace", id: input.parentTrace }, now);
+  for (const e of decisionEdges(considered, changed, input.parentTrace)) await addEdge(tx, { type: "trace", id: traceId }, e.kind, e.dst, now);
 
   const payload = decisionPayload({
     source: input.source,

@@ -19,11 +19,10 @@ export function cacheBySimilarity(
   p: SearchParts,
   q: { cacheKey: string; signature: string; model: string; vector: Float32Array; k: number; threshold: number },
 ): { entry: CacheEntryRow; similarity: number }[] {
-  const hits = exactSearch(p.db, p.context, "queries", q.model, q.vector, q.k, "SELECT query_id FROM cache_entries WHERE context = ? AND scope_key = ? AND signature = ?", [
-    p.context,
-    q.cacheKey,
-    q.signature,
-  ]).filter((h) => 1 - h.distance > q.threshold);
+  const hits = exactSearch(p.db, p.context, "queries", q.model, q.vector, q.k, {
+    sql: "SELECT query_id FROM cache_entries WHERE context = ? AND scope_key = ? AND signature = ?",
+    params: [p.context, q.cacheKey, q.signature],
+  }).filter((h) => 1 - h.distance > q.threshold);
   if (hits.length === 0) return [];
   const entries = cacheByQueryIds(p.db, hits.map((h) => h.label));
   const out: { entry: CacheEntryRow; similarity: number }[] = [];
@@ -65,8 +64,7 @@ export function feedbackBoosts(
     q.model,
     q.vector,
     20,
-    `SELECT id FROM queries WHERE context = ? AND scope_key IN (${marks}) ORDER BY id DESC LIMIT ${q.recent}`,
-    [context, ...q.scopeKeys],
+    { sql: `SELECT id FROM queries WHERE context = ? AND scope_key IN (${marks}) ORDER BY id DESC LIMIT ${q.recent}`, params: [context, ...q.scopeKeys] },
   ).filter((h) => 1 - h.distance >= q.similar);
   const boosts = new Map<number, number>();
   if (similar.length === 0) return boosts;

@@ -39,7 +39,7 @@ export function chunkCandidates(
       );
       vector = hits.filter((h) => allowed.has(h.label)).map((h) => h.label);
     } else {
-      vector = exactSearch(db, context, "chunks", q.vector.model, q.vector.vector, q.candidates, visibleSql, params).map((h) => h.label);
+      vector = exactSearch(db, context, "chunks", q.vector.model, q.vector.vector, q.candidates, { sql: visibleSql, params }).map((h) => h.label);
     }
   }
   const fused = [...reciprocalRankFusion([vector, fts])].sort((a, b) => b[1] - a[1]).slice(0, q.limit);

@@ -1,12 +1,10 @@
 import { INITIAL_IMPORTANCE } from "../../config/defaults.js";
-import type { RetentionRule } from "../../config/schemas.js";
 import { expiresAt } from "../../lifecycle/retention.js";
 import { noteAsserted, noteCorrected, sourceTrust, type Correction } from "../sources.js";
 import { oppositeAttribute } from "../../models/attributes.js";
-import type { ExtractedFact } from "../../models/prompts/extraction.js";
 import { cacheByTopics, deleteEntries, evictByRecords } from "../cache.js";
 import type { Db } from "../database.js";
-import { addEdge, entityNamesOf, linkEntities, type NodeType } from "../graph.js";
+import { addEdge, entityNamesOf, linkEntities } from "../graph.js";
 import { toId } from "../ids.js";
 import {
   appendHistory,
@@ -17,12 +15,12 @@ import {
   normalizeText,
   updateRecord,
   type RecordRow,
-  type SourceKind,
 } from "../records.js";
 import { parseScopeKey, scopeContains, type Scope } from "../scope.js";
 import { insertTrace, updateTracePayload, type TraceActor } from "../traces.js";
 import { deleteVector, putVector } from "../vectors.js";
 import {
+  decisionEdges,
   decisionPayload,
   entitiesOf,
   neighbourPayload,
@@ -38,29 +36,10 @@ import {
 // reads and writes around them.
 export { HEDGE_CONFIDENCE, recordTopics } from "../reconcile-rules.js";
 
-import type { Outcome } from "../store.js";
+import type { FactsWrite, Outcome } from "../store.js";
 
-export interface ReconcileInput {
-  context: string;
-  scope: Scope;
-  scopeKey: string;
-  /** Extracted facts, or observations (reflect, consolidation) derived from other records. */
-  facts: readonly (ExtractedFact | (Omit<ExtractedFact, "kind"> & { kind: "observation" }))[];
-  /** Records the new ones were derived from (kept as `derived_from`, with `derived_from` edges). */
-  derivedFrom?: readonly number[];
-  /** One vector per fact (same order), made by `embeddingModel`. */
-  vectors: readonly Float32Array[];
-  embeddingModel: string;
-  /** `key`: who asserted the facts, for trust calibration (calibration.ts); null for none. */
-  source: { kind: SourceKind; id: string | null; key: string | null; node?: { type: NodeType; id: number } };
-  actor: TraceActor;
-  retention: readonly RetentionRule[];
-  now: number;
-  /** What produced the facts (model, usage, prompt version), kept on the decision trace. */
-  provenance?: Record<string, unknown>;
-  metadata?: Record<string, unknown> | undefined;
-  parentTrace?: number;
-}
+/** A facts write (store.ts) bound to its Context: the engine knows the Context, the caller does not. */
+export type ReconcileInput = FactsWrite & { context: string };
 
 export interface ReconcileResult {
   traceId: number;
@@ -184,10 +163,7 @@ export function reconcile(db: Db, input: ReconcileInput): ReconcileResult {
   deleteEntries(db, byTopic.map((c) => c.id));
   byTopic.forEach((c) => evicted.add(c.id));
 
-  for (const id of considered) {
-    if (!changed.has(id)) addEdge(db, context, { type: "trace", id: traceId }, "considered", { type: "record", id }, now);
-  }
-  if (input.parentTrace) addEdge(db, context, { type: "trace", id: traceId }, "parent_trace", { type: "trace", id: input.parentTrace }, now);
+  for (const e of decisionEdges(considered, changed, input.parentTrace)) addEdge(db, context, { type: "trace", id: traceId }, e.kind, e.dst, now);
 
   const payload = decisionPayload({
     source: input.source,

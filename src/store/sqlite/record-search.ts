@@ -145,7 +145,8 @@ export function nearestRecords(
   }
   const index = p.indexes.existing("records", model);
   const inMemory = index ? (label: number) => index.vectorOf(label) : undefined;
-  return { hits: exactSearch(p.db, p.context, "records", model, vector, k, visible.sql, visible.params, inMemory), path: "exact" };
+  // `ids` holds every visible record unless there are more than FILTER_SCOPE_LIMIT (read up to one past it).
+  return { hits: exactSearch(p.db, p.context, "records", model, vector, k, ids.length <= FILTER_SCOPE_LIMIT ? ids : visible, inMemory), path: "exact" };
 }
 
 export function filterVisible(p: SearchParts, ids: number[], visible: Visible): Set<number> {
