@@ -90,7 +90,7 @@ export async function retrieve(core: RetrieveDeps, input: RetrievalInput): Promi
   const turnIds = [...new Set([...passageHits.map((p) => p.id), ...rows.map(turnOf).filter((t): t is number => t !== undefined)])];
   const passages = new Map((await store.livePassages(turnIds, input.scopeKeys, input.now)).map((p) => [p.id, p]));
   // What the question says about time scales each candidate turn: its passage and the records it holds.
-  const turnFactor = turnTimeFactor(timeCues(input.query), passages, weights);
+  const turnFactor = turnTimeFactor(timeCues(input.query), passages, weights, store);
   const passageScores = new Map([...rawPassageScores].map(([turn, score]) => [turn, score * turnFactor(turn)]));
   const boosts =
     core.feedback && input.vector

@@ -32,11 +32,6 @@ export function questionSignature(question: string): string {
   ].join("|");
 }
 
-/** The kind of answer a question asks for: "when", "where", "who", "how-long", "what", "yn"… (as in its signature). */
-export function whWord(question: string): string {
-  return whOf(tokenize(question));
-}
-
 const CONTRACTIONS: ReadonlyArray<readonly [RegExp, string]> = [
   [/\bcan't\b/g, "can not"],
   [/\bwon't\b/g, "will not"],

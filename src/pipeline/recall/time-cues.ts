@@ -1,5 +1,3 @@
-import { whWord } from "./question-signature.js";
-
 /**
  * What a question says about time, for ranking the turns it might be answered by. Two cues, both read from the
  * question's text alone (English):
@@ -37,13 +35,19 @@ const MONTH_DAY = new RegExp(String.raw`\b${MONTH}\s+${DAY}\b(?:\s*,?\s*${YEAR}\
 const MONTH_YEAR = new RegExp(String.raw`\b${MONTH}\s*,?\s*${YEAR}\b`, "gi");
 /** "in December": a month alone ("may" only as "May" inside the sentence: "May I…" is a verb). */
 const MONTH_ALONE = new RegExp(String.raw`\b${MONTH}\b`, "gi");
+/** Every date read here has a digit or a month's name: most questions are passed over at this one test. */
+const MAY_NAME_A_DATE = new RegExp(String.raw`\d|${MONTH}`, "i");
 const YEAR_ALONE = new RegExp(String.raw`\b${YEAR}\b`, "g");
 
 /** The time cues of a question. */
 export function timeCues(question: string): TimeCues {
-  const wh = whWord(question);
-  return { asksTime: wh === "when" || wh === "how-long", periods: namedPeriods(question) };
+  const wh = FIRST_WH.exec(question);
+  const asksTime = wh !== null && (/^when$/i.test(wh[1]!) || /^(?:how\s+long|(?:what|which)\s+(?:year|month|day|date|time))$/i.test(wh[0]));
+  return { asksTime, periods: namedPeriods(question) };
 }
+
+/** The question's first wh-word and the word after it: "When did…", "How long…", "What year…", "So when…". */
+const FIRST_WH = /\b(what|which|who|whom|whose|where|when|why|how)\b(?:\s+([\p{L}]+))?/iu;
 
 function monthOf(name: string): number {
   const m = name.toLowerCase();
@@ -52,6 +56,7 @@ function monthOf(name: string): number {
 
 /** The dates a text names, most precise first; each span is read once. */
 export function namedPeriods(text: string): Period[] {
+  if (!MAY_NAME_A_DATE.test(text)) return [];
   const out: Period[] = [];
   let rest = text;
   const take = (re: RegExp, read: (m: RegExpExecArray) => Period | undefined) => {
@@ -88,16 +93,27 @@ const DAY_MS = 86_400_000;
  * often means "said by the evening of".
  */
 export function inPeriod(period: Period, at: number): boolean {
-  const d = new Date(at);
-  if (period.year !== undefined && period.day === undefined && d.getUTCFullYear() !== period.year) return false;
-  if (period.day !== undefined) {
-    const years = period.year !== undefined ? [period.year] : [d.getUTCFullYear() - 1, d.getUTCFullYear(), d.getUTCFullYear() + 1];
-    return years.some((y) => {
-      const start = Date.UTC(y, period.month!, period.day!);
-      return at >= start && at < start + 2 * DAY_MS;
-    });
+  return periodTest(period)(at);
+}
+
+/** `inPeriod` for one period, its bounds computed once: a period with a year is one range of epoch ms. */
+function periodTest(period: Period): (at: number) => boolean {
+  const { year, month, day } = period;
+  if (year !== undefined) {
+    const from = Date.UTC(year, month ?? 0, day ?? 1);
+    const to = day !== undefined ? from + 2 * DAY_MS : month !== undefined ? Date.UTC(year, month + 1, 1) : Date.UTC(year + 1, 0, 1);
+    return (at) => at >= from && at < to;
   }
-  return period.month === undefined || d.getUTCMonth() === period.month;
+  if (day !== undefined) {
+    return (at) => {
+      const y = new Date(at).getUTCFullYear();
+      return [y - 1, y].some((candidate) => {
+        const from = Date.UTC(candidate, month!, day);
+        return at >= from && at < from + 2 * DAY_MS;
+      });
+    };
+  }
+  return (at) => month === undefined || new Date(at).getUTCMonth() === month;
 }
 
 const WEEKDAYS = "monday|tuesday|wednesday|thursday|friday|saturday|sunday";
@@ -131,17 +147,20 @@ export function statesTime(text: string): boolean {
 /**
  * The factor each candidate turn's scores are scaled by (1 when the question says nothing about time):
  * × (1 + `timeAnswer`) when the question asks for a time and the turn states one, × (1 + `datedTurn`) when the
- * question names a date and the turn was said in it (`occurred_at`). One regular expression per candidate
- * turn, memoised: no store read. A turn not among `passages` (not live, or not from a turn) keeps 1.
+ * question names a date and the turn was said in it (`occurred_at`). No store read: `statesTime` once per turn
+ * per `owner` (the store: turn ids are its own, a turn's content never changes), a lookup after that. A turn not
+ * among `passages` (not live, or not from a turn) keeps 1.
  */
 export function turnTimeFactor(
   cues: TimeCues,
   passages: ReadonlyMap<number, { content: string; occurred_at: number | null }>,
   weights: { timeAnswer: number; datedTurn: number },
+  owner: object = {},
 ): (turn: number | undefined) => number {
   const asks = cues.asksTime && weights.timeAnswer !== 0;
   const dated = cues.periods.length > 0 && weights.datedTurn !== 0;
   if (!asks && !dated) return () => 1;
+  const tests = cues.periods.map(periodTest);
   const memo = new Map<number, number>();
   return (turn) => {
     if (turn === undefined) return 1;
@@ -150,10 +169,26 @@ export function turnTimeFactor(
     const p = passages.get(turn);
     factor = 1;
     if (p) {
-      if (asks && statesTime(p.content)) factor *= 1 + weights.timeAnswer;
-      if (dated && p.occurred_at !== null && cues.periods.some((period) => inPeriod(period, p.occurred_at!))) factor *= 1 + weights.datedTurn;
+      if (asks && turnStatesTime(owner, turn, p.content)) factor *= 1 + weights.timeAnswer;
+      if (dated && p.occurred_at !== null && tests.some((test) => test(p.occurred_at!))) factor *= 1 + weights.datedTurn;
     }
     memo.set(turn, factor);
     return factor;
   };
+}
+
+/** `statesTime` of turns by id, per owner (the store), the most recent CACHED_TURNS. */
+const stated = new WeakMap<object, Map<number, boolean>>();
+const CACHED_TURNS = 50_000;
+
+function turnStatesTime(owner: object, turn: number, content: string): boolean {
+  let cache = stated.get(owner);
+  if (!cache) stated.set(owner, (cache = new Map()));
+  let value = cache.get(turn);
+  if (value === undefined) {
+    value = statesTime(content);
+    if (cache.size >= CACHED_TURNS) cache.delete(cache.keys().next().value!);
+    cache.set(turn, value);
+  }
+  return value;
 }
