@@ -298,6 +298,9 @@ function renderScalePostgres(list: NonNullable<BenchResults["scalePostgres"]>): 
         row("Tier 3 retrieval, Context-wide scope `{}`", (s) => `${latencyCell(s.query.contextWide)}; ${s.query.contextWide.visible} visible`),
         row("Tier 3 recall (retrieval + local response model)", (s) => latencyCell(s.tiers.tier3Recall)),
         row("First Context-wide query of the instance (builds its in-process index from the table)", (s) => `${ms(s.firstContextWideMs)} ms`),
+        row("First Context-wide query of a new instance (loads the index snapshot, replays the log since)", (s) =>
+          s.reopenedFirstContextWideMs === undefined ? "–" : `${ms(s.reopenedFirstContextWideMs)} ms`,
+        ),
         row("ANN recall@10 vs exact, scope `{}` (`store.nearestRecords`; queries with recall 0)", (s) => `${f(s.ann.recallAt10, 3)} (${s.ann.zeroRecallQueries} of ${s.ann.n})`),
         row("`nearestRecords` k=10 ANN / exact p50", (s) => `${ms(s.ann.annSearch.p50)} / ${ms(s.ann.exactSearch.p50)} ms`),
         row("Database size (both Contexts) / peak RSS of the process", (s) => `${formatBytes(s.databaseBytes)} / ${formatBytes(s.peakRssBytes)}`),

@@ -2,15 +2,15 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type pg from "pg";
-import { AnnIndex } from "../ann-index.js";
+import { DedupAnnIndex } from "../ann-index.js";
 import { query, transaction } from "./connection.js";
 import { fromVectorColumn, type VectorSet } from "./vector-sets.js";
 
 /**
  * Snapshots of the in-process hnswlib index of a vector set, kept in the database (`ann_snapshots`), so that a new
  * process loads the graph and replays the change log since it instead of inserting every vector again (at 100k
- * records, a build took 79 s). A snapshot is the index file and its sidecar as `AnnIndex.save` writes them, and the
- * change-log position it reflects: every vector change with seq <= `seq` is in it. The change log is never pruned,
+ * records, a build took 79 s). A snapshot is the index file and its sidecar as `DedupAnnIndex.save` writes them,
+ * and the change-log position it reflects: every vector change with seq <= `seq` is in it. The change log is never pruned,
  * so any snapshot can be brought up to date.
  */
 
@@ -46,16 +46,16 @@ async function ensureTable(pool: pg.Pool): Promise<void> {
 export const SNAPSHOT_MIN_VECTORS = 2_000;
 
 export interface Snapshot {
-  ann: AnnIndex;
+  ann: DedupAnnIndex;
   /** Labels whose vectors changed after the snapshot was saved, replayed onto it. */
   replayed: number;
 }
 
 /**
  * Saves `ann` as the set's snapshot at `seq`, unless the database holds one as recent. Writes the index to a
- * temporary directory through `AnnIndex.save` (a file is hnswlib's only output) and uploads it.
+ * temporary directory through `DedupAnnIndex.save` (a file is hnswlib's only output) and uploads it.
  */
-export async function saveSnapshot(pool: pg.Pool, context: string, set: VectorSet, ann: AnnIndex, seq: number, now: number): Promise<void> {
+export async function saveSnapshot(pool: pg.Pool, context: string, set: VectorSet, ann: DedupAnnIndex, seq: number, now: number): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "spectron-ann-"));
   try {
     const file = path.join(dir, "index");
@@ -90,12 +90,12 @@ export async function loadSnapshot(client: pg.PoolClient, context: string, set: 
   );
   if (!row) return undefined;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "spectron-ann-"));
-  let loaded: ReturnType<typeof AnnIndex.load>;
+  let loaded: ReturnType<typeof DedupAnnIndex.load>;
   try {
     const file = path.join(dir, "index");
     fs.writeFileSync(file, row.data);
     fs.writeFileSync(`${file}.json`, typeof row.meta === "string" ? row.meta : JSON.stringify(row.meta));
-    loaded = AnnIndex.load(file, { dim: set.dim });
+    loaded = DedupAnnIndex.load(file, { dim: set.dim });
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

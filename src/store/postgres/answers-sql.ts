@@ -2,7 +2,7 @@ import type { CacheEntryRow } from "../cache.js";
 import { toId } from "../ids.js";
 import type { AnswerWrite, ChunkRow, FactsWritten, ReflectionWrite, RetrievalTraceWrite, ReuseWrite } from "../store.js";
 import { one, query, type Queryable } from "./connection.js";
-import { addEdge, insertTrace, reconcile, type Tx } from "./reconcile-sql.js";
+import { addEdge, addEdges, insertTrace, reconcile, type Tx } from "./reconcile-sql.js";
 import { cosineDistance, fromVectorColumn, putVector, type VectorSet } from "./vector-sets.js";
 
 const CACHE_COLUMNS = "id, context, scope_key, query_id, norm_query, signature, answer, response_trace_id, created_at";
@@ -13,28 +13,43 @@ const CACHE_COLUMNS = "id, context, scope_key, query_id, norm_query, signature, 
  */
 export async function writeRetrievalTrace(tx: Tx, retrieval: RetrievalTraceWrite, now: number): Promise<number> {
   const id = await insertTrace(tx, "retrieval_trace", retrieval.actor, retrieval.scopeKey, retrieval.payload, now);
-  for (const c of retrieval.considered) await addEdge(tx, { type: "trace", id }, "considered", { type: "record", id: c.id }, now, c.score);
-  for (const r of retrieval.returned) await addEdge(tx, { type: "trace", id }, "returned", { type: "record", id: r }, now);
-  for (const c of retrieval.returnedChunks) await addEdge(tx, { type: "trace", id }, "returned", { type: "chunk", id: c }, now);
+  const src = { type: "trace", id } as const;
+  await addEdges(
+    tx,
+    [
+      ...retrieval.considered.map((c) => ({ src, kind: "considered", dst: { type: "record", id: c.id }, weight: c.score }) as const),
+      ...retrieval.returned.map((r) => ({ src, kind: "returned", dst: { type: "record", id: r } }) as const),
+      ...retrieval.returnedChunks.map((c) => ({ src, kind: "returned", dst: { type: "chunk", id: c } }) as const),
+    ],
+    now,
+  );
   if (retrieval.returned.length > 0) {
-    const entities = await query<{ entity_id: number }>(
+    await query(
       tx.client,
-      "SELECT DISTINCT entity_id FROM record_entities WHERE record_id = ANY($1::bigint[]) ORDER BY entity_id",
-      [[...retrieval.returned]],
+      `INSERT INTO edges (context, src_type, src_id, kind, dst_type, dst_id, weight, created_at)
+         SELECT $1, 'trace', $2, 'about', 'entity', entity_id::text, NULL, $3
+           FROM (SELECT DISTINCT entity_id FROM record_entities WHERE record_id = ANY($4::bigint[])) e ORDER BY entity_id`,
+      [tx.context, id, now, [...retrieval.returned]],
     );
-    for (const e of entities) await addEdge(tx, { type: "trace", id }, "about", { type: "entity", id: e.entity_id }, now);
   }
-  for (const turn of retrieval.returnedTurns ?? []) await addEdge(tx, { type: "trace", id }, "returned", { type: "turn", id: turn }, now);
+  await addEdges(tx, (retrieval.returnedTurns ?? []).map((turn) => ({ src, kind: "returned", dst: { type: "turn", id: turn } })), now);
   return id;
 }
 
 /** A response trace: `used_retrieval` to its retrieval (which gets `parent_trace` back), `used` to the records used, its session. */
 export async function writeResponse(tx: Tx, response: AnswerWrite["response"], retrievalTrace: number, now: number): Promise<number> {
   const id = await insertTrace(tx, "response_trace", response.actor, response.scopeKey, response.payload, now);
-  await addEdge(tx, { type: "trace", id }, "used_retrieval", { type: "trace", id: retrievalTrace }, now);
-  await addEdge(tx, { type: "trace", id: retrievalTrace }, "parent_trace", { type: "trace", id }, now);
-  for (const r of response.used ?? []) await addEdge(tx, { type: "trace", id }, "used", { type: "record", id: r }, now);
-  if (response.actor.session) await addEdge(tx, { type: "trace", id }, "parent_session", { type: "session", id: response.actor.session }, now);
+  const src = { type: "trace", id } as const;
+  await addEdges(
+    tx,
+    [
+      { src, kind: "used_retrieval", dst: { type: "trace", id: retrievalTrace } },
+      { src: { type: "trace", id: retrievalTrace }, kind: "parent_trace", dst: src },
+      ...(response.used ?? []).map((r) => ({ src, kind: "used", dst: { type: "record", id: r } }) as const),
+      ...(response.actor.session ? [{ src, kind: "parent_session", dst: { type: "session", id: response.actor.session } } as const] : []),
+    ],
+    now,
+  );
   return id;
 }
 
@@ -89,10 +104,17 @@ export async function writeReflection(tx: Tx, w: ReflectionWrite): Promise<{ res
 export async function writeReuseTrace(tx: Tx, write: ReuseWrite): Promise<number> {
   const { now } = write;
   const traceId = await insertTrace(tx, "response_trace", write.actor, write.scopeKey, write.payload, now);
+  const src = { type: "trace", id: traceId } as const;
   // A reuse links to the answer it repeats (whose retrieval has the `returned` edges); a `fact:<id>` lookup cites the record.
-  if (write.reusedFrom !== undefined) await addEdge(tx, { type: "trace", id: traceId }, "reused_from", { type: "trace", id: write.reusedFrom }, now);
-  for (const id of write.cited) await addEdge(tx, { type: "trace", id: traceId }, "cited", { type: "record", id }, now);
-  if (write.actor.session) await addEdge(tx, { type: "trace", id: traceId }, "parent_session", { type: "session", id: write.actor.session }, now);
+  await addEdges(
+    tx,
+    [
+      ...(write.reusedFrom !== undefined ? [{ src, kind: "reused_from", dst: { type: "trace", id: write.reusedFrom } } as const] : []),
+      ...write.cited.map((id) => ({ src, kind: "cited", dst: { type: "record", id } }) as const),
+      ...(write.actor.session ? [{ src, kind: "parent_session", dst: { type: "session", id: write.actor.session } } as const] : []),
+    ],
+    now,
+  );
   return traceId;
 }
 

@@ -1,14 +1,15 @@
 import type pg from "pg";
-import { AnnIndex } from "../ann-index.js";
+import { DedupAnnIndex } from "../ann-index.js";
 import type { VectorChange } from "../vector-index.js";
 import { loadSnapshot, saveSnapshot, SNAPSHOT_MIN_VECTORS } from "./ann-snapshot.js";
 import { query } from "./connection.js";
 import { fromVectorColumn, type VectorSet } from "./vector-sets.js";
 
 /**
- * The in-process hnswlib index of one vector set, for a database without pgvector: built from the set's table
- * on first use, then kept in step with the change log (this instance's own writes at commit, the others' through
- * the change feed). Each instance holds its own copy in memory. A build starts from the set's snapshot in the
+ * The in-process hnswlib index of one vector set, for a database without pgvector: one point per distinct vector,
+ * as SQLite's (DedupAnnIndex: copies of one point wreck hnswlib's graph). Built from the set's table on first use,
+ * then kept in step with the change log (this instance's own writes at commit, the others' through the change
+ * feed). Each instance holds its own copy in memory. A build starts from the set's snapshot in the
  * database when there is one (ann-snapshot.ts), replaying the change log since; a build from the table alone saves
  * one, and `close` saves a newer one when SNAPSHOT_EVERY changes have been applied since.
  *
@@ -16,8 +17,8 @@ import { fromVectorColumn, type VectorSet } from "./vector-sets.js";
  * queued and applied after it, those at or below the build's snapshot seq being skipped as already read.
  */
 export class FollowedIndex {
-  private ann: AnnIndex | undefined;
-  private building: Promise<AnnIndex> | undefined;
+  private ann: DedupAnnIndex | undefined;
+  private building: Promise<DedupAnnIndex> | undefined;
   private applied = 0;
   private queued: VectorChange[] = [];
   /** Changes applied since the snapshot the index was loaded from or last saved (all of them when neither). */
@@ -50,7 +51,7 @@ export class FollowedIndex {
   }
 
   /** The index, built on first call (one build shared by concurrent callers; cleared when it fails). */
-  async index(): Promise<AnnIndex> {
+  async index(): Promise<DedupAnnIndex> {
     if (this.ann) return this.ann;
     this.building ??= this.build().then(
       (ann) => ann,
@@ -86,11 +87,11 @@ export class FollowedIndex {
       });
   }
 
-  private async build(): Promise<AnnIndex> {
+  private async build(): Promise<DedupAnnIndex> {
     // A snapshot: the vectors (or the saved graph and the changes since) and the log position they reflect, read
     // in one REPEATABLE READ transaction.
     const client = await this.pool.connect();
-    let ann: AnnIndex;
+    let ann: DedupAnnIndex;
     let seq: number;
     try {
       await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
@@ -103,7 +104,7 @@ export class FollowedIndex {
         this.unsaved = snapshot.replayed;
       } else {
         const rows = await query<{ label: number; embedding: unknown }>(client, `SELECT label, embedding FROM ${this.set.table} WHERE context = $1`, [this.context]);
-        ann = AnnIndex.create({ dim: this.set.dim, capacity: Math.max(1024, rows.length * 2) });
+        ann = DedupAnnIndex.create({ dim: this.set.dim, capacity: Math.max(1024, rows.length * 2) });
         for (const row of rows) ann.add(row.label, fromVectorColumn(row.embedding));
         this.builtFrom = "table";
         this.unsaved = rows.length;

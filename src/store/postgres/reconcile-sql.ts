@@ -40,6 +40,36 @@ export async function addEdge(tx: Tx, src: { type: NodeType; id: number }, kind:
   ]);
 }
 
+/** One edge of `addEdges`. */
+export interface EdgeInput {
+  src: { type: NodeType; id: number };
+  kind: string;
+  dst: { type: NodeType; id: number | string };
+  weight?: number | null;
+}
+
+/** Several edges in one statement (one round trip), inserted in the order given. */
+export async function addEdges(tx: Tx, edges: readonly EdgeInput[], now: number): Promise<void> {
+  if (edges.length === 0) return;
+  await query(
+    tx.client,
+    `INSERT INTO edges (context, src_type, src_id, kind, dst_type, dst_id, weight, created_at)
+       SELECT $1, st, si, k, dt, di, w, $2
+         FROM unnest($3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::float8[]) WITH ORDINALITY AS e(st, si, k, dt, di, w, n)
+        ORDER BY n`,
+    [
+      tx.context,
+      now,
+      edges.map((e) => e.src.type),
+      edges.map((e) => e.src.id),
+      edges.map((e) => e.kind),
+      edges.map((e) => e.dst.type),
+      edges.map((e) => String(e.dst.id)),
+      edges.map((e) => e.weight ?? null),
+    ],
+  );
+}
+
 export async function updateRecord(tx: Tx, id: number, fields: Partial<Omit<RecordRow, "id" | "context">>): Promise<void> {
   const keys = Object.keys(fields) as (keyof typeof fields)[];
   if (keys.length === 0) return;
@@ -116,12 +146,18 @@ export async function noteCorrected(tx: Tx, key: string | null, by: string | nul
 }
 
 async function linkEntities(tx: Tx, recordId: number, names: readonly string[], now: number): Promise<void> {
-  for (const name of new Set(names.map((n) => n.trim()).filter(Boolean))) {
-    const norm = normalizeEntity(name);
-    await query(tx.client, "INSERT INTO entities (context, name, norm_name, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING", [tx.context, name, norm, now]);
-    const entity = (await one<{ id: number }>(tx.client, "SELECT id FROM entities WHERE context = $1 AND norm_name = $2", [tx.context, norm]))!;
-    await query(tx.client, "INSERT INTO record_entities (record_id, entity_id) VALUES ($1, $2) ON CONFLICT DO NOTHING", [recordId, entity.id]);
-  }
+  const unique = [...new Set(names.map((n) => n.trim()).filter(Boolean))];
+  if (unique.length === 0) return;
+  const norms = unique.map(normalizeEntity);
+  // Three statements for all the names (not three per name). Each reads a snapshot of its own, so the SELECT sees
+  // an entity that a concurrent transaction committed while the INSERT waited on it.
+  await query(
+    tx.client,
+    "INSERT INTO entities (context, name, norm_name, created_at) SELECT $1, n, m, $2 FROM unnest($3::text[], $4::text[]) WITH ORDINALITY AS e(n, m, i) ORDER BY i ON CONFLICT DO NOTHING",
+    [tx.context, now, unique, norms],
+  );
+  const ids = await query<{ id: number }>(tx.client, "SELECT id FROM entities WHERE context = $1 AND norm_name = ANY($2::text[])", [tx.context, norms]);
+  await query(tx.client, "INSERT INTO record_entities (record_id, entity_id) SELECT $1, unnest($2::bigint[]) ON CONFLICT DO NOTHING", [recordId, ids.map((r) => r.id)]);
 }
 
 /** Deletes cache entries; logs them so that other instances learn of the eviction. */
@@ -232,9 +268,16 @@ export async function reconcile(tx: Tx, input: FactsWrite): Promise<FactsWritten
     const entities = entitiesOf(fact);
     await linkEntities(tx, id, entities, now);
     recordTopics(fact, entities).forEach((t) => topics.add(t));
-    await addEdge(tx, { type: "trace", id: traceId }, "created", { type: "record", id }, now);
-    if (input.source.node) await addEdge(tx, input.source.node, "wrote", { type: "record", id }, now);
-    for (const from of input.derivedFrom ?? []) await addEdge(tx, { type: "record", id }, "derived_from", { type: "record", id: from }, now);
+    const record = { type: "record", id } as const;
+    await addEdges(
+      tx,
+      [
+        { src: { type: "trace", id: traceId }, kind: "created", dst: record },
+        ...(input.source.node ? [{ src: input.source.node, kind: "wrote", dst: record }] : []),
+        ...(input.derivedFrom ?? []).map((from) => ({ src: record, kind: "derived_from", dst: { type: "record", id: from } }) as const),
+      ],
+      now,
+    );
 
     for (const rival of rivals) {
       if (undecidable) {
@@ -264,7 +307,7 @@ export async function reconcile(tx: Tx, input: FactsWrite): Promise<FactsWritten
   for (const id of await evictByTopics(tx, [...topics], input.scope, evicted)) evicted.add(id);
   if (changed.size > 0) tx.entries.push({ kind: "records", ids: [...changed] });
 
-  for (const e of decisionEdges(considered, changed, input.parentTrace)) await addEdge(tx, { type: "trace", id: traceId }, e.kind, e.dst, now);
+  await addEdges(tx, decisionEdges(considered, changed, input.parentTrace).map((e) => ({ src: { type: "trace", id: traceId }, ...e })), now);
 
   const payload = decisionPayload({
     source: input.source,

@@ -78,11 +78,20 @@ export async function reinforce(
   if (ids.length === 0) return [];
   const rows = await reinforceRows(db, context, ids, factor, now);
   if (extendLife) {
+    const extended: { row: RecordRow; next: number }[] = [];
     for (const row of rows) {
       const next = extendedExpiry(extendLife.rules, { scope: parseScopeKey(row.scope_key), memory_category: row.memory_category, expires_at: row.expires_at }, now);
-      if (next === undefined) continue;
-      await query(db, "UPDATE records SET expires_at = $1 WHERE id = $2 AND expires_at IS NOT NULL AND expires_at < $1", [next, row.id]);
-      row.expires_at = next;
+      if (next !== undefined) extended.push({ row, next });
+    }
+    if (extended.length > 0) {
+      // One statement for all of them (a reuse extends every record it cites).
+      await query(
+        db,
+        `UPDATE records r SET expires_at = x.next FROM unnest($1::bigint[], $2::bigint[]) AS x(id, next)
+          WHERE r.id = x.id AND r.expires_at IS NOT NULL AND r.expires_at < x.next`,
+        [extended.map((e) => e.row.id), extended.map((e) => e.next)],
+      );
+      for (const { row, next } of extended) row.expires_at = next;
     }
   }
   return rows;
