@@ -81,6 +81,7 @@ describe("the Spectron instance", () => {
       { version: 5, name: "turns as passages" },
       { version: 6, name: "background budget and backlog" },
       { version: 7, name: "erasure: tombstones and secure deletes" },
+      { version: 8, name: "vector storage: one row per vector" },
     ]);
     db.close();
     t.cleanup();

@@ -31,11 +31,14 @@ function columnsOf(db: Db, table: string): string[] {
   return (db.prepare(`PRAGMA table_info("${table}")`).all() as { name: string }[]).map((c) => c.name);
 }
 
-/** The ordinary tables that hold Context data: a `context` column, not FTS or vector shadow tables, not derived. */
+/**
+ * The ordinary tables that hold Context data: a `context` column, not FTS shadow tables, not derived. Vector tables
+ * (`vectors_*`; `vec_*` were sqlite-vec's before migration 8) travel as `vector` lines.
+ */
 function contextTables(db: Db): string[] {
   const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND sql NOT LIKE 'CREATE VIRTUAL TABLE%' ORDER BY name").all() as { name: string }[])
     .map((t) => t.name)
-    .filter((name) => !SKIPPED.has(name) && !name.startsWith("sqlite_") && !/_fts(_|$)|^vec_/.test(name));
+    .filter((name) => !SKIPPED.has(name) && !name.startsWith("sqlite_") && !/_fts(_|$)|^vec_|^vectors_/.test(name));
   return tables.filter((t) => t !== "contexts" && columnsOf(db, t).includes("context"));
 }
 

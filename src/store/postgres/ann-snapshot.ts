@@ -3,44 +3,16 @@ import os from "node:os";
 import path from "node:path";
 import type pg from "pg";
 import { DedupAnnIndex } from "../ann-index.js";
-import { query, transaction } from "./connection.js";
+import { query } from "./connection.js";
 import { fromVectorColumn, type VectorSet } from "./vector-sets.js";
 
 /**
- * Snapshots of the in-process hnswlib index of a vector set, kept in the database (`ann_snapshots`), so that a new
+ * Snapshots of the in-process hnswlib index of a vector set, kept in the database (`ann_snapshots`, migration 8), so that a new
  * process loads the graph and replays the change log since it instead of inserting every vector again (at 100k
  * records, a build took 79 s). A snapshot is the index file and its sidecar as `DedupAnnIndex.save` writes them,
  * and the change-log position it reflects: every vector change with seq <= `seq` is in it. The change log is never pruned,
  * so any snapshot can be brought up to date.
  */
-
-/** Advisory lock key (any constant) under which the snapshot table is created. */
-const SNAPSHOT_TABLE_LOCK = 0x5350_414e; // "SPAN"
-
-/**
- * The table is created on first save, like the vector tables (vector-sets.ts), rather than by a migration: the
- * PostgreSQL migrations are numbered as SQLite's, which keeps its indexes in files beside the database.
- */
-const TABLE = `CREATE TABLE IF NOT EXISTS ann_snapshots (
-  context TEXT NOT NULL,
-  space TEXT NOT NULL,
-  model TEXT NOT NULL,
-  seq BIGINT NOT NULL,
-  meta JSONB NOT NULL,
-  data BYTEA NOT NULL,
-  saved_at BIGINT NOT NULL,
-  PRIMARY KEY (context, space, model)
-)`;
-const created = new WeakSet<pg.Pool>();
-
-async function ensureTable(pool: pg.Pool): Promise<void> {
-  if (created.has(pool)) return;
-  await transaction(pool, async (client) => {
-    await query(client, "SELECT pg_advisory_xact_lock($1)", [SNAPSHOT_TABLE_LOCK]);
-    await query(client, TABLE);
-  });
-  created.add(pool);
-}
 
 /** Below this many vectors a build is quick, and a snapshot not worth its bytes. */
 export const SNAPSHOT_MIN_VECTORS = 2_000;
@@ -61,7 +33,6 @@ export async function saveSnapshot(pool: pg.Pool, context: string, set: VectorSe
     const file = path.join(dir, "index");
     const meta = ann.save(file, { lastSeq: seq });
     const data = fs.readFileSync(file);
-    await ensureTable(pool);
     await query(
       pool,
       `INSERT INTO ann_snapshots (context, space, model, seq, meta, data, saved_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
@@ -81,8 +52,6 @@ export async function saveSnapshot(pool: pg.Pool, context: string, set: VectorSe
  * is no snapshot or it does not load (another dimension, a damaged file): the caller builds from the table.
  */
 export async function loadSnapshot(client: pg.PoolClient, context: string, set: VectorSet): Promise<Snapshot | undefined> {
-  const [table] = await query<{ name: string | null }>(client, "SELECT to_regclass('ann_snapshots')::text AS name");
-  if (!table?.name) return undefined;
   const [row] = await query<{ seq: number; meta: unknown; data: Buffer }>(
     client,
     "SELECT seq, meta, data FROM ann_snapshots WHERE context = $1 AND space = $2 AND model = $3",

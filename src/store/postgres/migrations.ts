@@ -331,6 +331,25 @@ export const PG_MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: 
         erased_at = updated_at WHERE status IN ('expired', 'forgotten');
     `,
   },
+  {
+    version: 8,
+    name: "vector storage: snapshots of in-process ANN indexes",
+    // PostgreSQL's vector tables already hold one row per vector (SQLite's 8 moves its vectors to such tables).
+    // A new process loads the in-process index of a set stored as arrays from its snapshot and replays the change
+    // log since `seq`, instead of building it from the table (store/postgres/ann-snapshot.ts).
+    sql: `
+      CREATE TABLE ann_snapshots (
+        context TEXT NOT NULL,
+        space TEXT NOT NULL,
+        model TEXT NOT NULL,
+        seq BIGINT NOT NULL,
+        meta JSONB NOT NULL,
+        data BYTEA NOT NULL,
+        saved_at BIGINT NOT NULL,
+        PRIMARY KEY (context, space, model)
+      );
+    `,
+  },
 ];
 
 /** Advisory lock key (any constant) that serialises migrations across processes. */

@@ -105,8 +105,8 @@ export class IdSet {
 }
 
 /**
- * The `k` nearest records among those `visible` selects: exact search when few are visible (vectors read from
- * the ANN index's memory), else hnswlib filtered to the visible ids; above FILTER_SCOPE_LIMIT the index is
+ * The `k` nearest records among those `visible` selects: exact search when few are visible (vectors read by
+ * primary key), else hnswlib filtered to the visible ids; above FILTER_SCOPE_LIMIT the index is
  * over-fetched first. Exact search also when the index is not ready. `exactLimit` moves the line between the
  * two: a caller whose `visible` is one scope of a large Context (the background pass) raises it, because
  * hnswlib's filtered search walks the whole graph when the filter passes a small share of it.
@@ -143,10 +143,8 @@ export function nearestRecords(
       if (hits) return { hits, path: "ann" };
     }
   }
-  const index = p.indexes.existing("records", model);
-  const inMemory = index ? (label: number) => index.vectorOf(label) : undefined;
   // `ids` holds every visible record unless there are more than FILTER_SCOPE_LIMIT (read up to one past it).
-  return { hits: exactSearch(p.db, p.context, "records", model, vector, k, ids.length <= FILTER_SCOPE_LIMIT ? ids : visible, inMemory), path: "exact" };
+  return { hits: exactSearch(p.db, p.context, "records", model, vector, k, ids.length <= FILTER_SCOPE_LIMIT ? ids : visible), path: "exact" };
 }
 
 export function filterVisible(p: SearchParts, ids: number[], visible: Visible): Set<number> {
