@@ -31,6 +31,10 @@ const defaults = { ...FUSION_WEIGHTS };
 const passageDefaults = { ...PASSAGE_SCORING };
 const tables = settings.map(() => new ScoreTable());
 const bm25Table = new ScoreTable();
+// The passage channel alone and the fused records alone (= `query`), at the default settings: the fusion should
+// be no worse than the best of them in any category.
+const passageTable = new ScoreTable();
+const recordsTable = new ScoreTable();
 
 // Each conversation's store is kept in a file (TUNE_CACHE, default the OS temp dir) and reopened by later runs:
 // ingest is most of the time, and tuning changes only retrieval. Delete the files after changing ingest.
@@ -63,6 +67,10 @@ for (const conv of dev) {
   const embedder = core.models.embedder();
   const rules = createLocalLanguageModel("local:rules");
   const bm25 = new Bm25Baseline(conv.turns.map((t) => t.text));
+  const sources = new Map(
+    (core.sqlite!.db.prepare("SELECT id, source_id FROM records WHERE source_kind = 'turn'").all() as { id: number; source_id: string }[]).map((x) => [x.id, x.source_id]),
+  );
+  const recordSource = (id: number) => sources.get(id) ?? "";
   for (const q of conv.questions) {
     const vector = (await embedder.embed([q.question])).vectors[0];
     const understanding = (await rules.generate(queryUnderstandingPrompt, { query: q.question })).value;
@@ -74,6 +82,10 @@ for (const conv of dev) {
       const r = await retrieve(core, { query: q.question, vector, embeddingModel: embedder.id, understanding, scopeKeys: visibleScopeKeys(scope), limit: 20, now: core.now() });
       const turns = r.results.map((x) => (x.kind === "record" ? x.row.source_id ?? "" : `turn_${x.passage.id}`));
       tables[i]!.add(String(q.category), scoreRanking(dedupe(turns.map((t) => dia.get(t))), q.evidence));
+      if (i === 0) {
+        passageTable.add(String(q.category), scoreRanking(dedupe(r.passages.map((p) => dia.get(`turn_${p.id}`))), q.evidence));
+        recordsTable.add(String(q.category), scoreRanking(dedupe(r.fused.map((f) => dia.get(recordSource(f.id)))), q.evidence));
+      }
     }
   }
   bm25.close();
@@ -86,4 +98,6 @@ const row = (name: string, t: ScoreTable) => {
 };
 if (process.env.TUNE_INGEST_ONLY) process.exit(0);
 console.log(row("bm25 baseline", bm25Table));
+console.log(row("passages channel (settings 1)", passageTable));
+console.log(row("records fused = query (settings 1)", recordsTable));
 settings.forEach((s, i) => console.log(row(JSON.stringify(s), tables[i]!)));

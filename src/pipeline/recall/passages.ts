@@ -15,9 +15,11 @@ export const PASSAGE_SCAN_LIMIT = 2_000;
  * (`feedbackDocs: 0`): on dev samples 0–1 it lowered fused R@10 from 0.626 to 0.592. `context`: weight of the
  * neighbouring turns' words (document expansion, `withContext`); `k1`, `b`: BM25's. On dev samples 0–2, fused R@10
  * 0.619 with context 0 and b 0.75, 0.649 with context 0.3, 0.665 with context 0.3 and b 0.5 (multi-hop 0.377 →
- * 0.381, temporal 0.839 → 0.861, open-domain 0.237 = 0.237, single-hop 0.645 → 0.723).
+ * 0.381, temporal 0.839 → 0.861, open-domain 0.237 = 0.237, single-hop 0.645 → 0.723). Speaker 1 rather than 0.5,
+ * with the time cues of hybrid.ts on (bench/tune-search.ts, dev samples 0–4): fused R@10 0.706 → 0.707, multi-hop
+ * 0.385 → 0.396 (the passage channel alone 0.383 → 0.387), temporal 0.867 → 0.861.
  */
-export const PASSAGE_SCORING = { speaker: 0.5, context: 0.3, k1: 1.2, b: 0.5, feedbackDocs: 0, feedbackTerms: 5, feedbackWeight: 0.3 };
+export const PASSAGE_SCORING = { speaker: 1, context: 0.3, k1: 1.2, b: 0.5, feedbackDocs: 0, feedbackTerms: 5, feedbackWeight: 0.3 };
 
 /**
  * BM25 of a small scope's passages (stored turns) for the query terms, best first, at most `candidates`: the
