@@ -7,11 +7,11 @@ import { query } from "./connection.js";
 import { fromVectorColumn, type VectorSet } from "./vector-sets.js";
 
 /**
- * Snapshots of the in-process hnswlib index of a vector set, kept in the database (`ann_snapshots`, migration 8), so that a new
- * process loads the graph and replays the change log since it instead of inserting every vector again (at 100k
- * records, a build took 79 s). A snapshot is the index file and its sidecar as `DedupAnnIndex.save` writes them,
- * and the change-log position it reflects: every vector change with seq <= `seq` is in it. The change log is never pruned,
- * so any snapshot can be brought up to date.
+ * Snapshots of the in-process hnswlib index of a vector set, kept in the database (`ann_snapshots`, migration 8),
+ * so that a new process loads the graph and replays the change log since it instead of inserting every vector again
+ * (at 100k records, a build took 79 s). A snapshot is the index file and its sidecar as `DedupAnnIndex.save` writes
+ * them, and the change-log position it reflects: every vector change with seq <= `seq` is in it. The change log is
+ * never pruned, so any snapshot can be brought up to date.
  */
 
 /** Below this many vectors a build is quick, and a snapshot not worth its bytes. */

@@ -91,30 +91,34 @@ export class FollowedIndex {
     // A snapshot: the vectors (or the saved graph and the changes since) and the log position they reflect, read
     // in one REPEATABLE READ transaction.
     const client = await this.pool.connect();
-    let ann: DedupAnnIndex;
+    let snapshot: Awaited<ReturnType<typeof loadSnapshot>>;
+    let rows: { label: number; embedding: unknown }[] = [];
     let seq: number;
     try {
       await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
       const [head] = await query<{ seq: number | null }>(client, "SELECT max(seq) AS seq FROM change_log WHERE context = $1", [this.context]);
       seq = head?.seq ?? 0;
-      const snapshot = await loadSnapshot(client, this.context, this.set);
-      if (snapshot) {
-        ann = snapshot.ann;
-        this.builtFrom = "snapshot";
-        this.unsaved = snapshot.replayed;
-      } else {
-        const rows = await query<{ label: number; embedding: unknown }>(client, `SELECT label, embedding FROM ${this.set.table} WHERE context = $1`, [this.context]);
-        ann = DedupAnnIndex.create({ dim: this.set.dim, capacity: Math.max(1024, rows.length * 2) });
-        for (const row of rows) ann.add(row.label, fromVectorColumn(row.embedding));
-        this.builtFrom = "table";
-        this.unsaved = rows.length;
-      }
+      snapshot = await loadSnapshot(client, this.context, this.set);
+      if (!snapshot) rows = await query(client, `SELECT label, embedding FROM ${this.set.table} WHERE context = $1`, [this.context]);
       await client.query("COMMIT");
     } catch (error) {
       await client.query("ROLLBACK").catch(() => undefined);
       throw error;
     } finally {
       client.release();
+    }
+    // The graph is built after the transaction: it takes a while (every vector inserted), and an open transaction
+    // would hold back the server's vacuum meanwhile.
+    let ann: DedupAnnIndex;
+    if (snapshot) {
+      ann = snapshot.ann;
+      this.builtFrom = "snapshot";
+      this.unsaved = snapshot.replayed;
+    } else {
+      ann = DedupAnnIndex.create({ dim: this.set.dim, capacity: Math.max(1024, rows.length * 2) });
+      for (const row of rows) ann.add(row.label, fromVectorColumn(row.embedding));
+      this.builtFrom = "table";
+      this.unsaved = rows.length;
     }
     this.ann = ann;
     this.applied = seq;
