@@ -10,12 +10,12 @@ export type VectorSpace = "records" | "chunks" | "queries";
  * (`vec_distance_cosine`); its `vec0` tables, used before migration 8, kept vectors in chunks of 1,024, where a
  * single vector cost ~600 µs to read and a delete rewrote its chunk. The ANN index (hnswlib) searches large sets.
  */
-export function tableName(space: VectorSpace, model: string): string {
+function tableName(space: VectorSpace, model: string): string {
   return `vectors_${space}_${model.replace(/[^a-zA-Z0-9]/g, "_")}`;
 }
 
 /** The table's definition: the CHECK holds its dimension (4 bytes a float), which `vectorTableDimension` reads. */
-export function vectorTableSql(table: string, dim: number): string {
+function vectorTableSql(table: string, dim: number): string {
   return `CREATE TABLE IF NOT EXISTS ${table} (id INTEGER PRIMARY KEY, context TEXT NOT NULL, embedding BLOB NOT NULL CHECK (length(embedding) = ${dim * 4}));
     CREATE INDEX IF NOT EXISTS ${table}_by_context ON ${table} (context);`;
 }
