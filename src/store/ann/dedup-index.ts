@@ -115,8 +115,9 @@ export class DedupAnnIndex {
 
   /**
    * The (unit-length) vector of a live label; undefined when the label is not in the index. Read by `load` when
-   * given, else out of hnswlib; the recently read ones are kept as Float32Arrays (a clock: see `held`) (hnswlib's getPoint builds a JS array element by element,
-   * ~35 µs at 384 dimensions), so a scope searched again reads them at no cost.
+   * given, else out of hnswlib (whose getPoint builds a JS array element by element: ~35–150 µs at 384 dimensions).
+   * The recently read ones are kept as Float32Arrays (a clock: see `held`), so a scope searched again reads them
+   * at no cost.
    */
   vectorOf(label: number, load?: (label: number) => Float32Array | undefined): Float32Array | undefined {
     const group = this.groupOf.get(label);
