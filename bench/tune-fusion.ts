@@ -8,27 +8,18 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { Spectron } from "../src/index.js";
 import { createLocalLanguageModel } from "../src/models/local/index.js";
 import { queryUnderstandingPrompt } from "../src/models/prompts/query-understanding.js";
-import { FUSION_WEIGHTS, retrieve } from "../src/pipeline/recall/hybrid.js";
-import { PASSAGE_SCORING } from "../src/pipeline/recall/passages.js";
+import { retrieve } from "../src/pipeline/recall/hybrid.js";
 import { visibleScopeKeys } from "../src/store/scope.js";
 import { coreOf } from "./bulk.js";
-import { loadLocomo } from "./locomo-data.js";
 import { dedupe, scoreRanking, ScoreTable } from "./metrics.js";
+import { applySetting, tuningConversations, tuningSettings } from "./tuning.js";
 import { Bm25Baseline } from "./baselines.js";
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const data = loadLocomo(path.resolve(here, "..", "..", "shared", "data", "locomo", "locomo10.json"));
-if (!data) throw new Error("LoCoMo not found");
-const split = process.env.TUNE_SPLIT === "test" ? "test" : "dev";
-const dev = data.conversations.filter((c) => c.split === split);
-const settings = process.argv.slice(2).map((arg) => Object.fromEntries(arg.split(",").map((kv) => [kv.split("=")[0]!, Number(kv.split("=")[1])])));
-if (settings.length === 0) settings.push({});
-const defaults = { ...FUSION_WEIGHTS };
-const passageDefaults = { ...PASSAGE_SCORING };
+const dev = tuningConversations();
+const settings = tuningSettings();
 const tables = settings.map(() => new ScoreTable());
 const bm25Table = new ScoreTable();
 // The passage channel alone and the fused records alone (= `query`), at the default settings: the fusion should
@@ -76,9 +67,7 @@ for (const conv of dev) {
     const understanding = (await rules.generate(queryUnderstandingPrompt, { query: q.question })).value;
     bm25Table.add(String(q.category), scoreRanking(dedupe(bm25.query(q.question, 20).map((i) => conv.turns[i]!.diaId)), q.evidence));
     for (const [i, s] of settings.entries()) {
-      const pick = (p: boolean) => Object.fromEntries(Object.entries(s).filter(([k]) => k.startsWith("p.") === p).map(([k, v]) => [k.replace(/^p\./, ""), v]));
-      Object.assign(FUSION_WEIGHTS, defaults, pick(false));
-      Object.assign(PASSAGE_SCORING, passageDefaults, pick(true));
+      applySetting(s);
       const r = await retrieve(core, { query: q.question, vector, embeddingModel: embedder.id, understanding, scopeKeys: visibleScopeKeys(scope), limit: 20, now: core.now() });
       const turns = r.results.map((x) => (x.kind === "record" ? x.row.source_id ?? "" : `turn_${x.passage.id}`));
       tables[i]!.add(String(q.category), scoreRanking(dedupe(turns.map((t) => dia.get(t))), q.evidence));

@@ -9,31 +9,19 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { Spectron } from "../src/index.js";
-import { FUSION_WEIGHTS } from "../src/pipeline/recall/hybrid.js";
-import { PASSAGE_SCORING } from "../src/pipeline/recall/passages.js";
 import { coreOf } from "./bulk.js";
 import { channelRankings, CHANNELS, type Channel } from "./locomo-channels.js";
-import { loadLocomo } from "./locomo-data.js";
 import { dedupe, scoreRanking, ScoreTable } from "./metrics.js";
+import { applySetting, tuningConversations, tuningSettings } from "./tuning.js";
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const data = loadLocomo(path.resolve(here, "..", "..", "shared", "data", "locomo", "locomo10.json"));
-if (!data) throw new Error("LoCoMo not found");
-const split = process.env.TUNE_SPLIT === "test" ? "test" : "dev";
-const convs = data.conversations.filter((c) => c.split === split);
-const settings = process.argv.slice(2).map((arg) => Object.fromEntries(arg.split(",").map((kv) => [kv.split("=")[0]!, Number(kv.split("=")[1])])));
-if (settings.length === 0) settings.push({});
-const defaults = { ...FUSION_WEIGHTS };
-const passageDefaults = { ...PASSAGE_SCORING };
+const convs = tuningConversations();
+const settings = tuningSettings();
 const cacheDir = process.env.TUNE_CACHE ?? os.tmpdir();
 const DAY = 86_400_000;
 
 for (const s of settings) {
-  const pick = (p: boolean) => Object.fromEntries(Object.entries(s).filter(([k]) => k.startsWith("p.") === p).map(([k, v]) => [k.replace(/^p\./, ""), v]));
-  Object.assign(FUSION_WEIGHTS, defaults, pick(false));
-  Object.assign(PASSAGE_SCORING, passageDefaults, pick(true));
+  applySetting(s);
   const search = new ScoreTable();
   const channels = Object.fromEntries(CHANNELS.map((c) => [c, new ScoreTable()])) as Record<Channel, ScoreTable>;
   for (const conv of convs) {
