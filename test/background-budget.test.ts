@@ -67,8 +67,15 @@ describe("background model calls: batched, only for what can conflict, under con
       await memory.config.budget({ background_tokens_per_day: 100_000 });
       clock.advance(DAY);
       // The retry timer fires every 100 ms; on a loaded machine (PostgreSQL, several files at once) a pass can take
-      // seconds: wait up to 60 s for the backlog to empty (the assertions below say whether it did).
-      for (let i = 0; i < 1200 && memory.usage().budget!.backlog > 0; i++) await new Promise((r) => setTimeout(r, 50));
+      // seconds: wait up to 60 s for the backlog to empty (the assertions below say whether it did). The wait reads
+      // the budget afresh each time (`config.get` reads the store): on PostgreSQL `usage()` shows the state this
+      // instance last read or changed, which a pass in flight can leave at 0 before it writes the rest back.
+      const backlog = async () => (await memory.config.get(), memory.usage().budget!.backlog);
+      for (let i = 0; i < 1200; i++) {
+        await memory.idle();
+        if ((await backlog()) === 0) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
       await memory.idle();
       const after = memory.usage().budget!;
       expect(after.backlog).toBe(0);
