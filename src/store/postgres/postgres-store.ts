@@ -647,7 +647,14 @@ export class PostgresStore implements S.Store {
 
   async neighbourCandidates(queries: readonly S.NeighbourQuery[], minSimilarity: number): Promise<Map<number, S.NeighbourCandidates>> {
     this.assertOpen("neighbourCandidates");
-    return neighbourCandidates(this.pool, this.context, (model) => this.vectorSet("records", model), queries, minSimilarity);
+    return neighbourCandidates(
+      this.pool,
+      this.context,
+      (model) => this.vectorSet("records", model),
+      (set) => this.followedIndex(set)?.index(),
+      queries,
+      minSimilarity,
+    );
   }
 
   // ---- Traces, trust ---------------------------------------------------------------------------------------
