@@ -7,6 +7,7 @@
 //
 //   npx tsx bench/postgres-scope.ts --url=postgres://… --build [--notes=30000]   # once: the base database
 //   npx tsx bench/postgres-scope.ts --url=postgres://… [--ingest=300]            # a measurement on a clone
+//   npx tsx bench/postgres-scope.ts --url=postgres://… --profile[=20]           # store calls and statements per call
 //
 // Prints one JSON object (with the load average before and after) on stdout; progress on stderr.
 
@@ -137,5 +138,73 @@ async function measure(ingestMax: number): Promise<unknown> {
   }
 }
 
-if (args.has("build")) await build(Number(args.get("notes") ?? 30_000));
+/**
+ * Where one call's time goes: every store method's calls and time, and the statements sent (each a round trip;
+ * BEGIN and COMMIT included), over `n` calls of `fn` after two warm-up calls.
+ */
+async function profile(memory: Spectron, n: number, fn: (i: number) => Promise<unknown>) {
+  const store = coreOf(memory).store as unknown as Record<string, unknown>;
+  const methods: Record<string, { calls: number; ms: number }> = {};
+  const proto = Object.getPrototypeOf(store) as Record<string, unknown>;
+  const restore: (() => void)[] = [];
+  for (const name of Object.getOwnPropertyNames(proto)) {
+    const original = proto[name];
+    if (name === "constructor" || typeof original !== "function") continue;
+    store[name] = async function (this: unknown, ...a: unknown[]) {
+      const t = performance.now();
+      try {
+        return await (original as (...x: unknown[]) => unknown).apply(this, a);
+      } finally {
+        const m = (methods[name] ??= { calls: 0, ms: 0 });
+        m.calls++;
+        m.ms += performance.now() - t;
+      }
+    };
+    restore.push(() => delete store[name]);
+  }
+  let statements = 0;
+  const clientQuery = pg.Client.prototype.query;
+  pg.Client.prototype.query = function (this: pg.Client, ...a: unknown[]) {
+    statements++;
+    return (clientQuery as (...x: unknown[]) => unknown).apply(this, a);
+  } as typeof clientQuery;
+  try {
+    for (let i = 0; i < 2; i++) await fn(-1 - i);
+    for (const k of Object.keys(methods)) delete methods[k];
+    statements = 0;
+    const t = performance.now();
+    for (let i = 0; i < n; i++) await fn(i);
+    const ms = performance.now() - t;
+    return {
+      msPerCall: round(ms / n, 2),
+      statementsPerCall: round(statements / n, 2),
+      store: Object.fromEntries(Object.entries(methods).sort((a, b) => b[1].ms - a[1].ms).map(([k, v]) => [k, { callsPerCall: round(v.calls / n, 2), msPerCall: round(v.ms / n, 2) }])),
+    };
+  } finally {
+    pg.Client.prototype.query = clientQuery;
+    for (const r of restore) r();
+  }
+}
+
+async function profileRun(n: number): Promise<unknown> {
+  const name = `spectron_scope_${process.pid}`;
+  await admin((c) => c.query(`CREATE DATABASE ${name} TEMPLATE ${BASE}`));
+  try {
+    const memory = open(name);
+    await memory.idle();
+    await memory.query(globalQuestion(prng(4)), { scope: {}, limit: 10 });
+    const contextWide = await profile(memory, n, (i) => memory.query(globalQuestion(prng(Math.abs(i) + 7)), { scope: {}, limit: 10 }));
+    const userScope = await profile(memory, n, (i) => memory.query(userQuestion(Math.abs(i)), { scope: { user: `u${(Math.abs(i) * 7919) % USERS}` }, limit: 10 }));
+    await memory.recall(userQuestion(0), { scope: { user: "u1" } });
+    const tier1 = await profile(memory, n, () => memory.recall(userQuestion(0), { scope: { user: "u1" } }));
+    const ingest = await profile(memory, n, (i) => memory.ingest({ role: "user", content: noteTurn(SEED + 1, i < 0 ? n + 10 - i : i).content, scope: {} }).then(() => memory.idle()));
+    await memory.close();
+    return { contextWide, userScope, tier1, ingestWithBackgroundPass: ingest, loadAverage: os.loadavg().map((x) => round(x, 2)) };
+  } finally {
+    await admin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+  }
+}
+
+if (args.has("profile")) console.log(JSON.stringify(await profileRun(Number(args.get("profile") === "true" ? 20 : args.get("profile"))), null, 2));
+else if (args.has("build")) await build(Number(args.get("notes") ?? 30_000));
 else console.log(JSON.stringify(await measure(Number(args.get("ingest") ?? 300)), null, 2));
