@@ -15,6 +15,7 @@ import os from "node:os";
 import pg from "pg";
 import { Spectron } from "../src/index.js";
 import { postgresStore } from "../src/postgres.js";
+import { PostgresStore } from "../src/store/postgres/postgres-store.js";
 import { visibleCondition } from "../src/store/postgres/records-sql.js";
 import { bulkLoadStore, coreOf } from "./bulk.js";
 import { corpusTurn, globalQuestion } from "./corpus.js";
@@ -139,38 +140,39 @@ async function measure(ingestMax: number): Promise<unknown> {
 }
 
 /**
- * Where one call's time goes: every store method's calls and time, and the statements sent (each a round trip;
- * BEGIN and COMMIT included), over `n` calls of `fn` after two warm-up calls.
+ * Counts every PostgresStore method's calls and time, and the statements sent (each a round trip; BEGIN and COMMIT
+ * included). Installed on the class before the instance opens (the settings cache binds the store's methods when
+ * it wraps it); methods that call others (write, vectorSet) count inside their callers too.
  */
-async function profile(memory: Spectron, n: number, fn: (i: number) => Promise<unknown>) {
-  const store = coreOf(memory).store as unknown as Record<string, unknown>;
-  const methods: Record<string, { calls: number; ms: number }> = {};
-  const proto = Object.getPrototypeOf(store) as Record<string, unknown>;
-  const restore: (() => void)[] = [];
+function instrument() {
+  const proto = PostgresStore.prototype as unknown as Record<string, unknown>;
+  let methods: Record<string, { calls: number; ms: number }> = {};
+  let statements = 0;
   for (const name of Object.getOwnPropertyNames(proto)) {
     const original = proto[name];
     if (name === "constructor" || typeof original !== "function") continue;
-    store[name] = async function (this: unknown, ...a: unknown[]) {
+    proto[name] = function (this: unknown, ...a: unknown[]) {
       const t = performance.now();
-      try {
-        return await (original as (...x: unknown[]) => unknown).apply(this, a);
-      } finally {
+      const done = () => {
         const m = (methods[name] ??= { calls: 0, ms: 0 });
         m.calls++;
         m.ms += performance.now() - t;
-      }
+      };
+      const result = (original as (...x: unknown[]) => unknown).apply(this, a);
+      if (result instanceof Promise) return result.finally(done);
+      done();
+      return result;
     };
-    restore.push(() => delete store[name]);
   }
-  let statements = 0;
   const clientQuery = pg.Client.prototype.query;
   pg.Client.prototype.query = function (this: pg.Client, ...a: unknown[]) {
     statements++;
     return (clientQuery as (...x: unknown[]) => unknown).apply(this, a);
   } as typeof clientQuery;
-  try {
+  /** `n` calls of `fn` after two warm-up calls: time, statements and store methods per call. */
+  return async (n: number, fn: (i: number) => Promise<unknown>) => {
     for (let i = 0; i < 2; i++) await fn(-1 - i);
-    for (const k of Object.keys(methods)) delete methods[k];
+    methods = {};
     statements = 0;
     const t = performance.now();
     for (let i = 0; i < n; i++) await fn(i);
@@ -180,24 +182,22 @@ async function profile(memory: Spectron, n: number, fn: (i: number) => Promise<u
       statementsPerCall: round(statements / n, 2),
       store: Object.fromEntries(Object.entries(methods).sort((a, b) => b[1].ms - a[1].ms).map(([k, v]) => [k, { callsPerCall: round(v.calls / n, 2), msPerCall: round(v.ms / n, 2) }])),
     };
-  } finally {
-    pg.Client.prototype.query = clientQuery;
-    for (const r of restore) r();
-  }
+  };
 }
 
 async function profileRun(n: number): Promise<unknown> {
   const name = `spectron_scope_${process.pid}`;
   await admin((c) => c.query(`CREATE DATABASE ${name} TEMPLATE ${BASE}`));
   try {
+    const profile = instrument();
     const memory = open(name);
     await memory.idle();
     await memory.query(globalQuestion(prng(4)), { scope: {}, limit: 10 });
-    const contextWide = await profile(memory, n, (i) => memory.query(globalQuestion(prng(Math.abs(i) + 7)), { scope: {}, limit: 10 }));
-    const userScope = await profile(memory, n, (i) => memory.query(userQuestion(Math.abs(i)), { scope: { user: `u${(Math.abs(i) * 7919) % USERS}` }, limit: 10 }));
+    const contextWide = await profile(n, (i) => memory.query(globalQuestion(prng(Math.abs(i) + 7)), { scope: {}, limit: 10 }));
+    const userScope = await profile(n, (i) => memory.query(userQuestion(Math.abs(i)), { scope: { user: `u${(Math.abs(i) * 7919) % USERS}` }, limit: 10 }));
     await memory.recall(userQuestion(0), { scope: { user: "u1" } });
-    const tier1 = await profile(memory, n, () => memory.recall(userQuestion(0), { scope: { user: "u1" } }));
-    const ingest = await profile(memory, n, (i) => memory.ingest({ role: "user", content: noteTurn(SEED + 1, i < 0 ? n + 10 - i : i).content, scope: {} }).then(() => memory.idle()));
+    const tier1 = await profile(n, () => memory.recall(userQuestion(0), { scope: { user: "u1" } }));
+    const ingest = await profile(n, (i) => memory.ingest({ role: "user", content: noteTurn(SEED + 1, i < 0 ? n + 10 - i : i).content, scope: {} }).then(() => memory.idle()));
     await memory.close();
     return { contextWide, userScope, tier1, ingestWithBackgroundPass: ingest, loadAverage: os.loadavg().map((x) => round(x, 2)) };
   } finally {

@@ -157,26 +157,31 @@ export async function cacheBySimilarity(
  * by another process is never served from the cache, whatever this process has heard of it yet.
  */
 export async function cacheEntryUsable(db: Queryable, entryId: number, now: number, minTrust: number): Promise<{ deps: number[]; chunks: ChunkRow[] } | undefined> {
-  const stale = await one(
+  // One statement (tier 1's read: a round trip each was most of its time): whether the entry is stale, and if not
+  // its record and chunk dependencies.
+  const row = await one<{ stale: boolean; deps: number[] | null; chunks: ChunkRow[] | null }>(
     db,
-    `SELECT 1 FROM cache_deps d LEFT JOIN records r ON r.id = d.record_id
-      WHERE d.cache_id = $1 AND (r.id IS NULL OR r.status <> 'current' OR (r.expires_at IS NOT NULL AND r.expires_at <= $2) OR r.trust * r.confidence < $3)
-     UNION ALL
-     SELECT 1 FROM cache_chunk_deps d LEFT JOIN chunks c ON c.id = d.chunk_id WHERE d.cache_id = $1 AND c.id IS NULL
-     UNION ALL
-     SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM cache_entries WHERE id = $1)
-     LIMIT 1`,
+    `WITH stale AS (
+       SELECT EXISTS (
+         SELECT 1 FROM cache_deps d LEFT JOIN records r ON r.id = d.record_id
+          WHERE d.cache_id = $1 AND (r.id IS NULL OR r.status <> 'current' OR (r.expires_at IS NOT NULL AND r.expires_at <= $2) OR r.trust * r.confidence < $3)
+         UNION ALL
+         SELECT 1 FROM cache_chunk_deps d LEFT JOIN chunks c ON c.id = d.chunk_id WHERE d.cache_id = $1 AND c.id IS NULL
+         UNION ALL
+         SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM cache_entries WHERE id = $1)
+       ) AS stale
+     )
+     SELECT stale.stale,
+            CASE WHEN stale.stale THEN NULL ELSE ARRAY(SELECT record_id FROM cache_deps WHERE cache_id = $1 ORDER BY record_id) END AS deps,
+            CASE WHEN stale.stale THEN NULL ELSE (
+              SELECT json_agg(json_build_object('id', c.id, 'document_id', c.document_id, 'scope_key', c.scope_key, 'ord', c.ord, 'text', c.text, 'title', d.title) ORDER BY c.id)
+                FROM cache_chunk_deps x JOIN chunks c ON c.id = x.chunk_id JOIN documents d ON d.id = c.document_id WHERE x.cache_id = $1
+            ) END AS chunks
+       FROM stale`,
     [entryId, now, minTrust],
   );
-  if (stale) return undefined;
-  const deps = (await query<{ record_id: number }>(db, "SELECT record_id FROM cache_deps WHERE cache_id = $1 ORDER BY record_id", [entryId])).map((r) => r.record_id);
-  const chunks = await query<ChunkRow>(
-    db,
-    `SELECT c.id, c.document_id, c.scope_key, c.ord, c.text, d.title FROM cache_chunk_deps x JOIN chunks c ON c.id = x.chunk_id
-       JOIN documents d ON d.id = c.document_id WHERE x.cache_id = $1 ORDER BY c.id`,
-    [entryId],
-  );
-  return { deps, chunks };
+  if (!row || row.stale) return undefined;
+  return { deps: row.deps ?? [], chunks: row.chunks ?? [] };
 }
 
 /** Records returned for similar recent past queries in scope: id → summed similarity. Exact over the recent ones. */

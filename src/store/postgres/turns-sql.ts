@@ -64,7 +64,12 @@ export async function extractTurn(tx: Tx, turnId: number, write: FactsWrite): Pr
   return written;
 }
 
-/** Passages matching any of the terms, ranked by ts_rank_cd (SQLite: BM25), live at `now`, best first. */
+/**
+ * Passages matching any of the terms, ranked by ts_rank_cd (SQLite: BM25), live at `now`, best first. Ranked
+ * first, then checked for life in rank order until `candidates` pass (`OFFSET 0` keeps the check out of the
+ * ranking): a turn with facts is live while one of its records is, a lookup per turn that a Context-wide query
+ * matching 16k turns made 6k times where ~50 do.
+ */
 export async function passageCandidates(db: Queryable, context: string, q: { text: QueryText; scopeKeys: readonly string[]; now: number; candidates: number }): Promise<Scored[]> {
   const terms = queryTerms(q.text.query, q.text.keywords).map((t) => t.replace(/[^\p{L}\p{N}]+/gu, " ").trim()).filter(Boolean);
   if (terms.length === 0) return [];
@@ -72,12 +77,15 @@ export async function passageCandidates(db: Queryable, context: string, q: { tex
     db,
     `WITH q AS (SELECT string_agg('(' || p::text || ')', ' | ')::tsquery AS query
                   FROM (SELECT plainto_tsquery('english', x) AS p FROM unnest($1::text[]) AS x) AS terms WHERE p::text <> '')
-     SELECT t.id, ts_rank_cd(t.tsv, q.query) AS score FROM turns t, q
-      WHERE t.tsv @@ q.query AND t.context = $2 AND t.scope_key = ANY($3::text[]) AND ${LIVE_PASSAGE}
-      ORDER BY score DESC, t.id DESC LIMIT $5`,
+     SELECT t.id, t.score FROM (
+       SELECT t.id, t.context, t.facts, t.passage_expires_at, ts_rank_cd(t.tsv, q.query) AS score FROM turns t, q
+        WHERE t.tsv @@ q.query AND t.context = $2 AND t.scope_key = ANY($3::text[])
+        ORDER BY score DESC, t.id DESC OFFSET 0) AS t
+      WHERE ${LIVE_PASSAGE} LIMIT $5`,
     [terms, context, [...q.scopeKeys], q.now, q.candidates],
   );
-  return rows.map((r) => ({ id: r.id, score: r.score }));
+  // In rank order as the subquery returned them; sorted again here, since SQL promises no order without ORDER BY.
+  return rows.map((r) => ({ id: r.id, score: r.score })).sort((a, b) => b.score - a.score || b.id - a.id);
 }
 
 export async function livePassages(db: Queryable, context: string, turnIds: readonly number[], scopeKeys: readonly string[], now: number): Promise<PassageRow[]> {
