@@ -90,12 +90,14 @@ export function writeReuse(p: WriteParts, w: ReuseWrite): { traceId: number; rec
   });
 }
 
-/** A ranked read's retrieval trace and the reinforcement of what it returned, group-committed. */
+/**
+ * A ranked read's retrieval trace, written after the read has returned (Writer.defer), and the reinforcement of
+ * what it returned, counted now and written with the group.
+ */
 export function writeRankedRead(p: WriteParts, w: { retrieval: RetrievalTraceWrite; reinforce: readonly number[]; extendLife?: boolean; now: number }): RecordRow[] {
-  return p.writer.groupWrite(() => {
-    writeRetrievalTrace(p, w.retrieval, w.now);
-    return reinforcedInGroup(p, w.reinforce, w.now, w.extendLife ?? false);
-  });
+  const records = reinforcedInGroup(p, w.reinforce, w.now, w.extendLife ?? false);
+  p.writer.defer(() => writeRetrievalTrace(p, w.retrieval, w.now));
+  return records;
 }
 
 /** Reflect, in one transaction: its traces and edges, and its insights reconciled as observations. */
