@@ -376,7 +376,7 @@ export class SqliteStore implements S.Store {
     return writeReuse(this.parts, write);
   }
 
-  async writeRankedRead(write: { retrieval: S.RetrievalTraceWrite; reinforce: readonly number[]; extendLife?: boolean; now: number }): Promise<RecordRow[]> {
+  async writeRankedRead(write: { retrieval: S.RetrievalTraceWrite; reinforce: readonly RecordRow[]; extendLife?: boolean; now: number }): Promise<RecordRow[]> {
     return writeRankedRead(this.parts, write);
   }
 
