@@ -1,8 +1,9 @@
 // Child processes of the tests, run with plain node on the package `npm run build` makes (build-once.ts) rather
 // than under tsx, whose loader costs ~2.5 s of CPU a process on this machine (a 2-core one: the suite's largest
-// cost after the type-checks). A child is written in TypeScript and imports the public entry only, as
-// "../../src/index.js"; it is compiled to a module whose import names dist/index.js instead. Any other relative
-// import is refused: the child would not be testing the package.
+// cost after the type-checks). A child is written in TypeScript and imports the package's entries only, as
+// "../../src/index.js" or "../../src/postgres.js" (`spectron/postgres`); it is compiled to a module whose imports
+// name dist/index.js and dist/postgres.js instead. Any other relative import is refused: the child would not be
+// testing the package.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
@@ -18,14 +19,13 @@ export async function builtChild(tsFile: string): Promise<string> {
   const dist = await buildOnce();
   const done = compiled.get(tsFile);
   if (done) return done;
-  const entry = pathToFileURL(join(dist, "index.js")).href;
-  const source = readFileSync(tsFile, "utf8").replace(/(from\s+)(["'])\.\.\/\.\.\/src\/index\.js\2/g, (_m, from: string, q: string) => `${from}${q}${entry}${q}`);
+  const source = readFileSync(tsFile, "utf8").replace(/(from\s+)(["'])\.\.\/\.\.\/src\/(index|postgres)\.js\2/g, (_m, from: string, q: string, entry: string) => `${from}${q}${pathToFileURL(join(dist, `${entry}.js`)).href}${q}`);
   const js = typescript.transpileModule(source, {
     fileName: tsFile,
     compilerOptions: { module: typescript.ModuleKind.ESNext, target: typescript.ScriptTarget.ES2022, inlineSourceMap: true, inlineSources: true },
   }).outputText;
   const relative = /(?:from\s+|import\s*\(\s*)["'](\.{1,2}\/[^"']*)["']/.exec(js);
-  if (relative) throw new Error(`${tsFile} imports ${relative[1]}: a built child imports the package's entry ("../../src/index.js") and packages only.`);
+  if (relative) throw new Error(`${tsFile} imports ${relative[1]}: a built child imports the package's entries ("../../src/index.js", "../../src/postgres.js") and packages only.`);
   if (dir === undefined) {
     const made = (dir = mkdtempSync(join(tmpdir(), "spectron-child-")));
     process.once("exit", () => rmSync(made, { recursive: true, force: true }));
