@@ -1,4 +1,4 @@
-// One `npm run build` for every test file that needs the built package (package.test.ts, cli*.test.ts,
+// One `npm run build` for every test file that needs the built package (readme.test.ts, package.test.ts, cli*.test.ts,
 // mcp.test.ts), however many of them run and in however many worker processes: a builder process of its own
 // (build-child.ts) takes a lock, builds, writes a stamp and lets go; the test files wait for it. It is a process
 // of its own so that a test file that gives up waiting (its hook's timeout) leaves it building for the others

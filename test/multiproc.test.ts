@@ -6,6 +6,7 @@ import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { BusyError, Spectron } from "../src/index.js";
 import { bulkLoad, coreOf } from "../bench/bulk.js";
+import { builtChild } from "./built-child.js";
 import { tempDir } from "./helpers.js";
 import { MIGRATIONS } from "../src/store/migrations.js";
 
@@ -24,8 +25,8 @@ class Child {
   private readonly waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
   readonly ready: Promise<void>;
 
-  constructor() {
-    this.process = fork(CHILD, [], { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  constructor(script: string) {
+    this.process = fork(script, [], { execArgv: ["--enable-source-maps"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
     this.ready = new Promise((resolve, reject) => {
       this.process.on("message", (m: { ready?: true; id?: number; result?: unknown; error?: Failure }) => {
         if (m.ready) return resolve();
@@ -60,13 +61,15 @@ class Child {
   }
 }
 
-// Two child processes for the whole file: starting one (tsx compiling the sources) costs seconds on a busy machine.
+// Two child processes for the whole file, on the built package (built-child.ts): starting one costs a second or
+// more on a busy machine.
 let a: Child;
 let b: Child;
 beforeAll(async () => {
-  [a, b] = [new Child(), new Child()];
+  const script = await builtChild(CHILD);
+  [a, b] = [new Child(script), new Child(script)];
   await Promise.all([a.ready, b.ready]);
-}, 120_000);
+}, 600_000); // the one `npm run build` the test files share, when the sources changed since the last build
 afterAll(() => {
   a?.kill();
   b?.kill();

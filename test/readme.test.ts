@@ -1,17 +1,22 @@
-// The README is true: every ```ts / ```js block in it is type-checked (strict, against src/) and run (offline, in a
-// temp directory, with no provider key in the environment), except a block marked on the line before its fence
+// The README is true: every ```ts / ```js block in it is type-checked (strict) and run (offline, in a temp directory,
+// with no provider key in the environment), except a block marked on the line before its fence
 //
 //   <!-- readme-test: typecheck-only (why it cannot run here) -->
 //
-// which is type-checked only (it needs a key or a server the test does not start). The README's contributing
-// notes describe the marker. The Quick start's commands are checked, and the offline demo is run with junk keys
-// and base URLs pointing at a closed port: it must succeed without a network.
+// which is type-checked only (it needs a key or a server the test does not start). A block imports `spectron` as a
+// reader's project does: through package.json's `exports`, from the package `npm run build` makes of the sources as
+// they are now (build-once.ts, the build the package, CLI and MCP tests share), its declarations for the
+// type-check and its modules for the run. The README's contributing notes describe the marker. The Quick start's
+// commands are checked, and the offline demo is run with junk keys and base URLs pointing at a closed port: it
+// must succeed without a network.
 import { execFile } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
+import typescript from "typescript";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildOnce } from "./build-once.js";
 
 const exec = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, "..");
@@ -54,16 +59,6 @@ export function readmeBlocks(text: string): Block[] {
   return blocks;
 }
 
-/** `spectron` and `spectron/<subpath>` resolved to the sources (the tarball's build is package.test.ts's job). */
-function sourceOf(specifier: string): string {
-  if (specifier === "spectron") return join(ROOT, "src/index.js");
-  const sub = specifier.slice("spectron/".length);
-  for (const candidate of [`src/${sub}.ts`, `src/${sub}/index.ts`, `src/integrations/${sub}.ts`, `src/integrations/${sub}/index.ts`, `src/store/${sub}/index.ts`]) {
-    if (existsSync(join(ROOT, candidate))) return join(ROOT, candidate.replace(/\.ts$/, ".js"));
-  }
-  throw new Error(`README imports ${specifier}: no source for it (add its path to sourceOf in test/readme.test.ts)`);
-}
-
 const OFFLINE_ENV = (): NodeJS.ProcessEnv => {
   const env = { ...process.env };
   for (const key of Object.keys(env)) if (/^(OPENAI|ANTHROPIC)_/.test(key)) delete env[key];
@@ -72,21 +67,31 @@ const OFFLINE_ENV = (): NodeJS.ProcessEnv => {
 
 const blocks = readmeBlocks(README);
 let dir: string;
-const files = new Map<number, string>();
+/** The block as written (type-checked), and the module run for it: itself, or for a ts block its JavaScript. */
+const files = new Map<number, { source: string; run: string }>();
 
-beforeAll(() => {
+beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "spectron-readme-"));
   writeFileSync(join(dir, "package.json"), JSON.stringify({ type: "module" }));
-  // Packages a block imports besides spectron (`ai`, `ai/test`) resolve from the repository's node_modules.
-  symlinkSync(join(ROOT, "node_modules"), join(dir, "node_modules"), "dir");
+  // The reader's node_modules: `spectron` is this repository (its package.json `exports` name dist/), and the
+  // packages a block imports besides it (`ai`, `ai/test`, the MCP SDK) are the repository's own.
+  const modules = join(dir, "node_modules");
+  mkdirSync(modules);
+  for (const name of readdirSync(join(ROOT, "node_modules"))) symlinkSync(join(ROOT, "node_modules", name), join(modules, name));
+  symlinkSync(ROOT, join(modules, "spectron"), "dir");
+  await buildOnce();
   for (const b of blocks) {
-    const code = b.code.replace(/(from\s+|import\s*\(\s*)(["'])(spectron(?:\/[\w./-]+)?)\2/g, (_m, pre: string, q: string, spec: string) => `${pre}${q}${sourceOf(spec)}${q}`);
     // Each block is a module of its own (top-level await, its own names).
-    const file = join(dir, `block-${b.line}.${b.lang.startsWith("j") || b.lang === "mjs" ? "mjs" : "ts"}`);
-    writeFileSync(file, `${code}\nexport {};\n`);
-    files.set(b.line, file);
+    const ts = !(b.lang.startsWith("j") || b.lang === "mjs");
+    const source = join(dir, `block-${b.line}.${ts ? "ts" : "mjs"}`);
+    const code = `${b.code}\nexport {};\n`;
+    writeFileSync(source, code);
+    const run = ts ? join(dir, `block-${b.line}.run.mjs`) : source;
+    // Types erased as tsx would (one file, no type information), with a source map back to the block.
+    if (ts) writeFileSync(run, typescript.transpileModule(code, { fileName: source, compilerOptions: { module: typescript.ModuleKind.ESNext, target: typescript.ScriptTarget.ES2022, inlineSourceMap: true, inlineSources: true } }).outputText);
+    files.set(b.line, { source, run });
   }
-});
+}, 600_000); // the one `npm run build` the test files share, when the sources changed since the last build
 
 afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
@@ -103,7 +108,7 @@ describe.concurrent("README.md", () => {
     expect(() => readmeBlocks("<!-- readme-test: typecheck-only (needs a server) -->\n\nText.\n")).toThrow(/no ts\/js block follows/);
   });
 
-  it("type-checks every block (strict) against the sources", { timeout: 300_000 }, async () => {
+  it("type-checks every block (strict) against the package's declarations", { timeout: 300_000 }, async () => {
     const tsconfig = {
       compilerOptions: {
         target: "ES2022",
@@ -118,10 +123,9 @@ describe.concurrent("README.md", () => {
         types: ["node"],
         typeRoots: [join(ROOT, "node_modules/@types")],
       },
-      files: [...files.values()],
+      files: [...files.values()].map((f) => f.source),
     };
     writeFileSync(join(dir, "tsconfig.json"), JSON.stringify(tsconfig));
-    mkdirSync(join(dir, "node_modules"), { recursive: true });
     try {
       await exec(process.execPath, [join(ROOT, "node_modules/typescript/bin/tsc"), "-p", join(dir, "tsconfig.json")], { cwd: dir });
     } catch (error) {
@@ -135,7 +139,7 @@ describe.concurrent("README.md", () => {
       const cwd = join(dir, `run-${b.line}`);
       mkdirSync(cwd, { recursive: true });
       try {
-        await exec(process.execPath, [join(ROOT, "node_modules/tsx/dist/cli.mjs"), files.get(b.line)!], { cwd, env: OFFLINE_ENV(), timeout: 110_000 });
+        await exec(process.execPath, ["--enable-source-maps", files.get(b.line)!.run], { cwd, env: OFFLINE_ENV(), timeout: 110_000 });
       } catch (error) {
         const e = error as { stdout?: string; stderr?: string; message: string };
         throw new Error(`README.md:${b.line} failed:\n${e.stderr || e.message}`);

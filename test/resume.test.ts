@@ -2,11 +2,12 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { AccessDeniedError, ProviderError, Spectron, type SpectronOptions } from "../src/index.js";
 import { REINDEX_LEASE_MS } from "../src/knowledge/reindex-lease.js";
 import { bulkLoad } from "../bench/bulk.js";
 import { MIGRATIONS } from "../src/store/migrations.js";
+import { builtChild } from "./built-child.js";
 import { startFakeProvider, type FakeProvider } from "./fakes/fake-provider.js";
 import { T0, makeMemory, tempDir } from "./helpers.js";
 
@@ -14,6 +15,12 @@ const CHILD = fileURLToPath(new URL("./fakes/resume-child.ts", import.meta.url))
 const CONTEXT = "crash";
 const LOCAL = { extraction: "local:rules", query_understanding: "local:rules", response: "local:rules", reflection: "local:rules", background: "local:rules" };
 const HOUR = 3_600_000;
+
+/** The child compiled against the built package (built-child.ts), once per file. */
+let childScript: string;
+beforeAll(async () => {
+  childScript = await builtChild(CHILD);
+}, 600_000); // the one `npm run build` the test files share, when the sources changed since the last build
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -53,7 +60,7 @@ interface Child {
 }
 
 function startChild(args: Record<string, unknown>): Child {
-  const proc = spawn(process.execPath, ["--import", "tsx", CHILD, JSON.stringify(args)], { stdio: ["ignore", "pipe", "pipe"] });
+  const proc = spawn(process.execPath, ["--enable-source-maps", childScript, JSON.stringify(args)], { stdio: ["ignore", "pipe", "pipe"] });
   let stderr = "";
   proc.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
   proc.stdout!.resume();

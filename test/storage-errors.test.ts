@@ -1,16 +1,20 @@
 import Database from "better-sqlite3";
 import { execFileSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { SpectronError, StorageError } from "../src/index.js";
 import { toSpectronError } from "../src/store/storage-errors.js";
+import { builtChild } from "./built-child.js";
 import { tempDir } from "./helpers.js";
 
 describe("finding 7: SQLite failures are typed at the store boundary", () => {
-  it("a write past a file-size limit (a full disk, as the process sees it) is a StorageError, not a raw SqliteError", () => {
-    // A real child process under `ulimit -f 1024` (1 MiB per file): SQLite's write fails with EFBIG.
+  it("a write past a file-size limit (a full disk, as the process sees it) is a StorageError, not a raw SqliteError", { timeout: 600_000 }, async () => {
+    // A real child process under `ulimit -f 1024` (1 MiB per file): SQLite's write fails with EFBIG. The child runs
+    // on the built package (built-child.ts; the timeout covers the shared build when the sources changed).
+    const child = await builtChild(fileURLToPath(new URL("./fixtures/disk-full-child.ts", import.meta.url)));
     const t = tempDir();
     try {
-      const out = execFileSync("bash", ["-c", 'ulimit -f 1024 && exec node --import tsx test/fixtures/disk-full-child.ts "$0"', t.path], {
+      const out = execFileSync("bash", ["-c", 'ulimit -f 1024 && exec node --enable-source-maps "$0" "$1"', child, t.path], {
         cwd: new URL("..", import.meta.url).pathname,
         encoding: "utf8",
         timeout: 120_000,

@@ -9,7 +9,9 @@ export class Child {
   readonly ready: Promise<void>;
 
   constructor(script: string) {
-    this.process = fork(script, [], { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    // A TypeScript script runs under tsx; one compiled against the built package (../built-child.ts) on plain node.
+    const execArgv = script.endsWith(".ts") ? ["--import", "tsx"] : ["--enable-source-maps"];
+    this.process = fork(script, [], { execArgv, stdio: ["ignore", "inherit", "inherit", "ipc"] });
     this.ready = new Promise((resolve, reject) => {
       this.process.on("message", (m: { ready?: true; id?: number; result?: unknown; error?: { message: string } }) => {
         if (m.ready) return resolve();
