@@ -3,10 +3,10 @@
  * - `postgres`: the server at SPECTRON_TEST_POSTGRES_URL (.ci/run starts one); a throwaway database is created
  *   per file and dropped afterwards. Debian's PostgreSQL has no pgvector: this is the hnswlib-fallback path.
  * - `pglite-pgvector`: PGlite (PostgreSQL compiled to WASM) with the real pgvector extension, served over the
- *   wire protocol on 127.0.0.1 by @electric-sql/pglite-socket and reached through `pg` like any server. One
- *   PGlite per file. PGlite runs one backend for all its connections (queries are queued; a transaction holds
- *   the queue), so it cannot stand in for several processes: LISTEN/NOTIFY and advisory locks are tested on the
- *   server only (`multiProcess: false`).
+ *   wire protocol on 127.0.0.1 by PgliteServer (./pglite-server.ts) and reached through `pg` like any server.
+ *   One PGlite per file. PGlite runs one backend for all its connections (requests are queued; a transaction
+ *   holds the queue), so it cannot stand in for several processes: LISTEN/NOTIFY and advisory locks are tested
+ *   on the server only (`multiProcess: false`).
  * An engine that is unavailable is skipped with its reason printed; a URL that is set but unreachable fails.
  */
 import { randomBytes } from "node:crypto";
@@ -14,6 +14,7 @@ import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import pg from "pg";
+import { PgliteServer } from "./pglite-server.js";
 
 export interface PgTestDatabase {
   /** Connection string of this file's own database. */
@@ -82,16 +83,12 @@ export const pgliteEngine: PgTestEngine = {
   multiProcess: false,
   skip: undefined,
   async open() {
-    const [{ PGlite }, { vector }, { PGLiteSocketServer }] = await Promise.all([
-      import("@electric-sql/pglite"),
-      import("@electric-sql/pglite-pgvector"),
-      import("@electric-sql/pglite-socket"),
-    ]);
+    const [{ PGlite }, { vector }] = await Promise.all([import("@electric-sql/pglite"), import("@electric-sql/pglite-pgvector")]);
     const db = await PGlite.create({ extensions: { vector }, loadDataDir: await initdbDataDir(() => PGlite.create({ extensions: { vector } })) });
-    const server = new PGLiteSocketServer({ db, host: "127.0.0.1", port: 0, maxConnections: 64 });
-    await server.start();
+    const server = new PgliteServer(db);
+    const url = await server.start();
     return {
-      url: `postgres://postgres@${server.getServerConn()}/postgres`,
+      url,
       async close() {
         await server.stop();
         await db.close();
