@@ -334,7 +334,7 @@ export class Spectron {
   async query(query: string, options: QueryOptions = {}): Promise<MemoryRecord[]> {
     this.guard("query", { read: true });
     const { retrieval, run } = await this.rankedRead(query, options);
-    return (await run(retrieval.records.map((r) => r.id))).map(toPublicRecord);
+    return (await run(retrieval.records)).map(toPublicRecord);
   }
 
   /**
@@ -350,8 +350,8 @@ export class Spectron {
   async search(query: string, options: QueryOptions = {}): Promise<SearchResult[]> {
     this.guard("search", { read: true });
     const { retrieval, run } = await this.rankedRead(query, options);
-    const ids = retrieval.results.flatMap((r) => (r.kind === "record" ? [r.row.id] : []));
-    const records = new Map((await run(ids)).map(toPublicRecord).map((r) => [r.id, r]));
+    const rows = retrieval.results.flatMap((r) => (r.kind === "record" ? [r.row] : []));
+    const records = new Map((await run(rows)).map(toPublicRecord).map((r) => [r.id, r]));
     return toSearchResults(retrieval.results, records);
   }
 

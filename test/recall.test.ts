@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import Database from "better-sqlite3";
 import { Spectron } from "../src/index.js";
+import { coreOf } from "../bench/bulk.js";
 import { alice, bob, makeMemory, tempDir } from "./helpers.js";
 
 async function seeded() {
@@ -237,6 +238,32 @@ describe("recall: group commit of the writes of reads", () => {
       await memory.close();
       expect(responseTraces()).toBe(202);
       expect(count("SELECT COUNT(*) AS n FROM records WHERE last_accessed_at IS NOT NULL")).toBe(1);
+    } finally {
+      done();
+    }
+  });
+
+  it("writes a query's retrieval trace after it returns: before any other call, every 128 in a tight loop, and on close", async () => {
+    const { memory, count, done } = await cachedOnFile();
+    try {
+      const retrievals = () => count("SELECT COUNT(*) AS n FROM traces WHERE kind = 'retrieval_trace'");
+      expect(retrievals()).toBe(1);
+      const found = await memory.query("Which plan am I on?", { scope: alice });
+      expect(found[0]!.text).toMatch(/Pro plan/);
+      // Nothing is written yet, not even uncommitted: the query returned first.
+      expect(coreOf(memory).sqlite!.db.inTransaction).toBe(false);
+      // Any other call writes it first, so that what it reads includes every read made before.
+      const listed = await memory.traces.list({ kind: "retrieval_trace" });
+      expect(listed.traces.map((t) => (t.payload as { query: string }).query)).toContain("Which plan am I on?");
+      expect(listed.traces).toHaveLength(2);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(retrievals()).toBe(2);
+
+      // Awaiting resolved promises never yields to the event loop: the waiting traces are written at the limit.
+      for (let i = 0; i < 200; i++) await memory.query("Which plan am I on?", { scope: alice });
+      expect(retrievals()).toBe(2 + 128);
+      await memory.close();
+      expect(retrievals()).toBe(202);
     } finally {
       done();
     }

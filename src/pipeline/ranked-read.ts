@@ -20,7 +20,7 @@ export async function rankedRead(
   core: RankedReadDeps,
   q: string,
   o: z.output<typeof queryOptionsSchema>,
-): Promise<{ retrieval: Retrieval; run: (returned: number[]) => Promise<RecordRow[]> }> {
+): Promise<{ retrieval: Retrieval; run: (returned: RecordRow[]) => Promise<RecordRow[]> }> {
   const embedder = core.models.embedder();
   const embedded = await embedder.embed([q], o.signal ? { signal: o.signal } : {});
   core.models.recordUsage("embedding", embedded.usage);
@@ -36,7 +36,7 @@ export async function rankedRead(
   });
   // A ranked read leaves its retrieval_trace (spec: "every /query and ranked read") and reinforces what it
   // returned: writes about a read, group-committed like a cached answer's.
-  const run = (returned: number[]) =>
+  const run = (returned: RecordRow[]) =>
     core.store.writeRankedRead({
       retrieval: retrievalTraceWrite(actorOf(o), scopeKey(o.scope), q, understanding, retrieval, { query_understanding: "local:rules", embedding: embedder.id }),
       reinforce: returned,

@@ -396,7 +396,7 @@ export interface Store {
   /** A tier-1/2 reuse or `fact:` lookup: response trace, edges, reinforcement (GROUPED). Returns the trace id and the records as reinforced. */
   writeReuse(write: ReuseWrite): Promise<{ traceId: number; records: RecordRow[] }>;
   /** A ranked read (query, search): its retrieval trace and the reinforcement of what it returned (GROUPED). */
-  writeRankedRead(write: { retrieval: RetrievalTraceWrite; reinforce: readonly number[]; extendLife?: boolean; now: number }): Promise<RecordRow[]>;
+  writeRankedRead(write: { retrieval: RetrievalTraceWrite; reinforce: readonly RecordRow[]; extendLife?: boolean; now: number }): Promise<RecordRow[]>;
   /** Reflect: traces, edges, and the insights reconciled, in one transaction. */
   writeReflection(write: ReflectionWrite): Promise<{ responseTraceId: number; written: FactsWritten | undefined }>;
   /** Commits the grouped writes of reads now (before close, or before another process must see them). */

@@ -41,8 +41,21 @@ export function vectorTableDimension(db: Db, space: VectorSpace, model: string):
   return m ? Number(m[1]) / 4 : undefined;
 }
 
+/**
+ * Vector tables known to exist, per connection: a table, once committed, is dropped only by a migration at open.
+ * Not noted inside a transaction, which could still roll its creation back.
+ */
+const existingTables = new WeakMap<Db, Set<string>>();
+
 export function vectorTableExists(db: Db, space: VectorSpace, model: string): boolean {
-  return !!sql(db, "SELECT 1 FROM sqlite_master WHERE name = ?").get(tableName(space, model));
+  const name = tableName(space, model);
+  let known = existingTables.get(db);
+  if (known?.has(name)) return true;
+  if (!sql(db, "SELECT 1 FROM sqlite_master WHERE name = ?").get(name)) return false;
+  if (db.inTransaction) return true;
+  if (!known) existingTables.set(db, (known = new Set()));
+  known.add(name);
+  return true;
 }
 
 /** Writes a vector and logs the change (inside the caller's transaction). */

@@ -408,11 +408,11 @@ export class PostgresStore implements S.Store {
     }));
   }
 
-  async writeRankedRead(write: { retrieval: S.RetrievalTraceWrite; reinforce: readonly number[]; extendLife?: boolean; now: number }): Promise<S.RecordRow[]> {
+  async writeRankedRead(write: { retrieval: S.RetrievalTraceWrite; reinforce: readonly S.RecordRow[]; extendLife?: boolean; now: number }): Promise<S.RecordRow[]> {
     const extend = write.extendLife ? { rules: (await this.settings()).retention } : undefined;
     return this.write("writeRankedRead", async (tx) => {
       await answers.writeRetrievalTrace(tx, write.retrieval, write.now);
-      return records.reinforce(tx.client, this.context, write.reinforce, REINFORCEMENT, write.now, extend);
+      return records.reinforce(tx.client, this.context, write.reinforce.map((r) => r.id), REINFORCEMENT, write.now, extend);
     });
   }
 

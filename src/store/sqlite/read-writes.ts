@@ -90,12 +90,15 @@ export function writeReuse(p: WriteParts, w: ReuseWrite): { traceId: number; rec
   });
 }
 
-/** A ranked read's retrieval trace and the reinforcement of what it returned, group-committed. */
-export function writeRankedRead(p: WriteParts, w: { retrieval: RetrievalTraceWrite; reinforce: readonly number[]; extendLife?: boolean; now: number }): RecordRow[] {
-  return p.writer.groupWrite(() => {
-    writeRetrievalTrace(p, w.retrieval, w.now);
-    return reinforcedInGroup(p, w.reinforce, w.now, w.extendLife ?? false);
-  });
+/**
+ * A ranked read's retrieval trace, written after the read has returned (Writer.defer), and the reinforcement of
+ * what it returned, counted now and written with the group. `reinforce` are the rows the read returns, as it
+ * read them (with the reinforcements pending then, see Writer.withPendingReinforcement): returned with this one.
+ */
+export function writeRankedRead(p: WriteParts, w: { retrieval: RetrievalTraceWrite; reinforce: readonly RecordRow[]; extendLife?: boolean; now: number }): RecordRow[] {
+  p.writer.reinforceLater(w.reinforce.map((r) => r.id), w.now, w.extendLife ?? false);
+  p.writer.defer(() => writeRetrievalTrace(p, w.retrieval, w.now));
+  return w.reinforce.map((row) => ({ ...row, importance: Math.min(1, row.importance * p.writer.factor), last_accessed_at: w.now }));
 }
 
 /** Reflect, in one transaction: its traces and edges, and its insights reconciled as observations. */

@@ -52,6 +52,16 @@ const SCOPED: Record<"record" | "turn" | "chunk" | "document" | "trace", string>
 const BELOW_FLOOR = `(memory_category != 'identity' AND importance < ?)`;
 /** Ids per `IN (…)` list. */
 const BATCH = 500;
+/**
+ * The engine methods a ranked read (`query`, `search`) calls. None of them reads traces or edges, so they run
+ * without first writing the traces of earlier reads, which wait for the next turn of the event loop
+ * (Writer.defer). Every other method writes them first (Writer.settle): whatever it reads includes every read
+ * made before it.
+ */
+const RANKED_READ_METHODS = new Set([
+  "settings", "settingsSync", "passageCandidates", "recordCandidates", "getRecords", "livePassages", "feedbackBoosts",
+  "chunkCandidates", "writeRankedRead",
+]);
 
 /**
  * The embedded engine: one better-sqlite3 connection (WAL, sqlite-vec, FTS5) and the hnswlib indexes of one
@@ -84,6 +94,7 @@ export class SqliteStore implements S.Store {
     // Other connections' commits are noticed from now on (`poll`, the settings cache).
     this.dataVersion = sqlPluck(this.db, "PRAGMA data_version").get() as number;
     this.writer.extendLives = (ids, now) => extendExpiries(this.db, lifeExtensions(this.settingsSync().retention, getRecords(this.db, context, ids), now));
+    settleBeforeOtherMethods(this);
   }
 
   private emit(change: S.StoreChange): void {
@@ -365,7 +376,7 @@ export class SqliteStore implements S.Store {
     return writeReuse(this.parts, write);
   }
 
-  async writeRankedRead(write: { retrieval: S.RetrievalTraceWrite; reinforce: readonly number[]; extendLife?: boolean; now: number }): Promise<RecordRow[]> {
+  async writeRankedRead(write: { retrieval: S.RetrievalTraceWrite; reinforce: readonly RecordRow[]; extendLife?: boolean; now: number }): Promise<RecordRow[]> {
     return writeRankedRead(this.parts, write);
   }
 
@@ -697,9 +708,22 @@ export class SqliteStore implements S.Store {
     try {
       unsaved = await this.indexes.close();
     } finally {
-      this.writer.commitGroup();
+      this.writer.close();
       this.db.close();
     }
     return { unsaved };
+  }
+}
+
+/** Makes every method of `store` outside RANKED_READ_METHODS write the deferred traces of reads first. */
+function settleBeforeOtherMethods(store: SqliteStore): void {
+  const methods = store as unknown as Record<string, (...args: unknown[]) => unknown>;
+  for (const [name, descriptor] of Object.entries(Object.getOwnPropertyDescriptors(SqliteStore.prototype))) {
+    if (name === "constructor" || RANKED_READ_METHODS.has(name) || typeof descriptor.value !== "function") continue;
+    const method = descriptor.value as (...args: unknown[]) => unknown;
+    methods[name] = (...args: unknown[]) => {
+      store.writer.settle();
+      return method.apply(store, args);
+    };
   }
 }

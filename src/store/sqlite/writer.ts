@@ -1,19 +1,24 @@
 import type { Logger } from "../../config/schemas.js";
+import { BusyError } from "../../errors.js";
 import { immediate, sql, toStoreError, type Db } from "../database.js";
 import { onVectorChange, type LoggedVectorWrite } from "../vectors.js";
 import type { VectorIndexes } from "./vector-indexes.js";
 
 /** Writes of reads (reuse and query traces, reinforcement) batched into one commit at most. */
 const GROUP_LIMIT = 128;
+/** How long deferred writes wait before trying again when another process holds the write lock (ms). */
+const BUSY_RETRY_MS = 200;
+/** Deferred writes kept while the write lock stays taken; beyond this the oldest are dropped, and logged. */
+const DEFERRED_LIMIT = 10_000;
 
 /**
- * Writers with an open group transaction. Instances may share one file (a connection each), and a group holds
- * the file's write lock: every write commits the others' groups first, or it would wait on a lock that only this
- * same thread could release.
+ * Writers with an open group transaction or deferred writes (`defer`). Instances may share one file (a connection
+ * each), and a group holds the file's write lock: every write commits the others' groups first, or it would wait
+ * on a lock that only this same thread could release.
  */
 const openGroups = new Set<Writer>();
 
-/** Commits every open group of writes of reads in this process, except `except`'s. */
+/** Commits every open group of writes of reads in this process (deferred writes first), except `except`'s. */
 export function commitGroups(except?: Writer): void {
   for (const writer of openGroups) if (writer !== except) writer.commitGroup();
 }
@@ -31,6 +36,8 @@ export class Writer {
   /** Extends the lives of records answers used (set by the engine: lifecycle/survival.ts with the retention rules). */
   extendLives: (ids: readonly number[], now: number) => void = () => {};
   private commitScheduled = false;
+  /** Writes of reads not yet run (see `defer`), in the order the reads were made. */
+  private deferred: (() => void)[] = [];
   /** Vector writes of the open transaction (or group), told to the indexes once it commits. */
   private uncommitted: LoggedVectorWrite[] = [];
 
@@ -98,18 +105,89 @@ export class Writer {
       // Also when `fn` threw (its savepoint rolled back): the group is open and must still commit.
       this.grouped++;
       if (this.grouped >= GROUP_LIMIT) this.commitGroup();
-      else if (!this.commitScheduled) {
-        this.commitScheduled = true;
-        setImmediate(() => {
-          this.commitScheduled = false;
-          this.commitGroup();
-        });
-      }
+      else this.scheduleCommit();
     }
   }
 
   /**
-   * Inside `groupWrite`: counts one reinforcement of each of `ids`, to be written when the group commits.
+   * A write of a read that the read's caller does not wait for (a ranked read's retrieval_trace and its edges:
+   * ~30 index pages at random on a large store). `fn` runs later, in a group (`groupWrite`): on the next turn of
+   * the event loop, once GROUP_LIMIT are waiting, before any other write of this process, or when `settle` is
+   * called (by every engine method that could read what it writes, see SqliteStore). A failure is logged, never
+   * thrown: the read has been answered. Only a process crash before the commit loses it, as with `groupWrite`.
+   */
+  defer(fn: () => void): void {
+    this.deferred.push(fn);
+    if (this.deferred.length > DEFERRED_LIMIT) {
+      this.deferred.shift();
+      this.logger.error("The write lock stayed taken: the trace of the oldest waiting read is dropped", { waiting: DEFERRED_LIMIT });
+    }
+    openGroups.add(this);
+    if (this.deferred.length >= GROUP_LIMIT && !this.busyRetry) this.commitGroup();
+    else this.scheduleCommit();
+  }
+
+  /**
+   * Runs the deferred writes (`defer`) into the open group, so that reads on this connection see them. When
+   * another process holds the write lock past the busy timeout, they stay waiting and are tried again later.
+   */
+  settle(): void {
+    // While the lock is taken, the retry timer tries again; a read does not wait for the busy timeout each time.
+    if (this.busyRetry) return;
+    // Taken out first: a group that reaches its limit commits, and the commit settles again.
+    const writes = this.deferred;
+    this.deferred = [];
+    for (const [i, fn] of writes.entries()) {
+      if (!this.db.open) return;
+      try {
+        this.groupWrite(fn);
+      } catch (error) {
+        if (error instanceof BusyError && !this.db.inTransaction) {
+          // The group could not begin: nothing of this write was made. It waits with the rest.
+          this.deferred = [...writes.slice(i), ...this.deferred];
+          return this.retryWhenFree();
+        }
+        this.logger.error("Writing the trace of a read failed; it is lost", { error: String(error) });
+      }
+    }
+  }
+
+  private busyRetry: NodeJS.Timeout | undefined;
+
+  /** Commits what is waiting, for `close`: deferred writes that still cannot be made are logged as lost. */
+  close(): void {
+    clearTimeout(this.busyRetry);
+    this.busyRetry = undefined;
+    this.commitGroup();
+    if (this.deferred.length > 0) {
+      this.logger.error("The write lock stayed taken until close: traces of reads are lost", { lost: this.deferred.length });
+      this.deferred = [];
+    }
+    openGroups.delete(this);
+  }
+
+  private retryWhenFree(): void {
+    if (this.busyRetry) return;
+    this.logger.warn("Another process holds the write lock: traces of reads wait for it", { waiting: this.deferred.length });
+    this.busyRetry = setTimeout(() => {
+      this.busyRetry = undefined;
+      this.commitGroup();
+    }, BUSY_RETRY_MS);
+    this.busyRetry.unref();
+  }
+
+  private scheduleCommit(): void {
+    if (this.commitScheduled) return;
+    this.commitScheduled = true;
+    setImmediate(() => {
+      this.commitScheduled = false;
+      this.commitGroup();
+    });
+  }
+
+  /**
+   * Counts one reinforcement of each of `ids`, to be written when the next group commits (the read that calls
+   * it writes in a group, at once or deferred).
    * `extendLife` (records an answer used) also extends their expiry. Returns how many each now has pending,
    * this one included.
    */
@@ -148,7 +226,11 @@ export class Writer {
 
   /** Commits the open group of writes of reads, if any. A failed commit is logged, never thrown at a bystander. */
   commitGroup(): void {
-    if (this.grouped === 0) return;
+    this.settle();
+    if (this.grouped === 0) {
+      openGroups.delete(this);
+      return;
+    }
     const writes = this.grouped;
     this.grouped = 0;
     openGroups.delete(this);
