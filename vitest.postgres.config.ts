@@ -31,21 +31,23 @@ export const SDK_ON_POSTGRES_FILES = [
 
 /**
  * The files `npm test` runs on PGlite with pgvector (the one engine in the suite with pgvector's HNSW index and
- * distance operators): those whose calls go through the vector channels and the engine's own search and sweep
- * statements — tier 3 and the tier-2 cache (recall), turns as passages (passages), document chunks (knowledge),
- * reconciliation against vector neighbours (ingest), the elaboration sweep, and every scope shape through every
- * namespace (scope-values). The others run on the PostgreSQL server in `npm test` and on PGlite in
- * `npm run test:pglite`: PGlite is PostgreSQL in WebAssembly serving one session at a time, and the 31 files there
- * took 816 s on this 2-core machine. These 6 take 159 s (`npx vitest run --project sdk-on-pglite-pgvector`, two
- * files at a time, load average 7.5 to 8.7). Left out for their time there although they touch vectors: tier2-near-miss and reindex-twice
- * (their tests reached their 60 s timeouts on PGlite under that load), fuzz (reached 180 s). Left out for a
- * failure not yet understood: consolidate, whose "fires on its schedule for real" test passes alone on PGlite
- * (11 s) but reaches its 120 s timeout there when the file's other tests ran before it, with a fresh PGlite per
- * instance too; it passes on the server.
+ * distance operators): every file of SDK_ON_POSTGRES_FILES but five. Each PGlite starts from a data directory the
+ * engine's migrations already ran on, and is emptied and reused between a file's instances
+ * (test/sdk-postgres/databases.ts); it is served by test/postgres/pglite-server.ts, one whole request at a time.
+ * All 31 files took 839 s there (`SPECTRON_TEST_PGLITE_SDK=1 npx vitest run --project sdk-on-pglite-pgvector`, two
+ * files at a time, load average 10 to 15 on this 2-core machine; 1,523 s before, at 7 to 28). These 26 take 140 s
+ * of wall time at a load average of 3 to 5 (`npx vitest run --project sdk-on-pglite-pgvector`: 217 s of file time,
+ * access 22 s the longest). Left out, run by `npm run test:pglite` only:
+ * - for their time under load: fuzz (5,200 calls, 15,075 requests to PGlite) and access-property (3,000 calls,
+ *   19,848 requests) reached their 180 s timeouts at a load average of 10 to 15, tier2-near-miss (13,471 requests)
+ *   and reindex-twice (5,090) their 60 s ones; at 3 to 5 they pass in 62 s, 40 s, 20 s and 19 s. PGlite serves one
+ *   request at a time in WebAssembly (5.5 to 15 ms each, on average per file, at the higher load);
+ * - background-budget: "caps background tokens per day" read `usage().budget.calls` 0 after the backlog emptied in
+ *   one of three runs there (load 7 to 28; it passed in the others); not yet understood, see the test's comment
+ *   on `usage()`.
  */
-export const SDK_ON_PGLITE_FILES = ["recall", "passages", "knowledge", "ingest", "elaborate", "scope-values"].map(
-  (name) => `test/${name}.test.ts`,
-);
+const LEFT_OFF_PGLITE = new Set(["fuzz", "access-property", "tier2-near-miss", "reindex-twice", "background-budget"].map((name) => `test/${name}.test.ts`));
+export const SDK_ON_PGLITE_FILES = SDK_ON_POSTGRES_FILES.filter((file) => !LEFT_OFF_PGLITE.has(file));
 
 const wrapper = fileURLToPath(new URL("./test/sdk-postgres/spectron.ts", import.meta.url));
 

@@ -51,5 +51,69 @@ for (const engine of ENGINES) {
       expect(plan.rows.map((r) => r["QUERY PLAN"]).join("\n")).toMatch(/Index Scan using v_e_idx/);
       expect(rows.map((r) => r.id)).toEqual([1, 3, 2]);
     });
+
+    // PGlite serves every connection on one backend: a pool's concurrent extended-protocol queries must not share
+    // its unnamed statement (with pglite-socket's server they did: wrong rows, "unnamed prepared statement does not
+    // exist", then a connection that never got its reply; ./pglite-server.ts says why).
+    test("serves a pool's concurrent queries and transactions, each its own statement and rows", async () => {
+      await client.query("CREATE TABLE pooled (id serial PRIMARY KEY, v int NOT NULL)");
+      const pool = new pg.Pool({ connectionString: database.url, max: 4 });
+      const failures: string[] = [];
+      let answered = 0;
+      try {
+        const writers = [0, 1].map(async (w) => {
+          for (let i = 0; i < 40; i++) {
+            const c = await pool.connect();
+            try {
+              await c.query("BEGIN");
+              await c.query("INSERT INTO pooled (v) VALUES ($1)", [w * 1000 + i]);
+              const { rows } = await c.query("SELECT count(*)::int AS n FROM pooled WHERE v = $1", [w * 1000 + i]);
+              await c.query("COMMIT");
+              if (rows[0]?.n === 1) answered++;
+              else failures.push(`writer ${w} read ${JSON.stringify(rows)}`);
+            } catch (error) {
+              failures.push(String(error));
+              await c.query("ROLLBACK").catch(() => undefined);
+            } finally {
+              c.release();
+            }
+          }
+        });
+        const readers = [0, 1].map(async (r) => {
+          for (let i = 0; i < 80; i++) {
+            try {
+              const { rows } =
+                r === 0
+                  ? await pool.query("SELECT $1::int + 1 AS v", [i])
+                  : await pool.query("SELECT $1::text || '!' AS v, 2 AS w", [String(i)]);
+              if (rows[0]?.v === (r === 0 ? i + 1 : `${i}!`)) answered++;
+              else failures.push(`reader ${r} read ${JSON.stringify(rows)}`);
+              await pool.query("SELECT 1");
+            } catch (error) {
+              failures.push(String(error));
+            }
+          }
+        });
+        await Promise.all([...writers, ...readers]);
+      } finally {
+        await pool.end();
+      }
+      expect(failures).toEqual([]);
+      expect(answered).toBe(2 * 40 + 2 * 80);
+      const { rows } = await client.query("SELECT count(*)::int AS n FROM pooled");
+      expect(rows[0].n).toBe(80);
+    }, ENGINE_START_TIMEOUT);
+
+    test("rolls back the transaction of a connection that goes away, and serves the others", async () => {
+      await client.query("CREATE TABLE abandoned (v int)");
+      const leaving = new pg.Client({ connectionString: database.url });
+      await leaving.connect();
+      await leaving.query("BEGIN");
+      await leaving.query("INSERT INTO abandoned VALUES ($1)", [1]);
+      await leaving.end();
+      await client.query("INSERT INTO abandoned VALUES ($1)", [2]);
+      const { rows } = await client.query("SELECT v FROM abandoned ORDER BY v");
+      expect(rows.map((r) => r.v)).toEqual([2]);
+    });
   });
 }

@@ -3,10 +3,10 @@
  * - `postgres`: the server at SPECTRON_TEST_POSTGRES_URL (.ci/run starts one); a throwaway database is created
  *   per file and dropped afterwards. Debian's PostgreSQL has no pgvector: this is the hnswlib-fallback path.
  * - `pglite-pgvector`: PGlite (PostgreSQL compiled to WASM) with the real pgvector extension, served over the
- *   wire protocol on 127.0.0.1 by @electric-sql/pglite-socket and reached through `pg` like any server. One
- *   PGlite per file. PGlite runs one backend for all its connections (queries are queued; a transaction holds
- *   the queue), so it cannot stand in for several processes: LISTEN/NOTIFY and advisory locks are tested on the
- *   server only (`multiProcess: false`).
+ *   wire protocol on 127.0.0.1 by PgliteServer (./pglite-server.ts) and reached through `pg` like any server.
+ *   One PGlite per file. PGlite runs one backend for all its connections (requests are queued; a transaction
+ *   holds the queue), so it cannot stand in for several processes: LISTEN/NOTIFY and advisory locks are tested
+ *   on the server only (`multiProcess: false`).
  * An engine that is unavailable is skipped with its reason printed; a URL that is set but unreachable fails.
  */
 import { randomBytes } from "node:crypto";
@@ -14,6 +14,7 @@ import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import pg from "pg";
+import { PgliteServer } from "./pglite-server.js";
 
 export interface PgTestDatabase {
   /** Connection string of this file's own database. */
@@ -82,43 +83,71 @@ export const pgliteEngine: PgTestEngine = {
   multiProcess: false,
   skip: undefined,
   async open() {
-    const [{ PGlite }, { vector }, { PGLiteSocketServer }] = await Promise.all([
-      import("@electric-sql/pglite"),
-      import("@electric-sql/pglite-pgvector"),
-      import("@electric-sql/pglite-socket"),
-    ]);
-    const db = await PGlite.create({ extensions: { vector }, loadDataDir: await initdbDataDir(() => PGlite.create({ extensions: { vector } })) });
-    const server = new PGLiteSocketServer({ db, host: "127.0.0.1", port: 0, maxConnections: 64 });
-    await server.start();
-    return {
-      url: `postgres://postgres@${server.getServerConn()}/postgres`,
-      async close() {
-        await server.stop();
-        await db.close();
-      },
-    };
+    return startPglite(await initdbDataDir());
   },
 };
 
+/** A PGlite of the test engine: its database, and a dump of its data directory for others to start from. */
+export interface PgliteDatabase extends PgTestDatabase {
+  /** The data directory as it is now (after a CHECKPOINT), as `startPglite` loads it. */
+  dump(): Promise<Blob>;
+}
+
+/** Starts PGlite with pgvector on a dumped data directory and serves it on a free port of 127.0.0.1. */
+export async function startPglite(dataDir: Blob): Promise<PgliteDatabase> {
+  const [{ PGlite }, { vector }] = await Promise.all([import("@electric-sql/pglite"), import("@electric-sql/pglite-pgvector")]);
+  const db = await PGlite.create({ extensions: { vector }, loadDataDir: dataDir });
+  const server = new PgliteServer(db);
+  const url = await server.start();
+  return {
+    url,
+    async dump() {
+      await db.exec("CHECKPOINT");
+      return db.dumpDataDir("none");
+    },
+    async close() {
+      await server.stop();
+      await db.close();
+    },
+  };
+}
+
+const version = (name: string) => (JSON.parse(readFileSync(join(ROOT, "node_modules", name, "package.json"), "utf8")) as { version: string }).version;
+
+/** The PGlite and pgvector versions, part of the name of every data directory kept (another version makes its own). */
+export const PGLITE_VERSIONS = `${version("@electric-sql/pglite")}-${version("@electric-sql/pglite-pgvector")}`;
+
 /**
- * The data directory of a new, empty PGlite (what `PGlite.create()` makes by running initdb inside WebAssembly: 10–20 s
- * on a busy 2-core machine, paid by every test file and by every instance its pool opens), dumped once and kept
- * in the temporary directory, keyed by the PGlite and pgvector versions. Loading it takes ~2 s and gives the same
- * fresh cluster: no schema, no extension (each instance still runs the engine's migrations and CREATE EXTENSION).
- * Written to a temporary name and renamed, so that files starting at once never read half a dump.
+ * A PGlite data directory made once by `make` and kept in the temporary directory as `spectron-pglite-<name>.tar`
+ * (the name says what it holds and of which versions, so that a change makes a new one). Written to a temporary
+ * name and renamed, so that files starting at once never read half a dump (two may both make it; either wins).
  */
-async function initdbDataDir(create: () => Promise<{ dumpDataDir(compression: "none"): Promise<Blob | File>; close(): Promise<void> }>): Promise<Blob> {
-  const version = (name: string) => (JSON.parse(readFileSync(join(ROOT, "node_modules", name, "package.json"), "utf8")) as { version: string }).version;
-  const file = join(tmpdir(), `spectron-pglite-initdb-${version("@electric-sql/pglite")}-${version("@electric-sql/pglite-pgvector")}.tar`);
+export async function keptDataDir(name: string, make: () => Promise<Blob>): Promise<Blob> {
+  const file = join(tmpdir(), `spectron-pglite-${name}.tar`);
   if (!existsSync(file)) {
-    const fresh = await create();
-    const dump = await fresh.dumpDataDir("none");
-    await fresh.close();
+    const dump = await make();
     const partial = `${file}.${process.pid}.${randomBytes(4).toString("hex")}`;
     writeFileSync(partial, Buffer.from(await dump.arrayBuffer()));
     renameSync(partial, file);
   }
   return new Blob([readFileSync(file)]);
+}
+
+/**
+ * The data directory of a new, empty PGlite (what `PGlite.create()` makes by running initdb inside WebAssembly: 10–20 s
+ * on a busy 2-core machine, paid by every test file and by every instance its pool opens), dumped once. Loading it
+ * takes ~2 s and gives the same fresh cluster: no schema, no extension.
+ */
+export async function initdbDataDir(): Promise<Blob> {
+  return keptDataDir(`initdb-${PGLITE_VERSIONS}`, async () => {
+    const [{ PGlite }, { vector }] = await Promise.all([import("@electric-sql/pglite"), import("@electric-sql/pglite-pgvector")]);
+    const fresh = await PGlite.create({ extensions: { vector } });
+    try {
+      return await fresh.dumpDataDir("none");
+    } finally {
+      await fresh.close();
+    }
+  });
 }
 
 export const ENGINES: readonly PgTestEngine[] = [serverEngine, pgliteEngine];
