@@ -38,6 +38,8 @@ const ADV = String.raw`(?:(?:really|also|actually|currently|now|still|just|recen
 const SHORT = String.raw`([\p{L}\p{N}][\p{L}\p{N}+&.'-]*(?:\s+[\p{L}\p{N}][\p{L}\p{N}+&.'-]*){0,2}?)`;
 const IM = String.raw`I(?:'m|\s+am)`;
 const PLAN_WORD = String.raw`(?:plan|tier|subscription|package|edition)`;
+/** How one works, between "work" and where: "I work part-time at …", "I work night shifts for …". */
+const WORK_MODE = String.raw`(?:remotely|from\s+home|part[\s-]time|full[\s-]time|nights|night\s+shifts?|day\s+shifts?|shifts|weekends|freelance|(?:two|three|four|five)\s+days\s+a\s+week)`;
 
 function re(source: string): RegExp {
   return new RegExp(source, "iu");
@@ -182,19 +184,24 @@ const PATTERNS: readonly Pattern[] = [
   { re: re(String.raw`\b(?:I|we)(?:'ve|\s+have)\s+${ADV}(?:lived|been\s+living|been\s+based)\s+in\s+(.+)`), build: (m) => place("location", group(m)) },
   { re: re(String.raw`\b${IM}\s+${ADV}(?:living|based|located|settled)\s+(?:in|out\s+of)\s+(.+)`), build: (m) => place("location", group(m)) },
   { re: re(String.raw`\b(?:I|we)(?:\s+have|'ve)?\s+${ADV}${MOVE_VERBS}\b(.+)`), build: (m) => destination(group(m)) },
-  { re: re(String.raw`\b(?:I|we)\s+${ADV}(?:was|were)\s+born\s+in\s+(.+)`), build: (m) => place("origin", group(m)) },
+  { re: re(String.raw`\b(?:I|we)\s+${ADV}(?:was|were)\s+born(?:\s+and\s+(?:raised|bred))?\s+in\s+(.+)`), build: (m) => place("origin", group(m)) },
   { re: re(String.raw`\b(?:I|we)\s+${ADV}(?:grew\s+up|was\s+raised|were\s+raised|was\s+brought\s+up)\s+in\s+(.+)`), build: (m) => place("origin", group(m)) },
   { re: re(String.raw`\b${IM}\s+${ADV}from\s+(.+)`), build: (m) => place("origin", group(m), { proper: true }) },
   { re: re(String.raw`\bI\s+${ADV}come\s+from\s+(.+)`), build: (m) => place("origin", group(m), { proper: true }) },
   { re: re(String.raw`\bmy\s+(?:home\s*town|home|city)\s+is\s+(.+)`), build: (m) => place("location", group(m)) },
   // employer
-  { re: re(String.raw`\bI(?:\s+${ADV}work|\s+am\s+${ADV}working|'m\s+${ADV}working|(?:\s+have|'ve)\s+been\s+${ADV}working)\s+(?:at|for)\s+(.+)`), build: (m) => place("employer", group(m)) },
+  {
+    // "I work at Acme", and with how one works in between: "I work night shifts at the hospital".
+    re: re(String.raw`\bI(?:\s+${ADV}work|\s+am\s+${ADV}working|'m\s+${ADV}working|(?:\s+have|'ve)\s+been\s+${ADV}working)\s+(?:${WORK_MODE}\s+)?(?:at|for)\s+(.+)`),
+    build: (m) => place("employer", group(m)),
+  },
   { re: re(String.raw`\bI(?:\s+have|'ve)?\s+${ADV}(?:joined|started\s+at|started\s+working\s+(?:at|for))\s+(.+)`), build: (m) => place("employer", group(m), { proper: true }) },
   { re: re(String.raw`\b${IM}\s+${ADV}(?:employed|hired)\s+(?:at|by)\s+(.+)`), build: (m) => place("employer", group(m)) },
-  { re: re(String.raw`\b(?:${IM}|I\s+work\s+as)\s+an?\s+[\p{L}\s-]+?\s+(?:at|for)\s+(.+)`), build: (m) => place("employer", group(m), { proper: true }) },
+  { re: re(String.raw`\b(?:${IM}|I\s+work\s+as)\s+(?:an?|the)\s+[\p{L}\s-]+?\s+(?:at|for)\s+(.+)`), build: (m) => place("employer", group(m), { proper: true }) },
   { re: re(String.raw`\bmy\s+(?:employer|company)\s+is\s+(.+)`), build: (m) => place("employer", group(m)) },
   // occupation
-  { re: re(String.raw`\b${IM}\s+an?\s+(.+)`), build: (m) => occupation(group(m)) },
+  // "I'm a nurse", "I'm the head chef at …", "I'm now the CTO": the job noun decides (see occupation()).
+  { re: re(String.raw`\b${IM}\s+${ADV}(?:an?|the)\s+(.+)`), build: (m) => occupation(group(m)) },
   { re: re(String.raw`\b(?:I|${IM})\s+${ADV}(?:work|working|employed)\s+as\s+(?:an?\s+)?(.+)`), build: (m) => occupation(group(m)) },
   { re: re(String.raw`\bmy\s+(?:job|role|occupation|profession|job\s+title|title)\s+is\s+(?:an?\s+)?(.+)`), build: (m) => occupation(group(m)) },
   // likes and dislikes

@@ -1,17 +1,21 @@
 import { MANY_VALUED } from "../attributes.js";
 import {
+  BUSINESSES,
   CONDITIONS,
+  CONSUMABLES,
+  DEVICES,
   DIETS,
   FAMILY,
   HEALTH_STATES,
   HOBBY_VERBS,
   LANGUAGES,
   MARITAL,
+  MEDICATIONS,
   PETS,
 } from "./lexicon.js";
 import { BREAKS, isEmptyPhrase, isReferring, possessiveToThird, splitList, takePhrase } from "./phrases.js";
 import { toBare } from "./plans.js";
-import { trimPunctuation, words } from "./text.js";
+import { article, trimPunctuation, words } from "./text.js";
 
 /**
  * Lasting personal facts beyond the basics of identity-patterns.ts: age, diet, health and allergies, family,
@@ -76,12 +80,50 @@ function counted(phrase: string, name: string): string {
   return name ? `${body} ${name}` : body;
 }
 
-/** A condition phrase worth keeping: its last word is a condition ("type 2 diabetes", "a bad knee", "migraines"). */
+/**
+ * A condition phrase worth keeping: its last word is a condition ("type 2 diabetes", "a bad knee", "migraines")
+ * or it names a device lived with ("a pacemaker"). What follows a condition and only says for how long or since
+ * when is dropped: "eczema my whole life", "asthma all my life", "migraines most of my life".
+ */
 function condition(raw: string): string {
-  const phrase = takePhrase(raw, BREAKS.place, 5).replace(/^(?:a|an|the|some)\s+/i, "");
-  const last = (words(phrase).pop() ?? "").toLowerCase();
-  return CONDITIONS.has(last) ? phrase : "";
+  const phrase = takePhrase(raw, BREAKS.place, 6).replace(/^(?:a|an|the|some|my|our)\s+/i, "");
+  const tokens = phrase.split(/\s+/);
+  for (let end = tokens.length; end > 0; end--) {
+    const head = tokens.slice(0, end).join(" ");
+    const last = (words(head).pop() ?? "").toLowerCase();
+    const rest = tokens.slice(end).join(" ");
+    if (rest && !DURATION_TAIL.test(rest)) continue;
+    if (CONDITIONS.has(last) || DEVICES.test(head)) return head;
+  }
+  return "";
 }
+
+/** The tail of "eczema my whole life", "asthma all my life", "migraines most of my adult life". */
+const DURATION_TAIL = /^(?:(?:for\s+)?(?:my|all\s+my|most\s+of\s+my|half\s+my)\s+(?:whole\s+|entire\s+|adult\s+)?life|forever|for\s+(?:years|ages|decades|a\s+long\s+time)|as\s+long\s+as\s+I\s+can\s+remember)$/i;
+
+/** What a medicine taken over time says: the condition it is for when named, else the medicine itself. */
+function medication(raw: string): PersonalMatch[] {
+  const phrase = takePhrase(raw, BREAKS.place, 4).replace(/^(?:a|an|the|some|my|daily)\s+/i, "");
+  const last = (words(phrase).pop() ?? "").toLowerCase();
+  if (!MEDICATIONS.has(last)) return [];
+  const purpose = /^\s*(?:for|to\s+(?:treat|manage|control))\s+(.+)/i.exec(raw.slice(raw.indexOf(phrase) + phrase.length));
+  const treated = purpose ? condition(purpose[1] ?? "") : "";
+  if (treated) return match("health", treated);
+  // "I take medication" alone names nothing; "I'm on blood thinners" does.
+  return /^(?:medications?|medicines?|meds|pills|tablets)$/i.test(phrase) ? [] : match("health", phrase, { clauseText: true });
+}
+
+/** "I gave up alcohol", "I quit sugar": something consumed, given up for good. */
+function givenUp(raw: string): PersonalMatch[] {
+  return splitList(takePhrase(raw, BREAKS.place, 3))
+    .filter((item) => CONSUMABLES.has((words(item).pop() ?? "").toLowerCase()))
+    .flatMap((item) => match("avoids", item));
+}
+
+/** Ages said in words: "twenty-nine", "forty", "eighteen". */
+const AGE_WORDS = String.raw`(?:(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:[\s-](?:one|two|three|four|five|six|seven|eight|nine))?|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen)`;
+/** What may follow a number that is not an age: "I'm 20 minutes away", "I'm twenty minutes late". */
+const NOT_AN_AGE = String.raw`(?!\s*(?:percent|minutes?|mins?|hours?|km|miles?|kg|kilos?|lbs?|pounds|feet|ft|cm|dollars|euros|times|days?|weeks?|months?|th|st|nd|rd|am|pm|a\.m|p\.m|o'clock|%|of\b|out\b|minutes|k\b|m\b)\b)`;
 
 interface Pattern {
   re: RegExp;
@@ -91,8 +133,12 @@ interface Pattern {
 const PATTERNS: readonly Pattern[] = [
   // age
   {
-    re: re(String.raw`\b${IM}\s+(?:now\s+|almost\s+|nearly\s+|turning\s+|about\s+to\s+turn\s+)?(\d{1,3})(?:\s*(?:years?\s+old|yo|y/o))?(?![\d,:%']|\.\d)(?!\s*(?:percent|minutes?|mins?|hours?|km|miles?|kg|kilos?|lbs?|pounds|feet|ft|cm|dollars|euros|times|days?|weeks?|months?|th|st|nd|rd|am|pm|a\.m|p\.m|o'clock|%|of\b|out\b|minutes|k\b|m\b)\b)`),
+    re: re(String.raw`\b${IM}\s+(?:now\s+|almost\s+|nearly\s+|turning\s+|about\s+to\s+turn\s+)?(\d{1,3})(?:\s*(?:years?\s+old|yo|y/o))?(?![\d,:%']|\.\d)${NOT_AN_AGE}`),
     build: (m) => (Number(g(m)) > 0 && Number(g(m)) < 120 ? match("age", g(m)) : []),
+  },
+  {
+    re: re(String.raw`\b(?:${IM}\s+(?:now\s+|almost\s+|nearly\s+|turning\s+|about\s+to\s+turn\s+)?|I\s+${ADV}turned\s+)(${AGE_WORDS})\b(?:\s+years?\s+old)?(?![\w-])${NOT_AN_AGE}`),
+    build: (m) => match("age", g(m).toLowerCase()),
   },
   { re: re(String.raw`\bI\s+${ADV}turned\s+(\d{1,3})\b`), build: (m) => match("age", g(m)) },
   { re: re(String.raw`\b${IM}\s+in\s+my\s+((?:early|mid|late)[\s-]+)?(teens|twenties|thirties|forties|fifties|sixties|seventies|eighties|nineties|\d0s)\b`), build: (m) => match("age", `${g(m)}${g(m, 2)}`) },
@@ -105,6 +151,8 @@ const PATTERNS: readonly Pattern[] = [
   },
   { re: re(String.raw`\b${IM}\s+on\s+(?:a|an)\s+([\p{L}-]+(?:\s+[\p{L}-]+)?)\s+diet\b`), build: (m) => match("diet", g(m).toLowerCase()) },
   { re: re(String.raw`\bI(?:'ve|\s+have)?\s+${ADV}(?:gone|become|became|went|turned)\s+(?:fully\s+|completely\s+)?(${DIETS_RE})\b`), build: (m) => match("diet", g(m).toLowerCase()) },
+  // "I eat halal", "we keep kosher", "I only eat vegan food": a diet as the object of eating.
+  { re: re(String.raw`\b(?:I|[Ww]e)\s+${ADV}(?:only\s+)?(?:eat|keep|cook|buy)\s+(?:only\s+|strictly\s+)?(${DIETS_RE})\b`), build: (m) => match("diet", g(m).toLowerCase()) },
   // food avoided
   { re: re(String.raw`\bI\s+${ADV}(?:don't|do\s+not|never|no\s+longer|can't|cannot)\s+(?:eat|drink|touch)\s+(.+)`), build: (m) => splitList(takePhrase(g(m), BREAKS.place, 4)).flatMap((v) => match("avoids", v)) },
   {
@@ -112,13 +160,16 @@ const PATTERNS: readonly Pattern[] = [
     build: (m) => splitList(takePhrase(g(m), BREAKS.place, 4)).flatMap((v) => match("avoids", v)),
   },
   { re: re(String.raw`\bI\s+${ADV}(?:avoid|steer\s+clear\s+of)\s+(.+)`), build: (m) => splitList(takePhrase(g(m), BREAKS.place, 4)).flatMap((v) => match("avoids", v)) },
+  { re: re(String.raw`\bI(?:'ve|\s+have)?\s+${ADV}(?:stopped|quit|gave\s+up|given\s+up|cut\s+out|kicked|ditched)\s+(.+)`), build: (m) => givenUp(g(m)) },
   // allergies
   { re: re(String.raw`\b${IM}\s+(?:\p{L}+\s+){0,2}?allergic\s+to\s+(.+)`), build: (m) => splitList(takePhrase(g(m), BREAKS.place, 6)).flatMap((v) => match("allergy", v)) },
   {
     re: re(String.raw`\bI\s*${ADV}${HAVE}\s+(?:a|an|some)\s+(?:(?:severe|mild|bad|serious|slight|terrible|life-threatening|minor)\s+)*(?:([\p{L}-]+)\s+)?allergy(?:\s+to\s+(.+))?`),
     build: (m) => (g(m, 2) ? splitList(takePhrase(g(m, 2), BREAKS.place, 6)).flatMap((v) => match("allergy", v)) : match("allergy", g(m))),
   },
-  // health
+  // health: medicines and what they are for, devices, then conditions
+  { re: re(String.raw`\bI(?:\s+${ADV}(?:take|use|need)|(?:'m|\s+am)\s+${ADV}(?:on|taking))\s+(.+)`), build: (m) => medication(g(m)) },
+  { re: re(String.raw`\bI\s+${ADV}(?:use|wear|rely\s+on|live\s+with)\s+(?:(?:a|an|two)\s+)?(.+)`), build: (m) => (DEVICES.test(takePhrase(g(m), BREAKS.place, 3)) ? match("health", takePhrase(g(m), BREAKS.place, 3)) : []) },
   {
     re: re(String.raw`\bI\s*${ADV}(?:have|'ve\s+got|have\s+got|suffer\s+from|live\s+with|struggle\s+with|get|(?:was|got|'ve\s+been|have\s+been)\s+diagnosed\s+with|'ve\s+had|have\s+had|'ve\s+always\s+had)\s+(.+)`),
     build: (m) => match("health", condition(g(m))),
@@ -141,6 +192,7 @@ const PATTERNS: readonly Pattern[] = [
   { re: re(String.raw`\b${IM}\s+(?:happily\s+|recently\s+|newly\s+|now\s+)?(${MARITAL_RE})\b(?!\s+to\b)`), build: (m) => match("marital_status", g(m).toLowerCase()) },
   { re: re(String.raw`\b(?:I|[Ww]e)\s+${ADV}got\s+(married|divorced|engaged|separated)\b(?!\s+to\b)`), build: (m) => match("marital_status", g(m).toLowerCase()) },
   { re: re(String.raw`\bwe(?:'ve|\s+have)\s+been\s+(married|together)\s+for\b`), build: (m) => match("marital_status", g(m).toLowerCase() === "together" ? "in a relationship" : "married") },
+  { re: re(String.raw`\b${IM}\s+${ADV}an?\s+single\s+(?:mum|mom|mother|dad|father|parent)\b`), build: () => match("marital_status", "single") },
   // pets
   {
     re: re(String.raw`\b(?:I|[Ww]e)\s*${ADV}(?:${HAVE}|adopted|rescued|bought|took\s+in|brought\s+home)\s+(${COUNT}\s+(?:[\p{L}-]+\s+){0,2}?(?:${PETS_RE}))\b(?:\s+(?:named|called)\s+${NAME}|,\s+${NAME})?`),
@@ -158,7 +210,7 @@ const PATTERNS: readonly Pattern[] = [
   { re: re(String.raw`\b${IM}\s+${ADV}(?:studying|majoring\s+in|doing\s+(?:a|an|my)\s+(?:PhD|doctorate|masters?|master's|degree|bachelor's|MBA)\s+in)\s+(.+)`), build: (m) => match("education", takePhrase(g(m), BREAKS.place, 4), { clauseText: true }) },
   { re: re(String.raw`\bI\s+${ADV}graduated\s+from\s+(.+)`), build: (m) => match("education", takePhrase(g(m), BREAKS.place, 5), { clauseText: true }) },
   {
-    re: re(String.raw`\bI\s*${ADV}(?:have|'ve\s+got|hold|earned|got)\s+(?:a|an|my)\s+((?:PhD|doctorate|masters?|master's|MBA|MSc|BSc|BA|MA|degree|bachelor's|diploma|law\s+degree)(?:\s+degree)?(?:\s+in\s+[\p{L}\s]+)?)`),
+    re: re(String.raw`\bI\s*${ADV}(?:have|'ve\s+got|hold|earned|got)\s+(?:a|an|my)\s+((?:PhD|doctorate|master's|masters?|MBA|MSc|BSc|BA|MA|degree|bachelor's|diploma|law\s+degree)(?:\s+degree)?(?:\s+in\s+[\p{L}\s]+)?)`),
     build: (m) => match("education", takePhrase(g(m), new Set([...BREAKS.activity, "from", "at"]), 6), { clauseText: true }),
   },
   // how one works
@@ -169,14 +221,22 @@ const PATTERNS: readonly Pattern[] = [
   // occupation, beyond "I'm a …" and "I work as …"
   { re: re(String.raw`\bI\s+${ADV}(?:got\s+|was\s+|have\s+been\s+|'ve\s+been\s+)?promoted\s+to\s+(.+)`), build: (m) => match("occupation", takePhrase(g(m), BREAKS.place, 4)) },
   { re: re(String.raw`\b(?:${IM}\s+(?:\d+\s+and\s+)?|I\s+${ADV})retired\b`), build: () => match("occupation", "retired") },
-  { re: re(String.raw`\b${IM}\s+(self-employed|unemployed|between\s+jobs|a\s+freelancer)\b`), build: (m) => match("occupation", g(m)) },
+  { re: re(String.raw`\b${IM}\s+${ADV}(self-employed|unemployed|between\s+jobs|out\s+of\s+work|a\s+freelancer)\b`), build: (m) => match("occupation", g(m)) },
   { re: re(String.raw`\bI\s+.*?\bto\s+become\s+(?:a|an)\s+(.+)`), build: (m) => match("occupation", takePhrase(g(m), BREAKS.place, 4)) },
   { re: re(String.raw`\b(?:hired|employed|job)\s+as\s+(?:a|an)\s+(.+)`), build: (m) => match("occupation", takePhrase(g(m), BREAKS.place, 4)) },
   {
     re: re(String.raw`\bI\s+${ADV}teach(?:\s+(?!at\b|in\b|for\b|my\b|a\b|the\b)(\p{L}+))?`),
     build: (m) => match("occupation", g(m) ? `${g(m)} teacher` : "teacher"),
   },
-  { re: re(String.raw`\bI\s+${ADV}(?:run|own|manage)\s+(?:my\s+own|a|an|our\s+own|our)\s+(?:small\s+|little\s+|family\s+)?([\p{L}-]+)`), build: (m) => match("occupation", `owner of a ${g(m)}`, { clauseText: true }) },
+  {
+    // "I run my own bakery", "I own a small coffee shop in Lisbon": a business, by its head noun (see BUSINESSES).
+    re: re(String.raw`\bI\s+${ADV}(run|own|manage|co-own)\s+(?:my\s+own|a|an|our\s+own|our|the)\s+(?:(?:small|little|family|local|tiny|new)\s+)*(.+)`),
+    build: (m) => {
+      const business = takePhrase(g(m, 2), BREAKS.place, 3);
+      if (!BUSINESSES.has((words(business).pop() ?? "").toLowerCase())) return [];
+      return match("occupation", `${g(m).toLowerCase() === "manage" ? "manages" : "owns"} ${article(business)} ${business}`);
+    },
+  },
   // employer, beyond "I work at …" and "I joined …"
   {
     re: re(String.raw`\bI\s+${ADV}(?:started|began|got|landed|accepted|took|have|'ve\s+got)\s+(?:a|an|my|the)\s+(?:new\s+|first\s+|full-time\s+|part-time\s+)?(?:job|position|role|internship|gig|contract|placement)\s+(?:at|with)\s+(.+)`),

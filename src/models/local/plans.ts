@@ -79,7 +79,7 @@ export function matchPlan(clause: string): Plan | undefined {
     const rest = intent.groups.rest ?? "";
     const word = (intent.groups.ing ?? intent.groups.bare ?? intent.groups.short ?? "").replace(/\s+/g, " ");
     const progressive = /^be\s+(\p{L}+ing)\b(.*)$/iu.exec(rest);
-    const isState = /^(?:be|have\s+been|not\b)/i.test(rest) && !(progressive && PLAN_PROGRESSIVES.has((progressive[1] ?? "").toLowerCase()));
+    const isState = /^(?:be|have\s+been|not)\b/i.test(rest) && !(progressive && PLAN_PROGRESSIVES.has((progressive[1] ?? "").toLowerCase()));
     // "going to the gym" is a destination, not an intention.
     const isDestination = /^going\s+to$/i.test(word) && /^(?:the|a|an|my|our|bed|work|school|church|class|sleep|town|\p{Lu})/u.test(rest);
     const modal = /^(?:will|'ll)$/i.test(word);
