@@ -27,6 +27,9 @@ const LEADING_FILLER =
 /** Sentences that are social noise as a whole, however many words they have. */
 const SOCIAL =
   /^(?:thanks|thank\s+you|thx|ty|cheers|bye|goodbye|good\s+(?:morning|afternoon|evening|night)|nice\s+to\s+meet\s+you|see\s+you|you're\s+welcome|no\s+problem|no\s+worries|sounds\s+good|got\s+it|never\s+mind|lol|haha)\b/i;
+/** Acknowledgements that are the whole sentence: "Sure, go ahead.", "Perfect!", "Fair enough." */
+const ACKNOWLEDGEMENT =
+  /^(?:(?:sure|ok|okay|yes|yeah|great|perfect|fine|alright|right|cool)[\s,!.]*)*(?:go\s+ahead|go\s+for\s+it|perfect|fair\s+enough|makes\s+sense|that\s+works|will\s+do|of\s+course|sounds\s+(?:great|perfect|fine|good)|that's\s+(?:fine|great|perfect|helpful))?[\s.!]*$/i;
 const GREETING = /^(?:hi|hello|hey|dear|yo)\b/i;
 
 /** "I live in Lisbon and work at Acme": a second verb whose subject "I" is left out. */
@@ -92,7 +95,7 @@ export function extract(input: ExtractionInput): Extraction {
 
 function isSocial(sentence: string): boolean {
   const body = sentence.replace(LEADING_FILLER, "");
-  return SOCIAL.test(sentence) || SOCIAL.test(body) || (GREETING.test(sentence) && words(sentence).length <= 3);
+  return SOCIAL.test(sentence) || SOCIAL.test(body) || ACKNOWLEDGEMENT.test(sentence) || (GREETING.test(sentence) && words(sentence).length <= 3);
 }
 
 function userClause(clause: string, speaker: Speaker, question: boolean): ExtractedFact[] {

@@ -181,6 +181,8 @@ const PATTERNS: readonly Pattern[] = [
   { re: re(String.raw`\b(?:I|we)\s+(?:have|'ve\s+got|have\s+got|use|pay\s+for)\s+${SHORT}\s+${PLAN_WORD}\b`), build: (m) => plan(group(m)) },
   // location
   { re: re(String.raw`\b(?:I|we)\s+${ADV}(?:live|reside)\s+in\s+(.+)`), build: (m) => place("location", group(m)) },
+  // "I live just outside Cork", "we live near Bath": a named place close by.
+  { re: re(String.raw`\b(?:I|we)\s+${ADV}(?:live|reside)\s+(?:just\s+)?(?:outside(?:\s+of)?|near|close\s+to|on\s+the\s+outskirts\s+of)\s+(.+)`), build: (m) => place("location", group(m), { proper: true }) },
   { re: re(String.raw`\b(?:I|we)(?:'ve|\s+have)\s+${ADV}(?:lived|been\s+living|been\s+based)\s+in\s+(.+)`), build: (m) => place("location", group(m)) },
   { re: re(String.raw`\b${IM}\s+${ADV}(?:living|based|located|settled)\s+(?:in|out\s+of)\s+(.+)`), build: (m) => place("location", group(m)) },
   { re: re(String.raw`\b(?:I|we)(?:\s+have|'ve)?\s+${ADV}${MOVE_VERBS}\b(.+)`), build: (m) => destination(group(m)) },
@@ -192,7 +194,7 @@ const PATTERNS: readonly Pattern[] = [
   // employer
   {
     // "I work at Acme", and with how one works in between: "I work night shifts at the hospital".
-    re: re(String.raw`\bI(?:\s+${ADV}work|\s+am\s+${ADV}working|'m\s+${ADV}working|(?:\s+have|'ve)\s+been\s+${ADV}working)\s+(?:${WORK_MODE}\s+)?(?:at|for)\s+(.+)`),
+    re: re(String.raw`\bI(?:\s+${ADV}work|\s+am\s+${ADV}working|'m\s+${ADV}working|(?:\s+have|'ve)\s+(?:been\s+${ADV}working|${ADV}worked))\s+(?:${WORK_MODE}\s+)?(?:at|for)\s+(.+)`),
     build: (m) => place("employer", group(m)),
   },
   { re: re(String.raw`\bI(?:\s+have|'ve)?\s+${ADV}(?:joined|started\s+at|started\s+working\s+(?:at|for))\s+(.+)`), build: (m) => place("employer", group(m), { proper: true }) },

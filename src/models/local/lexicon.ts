@@ -76,6 +76,9 @@ export const BUSINESSES = set(`
   consultancy charity nursery kennel kennels workshop
 `);
 
+/** Lasting conditions whose last word alone would say little ("fever", "fatigue"): matched as phrases. */
+export const CONDITION_PHRASES = /\b(?:hay\s*fever|long\s+covid|chronic\s+fatigue|heart\s+murmur|kidney\s+stones|acid\s+reflux|gallstones|sickle\s+cell)$/i;
+
 /** Adjectives of lasting health: "I'm diabetic", "I'm lactose intolerant", "I'm deaf in one ear". */
 export const HEALTH_STATES = set(`
   diabetic asthmatic epileptic autistic dyslexic deaf blind colorblind colourblind disabled anemic anaemic

@@ -1,6 +1,7 @@
 import { MANY_VALUED } from "../attributes.js";
 import {
   BUSINESSES,
+  CONDITION_PHRASES,
   CONDITIONS,
   CONSUMABLES,
   DEVICES,
@@ -33,12 +34,14 @@ export interface PersonalMatch {
   clauseText: boolean;
 }
 
-const ADV = String.raw`(?:(?:really|also|actually|currently|now|still|just|recently|finally|absolutely|totally|definitely|truly|usually|often|sometimes|regularly|originally|already|even|mostly|kind\s+of|sort\s+of)\s+)*`;
+const ADV = String.raw`(?:(?:really|also|actually|currently|now|still|just|recently|finally|absolutely|totally|definitely|truly|usually|often|sometimes|regularly|originally|already|even|mostly|kind\s+of|sort\s+of|try\s+to|tend\s+to)\s+)*`;
 const IM = String.raw`I(?:'m|\s+am)`;
 const HAVE = String.raw`(?:have|'ve\s+got|have\s+got|own|got)`;
 const COUNT = String.raw`(?:any|no|a|an|one|two|three|four|five|six|seven|eight|nine|ten|\d+|several|a\s+couple\s+of)`;
 /** A capitalised name of up to three words, not a sentence-initial function word. */
 const NAME = String.raw`(\p{Lu}[\p{Ll}'’-]+(?:\s+\p{Lu}[\p{Ll}'’-]+){0,2})`;
+/** An organisation's name: a NAME, or an acronym ("HSBC", "the BBC", "H&M"). */
+const ORG = String.raw`(?:the\s+)?(\p{Lu}(?:[\p{Ll}'’-]+|[\p{Lu}&]+)(?:\s+\p{Lu}(?:[\p{Ll}'’-]+|[\p{Lu}&]+)){0,2})`;
 
 const alternation = (items: ReadonlySet<string>) =>
   [...items].sort((a, b) => b.length - a.length).map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|");
@@ -93,7 +96,7 @@ function condition(raw: string): string {
     const last = (words(head).pop() ?? "").toLowerCase();
     const rest = tokens.slice(end).join(" ");
     if (rest && !DURATION_TAIL.test(rest)) continue;
-    if (CONDITIONS.has(last) || DEVICES.test(head)) return head;
+    if (CONDITIONS.has(last) || DEVICES.test(head) || CONDITION_PHRASES.test(head)) return head;
   }
   return "";
 }
@@ -115,7 +118,7 @@ function medication(raw: string): PersonalMatch[] {
 
 /** "I gave up alcohol", "I quit sugar": something consumed, given up for good. */
 function givenUp(raw: string): PersonalMatch[] {
-  return splitList(takePhrase(raw, BREAKS.place, 3))
+  return splitList(takePhrase(raw, BREAKS.place, 3).replace(/(?:\s+\p{L}+ly)+$/u, ""))
     .filter((item) => CONSUMABLES.has((words(item).pop() ?? "").toLowerCase()))
     .flatMap((item) => match("avoids", item));
 }
@@ -141,6 +144,7 @@ const PATTERNS: readonly Pattern[] = [
     build: (m) => match("age", g(m).toLowerCase()),
   },
   { re: re(String.raw`\bI\s+${ADV}turned\s+(\d{1,3})\b`), build: (m) => match("age", g(m)) },
+  { re: re(String.raw`\bI(?:'ll|\s+will)?\s+${ADV}turn\s+(\d{1,3})\b${NOT_AN_AGE}`), build: (m) => (Number(g(m)) > 0 && Number(g(m)) < 120 ? match("age", g(m)) : []) },
   { re: re(String.raw`\b${IM}\s+in\s+my\s+((?:early|mid|late)[\s-]+)?(teens|twenties|thirties|forties|fifties|sixties|seventies|eighties|nineties|\d0s)\b`), build: (m) => match("age", `${g(m)}${g(m, 2)}`) },
   { re: re(String.raw`\b${IM}\s+an?\s+(\d{1,3})[\s-]years?[\s-]old\b`), build: (m) => match("age", g(m)) },
   // diet
@@ -175,7 +179,14 @@ const PATTERNS: readonly Pattern[] = [
     build: (m) => match("health", condition(g(m))),
   },
   { re: re(String.raw`\b(?:${IM}|we(?:'re|\s+are))\s+${ADV}expecting\s+(?:a\s+baby|a\s+child|twins|triplets|our\s+first|a\s+little|a\s+boy|a\s+girl|baby)`), build: () => match("health", "pregnant") },
-  { re: re(String.raw`\b${IM}\s+${ADV}((?:[\p{L}-]+\s+)?(?:${STATES_RE}))\b((?:\s+in\s+(?:one|both|my|the)\s+\p{L}+)?)`), build: (m) => match("health", `${g(m)}${g(m, 2)}`.replace(/^(?:very|so|pretty|quite|a\s+bit)\s+/i, "")) },
+  {
+    // "I'm diabetic", "I'm lactose intolerant", "I'm lactose-intolerant", "I'm deaf in one ear"; "intolerant to lactose" reads "lactose intolerant".
+    re: re(String.raw`\b${IM}\s+${ADV}((?:[\p{L}]+[\s-]+)?(?:${STATES_RE}))\b((?:\s+in\s+(?:one|both|my|the)\s+\p{L}+)?)(?:\s+to\s+([\p{L}-]+))?`),
+    build: (m) => {
+      const state = `${g(m)}${g(m, 2)}`.replace(/^(?:very|so|pretty|quite|a\s+bit)\s+/i, "");
+      return match("health", g(m, 3) && /^intolerant$/i.test(state) ? `${g(m, 3)} intolerant` : state);
+    },
+  },
   // family
   {
     re: re(String.raw`\b(?:I|[Ww]e)\s*${ADV}(?:have|'ve\s+got|have\s+got)\s+(${COUNT}\s+(?:[\p{L}-]+\s+){0,2}?(?:${FAMILY_RE}))\b(?:\s+(?:named|called)\s+${NAME}|,\s+${NAME})?`),
@@ -191,6 +202,10 @@ const PATTERNS: readonly Pattern[] = [
   // marital status
   { re: re(String.raw`\b${IM}\s+(?:happily\s+|recently\s+|newly\s+|now\s+)?(${MARITAL_RE})\b(?!\s+to\b)`), build: (m) => match("marital_status", g(m).toLowerCase()) },
   { re: re(String.raw`\b(?:I|[Ww]e)\s+${ADV}got\s+(married|divorced|engaged|separated)\b(?!\s+to\b)`), build: (m) => match("marital_status", g(m).toLowerCase()) },
+  {
+    re: re(String.raw`\b(?:[Ww]e|I|[Mm]y\s+(?:wife|husband|partner|spouse)\s+and\s+I)\s+${ADV}(?:have\s+|'ve\s+)?(separated|divorced)\b`),
+    build: (m) => match("marital_status", g(m).toLowerCase()),
+  },
   { re: re(String.raw`\bwe(?:'ve|\s+have)\s+been\s+(married|together)\s+for\b`), build: (m) => match("marital_status", g(m).toLowerCase() === "together" ? "in a relationship" : "married") },
   { re: re(String.raw`\b${IM}\s+${ADV}an?\s+single\s+(?:mum|mom|mother|dad|father|parent)\b`), build: () => match("marital_status", "single") },
   // pets
@@ -243,12 +258,21 @@ const PATTERNS: readonly Pattern[] = [
     build: (m) => match("employer", takePhrase(g(m), BREAKS.place, 5)),
   },
   { re: re(String.raw`\bI\s+${ADV}started\s+working\s+(?:at|for)\s+(.+)`), build: (m) => match("employer", takePhrase(g(m), BREAKS.place, 5)) },
-  { re: re(String.raw`\bI\s+(?:was|got|'ve\s+been|have\s+been)\s+(?:just\s+)?(?:hired|recruited|headhunted|taken\s+on)\s+(?:by|at)\s+${NAME}`), build: (m) => match("employer", g(m)) },
-  { re: re(String.raw`\bI\s+(?:work|worked)\s+(?:in|on)\s+[\p{Ll}\s-]{2,40}?\s+(?:at|for)\s+${NAME}`), build: (m) => match("employer", g(m)) },
+  { re: re(String.raw`\bI\s+(?:was|got|'ve\s+been|have\s+been)\s+(?:just\s+)?(?:hired|recruited|headhunted|taken\s+on)\s+(?:by|at)\s+${ORG}`), build: (m) => match("employer", g(m)) },
+  { re: re(String.raw`\bI\s+(?:work|worked)\s+(?:in|on)\s+[\p{Ll}\s-]{2,40}?\s+(?:at|for)\s+${ORG}`), build: (m) => match("employer", g(m)) },
   { re: re(String.raw`\b${IM}\s+(?:now\s+|currently\s+)?at\s+${NAME}\s*(?:now|these\s+days|nowadays)?\s*[.!]?$`), build: (m) => match("employer", g(m)) },
   {
-    re: re(String.raw`\bI\s+${ADV}(?:quit|left|resigned\s+from|was\s+(?:laid\s+off|fired|let\s+go|made\s+redundant)\s+(?:from|by|at)|got\s+(?:laid\s+off|fired)\s+(?:from|at))\s+(my\s+(?:job|position|role)\s+(?:at|with)\s+(.+)|${NAME})`),
+    re: re(String.raw`\bI\s+${ADV}(?:quit|left|resigned\s+from|stepped\s+down\s+from|handed\s+in\s+my\s+notice\s+(?:at|to)|gave\s+(?:my\s+)?notice\s+(?:at|to)|was\s+(?:laid\s+off|fired|let\s+go|made\s+redundant)\s+(?:from|by|at)|got\s+(?:laid\s+off|fired)\s+(?:from|at))\s+(my\s+(?:job|position|role)\s+(?:at|with)\s+(.+)|${ORG})`),
     build: (m) => match("employer", g(m, 2) ? takePhrase(g(m, 2), BREAKS.place, 5) : g(m, 3), { negated: true }),
+  },
+  // what one does for a living is an occupation; in one's free time, a hobby
+  {
+    re: re(String.raw`\bI\s+${ADV}(\p{Ll}+)\s+(.+?)\s+(?:for\s+a\s+living|for\s+work|professionally)\b`),
+    build: (m) => match("occupation", `${g(m)} ${takePhrase(g(m, 2), BREAKS.place, 4)}`, { clauseText: true }),
+  },
+  {
+    re: re(String.raw`\bI\s+${ADV}(\p{Ll}+)\s+(.+?)\s+(?:in\s+my\s+(?:spare|free|own|down)\s+time|for\s+fun|as\s+a\s+hobby|on\s+the\s+side|at\s+weekends|on\s+weekends)\b`),
+    build: (m) => (/^(?:am|was|have|had|do|did|get|got|go|went|work|worked)$/i.test(g(m)) ? [] : match("hobby", `${g(m)} ${takePhrase(g(m, 2), BREAKS.place, 4)}`, { clauseText: true })),
   },
   // hobbies
   { re: re(String.raw`\bI\s+${ADV}go\s+(\p{L}+ing)\b`), build: (m) => (HOBBY_VERBS.has(toBare(g(m)).toLowerCase()) || /^(?:swimming|running|hiking|climbing|bowling|camping|skating|sailing|fishing|hunting|dancing)$/i.test(g(m)) ? match("hobby", g(m)) : []) },

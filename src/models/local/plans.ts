@@ -45,6 +45,12 @@ const TENTATIVE = /^(?:hoping|thinking|considering|contemplating|hope|might|may|
 /** Hedges around the intent: "I think", "maybe", "probably" make any plan tentative. */
 const HEDGE_AROUND = /\b(?:I\s+think|I\s+guess|I\s+suppose|I\s+believe|I\s+reckon|[Mm]aybe|[Pp]erhaps|[Pp]robably|[Pp]ossibly|[Nn]ot\s+sure|might|may)\b/;
 
+/** A time ahead, beyond today: "next spring", "in June", "this summer", "in two weeks" (not "tonight", "tomorrow"). */
+const LATER =
+  /\b(?:next\s+(?:week|month|year|spring|summer|autumn|fall|winter|january|february|march|april|may|june|july|august|september|october|november|december)|this\s+(?:spring|summer|autumn|fall|winter|year)|in\s+(?:the\s+)?(?:spring|summer|autumn|fall|winter|january|february|march|april|may|june|july|august|september|october|november|december|\d{4}|a\s+(?:few\s+)?(?:weeks|months|years)|(?:two|three|four|five|six|\d+)\s+(?:weeks|months|years)))\b/i;
+
+const NOT_ACTIONS = new Set("expecting feeling waiting wondering hoping thinking looking being".split(" "));
+
 /** Time qualifiers that end the action: "move to Lyon in August" → "move to Lyon". */
 const WHEN =
   /\s+(?:(?:next|this|last)\s+\w+|in\s+(?:the\s+)?(?:spring|summer|autumn|fall|winter|january|february|march|april|may|june|july|august|september|october|november|december|\d{4}|a\s+(?:few\s+)?(?:day|week|month|year)s?|\w+\s+(?:days|weeks|months|years))|someday|some\s+day|one\s+day|soon|eventually|at\s+some\s+point|once\b.*|when\b.*|after\b.*|before\b.*|if\b.*|by\s+the\s+end\b.*|tomorrow|tonight|later)\b.*$/i;
@@ -79,7 +85,9 @@ export function matchPlan(clause: string): Plan | undefined {
     const rest = intent.groups.rest ?? "";
     const word = (intent.groups.ing ?? intent.groups.bare ?? intent.groups.short ?? "").replace(/\s+/g, " ");
     const progressive = /^be\s+(\p{L}+ing)\b(.*)$/iu.exec(rest);
-    const isState = /^(?:be|have\s+been|not)\b/i.test(rest) && !(progressive && PLAN_PROGRESSIVES.has((progressive[1] ?? "").toLowerCase()));
+    // "I might have a wheat allergy" is a possible state; "I want to have kids" is a plan.
+    const possibleState = /^(?:might|may|could)$/i.test(word) && /^have\b/i.test(rest);
+    const isState = possibleState || (/^(?:be|have\s+been|not)\b/i.test(rest) && !(progressive && PLAN_PROGRESSIVES.has((progressive[1] ?? "").toLowerCase())));
     // "going to the gym" is a destination, not an intention.
     const isDestination = /^going\s+to$/i.test(word) && /^(?:the|a|an|my|our|bed|work|school|church|class|sleep|town|\p{Lu})/u.test(rest);
     const modal = /^(?:will|'ll)$/i.test(word);
@@ -93,7 +101,9 @@ export function matchPlan(clause: string): Plan | undefined {
   }
   const progressive = PROGRESSIVE.exec(clause);
   const verb = progressive?.groups?.verb?.toLowerCase();
-  if (progressive?.groups && verb && PLAN_PROGRESSIVES.has(verb)) {
+  // Any progressive with a time ahead that is not today names a plan: "We're buying a house in Valencia next spring".
+  // Progressives of states or waiting are not plans, whenever they point: "We're expecting a baby in June".
+  if (progressive?.groups && verb && (PLAN_PROGRESSIVES.has(verb) || (LATER.test(progressive.groups.rest ?? "") && !NOT_ACTIONS.has(verb)))) {
     if (/^starting\s+to\b/i.test(progressive.groups.rest ?? "")) return undefined;
     const value = action(progressive.groups.rest ?? "");
     if (value) return { value, tentative: HEDGE_AROUND.test(clause) };
