@@ -131,3 +131,57 @@ describe("questions that carry a statement", () => {
     expect(await extract("How do I tell if I'm dehydrated?")).toEqual([]);
   });
 });
+
+describe("the second probe's classes", () => {
+  it("employers named by an acronym, and the perfect \"I've worked at\"", async () => {
+    expect(await fact("I work in logistics for DHL.", "employer")).toMatchObject({ value: "DHL" });
+    expect(await fact("I've worked at Nokia since 2011.", "employer")).toMatchObject({ value: "Nokia", memory_category: "identity" });
+  });
+
+  it("handing in one's notice leaves the employer", async () => {
+    expect(await fact("I handed in my notice at Boots.", "employer")).toMatchObject({ value: "not Boots" });
+  });
+
+  it('"for a living" is an occupation and "in my spare time" a hobby, whatever the verb', async () => {
+    expect(await fact("I repair bikes for a living.", "occupation")).toMatchObject({ value: "repair bikes", memory_category: "identity" });
+    expect(await fact("I build model trains in my spare time.", "hobby")).toMatchObject({ value: "build model trains" });
+    expect(await fact("I worked late in my spare time.", "hobby")).toBeUndefined();
+  });
+
+  it("living near or just outside a named place is a location; near something unnamed is not", async () => {
+    expect(await fact("We live near Bath.", "location")).toMatchObject({ value: "Bath" });
+    expect(await fact("I live near the station.", "location")).toBeUndefined();
+  });
+
+  it('"I try to …" before a habit is still the habit', async () => {
+    expect(await fact("I try to avoid gluten.", "avoids")).toMatchObject({ value: "gluten" });
+  });
+
+  it('intolerances written with a hyphen or as "intolerant to X", and conditions named by a phrase', async () => {
+    expect(await fact("I'm gluten-intolerant.", "health")).toMatchObject({ value: "gluten-intolerant" });
+    expect(await fact("I'm intolerant to fructose.", "health")).toMatchObject({ value: "fructose intolerant", text: "User is fructose intolerant." });
+    expect(await fact("I get hay fever.", "health")).toMatchObject({ value: "hay fever" });
+    expect(await fact("I have a fever.", "health")).toBeUndefined();
+  });
+
+  it("a birthday ahead is an age; separating from a partner is a marital status; items given up lose trailing adverbs", async () => {
+    expect(await fact("I'll turn 45 in March.", "age")).toMatchObject({ value: "45" });
+    expect(await fact("My wife and I divorced in 2020.", "marital_status")).toMatchObject({ value: "divorced" });
+    expect(await fact("I gave up meat entirely.", "avoids")).toMatchObject({ value: "meat" });
+  });
+
+  it('"might have" is a possible state, not a plan; a progressive with a time ahead is a plan unless it is a state', async () => {
+    const maybe = await extract("I might have a mould allergy.");
+    expect(maybe.find((f) => f.attribute === "allergy")).toMatchObject({ kind: "uncertainty", value: "mould" });
+    expect(maybe.some((f) => f.attribute === "intends")).toBe(false);
+    expect(await fact("We're selling our flat next year.", "intends")).toMatchObject({ value: "sell our flat" });
+    expect(await fact("We're expecting a baby in May.", "intends")).toBeUndefined();
+    expect(await fact("I'm cooking dinner tonight.", "intends")).toBeUndefined();
+  });
+
+  it("a whole-sentence acknowledgement is no fact; a request that begins like one is", async () => {
+    expect(await extract("Okay, go ahead.")).toEqual([]);
+    expect(await extract("Perfect!")).toEqual([]);
+    expect((await extract("Go ahead and book the table at Nando's.")).length).toBeGreaterThan(0);
+  });
+});
