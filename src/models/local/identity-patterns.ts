@@ -181,6 +181,9 @@ const PATTERNS: readonly Pattern[] = [
   { re: re(String.raw`\b(?:I|we)\s+(?:have|'ve\s+got|have\s+got|use|pay\s+for)\s+${SHORT}\s+${PLAN_WORD}\b`), build: (m) => plan(group(m)) },
   // location
   { re: re(String.raw`\b(?:I|we)\s+${ADV}(?:live|reside)\s+in\s+(.+)`), build: (m) => place("location", group(m)) },
+  // "I live on a boat in London", "we live with my parents in Leeds": a named place after a few words of how.
+  { re: new RegExp(String.raw`\b(?:I|[Ww]e)\s+${ADV}live\s+(?:[\p{Ll}']+\s+){1,4}?in\s+(\p{Lu}.*)`, "u"), build: (m) => place("location", group(m), { proper: true }) },
+  { re: re(String.raw`\bhome\s+for\s+(?:me|us)\s+is\s+(.+)`), build: (m) => place("location", group(m), { proper: true }) },
   // "I live just outside Cork", "we live near Bath": a named place close by.
   { re: re(String.raw`\b(?:I|we)\s+${ADV}(?:live|reside)\s+(?:just\s+)?(?:outside(?:\s+of)?|near|close\s+to|on\s+the\s+outskirts\s+of)\s+(.+)`), build: (m) => place("location", group(m), { proper: true }) },
   { re: re(String.raw`\b(?:I|we)(?:'ve|\s+have)\s+${ADV}(?:lived|been\s+living|been\s+based)\s+in\s+(.+)`), build: (m) => place("location", group(m)) },
@@ -206,6 +209,11 @@ const PATTERNS: readonly Pattern[] = [
   { re: re(String.raw`\b${IM}\s+${ADV}(?:an?|the)\s+(.+)`), build: (m) => occupation(group(m)) },
   { re: re(String.raw`\b(?:I|${IM})\s+${ADV}(?:work|working|employed)\s+as\s+(?:an?\s+)?(.+)`), build: (m) => occupation(group(m)) },
   { re: re(String.raw`\bmy\s+(?:job|role|occupation|profession|job\s+title|title)\s+is\s+(?:an?\s+)?(.+)`), build: (m) => occupation(group(m)) },
+  // "My job is in sales", "I work in finance": a field of work, lower-case and without an article (not "in London", "in an office").
+  {
+    re: new RegExp(String.raw`\b(?:[Mm]y\s+(?:job|work|career)\s+is|I\s+${ADV}work)\s+in\s+(?!(?:a|an|the|my|our|this|that)\b)(\p{Ll}[\p{Ll}-]*(?:\s+\p{Ll}[\p{Ll}-]*)?)\s*[.!]?$`, "u"),
+    build: (m) => [fact("occupation", group(m), { value: group(m) })].map((f) => ({ ...f, text: `User works in ${group(m)}.`, hedgedText: `User may work in ${group(m)}.` })),
+  },
   // likes and dislikes
   { re: re(String.raw`\bI\s+${ADV}(?:love|like|enjoy|adore)\s+(.+)`), build: (m) => liking("likes", group(m)) },
   { re: re(String.raw`\bI\s+${ADV}prefer\s+(.+)`), build: (m) => liking("likes", group(m), BREAKS.place) },

@@ -136,7 +136,7 @@ interface Pattern {
 const PATTERNS: readonly Pattern[] = [
   // age
   {
-    re: re(String.raw`\b${IM}\s+(?:now\s+|almost\s+|nearly\s+|turning\s+|about\s+to\s+turn\s+)?(\d{1,3})(?:\s*(?:years?\s+old|yo|y/o))?(?![\d,:%']|\.\d)${NOT_AN_AGE}`),
+    re: re(String.raw`\b${IM}\s+(?:now\s+|almost\s+|nearly\s+|turning\s+|about\s+to\s+turn\s+)?(\d{1,3})(?:\s*(?:years?\s+old|yo|y/o))?(?![\d:%']|[.,]\d)${NOT_AN_AGE}`),
     build: (m) => (Number(g(m)) > 0 && Number(g(m)) < 120 ? match("age", g(m)) : []),
   },
   {
@@ -148,7 +148,7 @@ const PATTERNS: readonly Pattern[] = [
   { re: re(String.raw`\b${IM}\s+in\s+my\s+((?:early|mid|late)[\s-]+)?(teens|twenties|thirties|forties|fifties|sixties|seventies|eighties|nineties|\d0s)\b`), build: (m) => match("age", `${g(m)}${g(m, 2)}`) },
   { re: re(String.raw`\b${IM}\s+an?\s+(\d{1,3})[\s-]years?[\s-]old\b`), build: (m) => match("age", g(m)) },
   // diet
-  { re: re(String.raw`\b${IM}\s+${ADV}(?:a\s+|an\s+)?(?:strict\s+|strictly\s+|fully\s+|full\s+|mostly\s+)?(${DIETS_RE})\b(?!\s+(?:food|restaurant|recipe|dish|meal|option)s?\b)`), build: (m) => match("diet", g(m).toLowerCase()) },
+  { re: re(String.raw`\b${IM}\s+${ADV}(?:a\s+|an\s+)?(?:strict\s+|strictly\s+|fully\s+|full\s+|mostly\s+|lifelong\s+|life-long\s+|long-?time\s+|committed\s+|devout\s+|practi[cs]ing\s+|ethical\s+)?(${DIETS_RE})\b(?!\s+(?:food|restaurant|recipe|dish|meal|option)s?\b)`), build: (m) => match("diet", g(m).toLowerCase()) },
   {
     re: re(String.raw`\b(?:I|[Ww]e)\s+${ADV}(?:eat|follow|keep|have|stick\s+to|'m\s+on|am\s+on|do)\s+(?:a|an)\s+(?:(?:mostly|mainly|largely|strict|strictly|fully|very)\s+)?([\p{L}-]+(?:\s+[\p{L}-]+)?)\s+diet\b`),
     build: (m) => match("diet", g(m).toLowerCase()),
@@ -162,6 +162,11 @@ const PATTERNS: readonly Pattern[] = [
   {
     re: re(String.raw`\bI(?:'ve|\s+have)?\s+${ADV}(?:stopped|quit|gave\s+up|given\s+up|cut\s+out)\s+(?:eating|drinking)\s+(.+)`),
     build: (m) => splitList(takePhrase(g(m), BREAKS.place, 4)).flatMap((v) => match("avoids", v)),
+  },
+  // "I don't smoke", "I no longer drink": a habit kept off.
+  {
+    re: re(String.raw`\bI\s+${ADV}(?:don't|do\s+not|no\s+longer|never)\s+(smoke|drink|vape)\b(?!\s+\p{L})`),
+    build: (m) => match("avoids", ({ smoke: "smoking", drink: "alcohol", vape: "vaping" } as Record<string, string>)[g(m).toLowerCase()] ?? g(m)),
   },
   { re: re(String.raw`\bI\s+${ADV}(?:avoid|steer\s+clear\s+of)\s+(.+)`), build: (m) => splitList(takePhrase(g(m), BREAKS.place, 4)).flatMap((v) => match("avoids", v)) },
   { re: re(String.raw`\bI(?:'ve|\s+have)?\s+${ADV}(?:stopped|quit|gave\s+up|given\s+up|cut\s+out|kicked|ditched)\s+(.+)`), build: (m) => givenUp(g(m)) },

@@ -32,7 +32,7 @@ const BE = String.raw`(?:'m|'re|\s+am|\s+are)`;
 
 /** Intent phrases followed by a bare verb, with whether each is tentative. */
 const INTENT = new RegExp(
-  String.raw`${WE_OR_I}(?:${BE}\s+${ADV}(?<ing>going\s+to|gonna|planning\s+(?:to|on)|hoping\s+to|about\s+to|intending\s+to|aiming\s+to|looking\s+to|thinking\s+(?:of|about)|considering|contemplating)` +
+  String.raw`${WE_OR_I}(?:${BE}\s+${ADV}(?<ing>going\s+to|gonna|planning\s+(?:to|on)|due\s+to|set\s+to|scheduled\s+to|trying\s+to|hoping\s+to|about\s+to|intending\s+to|aiming\s+to|looking\s+to|thinking\s+(?:of|about)|considering|contemplating)` +
     String.raw`|\s+${ADV}(?<bare>plan\s+to|want\s+to|wanna|intend\s+to|hope\s+to|aim\s+to|have\s+decided\s+to|decided\s+to|might|may|could|will|would\s+(?:love|like)\s+to)` +
     String.raw`|(?<short>'ll|'d\s+(?:love|like)\s+to|'ve\s+decided\s+to))\s+${ADV}(?<rest>.+)`,
   "iu",
