@@ -185,3 +185,36 @@ describe("the second probe's classes", () => {
     expect((await extract("Go ahead and book the table at Nando's.")).length).toBeGreaterThan(0);
   });
 });
+
+describe("the third probe's classes", () => {
+  it('"I\'ve never been …" is a negation', async () => {
+    expect(await fact("I've never been divorced.", "marital_status")).toMatchObject({ value: "not divorced" });
+  });
+
+  it("a habit kept off is avoided", async () => {
+    expect(await fact("I don't drink.", "avoids")).toMatchObject({ value: "alcohol" });
+    expect(await fact("I no longer vape.", "avoids")).toMatchObject({ value: "vaping" });
+  });
+
+  it('"due to", "set to", "trying to" are intents', async () => {
+    expect(await fact("I'm set to join Airbus in June.", "intends")).toMatchObject({ value: "join Airbus", kind: "attribute" });
+    expect(await fact("I'm trying to lose weight.", "intends")).toMatchObject({ value: "lose weight" });
+  });
+
+  it("a diet after lifelong or committed; an age followed by a comma", async () => {
+    expect(await fact("I'm a committed vegan.", "diet")).toMatchObject({ value: "vegan" });
+    expect(await fact("I'm 61, retired and happy.", "age")).toMatchObject({ value: "61" });
+    expect(await fact("I'm 3,000 miles away.", "age")).toBeUndefined();
+  });
+
+  it("a named place after a few words of how one lives; home for me is", async () => {
+    expect(await fact("We live with my in-laws in Porto.", "location")).toMatchObject({ value: "Porto" });
+    expect(await fact("Home for us is Galway.", "location")).toMatchObject({ value: "Galway" });
+    expect(await fact("I live on a farm near the coast.", "location")).toBeUndefined();
+  });
+
+  it("a field of work, lower-case and without an article, is an occupation", async () => {
+    expect(await fact("I work in insurance.", "occupation")).toMatchObject({ value: "insurance", text: "User works in insurance." });
+    expect(await fact("I work in an office.", "occupation")).toBeUndefined();
+  });
+});

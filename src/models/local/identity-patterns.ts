@@ -182,7 +182,7 @@ const PATTERNS: readonly Pattern[] = [
   // location
   { re: re(String.raw`\b(?:I|we)\s+${ADV}(?:live|reside)\s+in\s+(.+)`), build: (m) => place("location", group(m)) },
   // "I live on a boat in London", "we live with my parents in Leeds": a named place after a few words of how.
-  { re: new RegExp(String.raw`\b(?:I|[Ww]e)\s+${ADV}live\s+(?:[\p{Ll}']+\s+){1,4}?in\s+(\p{Lu}.*)`, "u"), build: (m) => place("location", group(m), { proper: true }) },
+  { re: new RegExp(String.raw`\b(?:I|[Ww]e)\s+${ADV}live\s+(?:[\p{Ll}'-]+\s+){1,4}?in\s+(\p{Lu}.*)`, "u"), build: (m) => place("location", group(m), { proper: true }) },
   { re: re(String.raw`\bhome\s+for\s+(?:me|us)\s+is\s+(.+)`), build: (m) => place("location", group(m), { proper: true }) },
   // "I live just outside Cork", "we live near Bath": a named place close by.
   { re: re(String.raw`\b(?:I|we)\s+${ADV}(?:live|reside)\s+(?:just\s+)?(?:outside(?:\s+of)?|near|close\s+to|on\s+the\s+outskirts\s+of)\s+(.+)`), build: (m) => place("location", group(m), { proper: true }) },
