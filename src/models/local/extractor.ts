@@ -27,10 +27,13 @@ const LEADING_FILLER =
 /** Sentences that are social noise as a whole, however many words they have. */
 const SOCIAL =
   /^(?:thanks|thank\s+you|thx|ty|cheers|bye|goodbye|good\s+(?:morning|afternoon|evening|night)|nice\s+to\s+meet\s+you|see\s+you|you're\s+welcome|no\s+problem|no\s+worries|sounds\s+good|got\s+it|never\s+mind|lol|haha)\b/i;
+/** Acknowledgements that are the whole sentence: "Sure, go ahead.", "Perfect!", "Fair enough." */
+const ACKNOWLEDGEMENT =
+  /^(?:(?:sure|ok|okay|yes|yeah|great|perfect|fine|alright|right|cool)[\s,!.]*)*(?:go\s+ahead|go\s+for\s+it|perfect|fair\s+enough|makes\s+sense|that\s+works|will\s+do|of\s+course|sounds\s+(?:great|perfect|fine|good)|that's\s+(?:fine|great|perfect|helpful))?[\s.!]*$/i;
 const GREETING = /^(?:hi|hello|hey|dear|yo)\b/i;
 
 /** "I live in Lisbon and work at Acme": a second verb whose subject "I" is left out. */
-const ELIDED_I = /,?\s+and\s+(?=(?:work\s+(?:at|for|as)|live\s+in|love|like|enjoy|hate|dislike|prefer|moved\s+to|joined|started)\b)/g;
+const ELIDED_I = /,?\s+and\s+(?:(now|also|still|currently|then)\s+)?(?=(?:work\s+(?:at|for|as)|live\s+in|love|like|enjoy|hate|dislike|prefer|moved\s+to|joined|started)\b)/g;
 /** Clause boundaries inside a sentence: "; ", "and I …", ", my …" — each clause may state its own fact. */
 const CLAUSE_BREAK = /\s*;\s*|,?\s+(?:and|but|so|plus)\s+(?=(?:I|my|My|we|We)\b)|,\s+(?=(?:I|my|we)\b)/g;
 /** A left-hand part that can stand alone: it has a subject and verb of its own, or is long enough to. */
@@ -76,7 +79,7 @@ export function extract(input: ExtractionInput): Extraction {
     if (isSocial(sentence) || (question && input.role !== "user")) continue;
     // "You told me you're allergic to shellfish, so I avoided seafood": the whole sentence restates the user.
     if (input.role === "assistant" && RESTATES_USER.test(sentence)) continue;
-    for (const raw of splitClauses(sentence.replace(ELIDED_I, "; I "))) {
+    for (const raw of splitClauses(sentence.replace(ELIDED_I, (_, adverb?: string) => (adverb ? `; I ${adverb} ` : "; I ")))) {
       const clause = raw.replace(LEADING_FILLER, "").trim();
       if (!clause) continue;
       if (input.role === "user") facts.push(...userClause(clause, speaker, question));
@@ -92,7 +95,7 @@ export function extract(input: ExtractionInput): Extraction {
 
 function isSocial(sentence: string): boolean {
   const body = sentence.replace(LEADING_FILLER, "");
-  return SOCIAL.test(sentence) || SOCIAL.test(body) || (GREETING.test(sentence) && words(sentence).length <= 3);
+  return SOCIAL.test(sentence) || SOCIAL.test(body) || ACKNOWLEDGEMENT.test(sentence) || (GREETING.test(sentence) && words(sentence).length <= 3);
 }
 
 function userClause(clause: string, speaker: Speaker, question: boolean): ExtractedFact[] {
@@ -119,8 +122,13 @@ function userClause(clause: string, speaker: Speaker, question: boolean): Extrac
   }
   const hedged = isHedged(clause);
   const mentions = findMentions(clause);
-  // A question states nothing, but what it mentions in passing is still so: "…for my cat Luna?".
-  if (question || QUESTION_START.test(clause)) return mentions.facts.map((m) => personalFact(m, clause, { hedged: false, negated: false }, speaker));
+  // A question states nothing, but what it mentions in passing is still so: "…for my cat Luna?", and so is a
+  // statement it gives as a reason or reports: "…since I'm vegan?", "Should I tell my boss I'm pregnant?".
+  if (question || QUESTION_START.test(clause)) {
+    const stated = embeddedStatement(clause);
+    const facts = stated ? userClause(stated, speaker, false).filter((f) => f.memory_category === "identity") : [];
+    return [...facts, ...mentions.facts.map((m) => personalFact(m, clause, { hedged: false, negated: false }, speaker))];
+  }
   if (contentWords(clause).length === 0) return [];
 
   const plan = matchPlan(clause);
@@ -171,6 +179,20 @@ function userClause(clause: string, speaker: Speaker, question: boolean): Extrac
   return [...facts, ...mentioned];
 }
 
+/** A first-person statement given as a reason inside a question: "What can I cook since I'm vegan?". */
+const REASON = /\b(?:since|because|cause|as|now\s+that|given\s+that|seeing\s+(?:as|that))\s+(?=(?:I(?:'m|'ve|\s+am|\s+have)|we(?:'re|'ve|\s+are|\s+have)|my|our)\b)/i;
+/** A first-person statement reported inside a question: "Should I tell my boss (that) I'm pregnant?" (not "…if I'm"). */
+const REPORTED =
+  /\b(?:tell|told|telling|inform|informed|warn|warned|let\s+[\p{L}']+\s+know)(?:\s+(?!if\b|whether\b|when\b|how\b)[\p{L}']+){0,3}?\s+(?:that\s+)?(?=I(?:'m|'ve|\s+am|\s+have)\b)/iu;
+
+/** The statement a question carries, without its question mark, or undefined. Conditions ("if I'm …") are not statements. */
+function embeddedStatement(question: string): string | undefined {
+  const m = REASON.exec(question) ?? REPORTED.exec(question);
+  if (!m) return undefined;
+  const stated = question.slice(m.index + m[0].length).replace(/[?!.\s]+$/, "");
+  return stated ? stated : undefined;
+}
+
 const FIRST_PERSON_WORD = /\b(?:I|[Ww]e|[Mm]y|[Oo]ur|[Mm]e|[Uu]s)\b/;
 
 /** Content words a clause may have beyond its facts' texts before the clause is kept as context too. */
@@ -187,7 +209,8 @@ function uncovered(clause: string, facts: readonly ExtractedFact[]): number {
 
 /** "I've been vegetarian for years" → "I'm vegetarian for years"; "I'll be 40 in May" → "I'm 40 in May". */
 function presentTense(clause: string): string {
-  return clause.replace(/\bI(?:'ve|\s+have)\s+been\s+(?!\p{L}+ing\b)/giu, "I'm ").replace(/\bI(?:'ll|\s+will)\s+be\s+/gi, "I'm ");
+  // "I've been diagnosed with …" stays: a diagnosis is not a state of being.
+  return clause.replace(/\bI(?:'ve|\s+have)\s+been\s+(?!\p{L}+ing\b|diagnosed\b)/giu, "I'm ").replace(/\bI(?:'ll|\s+will)\s+be\s+/gi, "I'm ");
 }
 
 function identityFact(match: IdentityMatch, clause: string, hedged: boolean, negated: boolean, speaker: Speaker): ExtractedFact {

@@ -1,4 +1,4 @@
-import { DIETS, HEALTH_STATES } from "./lexicon.js";
+import { DEVICES, DIETS, HEALTH_STATES } from "./lexicon.js";
 import { article, capitaliseFirst } from "./text.js";
 
 /** How a fact was stated: hedged ("I might be…"), negated ("I'm not…"), both, or neither. */
@@ -28,17 +28,23 @@ const PREDICATES: Readonly<Record<string, (value: string) => Predicate | undefin
   location: (v) => verb("live", "lives", `in ${v}`),
   origin: (v) => be(`from ${v}`),
   employer: (v) => verb("work", "works", `at ${v}`),
-  occupation: (v) => be(/^(?:retired|self-employed|unemployed|freelance)$/i.test(v) ? v : `${article(v)} ${v}`),
+  occupation: (v) => {
+    const owner = /^(owns|manages)\s+(.+)$/i.exec(v);
+    if (owner) return verb(owner[1]!.toLowerCase() === "owns" ? "own" : "manage", owner[1]!.toLowerCase(), owner[2]!);
+    return be(/^(?:retired|self-employed|unemployed|freelance|between jobs|out of work)$/i.test(v) ? v : `${article(v)} ${v}`);
+  },
   likes: (v) => verb("like", "likes", v),
   dislikes: (v) => verb("dislike", "dislikes", v),
   allergy: (v) => be(`allergic to ${v}`),
   health: (v) =>
     HEALTH_STATES.has(v.toLowerCase().split(/\s+/)[0] ?? "") || /\b(?:intolerant|deaf|blind|pregnant)\b/i.test(v)
       ? be(v)
-      : verb("have", "has", v),
-  diet: (v) => (DIETS.has(v.toLowerCase()) ? be(v) : verb("follow", "follows", `${article(v)} ${v} diet`)),
+      : verb("have", "has", DEVICES.test(v) && !/s$/i.test(v) ? `${article(v)} ${v}` : v),
+  // "User keeps kosher.", "User eats halal.", "User is vegan.", "User follows a keto diet."
+  diet: (v) =>
+    /^kosher$/i.test(v) ? verb("keep", "keeps", v) : /^halal$/i.test(v) ? verb("eat", "eats", v) : DIETS.has(v.toLowerCase()) ? be(v) : verb("follow", "follows", `${article(v)} ${v} diet`),
   avoids: (v) => verb("avoid", "avoids", v),
-  age: (v) => be(/^\d+$/.test(v) ? `${v} years old` : `in their ${v}`),
+  age: (v) => be(/(?:teens|ties|\d0s)$/i.test(v) ? `in their ${v}` : `${v} years old`),
   family: (v) => verb("have", "has", something(v)),
   pet: (v) => verb("have", "has", something(v)),
   language: (v) => verb("speak", "speaks", v),

@@ -38,6 +38,8 @@ const ADV = String.raw`(?:(?:really|also|actually|currently|now|still|just|recen
 const SHORT = String.raw`([\p{L}\p{N}][\p{L}\p{N}+&.'-]*(?:\s+[\p{L}\p{N}][\p{L}\p{N}+&.'-]*){0,2}?)`;
 const IM = String.raw`I(?:'m|\s+am)`;
 const PLAN_WORD = String.raw`(?:plan|tier|subscription|package|edition)`;
+/** How one works, between "work" and where: "I work part-time at …", "I work night shifts for …". */
+const WORK_MODE = String.raw`(?:remotely|from\s+home|part[\s-]time|full[\s-]time|nights|night\s+shifts?|day\s+shifts?|shifts|weekends|freelance|(?:two|three|four|five)\s+days\s+a\s+week)`;
 
 function re(source: string): RegExp {
   return new RegExp(source, "iu");
@@ -179,24 +181,39 @@ const PATTERNS: readonly Pattern[] = [
   { re: re(String.raw`\b(?:I|we)\s+(?:have|'ve\s+got|have\s+got|use|pay\s+for)\s+${SHORT}\s+${PLAN_WORD}\b`), build: (m) => plan(group(m)) },
   // location
   { re: re(String.raw`\b(?:I|we)\s+${ADV}(?:live|reside)\s+in\s+(.+)`), build: (m) => place("location", group(m)) },
+  // "I live on a boat in London", "we live with my parents in Leeds": a named place after a few words of how.
+  { re: new RegExp(String.raw`\b(?:I|[Ww]e)\s+${ADV}live\s+(?:[\p{Ll}'-]+\s+){1,4}?in\s+(\p{Lu}.*)`, "u"), build: (m) => place("location", group(m), { proper: true }) },
+  { re: re(String.raw`\bhome\s+for\s+(?:me|us)\s+is\s+(.+)`), build: (m) => place("location", group(m), { proper: true }) },
+  // "I live just outside Cork", "we live near Bath": a named place close by.
+  { re: re(String.raw`\b(?:I|we)\s+${ADV}(?:live|reside)\s+(?:just\s+)?(?:outside(?:\s+of)?|near|close\s+to|on\s+the\s+outskirts\s+of)\s+(.+)`), build: (m) => place("location", group(m), { proper: true }) },
   { re: re(String.raw`\b(?:I|we)(?:'ve|\s+have)\s+${ADV}(?:lived|been\s+living|been\s+based)\s+in\s+(.+)`), build: (m) => place("location", group(m)) },
   { re: re(String.raw`\b${IM}\s+${ADV}(?:living|based|located|settled)\s+(?:in|out\s+of)\s+(.+)`), build: (m) => place("location", group(m)) },
   { re: re(String.raw`\b(?:I|we)(?:\s+have|'ve)?\s+${ADV}${MOVE_VERBS}\b(.+)`), build: (m) => destination(group(m)) },
-  { re: re(String.raw`\b(?:I|we)\s+${ADV}(?:was|were)\s+born\s+in\s+(.+)`), build: (m) => place("origin", group(m)) },
+  { re: re(String.raw`\b(?:I|we)\s+${ADV}(?:was|were)\s+born(?:\s+and\s+(?:raised|bred))?\s+in\s+(.+)`), build: (m) => place("origin", group(m)) },
   { re: re(String.raw`\b(?:I|we)\s+${ADV}(?:grew\s+up|was\s+raised|were\s+raised|was\s+brought\s+up)\s+in\s+(.+)`), build: (m) => place("origin", group(m)) },
   { re: re(String.raw`\b${IM}\s+${ADV}from\s+(.+)`), build: (m) => place("origin", group(m), { proper: true }) },
   { re: re(String.raw`\bI\s+${ADV}come\s+from\s+(.+)`), build: (m) => place("origin", group(m), { proper: true }) },
   { re: re(String.raw`\bmy\s+(?:home\s*town|home|city)\s+is\s+(.+)`), build: (m) => place("location", group(m)) },
   // employer
-  { re: re(String.raw`\bI(?:\s+${ADV}work|\s+am\s+${ADV}working|'m\s+${ADV}working|(?:\s+have|'ve)\s+been\s+${ADV}working)\s+(?:at|for)\s+(.+)`), build: (m) => place("employer", group(m)) },
+  {
+    // "I work at Acme", and with how one works in between: "I work night shifts at the hospital".
+    re: re(String.raw`\bI(?:\s+${ADV}work|\s+am\s+${ADV}working|'m\s+${ADV}working|(?:\s+have|'ve)\s+(?:been\s+${ADV}working|${ADV}worked))\s+(?:${WORK_MODE}\s+)?(?:at|for)\s+(.+)`),
+    build: (m) => place("employer", group(m)),
+  },
   { re: re(String.raw`\bI(?:\s+have|'ve)?\s+${ADV}(?:joined|started\s+at|started\s+working\s+(?:at|for))\s+(.+)`), build: (m) => place("employer", group(m), { proper: true }) },
   { re: re(String.raw`\b${IM}\s+${ADV}(?:employed|hired)\s+(?:at|by)\s+(.+)`), build: (m) => place("employer", group(m)) },
-  { re: re(String.raw`\b(?:${IM}|I\s+work\s+as)\s+an?\s+[\p{L}\s-]+?\s+(?:at|for)\s+(.+)`), build: (m) => place("employer", group(m), { proper: true }) },
+  { re: re(String.raw`\b(?:${IM}|I\s+work\s+as)\s+(?:an?|the)\s+[\p{L}\s-]+?\s+(?:at|for)\s+(.+)`), build: (m) => place("employer", group(m), { proper: true }) },
   { re: re(String.raw`\bmy\s+(?:employer|company)\s+is\s+(.+)`), build: (m) => place("employer", group(m)) },
   // occupation
-  { re: re(String.raw`\b${IM}\s+an?\s+(.+)`), build: (m) => occupation(group(m)) },
+  // "I'm a nurse", "I'm the head chef at …", "I'm now the CTO": the job noun decides (see occupation()).
+  { re: re(String.raw`\b${IM}\s+${ADV}(?:an?|the)\s+(.+)`), build: (m) => occupation(group(m)) },
   { re: re(String.raw`\b(?:I|${IM})\s+${ADV}(?:work|working|employed)\s+as\s+(?:an?\s+)?(.+)`), build: (m) => occupation(group(m)) },
   { re: re(String.raw`\bmy\s+(?:job|role|occupation|profession|job\s+title|title)\s+is\s+(?:an?\s+)?(.+)`), build: (m) => occupation(group(m)) },
+  // "My job is in sales", "I work in finance": a field of work, lower-case and without an article (not "in London", "in an office").
+  {
+    re: new RegExp(String.raw`\b(?:[Mm]y\s+(?:job|work|career)\s+is|I\s+${ADV}work)\s+in\s+(?!(?:a|an|the|my|our|this|that)\b)(\p{Ll}[\p{Ll}-]*(?:\s+\p{Ll}[\p{Ll}-]*)?)\s*[.!]?$`, "u"),
+    build: (m) => [fact("occupation", group(m), { value: group(m) })].map((f) => ({ ...f, text: `User works in ${group(m)}.`, hedgedText: `User may work in ${group(m)}.` })),
+  },
   // likes and dislikes
   { re: re(String.raw`\bI\s+${ADV}(?:love|like|enjoy|adore)\s+(.+)`), build: (m) => liking("likes", group(m)) },
   { re: re(String.raw`\bI\s+${ADV}prefer\s+(.+)`), build: (m) => liking("likes", group(m), BREAKS.place) },

@@ -20,8 +20,11 @@ export const FAMILY = set(`
   mother-in-law father-in-law sister-in-law brother-in-law son-in-law daughter-in-law in-laws
 `);
 
-/** Words that may sit before a relative: "my older sister", "my twin brother", "my baby boy". */
-export const FAMILY_MODIFIERS = set(`older younger little big elder eldest oldest youngest baby twin step late new ex first second third only`);
+/**
+ * Words that may sit before a relative or a friend: "my older sister", "my twin brother", "my baby boy", "my best
+ * friend Sam", "my old colleague Mei".
+ */
+export const FAMILY_MODIFIERS = set(`older younger little big elder eldest oldest youngest baby twin step late new ex first second third only best close good old childhood`);
 
 /** People in the user's life who are not family: their facts are kept under their name. */
 export const PEOPLE = set(`
@@ -48,6 +51,33 @@ export const CONDITIONS = set(`
   sclerosis ptsd ocd bipolar fibromyalgia scoliosis endometriosis pcos gout hypothyroidism thyroid
   knee knees back hip hips shoulder ankle pain glaucoma dementia parkinson's alzheimer's hiv anemia anaemia
 `);
+
+/** Medicines taken over time: "I'm on blood thinners", "I take insulin". The last word of a phrase decides. */
+export const MEDICATIONS = set(`
+  medication medications medicine medicines meds pills tablets insulin thinners statins statin antidepressants
+  ssris ssri beta-blockers blockers inhibitors steroids inhaler inhalers levothyroxine metformin warfarin
+  lithium methotrexate hrt chemo chemotherapy dialysis immunosuppressants anticoagulants
+`);
+
+/** Devices lived with: "I have a pacemaker", "I wear hearing aids", "I use a wheelchair". */
+export const DEVICES = /\b(?:pacemaker|defibrillator|prosthesis|prosthetic\s+\p{L}+|stoma|wheelchair|cpap(?:\s+machine)?|hearing\s+aids?|insulin\s+pump|cochlear\s+implants?|colostomy\s+bag)$/iu;
+
+/** What a person gives up or keeps off: "I gave up alcohol", "I quit sugar" (food, drink and habits). */
+export const CONSUMABLES = set(`
+  alcohol booze drinking beer wine spirits caffeine coffee tea soda sugar sweets chocolate carbs bread gluten
+  dairy milk cheese eggs meat pork beef chicken fish seafood shellfish nuts smoking cigarettes vaping
+  food takeaways
+`);
+
+/** Businesses one owns or runs: "I run a small bakery", "I own a coffee shop". The last word decides. */
+export const BUSINESSES = set(`
+  bakery shop store cafe café restaurant bar pub bistro business company firm agency studio salon clinic
+  practice farm vineyard hotel hostel startup start-up gym boutique garage brewery bookshop bookstore
+  consultancy charity nursery kennel kennels workshop
+`);
+
+/** Lasting conditions whose last word alone would say little ("fever", "fatigue"): matched as phrases. */
+export const CONDITION_PHRASES = /\b(?:hay\s*fever|long\s+covid|chronic\s+fatigue|heart\s+murmur|kidney\s+stones|acid\s+reflux|gallstones|sickle\s+cell)$/i;
 
 /** Adjectives of lasting health: "I'm diabetic", "I'm lactose intolerant", "I'm deaf in one ear". */
 export const HEALTH_STATES = set(`
@@ -116,7 +146,7 @@ export const LANGUAGES = set(`
 export const HOBBY_VERBS = set(`
   play plays paint draw knit sew crochet quilt surf ski snowboard swim climb boulder dance sing garden
   hike cycle bike skate fish hunt sail row box fence golf jog run practice practise bake brew
-  meditate journal sculpt carve whittle skydive dive kayak canoe
+  meditate journal sculpt carve whittle skydive dive kayak canoe collect
 `);
 
 /** Verbs of changing home. */

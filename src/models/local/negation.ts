@@ -11,6 +11,7 @@ export interface Polarity {
 
 const RULES: readonly (readonly [RegExp, string])[] = [
   [/\bI(?:'m|\s+am)\s+(?:not|no\s+longer)\s+/i, "I'm "],
+  [/\bI(?:'ve|\s+have)\s+never\s+been\s+/i, "I'm "],
   [/\b(I|we)\s+(?:don't|do\s+not|no\s+longer|never)\s+/i, "$1 "],
   [/\b(I|we)\s+(?:haven't|have\s+not)\s+got\s+/i, "$1 have "],
   [/\b(I|we)(?:'re|\s+are)\s+(?:not|no\s+longer)\s+/i, "$1're "],

@@ -32,7 +32,7 @@ const BE = String.raw`(?:'m|'re|\s+am|\s+are)`;
 
 /** Intent phrases followed by a bare verb, with whether each is tentative. */
 const INTENT = new RegExp(
-  String.raw`${WE_OR_I}(?:${BE}\s+${ADV}(?<ing>going\s+to|gonna|planning\s+(?:to|on)|hoping\s+to|about\s+to|intending\s+to|aiming\s+to|looking\s+to|thinking\s+(?:of|about)|considering|contemplating)` +
+  String.raw`${WE_OR_I}(?:${BE}\s+${ADV}(?<ing>going\s+to|gonna|planning\s+(?:to|on)|due\s+to|set\s+to|scheduled\s+to|trying\s+to|hoping\s+to|about\s+to|intending\s+to|aiming\s+to|looking\s+to|thinking\s+(?:of|about)|considering|contemplating)` +
     String.raw`|\s+${ADV}(?<bare>plan\s+to|want\s+to|wanna|intend\s+to|hope\s+to|aim\s+to|have\s+decided\s+to|decided\s+to|might|may|could|will|would\s+(?:love|like)\s+to)` +
     String.raw`|(?<short>'ll|'d\s+(?:love|like)\s+to|'ve\s+decided\s+to))\s+${ADV}(?<rest>.+)`,
   "iu",
@@ -44,6 +44,12 @@ const PROGRESSIVE = new RegExp(String.raw`${WE_OR_I}${BE}\s+${ADV}(?<rest>(?<ver
 const TENTATIVE = /^(?:hoping|thinking|considering|contemplating|hope|might|may|could|would|'d)/i;
 /** Hedges around the intent: "I think", "maybe", "probably" make any plan tentative. */
 const HEDGE_AROUND = /\b(?:I\s+think|I\s+guess|I\s+suppose|I\s+believe|I\s+reckon|[Mm]aybe|[Pp]erhaps|[Pp]robably|[Pp]ossibly|[Nn]ot\s+sure|might|may)\b/;
+
+/** A time ahead, beyond today: "next spring", "in June", "this summer", "in two weeks" (not "tonight", "tomorrow"). */
+const LATER =
+  /\b(?:next\s+(?:week|month|year|spring|summer|autumn|fall|winter|january|february|march|april|may|june|july|august|september|october|november|december)|this\s+(?:spring|summer|autumn|fall|winter|year)|in\s+(?:the\s+)?(?:spring|summer|autumn|fall|winter|january|february|march|april|may|june|july|august|september|october|november|december|\d{4}|a\s+(?:few\s+)?(?:weeks|months|years)|(?:two|three|four|five|six|\d+)\s+(?:weeks|months|years)))\b/i;
+
+const NOT_ACTIONS = new Set("expecting feeling waiting wondering hoping thinking looking being".split(" "));
 
 /** Time qualifiers that end the action: "move to Lyon in August" → "move to Lyon". */
 const WHEN =
@@ -79,7 +85,9 @@ export function matchPlan(clause: string): Plan | undefined {
     const rest = intent.groups.rest ?? "";
     const word = (intent.groups.ing ?? intent.groups.bare ?? intent.groups.short ?? "").replace(/\s+/g, " ");
     const progressive = /^be\s+(\p{L}+ing)\b(.*)$/iu.exec(rest);
-    const isState = /^(?:be|have\s+been|not\b)/i.test(rest) && !(progressive && PLAN_PROGRESSIVES.has((progressive[1] ?? "").toLowerCase()));
+    // "I might have a wheat allergy" is a possible state; "I want to have kids" is a plan.
+    const possibleState = /^(?:might|may|could)$/i.test(word) && /^have\b/i.test(rest);
+    const isState = possibleState || (/^(?:be|have\s+been|not)\b/i.test(rest) && !(progressive && PLAN_PROGRESSIVES.has((progressive[1] ?? "").toLowerCase())));
     // "going to the gym" is a destination, not an intention.
     const isDestination = /^going\s+to$/i.test(word) && /^(?:the|a|an|my|our|bed|work|school|church|class|sleep|town|\p{Lu})/u.test(rest);
     const modal = /^(?:will|'ll)$/i.test(word);
@@ -93,7 +101,9 @@ export function matchPlan(clause: string): Plan | undefined {
   }
   const progressive = PROGRESSIVE.exec(clause);
   const verb = progressive?.groups?.verb?.toLowerCase();
-  if (progressive?.groups && verb && PLAN_PROGRESSIVES.has(verb)) {
+  // Any progressive with a time ahead that is not today names a plan: "We're buying a house in Valencia next spring".
+  // Progressives of states or waiting are not plans, whenever they point: "We're expecting a baby in June".
+  if (progressive?.groups && verb && (PLAN_PROGRESSIVES.has(verb) || (LATER.test(progressive.groups.rest ?? "") && !NOT_ACTIONS.has(verb)))) {
     if (/^starting\s+to\b/i.test(progressive.groups.rest ?? "")) return undefined;
     const value = action(progressive.groups.rest ?? "");
     if (value) return { value, tentative: HEDGE_AROUND.test(clause) };

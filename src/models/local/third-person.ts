@@ -57,7 +57,7 @@ const FUNCTION_WORDS: ReadonlySet<string> = new Set(
   (
     "a an the and or but if then so because as of at by for with about against between into through during before " +
     "after above below to from up down in out on off over under again once here there all any both each few more " +
-    "most other some such no nor not only own same than too very this that these those who whom which what when " +
+    "most other some such no nor not only same than too very this that these those who whom which what when " +
     "where why how it its his her their our your my me him them us we they he she you i"
   ).split(" "),
 );
