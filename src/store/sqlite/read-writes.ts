@@ -71,7 +71,7 @@ function reinforcedInGroup(p: WriteParts, ids: readonly number[], now: number, e
   const pending = p.writer.reinforceLater(ids, now, extendLife);
   return getRecords(p.db, p.context, ids).map((row) => ({
     ...row,
-    importance: Math.min(1, row.importance * p.writer.factor ** pending.get(row.id)!),
+    importance: p.writer.reinforced(row.importance, pending.get(row.id)!),
     last_accessed_at: now,
   }));
 }
@@ -98,7 +98,7 @@ export function writeReuse(p: WriteParts, w: ReuseWrite): { traceId: number; rec
 export function writeRankedRead(p: WriteParts, w: { retrieval: RetrievalTraceWrite; reinforce: readonly RecordRow[]; extendLife?: boolean; now: number }): RecordRow[] {
   p.writer.reinforceLater(w.reinforce.map((r) => r.id), w.now, w.extendLife ?? false);
   p.writer.defer(() => writeRetrievalTrace(p, w.retrieval, w.now));
-  return w.reinforce.map((row) => ({ ...row, importance: Math.min(1, row.importance * p.writer.factor), last_accessed_at: w.now }));
+  return w.reinforce.map((row) => ({ ...row, importance: p.writer.reinforced(row.importance, 1), last_accessed_at: w.now }));
 }
 
 /** Reflect, in one transaction: its traces and edges, and its insights reconciled as observations. */

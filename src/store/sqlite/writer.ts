@@ -38,6 +38,8 @@ export class Writer {
   private commitScheduled = false;
   /** Writes of reads not yet run (see `defer`), in the order the reads were made. */
   private deferred: (() => void)[] = [];
+  /** Set while another process holds the write lock: when the deferred writes are tried again. */
+  private busyRetry: NodeJS.Timeout | undefined;
   /** Vector writes of the open transaction (or group), told to the indexes once it commits. */
   private uncommitted: LoggedVectorWrite[] = [];
 
@@ -133,7 +135,7 @@ export class Writer {
    */
   settle(): void {
     // While the lock is taken, the retry timer tries again; a read does not wait for the busy timeout each time.
-    if (this.busyRetry) return;
+    if (this.deferred.length === 0 || this.busyRetry) return;
     // Taken out first: a group that reaches its limit commits, and the commit settles again.
     const writes = this.deferred;
     this.deferred = [];
@@ -151,8 +153,6 @@ export class Writer {
       }
     }
   }
-
-  private busyRetry: NodeJS.Timeout | undefined;
 
   /** Commits what is waiting, for `close`: deferred writes that still cannot be made are logged as lost. */
   close(): void {
@@ -204,12 +204,17 @@ export class Writer {
     return pending;
   }
 
+  /** An importance after `times` reinforcements (REINFORCEMENT each, capped at 1). */
+  reinforced(importance: number, times: number): number {
+    return Math.min(1, importance * this.factor ** times);
+  }
+
   /** `rows` with the importance they will have once the pending reinforcements are written (same objects). */
   withPendingReinforcement<T extends { id: number; importance: number }>(rows: T[]): T[] {
     if (this.reinforcements.size === 0) return rows;
     for (const row of rows) {
       const pending = this.reinforcements.get(row.id);
-      if (pending) row.importance = Math.min(1, row.importance * this.factor ** pending.times);
+      if (pending) row.importance = this.reinforced(row.importance, pending.times);
     }
     return rows;
   }
